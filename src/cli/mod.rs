@@ -1,0 +1,84 @@
+//! Command-line definitions only: arguments, help text and completions. Parsing decides
+//! nothing; `src/commands/` does the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "codex-teams",
+    version,
+    about = "Agent teams for the OpenAI Codex CLI: an MCP server with a message bus, task board and artifact store",
+    long_about = "Agent teams for the OpenAI Codex CLI.\n\n\
+        Codex (the lead) starts a team through the codex-teams MCP server; workers coordinate \
+        through a shared message bus, task board and artifact store kept in one SQLite file.\n\n\
+        Data lives in $CODEX_TEAMS_HOME (default ~/.codex-teams); --db overrides the database path.",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Database file (default: $CODEX_TEAMS_HOME/teams.db)
+    #[arg(long, global = true, env = "CODEX_TEAMS_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the codex-teams home and database, and print where they are
+    Init(InitArgs),
+    /// Serve the MCP tools over stdio (Codex starts this; one per Codex process)
+    ServeMcp(ServeArgs),
+    /// Show teams, agents and tasks
+    Status(StatusArgs),
+    /// Measure the engine: per-call latency over stdio and bus throughput
+    Bench(BenchArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this team (default: every active team)
+    pub team: Option<String>,
+    /// Include finalized teams
+    #[arg(long)]
+    pub all: bool,
+    /// Print JSON instead of tables
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Sequential calls per tool for the latency figures
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
+    pub calls: u32,
+    /// Sending processes for the throughput figure (1 to 7)
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=7))]
+    pub processes: u32,
+    /// Messages each process sends for the throughput figure
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub messages: u32,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,35 @@
+//! One module per subcommand: each takes its parsed arguments, calls the engine, and prints.
+
+pub mod bench;
+pub mod completions;
+pub mod init;
+pub mod serve;
+pub mod status;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use crate::engine::Engine;
+use crate::engine::store;
+
+/// Where the home and database are, from `--db` and the environment.
+pub struct Paths {
+    pub home: PathBuf,
+    pub db: PathBuf,
+}
+
+impl Paths {
+    pub fn resolve(db: Option<&std::path::Path>) -> Result<Paths> {
+        let home = store::default_home()?;
+        let db = store::resolve_db_path(db)?;
+        Ok(Paths { home, db })
+    }
+
+    pub fn open(&self) -> Result<Arc<Engine>> {
+        let engine = Engine::open(&self.db, &self.home)
+            .with_context(|| format!("opening the database {}", self.db.display()))?;
+        Ok(Arc::new(engine))
+    }
+}

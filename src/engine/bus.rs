@@ -1,0 +1,307 @@
+//! The team message bus: direct messages and broadcasts with at-least-once delivery.
+//!
+//! - A send with an idempotency key that was used before returns the first message id and
+//!   stores nothing.
+//! - A pull leases what it returns for the profile's `inbox_lease_ms` (at most 30 s).
+//!   Messages are acknowledged by passing their ids to the next pull; anything not
+//!   acknowledged comes back after its lease with a higher `delivery_count`. An acknowledged
+//!   message never comes back.
+//! - A pull with `wait_ms` long-polls: it sleeps and re-checks only when SQLite's
+//!   `data_version` says another connection committed, so waiting costs no queries.
+
+use std::time::{Duration, Instant};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::engine::error::{EngineError, Result};
+use crate::engine::events::{self, Trace};
+use crate::engine::ids::{AgentId, MessageId};
+use crate::engine::store::{self, now_ms};
+use crate::engine::{Caller, Engine};
+
+const KEY_MAX: usize = 128;
+/// How often a long-poll looks at `data_version`, at first and at most.
+const POLL_FIRST: Duration = Duration::from_millis(2);
+const POLL_MAX: Duration = Duration::from_millis(50);
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Sent {
+    pub message_id: String,
+    /// How many inboxes the message went to.
+    pub recipients: i64,
+    /// True when the idempotency key was seen before and nothing new was stored.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct InboxMessage {
+    pub message_id: String,
+    pub from: String,
+    pub body: String,
+    /// 1 on first delivery; higher means an earlier delivery was not acknowledged.
+    pub delivery_count: i64,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub broadcast: bool,
+    pub sent_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Inbox {
+    pub messages: Vec<InboxMessage>,
+    /// How many of the passed `ack` ids were acknowledged now.
+    pub acked: i64,
+    /// When the returned messages come back if not acknowledged (unix ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+}
+
+impl Engine {
+    fn check_body(&self, caller: &Caller, body: &str) -> Result<()> {
+        if body.trim().is_empty() {
+            return Err(EngineError::invalid("body", "empty; say something"));
+        }
+        let cap = self.team_profile(&caller.team_id)?.messages.body_cap_bytes;
+        if body.len() as i64 > cap {
+            return Err(EngineError::Limit(format!(
+                "`body` is {} bytes, over this team's {cap}-byte message cap; hint: publish the content with artifact_publish and send its ref",
+                body.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_key(key: Option<&str>) -> Result<Option<&str>> {
+        match key {
+            Some(k) if k.is_empty() || k.len() > KEY_MAX => Err(EngineError::invalid(
+                "idempotency_key",
+                format!("must be 1 to {KEY_MAX} bytes"),
+            )),
+            other => Ok(other),
+        }
+    }
+
+    /// Sends `body` to one agent of the caller's team (`to` = an agent id or `lead`).
+    pub fn team_send(
+        &self,
+        caller: &Caller,
+        to: &str,
+        body: &str,
+        key: Option<&str>,
+    ) -> Result<Sent> {
+        self.check_live(caller)?;
+        self.check_body(caller, body)?;
+        let key = Self::check_key(key)?;
+        let to = if to.trim().eq_ignore_ascii_case("lead") {
+            self.lead_caller(&caller.team_id)?.agent_id
+        } else {
+            AgentId::parse("to", to)?
+        };
+        if to == caller.agent_id {
+            return Err(EngineError::invalid(
+                "to",
+                "is the caller itself; send to a teammate",
+            ));
+        }
+        let recipient = self
+            .store()
+            .read(|c| store::teams::agent(c, to.as_str()))
+            .ok()
+            .filter(|a| a.team_id == caller.team_id.as_str())
+            .ok_or_else(|| {
+                EngineError::not_found_hint(
+                    "agent",
+                    to.as_str(),
+                    "`to` must be an agent of this team (see team_status) or `lead`",
+                )
+            })?;
+        self.send_to(caller, Some(&to), vec![recipient.agent_id], body, key)
+    }
+
+    /// Sends `body` to every other live agent of the caller's team.
+    pub fn team_broadcast(&self, caller: &Caller, body: &str, key: Option<&str>) -> Result<Sent> {
+        self.check_live(caller)?;
+        self.check_body(caller, body)?;
+        let key = Self::check_key(key)?;
+        self.send_to(caller, None, Vec::new(), body, key)
+    }
+
+    fn send_to(
+        &self,
+        caller: &Caller,
+        to: Option<&AgentId>,
+        direct: Vec<String>,
+        body: &str,
+        key: Option<&str>,
+    ) -> Result<Sent> {
+        let team = caller.team_id.as_str();
+        let from = caller.agent_id.as_str();
+        self.store().write(|tx| {
+            if let Some(k) = key
+                && let Some((id, _)) = store::bus::find_by_key(tx, team, from, k)?
+            {
+                let recipients = store::bus::recipient_count(tx, &id)?;
+                return Ok(Sent {
+                    message_id: id,
+                    recipients,
+                    duplicate: true,
+                });
+            }
+            let recipients = match to {
+                Some(_) => direct.clone(),
+                None => store::bus::broadcast_recipients(tx, team, from)?,
+            };
+            let id = MessageId::generate();
+            store::bus::insert(
+                tx,
+                &store::bus::NewMessage {
+                    message_id: id.as_str(),
+                    team_id: team,
+                    from,
+                    to: to.map(AgentId::as_str),
+                    body,
+                    key,
+                    now: now_ms(),
+                },
+                &recipients,
+            )?;
+            events::record(
+                tx,
+                &Trace::team(&caller.team_id)
+                    .agent(&caller.agent_id)
+                    .message(&id),
+                if to.is_some() {
+                    "message.sent"
+                } else {
+                    "message.broadcast"
+                },
+                json!({ "to": to, "recipients": recipients.len(), "bytes": body.len() }),
+            )?;
+            Ok(Sent {
+                message_id: id.to_string(),
+                recipients: recipients.len() as i64,
+                duplicate: false,
+            })
+        })
+    }
+
+    /// Acknowledges `ack`, then leases up to `max` messages, waiting up to `wait_ms` for one.
+    pub fn team_pull_inbox(
+        &self,
+        caller: &Caller,
+        ack: &[String],
+        max: Option<i64>,
+        wait_ms: Option<i64>,
+    ) -> Result<Inbox> {
+        self.check_live(caller)?;
+        let profile = self.team_profile(&caller.team_id)?;
+        let max = match max {
+            None => profile.messages.max_pull,
+            Some(m) if (1..=profile.messages.max_pull).contains(&m) => m,
+            Some(m) => {
+                return Err(EngineError::invalid(
+                    "max",
+                    format!("{m} is out of range; 1 to {}", profile.messages.max_pull),
+                ));
+            }
+        };
+        let wait = match wait_ms {
+            None => 0,
+            Some(w) if w < 0 => {
+                return Err(EngineError::invalid(
+                    "wait_ms",
+                    format!("{w} is negative; 0 to {}", profile.messages.max_wait_ms),
+                ));
+            }
+            Some(w) => w.min(profile.messages.max_wait_ms),
+        };
+        let mut ids = Vec::with_capacity(ack.len());
+        for (i, raw) in ack.iter().enumerate() {
+            ids.push(MessageId::parse(&format!("ack[{i}]"), raw)?.to_string());
+        }
+        let deadline = Instant::now() + Duration::from_millis(wait as u64);
+        let agent = caller.agent_id.as_str();
+        let mut acked_total = 0i64;
+        let mut pending_ack = ids;
+        loop {
+            let now = now_ms();
+            let lease_until = now + profile.messages.inbox_lease_ms;
+            let (acked, pulled) = self.store().write(|tx| {
+                let acked = store::bus::ack(tx, agent, &pending_ack, now)?;
+                for id in &acked {
+                    let mid = MessageId::from_db(id.clone());
+                    events::record(
+                        tx,
+                        &Trace::team(&caller.team_id)
+                            .agent(&caller.agent_id)
+                            .message(&mid),
+                        "message.acked",
+                        json!({}),
+                    )?;
+                }
+                let pulled = store::bus::lease(tx, agent, max, now, lease_until)?;
+                for p in &pulled {
+                    let mid = MessageId::from_db(p.message_id.clone());
+                    events::record(
+                        tx,
+                        &Trace::team(&caller.team_id)
+                            .agent(&caller.agent_id)
+                            .message(&mid),
+                        "message.delivered",
+                        json!({ "delivery_count": p.delivery_count }),
+                    )?;
+                }
+                Ok((acked.len() as i64, pulled))
+            })?;
+            acked_total += acked;
+            pending_ack.clear();
+            if !pulled.is_empty() || Instant::now() >= deadline {
+                return Ok(Inbox {
+                    lease_until: (!pulled.is_empty()).then_some(lease_until),
+                    messages: pulled
+                        .into_iter()
+                        .map(|p| InboxMessage {
+                            message_id: p.message_id,
+                            from: p.from,
+                            body: p.body,
+                            delivery_count: p.delivery_count,
+                            broadcast: p.broadcast,
+                            sent_at: p.sent_at,
+                        })
+                        .collect(),
+                    acked: acked_total,
+                });
+            }
+            self.wait_for_mail(agent, deadline)?;
+        }
+    }
+
+    /// Sleeps until something may be deliverable to `agent` or `deadline` passes. Looks at
+    /// `data_version` (no table read) and only queries the inbox after another commit, or
+    /// when an unacknowledged lease is due to run out.
+    fn wait_for_mail(&self, agent: &str, deadline: Instant) -> Result<()> {
+        self.store().read(|conn| {
+            let mut version = store::bus::data_version(conn)?;
+            let mut lease_due = store::bus::next_lease_expiry(conn, agent)?;
+            let mut step = POLL_FIRST;
+            while Instant::now() < deadline {
+                std::thread::sleep(step.min(deadline.saturating_duration_since(Instant::now())));
+                step = (step * 2).min(POLL_MAX);
+                let now = now_ms();
+                let v = store::bus::data_version(conn)?;
+                let due = lease_due.is_some_and(|t| t <= now);
+                if v != version || due {
+                    if store::bus::has_deliverable(conn, agent, now)? {
+                        return Ok(());
+                    }
+                    version = v;
+                    lease_due = store::bus::next_lease_expiry(conn, agent)?.filter(|t| *t > now);
+                    step = POLL_FIRST;
+                }
+            }
+            Ok(())
+        })
+    }
+}

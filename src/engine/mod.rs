@@ -1,0 +1,147 @@
+//! The domain: teams, agents, the message bus, the task board, artifacts, policy and the
+//! event log. Knows nothing about clap, stdio or MCP; commands and MCP tools are thin
+//! adapters over [`Engine`].
+
+pub mod artifacts;
+pub mod board;
+pub mod bus;
+pub mod error;
+pub mod events;
+pub mod ids;
+pub mod policy;
+pub mod redact;
+pub mod roles;
+pub mod runner;
+pub mod store;
+pub mod team;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::engine::error::{EngineError, Result};
+use crate::engine::ids::{AgentId, TeamId};
+use crate::engine::policy::Profile;
+use crate::engine::roles::Role;
+use crate::engine::store::{Store, now_ms};
+
+/// Who is calling: resolved once per request from the server's identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub team_id: TeamId,
+    pub agent_id: AgentId,
+    pub role: Role,
+}
+
+impl Caller {
+    pub fn is_lead(&self) -> bool {
+        self.role == Role::Lead
+    }
+
+    pub fn require_lead(&self, tool: &str) -> Result<()> {
+        if self.is_lead() {
+            Ok(())
+        } else {
+            Err(EngineError::Forbidden(format!(
+                "`{tool}` is a lead-only tool and this agent is a {}; hint: ask the lead via team_send",
+                self.role.as_str()
+            )))
+        }
+    }
+}
+
+/// The engine over one shared database. One per process; safe to share across threads.
+#[derive(Debug)]
+pub struct Engine {
+    store: Store,
+    home: PathBuf,
+    /// When this process last recorded activity for each agent, to keep heartbeats to at
+    /// most one write per agent per [`HEARTBEAT_EVERY_MS`].
+    heartbeats: Mutex<HashMap<AgentId, i64>>,
+    /// Teams' resolved profiles, read once per process (they never change after start).
+    profiles: Mutex<HashMap<TeamId, std::sync::Arc<Profile>>>,
+}
+
+/// Minimum spacing of activity writes for one agent.
+pub const HEARTBEAT_EVERY_MS: i64 = 1000;
+
+impl Engine {
+    /// Opens the engine on the database at `db` (created and migrated if needed). `home` is
+    /// where per-team logs and user profiles live.
+    pub fn open(db: &Path, home: &Path) -> Result<Engine> {
+        let store = Store::open(db)?;
+        Ok(Engine {
+            store,
+            home: home.to_path_buf(),
+            heartbeats: Mutex::new(HashMap::new()),
+            profiles: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// Where user profiles are searched, most specific first: the repository's
+    /// `.codex-teams/profiles/` (from `workspace`), then `<home>/profiles/`.
+    pub fn profile_dirs(&self, workspace: Option<&Path>) -> Vec<PathBuf> {
+        let mut dirs = Vec::new();
+        if let Some(ws) = workspace {
+            dirs.push(ws.join(".codex-teams").join("profiles"));
+        }
+        dirs.push(self.home.join("profiles"));
+        dirs
+    }
+
+    /// The resolved profile a team runs under.
+    pub fn team_profile(&self, team: &TeamId) -> Result<std::sync::Arc<Profile>> {
+        if let Some(p) = self.profiles.lock().ok().and_then(|m| m.get(team).cloned()) {
+            return Ok(p);
+        }
+        let settings = self
+            .store
+            .read(|conn| store::teams::settings(conn, team.as_str()))?;
+        let profile: Profile = serde_json::from_str(&settings).map_err(|e| {
+            EngineError::Integrity(format!("team {team} has unreadable settings: {e}"))
+        })?;
+        let profile = std::sync::Arc::new(profile);
+        if let Ok(mut m) = self.profiles.lock() {
+            m.insert(team.clone(), profile.clone());
+        }
+        Ok(profile)
+    }
+
+    /// Records that `caller` is alive: refreshes its activity time and the leases of the
+    /// tasks it holds. Throttled per process; refuses stopped agents and finalized teams.
+    pub fn touch(&self, caller: &Caller) -> Result<()> {
+        let now = now_ms();
+        let due = self
+            .heartbeats
+            .lock()
+            .map(|m| {
+                m.get(&caller.agent_id)
+                    .is_none_or(|t| now - t >= HEARTBEAT_EVERY_MS)
+            })
+            .unwrap_or(true);
+        if !due {
+            return Ok(());
+        }
+        let profile = self.team_profile(&caller.team_id)?;
+        self.store.write(|tx| {
+            store::teams::touch_agent(
+                tx,
+                caller.agent_id.as_str(),
+                now,
+                now + profile.leases.task_lease_ms,
+            )
+        })?;
+        if let Ok(mut m) = self.heartbeats.lock() {
+            m.insert(caller.agent_id.clone(), now);
+        }
+        Ok(())
+    }
+}

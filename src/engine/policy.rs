@@ -1,0 +1,355 @@
+//! Team profiles: the one place behaviour is tuned. A profile is YAML, parsed into typed
+//! structs (unknown keys refused) and validated; the resolved profile is stored with the team
+//! so every process of the team applies the same rules.
+//!
+//! Not here: choosing a team size (that is `fanout`) or spending tokens (`budget`).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::error::{EngineError, Result};
+
+/// No team ever has more live agents than this, whatever a profile says.
+pub const HARD_CAP: u32 = 6;
+
+/// The profiles shipped inside the binary, by name.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("default", include_str!("../../profiles/default.team.yaml")),
+    ("fast", include_str!("../../profiles/fast.team.yaml")),
+    ("deep", include_str!("../../profiles/deep.team.yaml")),
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Most live workers at once; at most 6.
+    pub max_threads: u32,
+    pub fanout: Fanout,
+    pub budget: Budget,
+    pub messages: Messages,
+    pub leases: Leases,
+    pub arbitration: Arbitration,
+    pub early_stop: EarlyStop,
+    pub worker: Worker,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    pub min: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fanout {
+    pub small: Bounds,
+    pub medium: Bounds,
+    pub high: Bounds,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    /// Tokens the whole team may spend (workers' input + output).
+    pub team_tokens: i64,
+    /// Tokens one worker may spend before it is stopped.
+    pub agent_tokens: i64,
+    /// Tokens one more agent costs per model request before doing anything (measured).
+    pub agent_fixed_cost_tokens: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Messages {
+    /// Largest message body accepted; larger content must be an artifact.
+    pub body_cap_bytes: i64,
+    /// How long a pulled, unacknowledged message stays hidden before redelivery (≤ 30 s).
+    pub inbox_lease_ms: i64,
+    /// Most messages one pull returns.
+    pub max_pull: i64,
+    /// Longest long-poll a pull may ask for.
+    pub max_wait_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Leases {
+    /// How long a task claim lasts without activity from its owner.
+    pub task_lease_ms: i64,
+    /// How long a worker may be silent before idle shutdown.
+    pub idle_timeout_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArbitrationMode {
+    Consensus,
+    Lead,
+    StrictVote,
+}
+
+/// What an unresolved vote turns into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    /// The lead's vote (or, without one, the first candidate the lead listed) decides.
+    Lead,
+    /// The decision ends as failed; the lead must act.
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arbitration {
+    pub mode: ArbitrationMode,
+    /// Fraction of eligible voters that must vote for a `strict_vote` to count.
+    pub quorum: f64,
+    pub on_tie: Fallback,
+    pub on_no_quorum: Fallback,
+    pub on_consensus_failure: Fallback,
+    pub timeout_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStop {
+    /// Stop the remaining workers when every task is done.
+    pub all_tasks_done: bool,
+    /// Stop the remaining workers when a merge decision is reached.
+    pub decision_reached: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sandbox {
+    ReadOnly,
+    WorkspaceWrite,
+    DangerFullAccess,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// Every worker works in the team's workspace.
+    Shared,
+    /// Every worker gets its own git worktree.
+    Worktree,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Worker {
+    /// `inherit` (the lead's model) or a model name.
+    pub model: String,
+    pub sandbox: Sandbox,
+    pub isolation: Isolation,
+    /// Largest brief a worker may be given.
+    pub brief_max_bytes: i64,
+}
+
+impl Profile {
+    /// Parses and validates profile YAML; `origin` names the file in errors.
+    pub fn parse(origin: &str, yaml: &str) -> Result<Profile> {
+        let profile: Profile = serde_saphyr::from_str(yaml)
+            .map_err(|e| EngineError::Config(format!("{origin}: {}", e.to_string().trim_end())))?;
+        profile.validate(origin, yaml)?;
+        Ok(profile)
+    }
+
+    /// A shipped profile by name.
+    pub fn builtin(name: &str) -> Result<Profile> {
+        let (_, yaml) = BUILTIN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| unknown_profile(name, &[]))?;
+        Profile::parse(&format!("<builtin>/{name}.team.yaml"), yaml)
+    }
+
+    /// Loads `name` following the lookup order: a repository's `.codex-teams/profiles/`,
+    /// then `<home>/profiles/`, then the shipped profiles.
+    pub fn load(name: &str, dirs: &[PathBuf]) -> Result<Profile> {
+        validate_name(name)?;
+        for dir in dirs {
+            let path = dir.join(format!("{name}.team.yaml"));
+            if path.is_file() {
+                return Profile::load_file(&path);
+            }
+        }
+        if BUILTIN.iter().any(|(n, _)| *n == name) {
+            return Profile::builtin(name);
+        }
+        Err(unknown_profile(name, dirs))
+    }
+
+    pub fn load_file(path: &Path) -> Result<Profile> {
+        let yaml = std::fs::read_to_string(path).map_err(|e| EngineError::io(path, e))?;
+        Profile::parse(&path.display().to_string(), &yaml)
+    }
+
+    /// Range and consistency checks serde cannot express. Errors name the file, the line of
+    /// the key when it can be found, and the field.
+    fn validate(&self, origin: &str, yaml: &str) -> Result<()> {
+        let fail = |field: &str, message: String| {
+            let key = field.rsplit('.').next().unwrap_or(field);
+            let at = line_of_key(yaml, key)
+                .map(|(l, c)| format!(":{l}:{c}"))
+                .unwrap_or_default();
+            Err(EngineError::Config(format!(
+                "{origin}{at}: invalid `{field}`: {message}"
+            )))
+        };
+        if self.max_threads == 0 || self.max_threads > HARD_CAP {
+            return fail(
+                "max_threads",
+                format!(
+                    "{} is out of range; a team has 1 to {HARD_CAP} live agents",
+                    self.max_threads
+                ),
+            );
+        }
+        for (class, b) in [
+            ("small", self.fanout.small),
+            ("medium", self.fanout.medium),
+            ("high", self.fanout.high),
+        ] {
+            if b.min == 0 || b.min > b.max {
+                return fail(
+                    &format!("fanout.{class}"),
+                    format!("min {} / max {}: need 1 <= min <= max", b.min, b.max),
+                );
+            }
+            if b.max > self.max_threads {
+                return fail(
+                    &format!("fanout.{class}"),
+                    format!("max {} exceeds max_threads {}", b.max, self.max_threads),
+                );
+            }
+        }
+        for (field, v) in [
+            ("budget.team_tokens", self.budget.team_tokens),
+            ("budget.agent_tokens", self.budget.agent_tokens),
+            (
+                "budget.agent_fixed_cost_tokens",
+                self.budget.agent_fixed_cost_tokens,
+            ),
+            ("messages.body_cap_bytes", self.messages.body_cap_bytes),
+            ("messages.max_pull", self.messages.max_pull),
+            ("leases.task_lease_ms", self.leases.task_lease_ms),
+            ("leases.idle_timeout_ms", self.leases.idle_timeout_ms),
+            ("arbitration.timeout_ms", self.arbitration.timeout_ms),
+            ("worker.brief_max_bytes", self.worker.brief_max_bytes),
+        ] {
+            if v <= 0 {
+                return fail(field, format!("{v} must be a positive number"));
+            }
+        }
+        if self.messages.max_wait_ms < 0 {
+            return fail(
+                "messages.max_wait_ms",
+                format!("{} must be 0 or more", self.messages.max_wait_ms),
+            );
+        }
+        if !(1..=30_000).contains(&self.messages.inbox_lease_ms) {
+            return fail(
+                "messages.inbox_lease_ms",
+                format!(
+                    "{} is out of range; a lease is 1 to 30000 ms so a restarted agent gets its messages back quickly",
+                    self.messages.inbox_lease_ms
+                ),
+            );
+        }
+        if self.budget.agent_tokens > self.budget.team_tokens {
+            return fail(
+                "budget.agent_tokens",
+                format!(
+                    "{} exceeds budget.team_tokens {}",
+                    self.budget.agent_tokens, self.budget.team_tokens
+                ),
+            );
+        }
+        if !(self.arbitration.quorum > 0.0 && self.arbitration.quorum <= 1.0) {
+            return fail(
+                "arbitration.quorum",
+                format!("{} must be a fraction in (0, 1]", self.arbitration.quorum),
+            );
+        }
+        if self.worker.model.trim().is_empty() {
+            return fail(
+                "worker.model",
+                "empty; use `inherit` or a model name".to_string(),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn validate_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::invalid(
+            "profile",
+            format!("`{name}` is not a profile name; use letters, digits, `-` or `_`"),
+        ))
+    }
+}
+
+fn unknown_profile(name: &str, dirs: &[PathBuf]) -> EngineError {
+    let builtin: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+    let searched: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    EngineError::invalid(
+        "profile",
+        format!(
+            "no profile named `{name}`; shipped: {}; searched: [{}]",
+            builtin.join(", "),
+            searched.join(", ")
+        ),
+    )
+}
+
+/// Finds the 1-based line and column of the first `key:` in `yaml`.
+fn line_of_key(yaml: &str, key: &str) -> Option<(usize, usize)> {
+    yaml.lines().enumerate().find_map(|(i, line)| {
+        let col = line.find(&format!("{key}:"))?;
+        let before = &line[..col];
+        let at_key = before.trim().is_empty()
+            || before.trim_end().ends_with('{')
+            || before.trim_end().ends_with(',');
+        at_key.then_some((i + 1, col + 1))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_profiles_load() {
+        for (name, _) in BUILTIN {
+            let p = Profile::builtin(name);
+            assert!(p.is_ok(), "{name}: {:?}", p.err());
+        }
+    }
+
+    #[test]
+    fn max_threads_above_six_is_refused_with_file_line_and_field() {
+        let yaml = BUILTIN[0].1.replace("max_threads: 6", "max_threads: 7");
+        let err = Profile::parse("x.team.yaml", &yaml)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("x.team.yaml:"), "{err}");
+        assert!(err.contains("`max_threads`"), "{err}");
+        assert!(err.contains("1 to 6"), "{err}");
+    }
+}

@@ -1,0 +1,107 @@
+//! Roles as data: what each role is for, which tools a worker of that role may call and
+//! which tasks it may claim. The prose for people and the lead model is in
+//! `skills/agent-teams/references/roles.md`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::error::{EngineError, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Lead,
+    Planner,
+    Implementer,
+    Reviewer,
+    Tester,
+    Researcher,
+}
+
+/// The roles a lead may spawn.
+pub const WORKER_ROLES: &[Role] = &[
+    Role::Planner,
+    Role::Implementer,
+    Role::Reviewer,
+    Role::Tester,
+    Role::Researcher,
+];
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Lead => "lead",
+            Role::Planner => "planner",
+            Role::Implementer => "implementer",
+            Role::Reviewer => "reviewer",
+            Role::Tester => "tester",
+            Role::Researcher => "researcher",
+        }
+    }
+
+    pub fn parse(field: &str, raw: &str) -> Result<Role> {
+        let all = [
+            Role::Lead,
+            Role::Planner,
+            Role::Implementer,
+            Role::Reviewer,
+            Role::Tester,
+            Role::Researcher,
+        ];
+        all.into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(raw.trim()))
+            .ok_or_else(|| {
+                EngineError::invalid(
+                    field,
+                    format!(
+                        "`{raw}` is not a role; valid: {}",
+                        all.map(|r| r.as_str()).join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// Parses a role a lead may spawn (anything but `lead`).
+    pub fn parse_worker(field: &str, raw: &str) -> Result<Role> {
+        let role = Role::parse(field, raw)?;
+        if role == Role::Lead {
+            return Err(EngineError::invalid(
+                field,
+                format!(
+                    "a team has one lead; spawn one of: {}",
+                    WORKER_ROLES
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        Ok(role)
+    }
+
+    /// What a worker of this role is for, in one line (goes into its brief).
+    pub fn mission(self) -> &'static str {
+        match self {
+            Role::Lead => "Plan the work, spawn workers, merge results and finalize.",
+            Role::Planner => "Break work into tasks and write plans as artifacts.",
+            Role::Implementer => "Write code for claimed tasks and publish results as artifacts.",
+            Role::Reviewer => "Review artifacts, vote on merges, report defects as messages.",
+            Role::Tester => "Write and run tests for finished work; report failures.",
+            Role::Researcher => "Find facts in the code and docs; publish findings as artifacts.",
+        }
+    }
+
+    /// Whether a worker of this role may claim a task that asks for `wanted` (None = any).
+    pub fn may_claim(self, wanted: Option<Role>) -> bool {
+        match wanted {
+            None => true,
+            Some(w) => w == self,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

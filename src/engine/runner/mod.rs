@@ -1,0 +1,61 @@
+//! Runners start and stop the processes behind worker agents. The engine records the agent
+//! first, then asks the runner to launch it; a runner never touches the database itself.
+//!
+//! - `external`: launches nothing; returns the environment that makes a
+//!   `codex-teams serve-mcp` process (for example inside a Codex session a person starts in
+//!   another terminal) act as the agent.
+
+pub mod external;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::engine::error::{EngineError, Result};
+use crate::engine::ids::{AgentId, TeamId};
+use crate::engine::roles::Role;
+
+/// Environment variables that carry a worker's identity to its `serve-mcp`.
+pub const ENV_TEAM_ID: &str = "CODEX_TEAMS_TEAM_ID";
+pub const ENV_AGENT_ID: &str = "CODEX_TEAMS_AGENT_ID";
+pub const ENV_AGENT_TOKEN: &str = "CODEX_TEAMS_AGENT_TOKEN";
+pub const ENV_DB: &str = "CODEX_TEAMS_DB";
+
+/// Everything a runner needs to start one worker.
+#[derive(Debug, Clone)]
+pub struct LaunchRequest {
+    pub team_id: TeamId,
+    pub agent_id: AgentId,
+    pub role: Role,
+    /// The worker's full brief (role mission, task and artifact references).
+    pub brief: String,
+    /// The identity environment for the worker's `serve-mcp`.
+    pub env: BTreeMap<String, String>,
+    pub workspace: Option<PathBuf>,
+}
+
+/// What a runner reports after launching.
+#[derive(Debug, Clone, Default)]
+pub struct Launched {
+    pub pid: Option<u32>,
+    /// Environment to hand back to the caller (only for runners where a person starts the
+    /// process).
+    pub env: Option<BTreeMap<String, String>>,
+}
+
+pub trait Runner: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn launch(&self, request: &LaunchRequest) -> Result<Launched>;
+    /// Stops the worker's process if this runner owns one. Must be idempotent.
+    fn stop(&self, agent: &AgentId, pid: Option<u32>) -> Result<()>;
+}
+
+/// The runners this build knows, by name.
+pub fn by_name(name: &str) -> Result<Box<dyn Runner>> {
+    match name {
+        "external" => Ok(Box::new(external::External)),
+        other => Err(EngineError::invalid(
+            "runner",
+            format!("`{other}` is not a runner; valid: external"),
+        )),
+    }
+}

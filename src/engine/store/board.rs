@@ -1,0 +1,270 @@
+//! SQL for the task board. A task's stored status is `open`, `claimed`, `done`, `failed`
+//! or `cancelled`; callers see `open` split into `ready` (every dependency done) and
+//! `blocked`, and a claim whose lease has run out as `ready` again until a write sweeps it.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::engine::error::Result;
+use crate::engine::team::TaskCounts;
+
+pub struct TaskRow {
+    pub task_id: String,
+    pub team_id: String,
+    pub title: String,
+    pub detail: Option<String>,
+    pub size: String,
+    pub role: Option<String>,
+    pub priority: i64,
+    pub status: String,
+    /// The status callers see: ready | blocked | claimed | done | failed | cancelled.
+    pub shown: String,
+    pub owner: Option<String>,
+    pub leased_until: Option<i64>,
+    pub version: i64,
+    pub note: Option<String>,
+    pub artifact: Option<String>,
+    pub seq: i64,
+}
+
+/// `shown` status as SQL; `?now` must be bound as parameter 1 of the query.
+const SHOWN: &str = "CASE
+    WHEN t.status = 'open' OR (t.status = 'claimed' AND t.leased_until < ?1) THEN
+        CASE WHEN EXISTS (SELECT 1 FROM task_deps d JOIN tasks p ON p.task_id = d.dep_id
+                          WHERE d.task_id = t.task_id AND p.status != 'done')
+             THEN 'blocked' ELSE 'ready' END
+    ELSE t.status END";
+
+fn cols() -> String {
+    format!(
+        "t.task_id, t.team_id, t.title, t.detail, t.size, t.role, t.priority, t.status, {SHOWN}, \
+         t.owner, t.leased_until, t.version, t.note, t.artifact, t.seq"
+    )
+}
+
+fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
+    Ok(TaskRow {
+        task_id: row.get(0)?,
+        team_id: row.get(1)?,
+        title: row.get(2)?,
+        detail: row.get(3)?,
+        size: row.get(4)?,
+        role: row.get(5)?,
+        priority: row.get(6)?,
+        status: row.get(7)?,
+        shown: row.get(8)?,
+        owner: row.get(9)?,
+        leased_until: row.get(10)?,
+        version: row.get(11)?,
+        note: row.get(12)?,
+        artifact: row.get(13)?,
+        seq: row.get(14)?,
+    })
+}
+
+pub fn task(conn: &Connection, task_id: &str, now: i64) -> Result<Option<TaskRow>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {} FROM tasks t WHERE t.task_id = ?2",
+            cols()
+        ))?
+        .query_row(params![now, task_id], from_row)
+        .optional()?)
+}
+
+pub fn tasks(conn: &Connection, team_id: &str, now: i64) -> Result<Vec<TaskRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM tasks t WHERE t.team_id = ?2 ORDER BY t.seq",
+        cols()
+    ))?;
+    let rows = stmt.query_map(params![now, team_id], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Ready tasks of a team, best first: priority, then larger sizes (they bound the
+/// makespan), then creation order.
+pub fn ready(conn: &Connection, team_id: &str, now: i64) -> Result<Vec<TaskRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT * FROM (SELECT {} FROM tasks t WHERE t.team_id = ?2 AND t.status IN ('open', 'claimed'))
+         WHERE shown = 'ready'
+         ORDER BY priority DESC, CASE size WHEN 'l' THEN 0 WHEN 'm' THEN 1 ELSE 2 END, seq",
+        cols().replace(&format!("{SHOWN}, "), &format!("{SHOWN} AS shown, "))
+    ))?;
+    let rows = stmt.query_map(params![now, team_id], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn deps(conn: &Connection, task_id: &str) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT dep_id FROM task_deps WHERE task_id = ?1 ORDER BY dep_id")?;
+    let rows = stmt.query_map([task_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Artifacts published by a task's dependencies: the inputs a claimant needs.
+pub fn dep_artifacts(conn: &Connection, task_id: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.artifact FROM task_deps d JOIN tasks p ON p.task_id = d.dep_id
+         WHERE d.task_id = ?1 AND p.artifact IS NOT NULL ORDER BY p.seq",
+    )?;
+    let rows = stmt.query_map([task_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn counts(conn: &Connection, team_id: &str, now: i64) -> Result<TaskCounts> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT shown, COUNT(*) FROM (SELECT {SHOWN} AS shown FROM tasks t WHERE t.team_id = ?2)
+         GROUP BY shown"
+    ))?;
+    let mut counts = TaskCounts::default();
+    let rows = stmt.query_map(params![now, team_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (status, n) = row?;
+        match status.as_str() {
+            "ready" => counts.ready = n,
+            "blocked" => counts.blocked = n,
+            "claimed" => counts.claimed = n,
+            "done" => counts.done = n,
+            "failed" => counts.failed = n,
+            "cancelled" => counts.cancelled = n,
+            _ => {}
+        }
+    }
+    Ok(counts)
+}
+
+pub fn next_seq(tx: &Transaction<'_>, team_id: &str) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks WHERE team_id = ?1")?
+        .query_row([team_id], |r| r.get(0))?)
+}
+
+pub struct NewTask<'a> {
+    pub task_id: &'a str,
+    pub team_id: &'a str,
+    pub title: &'a str,
+    pub detail: Option<&'a str>,
+    pub size: &'a str,
+    pub role: Option<&'a str>,
+    pub priority: i64,
+    pub seq: i64,
+    pub now: i64,
+}
+
+pub fn insert(tx: &Transaction<'_>, t: &NewTask<'_>) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO tasks (task_id, team_id, title, detail, size, role, priority, status, seq,
+                            created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9, ?9)",
+    )?
+    .execute(params![
+        t.task_id, t.team_id, t.title, t.detail, t.size, t.role, t.priority, t.seq, t.now
+    ])?;
+    Ok(())
+}
+
+pub fn insert_dep(tx: &Transaction<'_>, task_id: &str, dep_id: &str) -> Result<()> {
+    tx.prepare_cached("INSERT OR IGNORE INTO task_deps (task_id, dep_id) VALUES (?1, ?2)")?
+        .execute(params![task_id, dep_id])?;
+    Ok(())
+}
+
+/// Puts claims whose lease ran out back to `open`; returns (task, former owner) pairs.
+pub fn sweep_expired(
+    tx: &Transaction<'_>,
+    team_id: &str,
+    now: i64,
+) -> Result<Vec<(String, String)>> {
+    let expired: Vec<(String, String)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT task_id, COALESCE(owner, '') FROM tasks
+             WHERE team_id = ?1 AND status = 'claimed' AND leased_until < ?2",
+        )?;
+        let rows = stmt.query_map(params![team_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<Vec<_>, _>>()?
+    };
+    for (task_id, _) in &expired {
+        tx.prepare_cached(
+            "UPDATE tasks SET status = 'open', owner = NULL, leased_until = NULL,
+                              version = version + 1, updated_at = ?2
+             WHERE task_id = ?1",
+        )?
+        .execute(params![task_id, now])?;
+    }
+    Ok(expired)
+}
+
+/// Claims `task_id` for `owner` if it is still `open` at `version`; true on success.
+pub fn claim(
+    tx: &Transaction<'_>,
+    task_id: &str,
+    owner: &str,
+    version: i64,
+    lease_until: i64,
+    now: i64,
+) -> Result<bool> {
+    let n = tx
+        .prepare_cached(
+            "UPDATE tasks SET status = 'claimed', owner = ?2, leased_until = ?3,
+                              version = version + 1, updated_at = ?4
+             WHERE task_id = ?1 AND status = 'open' AND version = ?5",
+        )?
+        .execute(params![task_id, owner, lease_until, now, version])?;
+    Ok(n == 1)
+}
+
+pub struct Change<'a> {
+    pub task_id: &'a str,
+    pub status: &'a str,
+    pub owner: Option<&'a str>,
+    pub leased_until: Option<i64>,
+    pub note: Option<&'a str>,
+    pub artifact: Option<&'a str>,
+    pub expected_version: i64,
+    pub now: i64,
+}
+
+/// Compare-and-set update; true when the version matched and the row changed.
+pub fn update(tx: &Transaction<'_>, c: &Change<'_>) -> Result<bool> {
+    let n = tx
+        .prepare_cached(
+            "UPDATE tasks SET status = ?2, owner = ?3, leased_until = ?4,
+                              note = COALESCE(?5, note), artifact = COALESCE(?6, artifact),
+                              version = version + 1, updated_at = ?7
+             WHERE task_id = ?1 AND version = ?8",
+        )?
+        .execute(params![
+            c.task_id,
+            c.status,
+            c.owner,
+            c.leased_until,
+            c.note,
+            c.artifact,
+            c.now,
+            c.expected_version
+        ])?;
+    Ok(n == 1)
+}
+
+/// Releases every claim an agent holds (it stopped or died); returns the task ids.
+pub fn release_claims_of(tx: &Transaction<'_>, agent_id: &str, now: i64) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE tasks SET status = 'open', owner = NULL, leased_until = NULL,
+                          version = version + 1, updated_at = ?2
+         WHERE owner = ?1 AND status = 'claimed' RETURNING task_id",
+    )?;
+    let rows = stmt.query_map(params![agent_id, now], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Cancels every unfinished task of a team (at finalize); returns how many.
+pub fn cancel_open(tx: &Transaction<'_>, team_id: &str, now: i64) -> Result<i64> {
+    let n = tx.execute(
+        "UPDATE tasks SET status = 'cancelled', owner = NULL, leased_until = NULL,
+                          version = version + 1, updated_at = ?2
+         WHERE team_id = ?1 AND status IN ('open', 'claimed')",
+        params![team_id, now],
+    )?;
+    Ok(n as i64)
+}

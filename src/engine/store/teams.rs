@@ -1,0 +1,271 @@
+//! SQL for teams and agents.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::engine::error::{EngineError, Result};
+
+pub struct TeamRow {
+    pub team_id: String,
+    pub goal: String,
+    pub profile: String,
+    pub state: String,
+    pub lead_agent_id: String,
+    pub workspace: Option<String>,
+    pub summary: Option<String>,
+    pub created_at: i64,
+    pub finalized_at: Option<i64>,
+}
+
+pub struct AgentRow {
+    pub agent_id: String,
+    pub team_id: String,
+    pub role: String,
+    pub runner: String,
+    pub state: String,
+    pub token_hash: Option<String>,
+    pub model: Option<String>,
+    pub pid: Option<i64>,
+    pub stop_reason: Option<String>,
+    pub tokens_input: i64,
+    pub tokens_cached: i64,
+    pub tokens_output: i64,
+    pub last_activity_at: i64,
+    pub created_at: i64,
+    pub current_task: Option<String>,
+}
+
+const TEAM_COLS: &str = "team_id, goal, profile, state, lead_agent_id, workspace, summary, \
+                         created_at, finalized_at";
+
+fn team_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TeamRow> {
+    Ok(TeamRow {
+        team_id: row.get(0)?,
+        goal: row.get(1)?,
+        profile: row.get(2)?,
+        state: row.get(3)?,
+        lead_agent_id: row.get(4)?,
+        workspace: row.get(5)?,
+        summary: row.get(6)?,
+        created_at: row.get(7)?,
+        finalized_at: row.get(8)?,
+    })
+}
+
+const AGENT_COLS: &str = "a.agent_id, a.team_id, a.role, a.runner, a.state, a.token_hash, a.model, \
+     a.pid, a.stop_reason, a.tokens_input, a.tokens_cached, a.tokens_output, a.last_activity_at, \
+     a.created_at, (SELECT t.task_id FROM tasks t WHERE t.owner = a.agent_id AND t.status = 'claimed' \
+     ORDER BY t.seq LIMIT 1)";
+
+fn agent_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AgentRow> {
+    Ok(AgentRow {
+        agent_id: row.get(0)?,
+        team_id: row.get(1)?,
+        role: row.get(2)?,
+        runner: row.get(3)?,
+        state: row.get(4)?,
+        token_hash: row.get(5)?,
+        model: row.get(6)?,
+        pid: row.get(7)?,
+        stop_reason: row.get(8)?,
+        tokens_input: row.get(9)?,
+        tokens_cached: row.get(10)?,
+        tokens_output: row.get(11)?,
+        last_activity_at: row.get(12)?,
+        created_at: row.get(13)?,
+        current_task: row.get(14)?,
+    })
+}
+
+pub struct NewTeam<'a> {
+    pub team_id: &'a str,
+    pub goal: &'a str,
+    pub profile: &'a str,
+    pub settings: &'a str,
+    pub lead_agent_id: &'a str,
+    pub workspace: Option<&'a str>,
+    pub now: i64,
+}
+
+pub fn insert_team(tx: &Transaction<'_>, t: &NewTeam<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO teams (team_id, goal, profile, settings, state, lead_agent_id, workspace, created_at)
+         VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7)",
+        params![t.team_id, t.goal, t.profile, t.settings, t.lead_agent_id, t.workspace, t.now],
+    )?;
+    tx.execute(
+        "INSERT INTO agents (agent_id, team_id, role, runner, state, last_activity_at, created_at)
+         VALUES (?1, ?2, 'lead', 'lead', 'active', ?3, ?3)",
+        params![t.lead_agent_id, t.team_id, t.now],
+    )?;
+    Ok(())
+}
+
+pub fn team(conn: &Connection, team_id: &str) -> Result<TeamRow> {
+    conn.prepare_cached(&format!("SELECT {TEAM_COLS} FROM teams WHERE team_id = ?1"))?
+        .query_row([team_id], team_from_row)
+        .optional()?
+        .ok_or_else(|| EngineError::not_found("team", team_id))
+}
+
+pub fn teams(conn: &Connection, include_finalized: bool) -> Result<Vec<TeamRow>> {
+    let sql = if include_finalized {
+        format!("SELECT {TEAM_COLS} FROM teams ORDER BY created_at DESC")
+    } else {
+        format!("SELECT {TEAM_COLS} FROM teams WHERE state = 'active' ORDER BY created_at DESC")
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], team_from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn settings(conn: &Connection, team_id: &str) -> Result<String> {
+    conn.prepare_cached("SELECT settings FROM teams WHERE team_id = ?1")?
+        .query_row([team_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| EngineError::not_found("team", team_id))
+}
+
+pub fn finalize_team(tx: &Transaction<'_>, team_id: &str, summary: &str, now: i64) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE teams SET state = 'finalized', summary = ?2, finalized_at = ?3
+         WHERE team_id = ?1 AND state = 'active'",
+        params![team_id, summary, now],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn agent(conn: &Connection, agent_id: &str) -> Result<AgentRow> {
+    conn.prepare_cached(&format!(
+        "SELECT {AGENT_COLS} FROM agents a WHERE a.agent_id = ?1"
+    ))?
+    .query_row([agent_id], agent_from_row)
+    .optional()?
+    .ok_or_else(|| EngineError::not_found("agent", agent_id))
+}
+
+pub fn agents(conn: &Connection, team_id: &str) -> Result<Vec<AgentRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {AGENT_COLS} FROM agents a WHERE a.team_id = ?1 ORDER BY a.created_at, a.agent_id"
+    ))?;
+    let rows = stmt.query_map([team_id], agent_from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Live workers (not the lead) of a team: the number the hard cap counts.
+pub fn live_workers(conn: &Connection, team_id: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM agents WHERE team_id = ?1 AND role != 'lead'
+             AND state IN ('starting', 'active', 'idle')",
+        )?
+        .query_row([team_id], |r| r.get(0))?)
+}
+
+pub struct NewAgent<'a> {
+    pub agent_id: &'a str,
+    pub team_id: &'a str,
+    pub role: &'a str,
+    pub runner: &'a str,
+    pub token_hash: &'a str,
+    pub brief: &'a str,
+    pub model: Option<&'a str>,
+    pub now: i64,
+}
+
+pub fn insert_agent(tx: &Transaction<'_>, a: &NewAgent<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO agents (agent_id, team_id, role, runner, state, token_hash, brief, model,
+                             last_activity_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, 'starting', ?5, ?6, ?7, ?8, ?8)",
+        params![
+            a.agent_id,
+            a.team_id,
+            a.role,
+            a.runner,
+            a.token_hash,
+            a.brief,
+            a.model,
+            a.now
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn set_agent_pid(tx: &Transaction<'_>, agent_id: &str, pid: Option<u32>) -> Result<()> {
+    tx.execute(
+        "UPDATE agents SET pid = ?2 WHERE agent_id = ?1",
+        params![agent_id, pid],
+    )?;
+    Ok(())
+}
+
+/// Moves an agent to `stopped` or `dead`; returns false if it was already stopped or dead.
+pub fn end_agent(
+    tx: &Transaction<'_>,
+    agent_id: &str,
+    state: &str,
+    reason: &str,
+    now: i64,
+) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE agents SET state = ?2, stop_reason = ?3, stopped_at = ?4
+         WHERE agent_id = ?1 AND state IN ('starting', 'active', 'idle')",
+        params![agent_id, state, reason, now],
+    )?;
+    Ok(n == 1)
+}
+
+/// Marks an agent active (first call after start) and returns whether it changed.
+pub fn activate_agent(tx: &Transaction<'_>, agent_id: &str, now: i64) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE agents SET state = 'active', last_activity_at = ?2
+         WHERE agent_id = ?1 AND state IN ('starting', 'idle')",
+        params![agent_id, now],
+    )?;
+    Ok(n == 1)
+}
+
+/// Records activity: the agent's last-activity time and the leases of its claimed tasks.
+pub fn touch_agent(tx: &Transaction<'_>, agent_id: &str, now: i64, lease_until: i64) -> Result<()> {
+    tx.prepare_cached("UPDATE agents SET last_activity_at = ?2 WHERE agent_id = ?1")?
+        .execute(params![agent_id, now])?;
+    tx.prepare_cached(
+        "UPDATE tasks SET leased_until = ?2 WHERE owner = ?1 AND status = 'claimed' AND leased_until < ?2",
+    )?
+    .execute(params![agent_id, lease_until])?;
+    Ok(())
+}
+
+/// The team's lead agent id, verifying it belongs to the team.
+pub fn lead_of(conn: &Connection, team_id: &str) -> Result<String> {
+    conn.prepare_cached("SELECT lead_agent_id FROM teams WHERE team_id = ?1")?
+        .query_row([team_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| EngineError::not_found("team", team_id))
+}
+
+/// Counts used by status and the run summary.
+pub struct TeamCounts {
+    pub messages: i64,
+    pub artifacts: i64,
+    pub unread: i64,
+}
+
+pub fn counts(conn: &Connection, team_id: &str, reader: &str, now: i64) -> Result<TeamCounts> {
+    let messages = conn
+        .prepare_cached("SELECT COUNT(*) FROM messages WHERE team_id = ?1")?
+        .query_row([team_id], |r| r.get(0))?;
+    let artifacts = conn
+        .prepare_cached("SELECT COUNT(*) FROM artifacts WHERE team_id = ?1")?
+        .query_row([team_id], |r| r.get(0))?;
+    let unread = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM deliveries WHERE agent_id = ?1 AND acked_at IS NULL AND leased_until <= ?2",
+        )?
+        .query_row(params![reader, now], |r| r.get(0))?;
+    Ok(TeamCounts {
+        messages,
+        artifacts,
+        unread,
+    })
+}

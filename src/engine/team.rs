@@ -1,0 +1,603 @@
+//! Team lifecycle and agents: start (or resume), status, spawn, finalize, and resolving who
+//! a caller is. The hard cap of six live workers is enforced here, counted in the database
+//! inside the spawn transaction so concurrent spawns from several processes cannot pass it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rand::RngCore;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::engine::error::{EngineError, Result};
+use crate::engine::events::{self, Trace};
+use crate::engine::ids::{AgentId, TaskId, TeamId};
+use crate::engine::policy::{HARD_CAP, Profile};
+use crate::engine::roles::Role;
+use crate::engine::runner::{self, LaunchRequest};
+use crate::engine::store::{self, now_ms};
+use crate::engine::{Caller, Engine};
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TeamStarted {
+    pub team_id: String,
+    pub agent_id: String,
+    pub profile: String,
+    /// True when an existing team was picked up again (lead restart).
+    pub resumed: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AgentStatus {
+    pub agent_id: String,
+    pub role: String,
+    /// starting | active | idle | stopped | dead
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    pub tokens: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct TaskCounts {
+    pub ready: i64,
+    pub blocked: i64,
+    pub claimed: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Tokens {
+    pub input: i64,
+    pub cached: i64,
+    pub output: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TeamStatus {
+    pub team_id: String,
+    /// active | finalized
+    pub state: String,
+    pub profile: String,
+    pub agents: Vec<AgentStatus>,
+    pub tasks: TaskCounts,
+    /// Messages waiting in the caller's inbox.
+    pub unread: i64,
+    pub tokens: Tokens,
+    pub budget_left: i64,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Spawned {
+    pub agent_id: String,
+    pub role: String,
+    pub runner: String,
+    /// For the `external` runner: the environment that makes `codex-teams serve-mcp` act
+    /// as this agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RunSummary {
+    pub team_id: String,
+    pub goal: String,
+    pub profile: String,
+    pub summary: Option<String>,
+    pub agents: Vec<AgentStatus>,
+    pub tasks: TaskCounts,
+    pub messages: i64,
+    pub artifacts: i64,
+    pub tokens: Tokens,
+    pub budget_left: i64,
+    pub duration_ms: i64,
+}
+
+/// Longest goal text a team accepts.
+const GOAL_MAX_BYTES: usize = 8192;
+
+/// The sha256 hex of an agent secret: what the database keeps instead of the secret.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("ctt_{}", hex::encode(bytes))
+}
+
+impl Engine {
+    /// Starts a team with the caller as lead, or, given `resume`, picks an existing active
+    /// team up again (a restarted lead).
+    pub fn team_start(
+        &self,
+        goal: &str,
+        profile_name: Option<&str>,
+        workspace: Option<&Path>,
+        resume: Option<&TeamId>,
+    ) -> Result<TeamStarted> {
+        if let Some(team_id) = resume {
+            let team = self
+                .store()
+                .read(|c| store::teams::team(c, team_id.as_str()))?;
+            if team.state != "active" {
+                return Err(EngineError::Forbidden(format!(
+                    "team {team_id} is {}; hint: start a new team",
+                    team.state
+                )));
+            }
+            let lead = AgentId::from_db(team.lead_agent_id.clone());
+            self.store().write(|tx| {
+                events::record(
+                    tx,
+                    &Trace::team(team_id).agent(&lead),
+                    "team.resumed",
+                    json!({}),
+                )
+            })?;
+            return Ok(TeamStarted {
+                team_id: team.team_id,
+                agent_id: team.lead_agent_id,
+                profile: team.profile,
+                resumed: true,
+            });
+        }
+        let goal = goal.trim();
+        if goal.is_empty() {
+            return Err(EngineError::invalid(
+                "goal",
+                "empty; say what the team should achieve",
+            ));
+        }
+        if goal.len() > GOAL_MAX_BYTES {
+            return Err(EngineError::invalid(
+                "goal",
+                format!(
+                    "{} bytes is over the {GOAL_MAX_BYTES}-byte limit; put details in tasks or an artifact",
+                    goal.len()
+                ),
+            ));
+        }
+        let env_profile = std::env::var("CODEX_TEAMS_PROFILE").ok();
+        let name = profile_name
+            .or(env_profile.as_deref())
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or("default");
+        let profile = Profile::load(name, &self.profile_dirs(workspace))?;
+        let settings = serde_json::to_string(&profile)
+            .map_err(|e| EngineError::Config(format!("profile {name}: {e}")))?;
+        let team_id = TeamId::generate();
+        let lead = AgentId::generate();
+        let workspace_str = workspace.map(|w| w.display().to_string());
+        self.store().write(|tx| {
+            store::teams::insert_team(
+                tx,
+                &store::teams::NewTeam {
+                    team_id: team_id.as_str(),
+                    goal,
+                    profile: &profile.name,
+                    settings: &settings,
+                    lead_agent_id: lead.as_str(),
+                    workspace: workspace_str.as_deref(),
+                    now: now_ms(),
+                },
+            )?;
+            events::record(
+                tx,
+                &Trace::team(&team_id).agent(&lead),
+                "team.started",
+                json!({ "goal": goal, "profile": profile.name }),
+            )
+        })?;
+        Ok(TeamStarted {
+            team_id: team_id.to_string(),
+            agent_id: lead.to_string(),
+            profile: profile.name,
+            resumed: false,
+        })
+    }
+
+    /// The caller identity of a team's lead.
+    pub fn lead_caller(&self, team_id: &TeamId) -> Result<Caller> {
+        let lead = self
+            .store()
+            .read(|c| store::teams::lead_of(c, team_id.as_str()))?;
+        Ok(Caller {
+            team_id: team_id.clone(),
+            agent_id: AgentId::from_db(lead),
+            role: Role::Lead,
+        })
+    }
+
+    /// Authenticates a worker from its credentials. Refuses wrong secrets, other teams'
+    /// agents, stopped agents and finalized teams. The first call marks it active.
+    pub fn worker_caller(
+        &self,
+        team_id: &TeamId,
+        agent_id: &AgentId,
+        token: &str,
+    ) -> Result<Caller> {
+        let agent = self
+            .store()
+            .read(|c| store::teams::agent(c, agent_id.as_str()))
+            .map_err(|_| {
+                EngineError::Forbidden(format!(
+                    "unknown agent {agent_id}; hint: check {}",
+                    runner::ENV_AGENT_ID
+                ))
+            })?;
+        let expected = agent.token_hash.as_deref().unwrap_or("");
+        if agent.team_id != team_id.as_str() || expected.is_empty() || token_hash(token) != expected
+        {
+            return Err(EngineError::Forbidden(format!(
+                "credentials for agent {agent_id} do not match team {team_id}; hint: use the env that team_spawn returned"
+            )));
+        }
+        let role = Role::parse("role", &agent.role)?;
+        let caller = Caller {
+            team_id: team_id.clone(),
+            agent_id: agent_id.clone(),
+            role,
+        };
+        self.check_live(&caller)?;
+        if agent.state == "starting" || agent.state == "idle" {
+            self.store().write(|tx| {
+                if store::teams::activate_agent(tx, agent_id.as_str(), now_ms())? {
+                    events::record(
+                        tx,
+                        &Trace::team(team_id).agent(agent_id),
+                        "agent.active",
+                        json!({ "from": agent.state }),
+                    )?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(caller)
+    }
+
+    /// Refuses calls from stopped or dead agents and into finalized teams.
+    pub fn check_live(&self, caller: &Caller) -> Result<()> {
+        let (team_state, agent_state, reason) = self.store().read(|c| {
+            let team = store::teams::team(c, caller.team_id.as_str())?;
+            let agent = store::teams::agent(c, caller.agent_id.as_str())?;
+            Ok((team.state, agent.state, agent.stop_reason))
+        })?;
+        if team_state != "active" {
+            return Err(EngineError::Forbidden(format!(
+                "team {} is finalized; no new work is accepted",
+                caller.team_id
+            )));
+        }
+        if agent_state == "stopped" || agent_state == "dead" {
+            return Err(EngineError::Forbidden(format!(
+                "agent {} is {agent_state} ({}); hint: the lead can spawn a replacement",
+                caller.agent_id,
+                reason.unwrap_or_default()
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn team_status(&self, caller: &Caller) -> Result<TeamStatus> {
+        let profile = self.team_profile(&caller.team_id)?;
+        let now = now_ms();
+        self.store().read(|c| {
+            let team = store::teams::team(c, caller.team_id.as_str())?;
+            let agents = store::teams::agents(c, caller.team_id.as_str())?;
+            let tasks = store::board::counts(c, caller.team_id.as_str(), now)?;
+            let counts =
+                store::teams::counts(c, caller.team_id.as_str(), caller.agent_id.as_str(), now)?;
+            let tokens = sum_tokens(&agents);
+            Ok(TeamStatus {
+                team_id: team.team_id,
+                state: team.state,
+                profile: team.profile,
+                agents: agents.iter().map(agent_status).collect(),
+                tasks,
+                unread: counts.unread,
+                budget_left: profile.budget.team_tokens - tokens.total,
+                tokens,
+            })
+        })
+    }
+
+    /// Adds a worker to the team and asks its runner to start it.
+    pub fn team_spawn(
+        &self,
+        caller: &Caller,
+        role: &str,
+        brief: Option<&str>,
+        runner_name: Option<&str>,
+    ) -> Result<Spawned> {
+        caller.require_lead("team_spawn")?;
+        self.check_live(caller)?;
+        let role = Role::parse_worker("role", role)?;
+        let runner = runner::by_name(runner_name.unwrap_or("external"))?;
+        let profile = self.team_profile(&caller.team_id)?;
+        let brief = brief.unwrap_or("").trim();
+        if brief.len() as i64 > profile.worker.brief_max_bytes {
+            return Err(EngineError::invalid(
+                "brief",
+                format!(
+                    "{} bytes is over this profile's {}-byte brief limit; put context in an artifact and pass its ref",
+                    brief.len(),
+                    profile.worker.brief_max_bytes
+                ),
+            ));
+        }
+        let cap = i64::from(profile.max_threads.min(HARD_CAP));
+        let agent_id = AgentId::generate();
+        let token = new_token();
+        let hash = token_hash(&token);
+        let full_brief = format!("Role: {role}. {}\n{brief}", role.mission());
+        self.store().write(|tx| {
+            let live = store::teams::live_workers(tx, caller.team_id.as_str())?;
+            if live >= cap {
+                return Err(EngineError::Limit(format!(
+                    "team {} already has {live} live workers and its cap is {cap} (profile `{}` max_threads, hard cap {HARD_CAP}); hint: wait for a worker to finish or stop one",
+                    caller.team_id, profile.name
+                )));
+            }
+            store::teams::insert_agent(
+                tx,
+                &store::teams::NewAgent {
+                    agent_id: agent_id.as_str(),
+                    team_id: caller.team_id.as_str(),
+                    role: role.as_str(),
+                    runner: runner.name(),
+                    token_hash: &hash,
+                    brief: &full_brief,
+                    model: None,
+                    now: now_ms(),
+                },
+            )?;
+            events::record(
+                tx,
+                &Trace::team(&caller.team_id).agent(&agent_id),
+                "agent.spawned",
+                json!({ "role": role, "runner": runner.name(), "live": live + 1, "by": caller.agent_id }),
+            )
+        })?;
+        let mut env = BTreeMap::new();
+        env.insert(runner::ENV_TEAM_ID.to_string(), caller.team_id.to_string());
+        env.insert(runner::ENV_AGENT_ID.to_string(), agent_id.to_string());
+        env.insert(runner::ENV_AGENT_TOKEN.to_string(), token);
+        env.insert(
+            runner::ENV_DB.to_string(),
+            self.store().path().display().to_string(),
+        );
+        let request = LaunchRequest {
+            team_id: caller.team_id.clone(),
+            agent_id: agent_id.clone(),
+            role,
+            brief: full_brief,
+            env,
+            workspace: None,
+        };
+        match runner.launch(&request) {
+            Ok(launched) => {
+                if launched.pid.is_some() {
+                    self.store().write(|tx| {
+                        store::teams::set_agent_pid(tx, agent_id.as_str(), launched.pid)
+                    })?;
+                }
+                Ok(Spawned {
+                    agent_id: agent_id.to_string(),
+                    role: role.to_string(),
+                    runner: runner.name().to_string(),
+                    env: launched.env,
+                })
+            }
+            Err(err) => {
+                let reason = format!("launch failed: {err}");
+                self.end_agent(&caller.team_id, &agent_id, "dead", &reason)?;
+                Err(err)
+            }
+        }
+    }
+
+    /// Stops or marks dead one agent: releases its claims and records why.
+    pub fn end_agent(
+        &self,
+        team: &TeamId,
+        agent: &AgentId,
+        state: &str,
+        reason: &str,
+    ) -> Result<bool> {
+        let now = now_ms();
+        self.store().write(|tx| {
+            let changed = store::teams::end_agent(tx, agent.as_str(), state, reason, now)?;
+            if changed {
+                let released = store::board::release_claims_of(tx, agent.as_str(), now)?;
+                events::record(
+                    tx,
+                    &Trace::team(team).agent(agent),
+                    if state == "dead" {
+                        "agent.dead"
+                    } else {
+                        "agent.stopped"
+                    },
+                    json!({ "reason": reason, "released": released }),
+                )?;
+                for task in released {
+                    let task = TaskId::from_db(task);
+                    events::record(
+                        tx,
+                        &Trace::team(team).agent(agent).task(&task),
+                        "task.released",
+                        json!({ "reason": reason }),
+                    )?;
+                }
+            }
+            Ok(changed)
+        })
+    }
+
+    /// Closes the team: stops every live worker, cancels open work, stores the run summary.
+    pub fn team_finalize(&self, caller: &Caller, summary: Option<&str>) -> Result<RunSummary> {
+        caller.require_lead("team_finalize")?;
+        let team = self
+            .store()
+            .read(|c| store::teams::team(c, caller.team_id.as_str()))?;
+        if team.state != "active" {
+            if let Some(stored) = team.summary.as_deref()
+                && let Ok(summary) = serde_json::from_str::<RunSummary>(stored)
+            {
+                return Ok(summary);
+            }
+            return Err(EngineError::Forbidden(format!(
+                "team {} is already finalized",
+                caller.team_id
+            )));
+        }
+        let agents = self
+            .store()
+            .read(|c| store::teams::agents(c, caller.team_id.as_str()))?;
+        for agent in agents.iter().filter(|a| a.role != "lead") {
+            if matches!(agent.state.as_str(), "starting" | "active" | "idle") {
+                let id = AgentId::from_db(agent.agent_id.clone());
+                if let Ok(r) = runner::by_name(&agent.runner)
+                    && let Err(err) = r.stop(&id, agent.pid.map(|p| p as u32))
+                {
+                    tracing::warn!(agent_id = %id, error = %err, "stopping worker failed");
+                }
+                self.end_agent(&caller.team_id, &id, "stopped", "team finalized")?;
+            }
+        }
+        let profile = self.team_profile(&caller.team_id)?;
+        let now = now_ms();
+        let summary_text = summary
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from);
+        self.store().write(|tx| {
+            let agents = store::teams::agents(tx, caller.team_id.as_str())?;
+            let tasks = store::board::counts(tx, caller.team_id.as_str(), now)?;
+            let counts =
+                store::teams::counts(tx, caller.team_id.as_str(), caller.agent_id.as_str(), now)?;
+            let tokens = sum_tokens(&agents);
+            let cancelled = store::board::cancel_open(tx, caller.team_id.as_str(), now)?;
+            let run = RunSummary {
+                team_id: team.team_id.clone(),
+                goal: team.goal.clone(),
+                profile: team.profile.clone(),
+                summary: summary_text.clone(),
+                agents: agents.iter().map(agent_status).collect(),
+                tasks: TaskCounts {
+                    cancelled: tasks.cancelled + cancelled,
+                    ready: 0,
+                    blocked: 0,
+                    ..tasks
+                },
+                messages: counts.messages,
+                artifacts: counts.artifacts,
+                budget_left: profile.budget.team_tokens - tokens.total,
+                tokens,
+                duration_ms: now - team.created_at,
+            };
+            let text = serde_json::to_string(&run)
+                .map_err(|e| EngineError::Integrity(format!("summary: {e}")))?;
+            if !store::teams::finalize_team(tx, caller.team_id.as_str(), &text, now)? {
+                return Err(EngineError::Forbidden(format!(
+                    "team {} is already finalized",
+                    caller.team_id
+                )));
+            }
+            events::record(
+                tx,
+                &Trace::team(&caller.team_id).agent(&caller.agent_id),
+                "team.finalized",
+                serde_json::to_value(&run).unwrap_or_default(),
+            )?;
+            Ok(run)
+        })
+    }
+}
+
+fn agent_status(a: &store::teams::AgentRow) -> AgentStatus {
+    AgentStatus {
+        agent_id: a.agent_id.clone(),
+        role: a.role.clone(),
+        state: a.state.clone(),
+        task_id: a.current_task.clone(),
+        tokens: a.tokens_input + a.tokens_output,
+        reason: a.stop_reason.clone(),
+    }
+}
+
+fn sum_tokens(agents: &[store::teams::AgentRow]) -> Tokens {
+    let mut t = Tokens::default();
+    for a in agents {
+        t.input += a.tokens_input;
+        t.cached += a.tokens_cached;
+        t.output += a.tokens_output;
+    }
+    t.total = t.input + t.output;
+    t
+}
+
+/// Everything `codex-teams status` shows about one team.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TeamOverview {
+    pub team_id: String,
+    pub goal: String,
+    pub state: String,
+    pub profile: String,
+    pub created_at: i64,
+    pub agents: Vec<AgentStatus>,
+    pub tasks: Vec<crate::engine::board::TaskView>,
+    pub task_counts: TaskCounts,
+    pub tokens: Tokens,
+    pub budget_left: i64,
+}
+
+impl Engine {
+    /// Teams for operators (no caller): one team, or every active (or every) team.
+    pub fn overview(
+        &self,
+        team: Option<&TeamId>,
+        include_finalized: bool,
+    ) -> Result<Vec<TeamOverview>> {
+        let now = now_ms();
+        let rows = self.store().read(|c| match team {
+            Some(t) => Ok(vec![store::teams::team(c, t.as_str())?]),
+            None => store::teams::teams(c, include_finalized),
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id = TeamId::from_db(row.team_id.clone());
+            let profile = self.team_profile(&id)?;
+            let lead = self.lead_caller(&id)?;
+            let tasks = self.task_list(&lead, None)?;
+            let (agents, counts) = self.store().read(|c| {
+                Ok((
+                    store::teams::agents(c, id.as_str())?,
+                    store::board::counts(c, id.as_str(), now)?,
+                ))
+            })?;
+            let tokens = sum_tokens(&agents);
+            out.push(TeamOverview {
+                team_id: row.team_id,
+                goal: row.goal,
+                state: row.state,
+                profile: row.profile,
+                created_at: row.created_at,
+                agents: agents.iter().map(agent_status).collect(),
+                tasks,
+                task_counts: counts,
+                budget_left: profile.budget.team_tokens - tokens.total,
+                tokens,
+            })
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,11 @@
+//! codex-teams: agent teams for the OpenAI Codex CLI.
+//!
+//! - [`engine`]: the domain (store, bus, board, artifacts, policy, events), no I/O edges.
+//! - [`mcp`]: the `serve-mcp` server, each tool a thin adapter onto the engine.
+//! - [`cli`] and [`commands`]: argument parsing and one module per subcommand.
+
+pub mod cli;
+pub mod commands;
+pub mod engine;
+pub mod logging;
+pub mod mcp;

@@ -1,0 +1,160 @@
+//! Structured logs. JSON lines go to stderr (never stdout: that is the MCP channel of
+//! `serve-mcp`), without ANSI codes unless stderr is a terminal. Every line that carries a
+//! `team_id` is also appended to that team's own log file, `<home>/logs/<team_id>.jsonl`.
+//! Both sinks redact secrets.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde_json::{Map, Value};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::engine::redact::redact;
+
+/// The environment variable that sets the log filter (tracing `EnvFilter` syntax).
+pub const LOG_ENV: &str = "CODEX_TEAMS_LOG";
+
+/// Installs the global subscriber. `team_logs` is the directory for per-team files, if any.
+pub fn init(default_level: &str, team_logs: Option<PathBuf>) {
+    let filter = EnvFilter::try_from_env(LOG_ENV).unwrap_or_else(|_| EnvFilter::new(default_level));
+    let stderr = tracing_subscriber::fmt::layer()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_ansi(false)
+        .with_writer(RedactingStderr);
+    let team_layer = team_logs.map(TeamFiles::new);
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(team_layer)
+        .try_init();
+}
+
+/// A stderr writer that redacts each formatted line before writing it.
+struct RedactingStderr;
+
+struct RedactingLine(Vec<u8>);
+
+impl Write for RedactingLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for RedactingLine {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.0);
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(redact(&text).as_bytes());
+    }
+}
+
+impl<'a> MakeWriter<'a> for RedactingStderr {
+    type Writer = RedactingLine;
+    fn make_writer(&'a self) -> Self::Writer {
+        RedactingLine(Vec::with_capacity(256))
+    }
+}
+
+/// Whether stderr is a terminal (progress bars and colour only then).
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// Appends every event that has a `team_id` field to that team's log file.
+pub struct TeamFiles {
+    dir: PathBuf,
+    files: Mutex<HashMap<String, File>>,
+}
+
+impl TeamFiles {
+    pub fn new(dir: PathBuf) -> Self {
+        TeamFiles {
+            dir,
+            files: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn append(&self, team: &str, line: &str) {
+        // Team ids are validated `team_<hex>`; refuse anything else as a file name.
+        if !team.starts_with("team_") || !team[5..].bytes().all(|b| b.is_ascii_hexdigit()) {
+            return;
+        }
+        let Ok(mut files) = self.files.lock() else {
+            return;
+        };
+        if !files.contains_key(team) {
+            if std::fs::create_dir_all(&self.dir).is_err() {
+                return;
+            }
+            let path = self.dir.join(format!("{team}.jsonl"));
+            match OpenOptions::new().create(true).append(true).open(&path) {
+                Ok(f) => {
+                    files.insert(team.to_string(), f);
+                }
+                Err(_) => return,
+            }
+        }
+        if let Some(f) = files.get_mut(team) {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+}
+
+struct JsonVisitor(Map<String, Value>);
+
+impl Visit for JsonVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0
+            .insert(field.name().to_string(), Value::String(redact(value)));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().to_string(), Value::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().to_string(), Value::from(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().to_string(), Value::from(value));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let text = redact(&format!("{value:?}"));
+        // `data = %json` arrives here; keep it as JSON when it parses.
+        let v = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
+        self.0.insert(field.name().to_string(), v);
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for TeamFiles {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        let mut visitor = JsonVisitor(Map::new());
+        event.record(&mut visitor);
+        let Some(Value::String(team)) = visitor.0.get("team_id").cloned() else {
+            return;
+        };
+        let mut line = Map::new();
+        line.insert("ts".into(), Value::from(crate::engine::store::now_ms()));
+        line.insert(
+            "level".into(),
+            Value::from(event.metadata().level().as_str()),
+        );
+        line.insert("target".into(), Value::from(event.metadata().target()));
+        line.extend(visitor.0);
+        let mut text = Value::Object(line).to_string();
+        text.push('\n');
+        self.append(&team, &text);
+    }
+}

@@ -1,0 +1,43 @@
+//! The `codex-teams` binary: parse, set up logging, dispatch, map errors to exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use codex_teams::cli::{Cli, Command};
+use codex_teams::commands::{self, Paths};
+use codex_teams::logging;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let paths = Paths::resolve(cli.db.as_deref())?;
+    let serving = matches!(cli.command, Command::ServeMcp(_));
+    logging::init(
+        if serving {
+            "warn,codex_teams=info"
+        } else {
+            "warn"
+        },
+        Some(paths.home.join("logs")),
+    );
+    match &cli.command {
+        Command::Init(args) => commands::init::run(args, &paths),
+        Command::ServeMcp(_) => commands::serve::run(&paths),
+        Command::Status(args) => commands::status::run(args, &paths),
+        Command::Bench(args) => commands::bench::run(args, &paths),
+        Command::Completions(args) => commands::completions::run(args),
+    }
+}

@@ -1,0 +1,8 @@
+//! The MCP face of codex-teams: tool arguments, the tool catalogue with its generated
+//! schemas, and the stdio server. Each tool is a thin adapter onto [`crate::engine`].
+
+pub mod args;
+pub mod server;
+pub mod tools;
+
+pub use server::{Identity, TeamServer};

@@ -1,0 +1,372 @@
+//! The `serve-mcp` server: one per Codex process, over stdio. It knows who it acts for —
+//! a worker (from the credentials in its environment) or the lead of the teams it started —
+//! lists only the tools that identity may use, and hands every call to the engine on a
+//! blocking thread. Every result is compact JSON in `structuredContent`; every failure is
+//! a tool error whose JSON names the problem (`error`, `message`, and `field` or `details`).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::engine::error::{EngineError, Result};
+use crate::engine::ids::{AgentId, TaskId, TeamId};
+use crate::engine::runner::{ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID};
+use crate::engine::{Caller, Engine};
+use crate::mcp::args;
+use crate::mcp::tools::{self, Audience};
+
+/// Whom this server acts for.
+#[derive(Debug)]
+pub enum Identity {
+    /// No worker credentials: the lead of the teams this server starts or resumes.
+    Lead(Mutex<Vec<TeamId>>),
+    /// A worker, authenticated by its team id, agent id and secret.
+    Worker {
+        team_id: TeamId,
+        agent_id: AgentId,
+        token: String,
+    },
+}
+
+impl Identity {
+    /// Reads worker credentials from the environment; none at all means lead. A partial
+    /// set is an error, so a misconfigured worker never silently acts as a lead.
+    pub fn from_env() -> Result<Identity> {
+        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        match (get(ENV_TEAM_ID), get(ENV_AGENT_ID), get(ENV_AGENT_TOKEN)) {
+            (None, None, None) => Ok(Identity::Lead(Mutex::new(Vec::new()))),
+            (Some(team), Some(agent), Some(token)) => Ok(Identity::Worker {
+                team_id: TeamId::parse(ENV_TEAM_ID, &team)?,
+                agent_id: AgentId::parse(ENV_AGENT_ID, &agent)?,
+                token,
+            }),
+            _ => Err(EngineError::Config(format!(
+                "worker credentials are incomplete: set all of {ENV_TEAM_ID}, {ENV_AGENT_ID}, {ENV_AGENT_TOKEN} (from team_spawn's env), or none to act as lead"
+            ))),
+        }
+    }
+
+    pub fn is_lead(&self) -> bool {
+        matches!(self, Identity::Lead(_))
+    }
+}
+
+struct Inner {
+    engine: Arc<Engine>,
+    identity: Identity,
+    workspace: Option<PathBuf>,
+}
+
+#[derive(Clone)]
+pub struct TeamServer {
+    inner: Arc<Inner>,
+}
+
+impl TeamServer {
+    /// Builds a server. A worker identity is checked against the store now, so a wrong
+    /// secret fails at start-up with a clear message rather than on the first call.
+    pub fn new(
+        engine: Arc<Engine>,
+        identity: Identity,
+        workspace: Option<PathBuf>,
+    ) -> Result<Self> {
+        if let Identity::Worker {
+            team_id,
+            agent_id,
+            token,
+        } = &identity
+        {
+            engine.worker_caller(team_id, agent_id, token)?;
+        }
+        Ok(TeamServer {
+            inner: Arc::new(Inner {
+                engine,
+                identity,
+                workspace,
+            }),
+        })
+    }
+
+    /// The tool list this server's identity sees.
+    pub fn tools(&self) -> Vec<Tool> {
+        tools::visible(self.inner.identity.is_lead())
+            .into_iter()
+            .map(|(name, description, schema)| Tool::new(name, description, Arc::new(schema)))
+            .collect()
+    }
+
+    /// Runs one tool call to completion on the calling thread (blocking).
+    pub fn call_blocking(&self, name: &str, args: Value) -> std::result::Result<Value, Value> {
+        self.inner.dispatch(name, args).map_err(|e| e.to_json())
+    }
+}
+
+fn parse<T: DeserializeOwned>(args: Value) -> Result<T> {
+    let args = if args.is_null() { json!({}) } else { args };
+    serde_path_to_error::deserialize(args).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde names missing and unknown fields itself; for type errors the path does.
+        let field = if path == "." {
+            inner.split('`').nth(1).unwrap_or("arguments").to_string()
+        } else {
+            path
+        };
+        EngineError::invalid(field, inner)
+    })
+}
+
+fn to_value<T: serde::Serialize>(v: T) -> Result<Value> {
+    serde_json::to_value(v)
+        .map_err(|e| EngineError::Integrity(format!("serialising a result: {e}")))
+}
+
+impl Inner {
+    /// Resolves the caller for a request that may name a team.
+    fn caller(&self, team_arg: Option<&str>) -> Result<Caller> {
+        match &self.identity {
+            Identity::Worker {
+                team_id,
+                agent_id,
+                token,
+            } => {
+                if let Some(t) = team_arg
+                    && TeamId::parse("team_id", t)? != *team_id
+                {
+                    return Err(EngineError::Forbidden(format!(
+                        "this worker belongs to team {team_id}; it cannot act in team {t}"
+                    )));
+                }
+                let caller = self.engine.worker_caller(team_id, agent_id, token)?;
+                self.engine.touch(&caller)?;
+                Ok(caller)
+            }
+            Identity::Lead(teams) => {
+                let teams = teams.lock().map(|t| t.clone()).unwrap_or_default();
+                let team = match team_arg {
+                    Some(t) => {
+                        let id = TeamId::parse("team_id", t)?;
+                        if !teams.contains(&id) {
+                            return Err(EngineError::Forbidden(format!(
+                                "this server is not the lead of team {id}; hint: team_start {{team_id: \"{id}\"}} resumes it"
+                            )));
+                        }
+                        id
+                    }
+                    None => match teams.as_slice() {
+                        [one] => one.clone(),
+                        [] => {
+                            return Err(EngineError::invalid(
+                                "team_id",
+                                "no active team; call team_start first",
+                            ));
+                        }
+                        many => {
+                            return Err(EngineError::invalid(
+                                "team_id",
+                                format!(
+                                    "this lead has {} active teams; pass team_id (one of {})",
+                                    many.len(),
+                                    many.iter()
+                                        .map(|t| t.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            ));
+                        }
+                    },
+                };
+                self.engine.lead_caller(&team)
+            }
+        }
+    }
+
+    fn dispatch(&self, name: &str, args: Value) -> Result<Value> {
+        let spec = tools::spec(name).ok_or_else(|| {
+            EngineError::invalid("name", format!("no tool `{name}`; see tools/list"))
+        })?;
+        if spec.audience == Audience::Lead && !self.identity.is_lead() {
+            return Err(EngineError::Forbidden(format!(
+                "`{name}` is a lead-only tool; hint: ask the lead via team_send"
+            )));
+        }
+        let e = &self.engine;
+        match name {
+            "team_start" => {
+                let a: args::TeamStart = parse(args)?;
+                let resume = a
+                    .team_id
+                    .as_deref()
+                    .map(|t| TeamId::parse("team_id", t))
+                    .transpose()?;
+                let started = e.team_start(
+                    &a.goal,
+                    a.profile.as_deref(),
+                    self.workspace.as_deref(),
+                    resume.as_ref(),
+                )?;
+                if let Identity::Lead(teams) = &self.identity
+                    && let Ok(mut teams) = teams.lock()
+                {
+                    let id = TeamId::from_db(started.team_id.clone());
+                    if !teams.contains(&id) {
+                        teams.push(id);
+                    }
+                }
+                to_value(started)
+            }
+            "team_status" => {
+                let a: args::TeamOnly = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                to_value(e.team_status(&caller)?)
+            }
+            "team_spawn" => {
+                let a: args::TeamSpawn = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                to_value(e.team_spawn(&caller, &a.role, a.brief.as_deref(), a.runner.as_deref())?)
+            }
+            "team_send" => {
+                let a: args::TeamSend = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                to_value(e.team_send(&caller, &a.to, &a.body, a.idempotency_key.as_deref())?)
+            }
+            "team_broadcast" => {
+                let a: args::TeamBroadcast = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                to_value(e.team_broadcast(&caller, &a.body, a.idempotency_key.as_deref())?)
+            }
+            "team_pull_inbox" => {
+                let a: args::TeamPullInbox = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                to_value(e.team_pull_inbox(&caller, &a.ack, a.max, a.wait_ms)?)
+            }
+            "task_create" => {
+                let a: args::TaskCreate = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                let batch = match (a.title, a.tasks.is_empty()) {
+                    (Some(title), true) => vec![crate::engine::board::NewTask {
+                        title,
+                        detail: a.detail,
+                        deps: a.deps,
+                        size: a.size,
+                        role: a.role,
+                        priority: a.priority,
+                        key: None,
+                    }],
+                    (None, false) => a.tasks,
+                    (Some(_), false) => {
+                        return Err(EngineError::invalid(
+                            "tasks",
+                            "give either `title` (one task) or `tasks` (a batch), not both",
+                        ));
+                    }
+                    (None, true) => {
+                        return Err(EngineError::invalid(
+                            "title",
+                            "missing; give `title` (one task) or `tasks` (a batch)",
+                        ));
+                    }
+                };
+                let created = e.task_create(&caller, &batch)?;
+                to_value(json!({ "tasks": created }))
+            }
+            "task_list" => {
+                let a: args::TaskList = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                to_value(json!({ "tasks": e.task_list(&caller, a.status.as_deref())? }))
+            }
+            "task_claim" => {
+                let a: args::TaskClaim = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                let id = a
+                    .task_id
+                    .as_deref()
+                    .map(|t| TaskId::parse("task_id", t))
+                    .transpose()?;
+                to_value(e.task_claim(&caller, id.as_ref())?)
+            }
+            "task_update" => {
+                let a: args::TaskUpdate = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                let id = TaskId::parse("task_id", &a.task_id)?;
+                to_value(e.task_update(
+                    &caller,
+                    &id,
+                    &a.status,
+                    a.version,
+                    a.note.as_deref(),
+                    a.artifact.as_deref(),
+                )?)
+            }
+            "artifact_publish" => {
+                let a: args::ArtifactPublish = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                to_value(e.artifact_publish(&caller, &a.name, &a.content, a.parent.as_deref())?)
+            }
+            "artifact_read" => {
+                let a: args::ArtifactRead = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                to_value(e.artifact_read(&caller, &a.reference)?)
+            }
+            "team_finalize" => {
+                let a: args::TeamFinalize = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                let summary = e.team_finalize(&caller, a.summary.as_deref())?;
+                if let Identity::Lead(teams) = &self.identity
+                    && let Ok(mut teams) = teams.lock()
+                {
+                    teams.retain(|t| *t != caller.team_id);
+                }
+                to_value(summary)
+            }
+            other => Err(EngineError::invalid("name", format!("no tool `{other}`"))),
+        }
+    }
+}
+
+impl ServerHandler for TeamServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(
+            Implementation::new("codex-teams", env!("CARGO_PKG_VERSION")),
+        )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> std::result::Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.tools()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> std::result::Result<CallToolResponse, McpError> {
+        let name = request.name.to_string();
+        let args = Value::Object(request.arguments.unwrap_or_default());
+        let inner = self.inner.clone();
+        let started = std::time::Instant::now();
+        let outcome =
+            tokio::task::spawn_blocking(move || inner.dispatch(&name, args).map_err(|e| (name, e)))
+                .await
+                .map_err(|e| McpError::internal_error(format!("tool task failed: {e}"), None))?;
+        let result = match outcome {
+            Ok(value) => CallToolResult::structured(value),
+            Err((name, err)) => {
+                tracing::warn!(tool = %name, code = err.code(), error = %err, elapsed_us = started.elapsed().as_micros() as u64, "tool call failed");
+                CallToolResult::structured_error(err.to_json())
+            }
+        };
+        Ok(result.into())
+    }
+}

@@ -1,0 +1,234 @@
+//! The tool catalogue: every tool's name, its one-line description, who may call it, and
+//! its input and output schemas generated from the Rust types. Descriptions are kept short
+//! on purpose: every agent sends them with every model request; the long guidance lives in
+//! the agent-teams skill, which only the lead loads.
+
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value};
+
+use crate::engine::{artifacts, board, bus, team};
+use crate::mcp::args;
+
+/// Who may see and call a tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Lead and workers.
+    All,
+    /// Lead only.
+    Lead,
+}
+
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub audience: Audience,
+    pub input: fn() -> Value,
+    pub output: fn() -> Value,
+}
+
+fn input<T: JsonSchema>() -> Value {
+    compact(
+        SchemaSettings::draft2020_12()
+            .for_deserialize()
+            .with(|s| s.inline_subschemas = true)
+            .into_generator()
+            .into_root_schema_for::<T>()
+            .to_value(),
+    )
+}
+
+fn output<T: JsonSchema>() -> Value {
+    compact(
+        SchemaSettings::draft2020_12()
+            .for_serialize()
+            .with(|s| s.inline_subschemas = true)
+            .into_generator()
+            .into_root_schema_for::<T>()
+            .to_value(),
+    )
+}
+
+/// Strips what a model does not need from a generated schema: meta keys, titles, number
+/// formats, `null` alternatives of optional fields, `additionalProperties` (unknown
+/// arguments are still refused by the server), and defaults.
+pub fn compact(mut schema: Value) -> Value {
+    fn walk(v: &mut Value, root: bool) {
+        match v {
+            Value::Object(map) => {
+                for key in [
+                    "$schema",
+                    "title",
+                    "format",
+                    "default",
+                    "additionalProperties",
+                    "minimum",
+                    "maximum",
+                ] {
+                    map.remove(key);
+                }
+                if root {
+                    map.remove("description");
+                }
+                if let Some(Value::Array(types)) = map.get("type").cloned() {
+                    let non_null: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
+                    if non_null.len() == 1 {
+                        map.insert("type".into(), non_null[0].clone());
+                    } else {
+                        map.insert("type".into(), Value::Array(non_null));
+                    }
+                }
+                if let Some(Value::Array(any)) = map.get("anyOf").cloned() {
+                    let non_null: Vec<Value> = any
+                        .into_iter()
+                        .filter(|s| s.get("type") != Some(&Value::String("null".into())))
+                        .collect();
+                    if non_null.len() == 1
+                        && let Value::Object(inner) = &non_null[0]
+                    {
+                        map.remove("anyOf");
+                        for (k, val) in inner {
+                            map.entry(k.clone()).or_insert(val.clone());
+                        }
+                    }
+                }
+                if let Some(Value::Array(req)) = map.get("required")
+                    && req.is_empty()
+                {
+                    map.remove("required");
+                }
+                for (_, child) in map.iter_mut() {
+                    walk(child, false);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, false)),
+            _ => {}
+        }
+    }
+    walk(&mut schema, true);
+    schema
+}
+
+/// The schema a worker sees: the same minus `team_id`, which a worker never needs.
+pub fn for_worker(schema: &Value) -> Value {
+    let mut s = schema.clone();
+    if let Some(Value::Object(props)) = s.get_mut("properties") {
+        props.remove("team_id");
+    }
+    s
+}
+
+pub const TOOLS: &[ToolSpec] = &[
+    ToolSpec {
+        name: "team_start",
+        description: "Start a team for a goal (you become lead), or resume one by team_id.",
+        audience: Audience::Lead,
+        input: input::<args::TeamStart>,
+        output: output::<team::TeamStarted>,
+    },
+    ToolSpec {
+        name: "team_status",
+        description: "Team agents, task counts, your unread count, tokens used.",
+        audience: Audience::All,
+        input: input::<args::TeamOnly>,
+        output: output::<team::TeamStatus>,
+    },
+    ToolSpec {
+        name: "team_spawn",
+        description: "Add a worker with a role and a short brief.",
+        audience: Audience::Lead,
+        input: input::<args::TeamSpawn>,
+        output: output::<team::Spawned>,
+    },
+    ToolSpec {
+        name: "team_send",
+        description: "Message one teammate. Large content: publish an artifact, send its ref.",
+        audience: Audience::All,
+        input: input::<args::TeamSend>,
+        output: output::<bus::Sent>,
+    },
+    ToolSpec {
+        name: "team_broadcast",
+        description: "Message every teammate.",
+        audience: Audience::All,
+        input: input::<args::TeamBroadcast>,
+        output: output::<bus::Sent>,
+    },
+    ToolSpec {
+        name: "team_pull_inbox",
+        description: "Get new messages; ack the ids you handled or they come back.",
+        audience: Audience::All,
+        input: input::<args::TeamPullInbox>,
+        output: output::<bus::Inbox>,
+    },
+    ToolSpec {
+        name: "task_create",
+        description: "Add tasks to the board, with dependencies.",
+        audience: Audience::Lead,
+        input: input::<args::TaskCreate>,
+        output: output::<Vec<board::CreatedTask>>,
+    },
+    ToolSpec {
+        name: "task_list",
+        description: "List board tasks.",
+        audience: Audience::All,
+        input: input::<args::TaskList>,
+        output: output::<Vec<board::TaskView>>,
+    },
+    ToolSpec {
+        name: "task_claim",
+        description: "Claim a ready task; exactly one claimant wins.",
+        audience: Audience::All,
+        input: input::<args::TaskClaim>,
+        output: output::<board::Claimed>,
+    },
+    ToolSpec {
+        name: "task_update",
+        description: "Set a task's status; attach a result artifact.",
+        audience: Audience::All,
+        input: input::<args::TaskUpdate>,
+        output: output::<board::Updated>,
+    },
+    ToolSpec {
+        name: "artifact_publish",
+        description: "Store content as a versioned artifact; returns its ref.",
+        audience: Audience::All,
+        input: input::<args::ArtifactPublish>,
+        output: output::<artifacts::Published>,
+    },
+    ToolSpec {
+        name: "artifact_read",
+        description: "Read an artifact by ref (checksum verified).",
+        audience: Audience::All,
+        input: input::<args::ArtifactRead>,
+        output: output::<artifacts::ArtifactContent>,
+    },
+    ToolSpec {
+        name: "team_finalize",
+        description: "Close the team: stop workers, store the run summary.",
+        audience: Audience::Lead,
+        input: input::<args::TeamFinalize>,
+        output: output::<team::RunSummary>,
+    },
+];
+
+pub fn spec(name: &str) -> Option<&'static ToolSpec> {
+    TOOLS.iter().find(|t| t.name == name)
+}
+
+/// The tool definitions a caller sees, as `(name, description, input schema)`.
+pub fn visible(lead: bool) -> Vec<(&'static str, &'static str, Map<String, Value>)> {
+    TOOLS
+        .iter()
+        .filter(|t| lead || t.audience == Audience::All)
+        .map(|t| {
+            let schema = (t.input)();
+            let schema = if lead { schema } else { for_worker(&schema) };
+            let map = match schema {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            (t.name, t.description, map)
+        })
+        .collect()
+}

@@ -2,6 +2,7 @@
 //! schemas, and the stdio server. Each tool is a thin adapter onto [`crate::engine`].
 
 pub mod args;
+pub mod client;
 pub mod server;
 pub mod tools;
 

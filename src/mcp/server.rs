@@ -156,7 +156,7 @@ impl Inner {
                         let id = TeamId::parse("team_id", t)?;
                         if !teams.contains(&id) {
                             return Err(EngineError::Forbidden(format!(
-                                "this server is not the lead of team {id}; hint: team_start {{team_id: \"{id}\"}} resumes it"
+                                "this server is not the lead of team {id}; hint: team_start {{goal, team_id: \"{id}\"}} resumes it"
                             )));
                         }
                         id

@@ -2,6 +2,7 @@
 //! event log. Knows nothing about clap, stdio or MCP; commands and MCP tools are thin
 //! adapters over [`Engine`].
 
+pub mod arbitration;
 pub mod artifacts;
 pub mod board;
 pub mod bus;

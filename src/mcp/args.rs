@@ -171,3 +171,31 @@ pub struct ArtifactRead {
     #[serde(default)]
     pub team_id: Option<String>,
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamMerge {
+    #[serde(default)]
+    pub candidates: Vec<String>,
+    /// consensus|lead|strict_vote
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub question: Option<String>,
+    #[serde(default)]
+    pub decision_id: Option<String>,
+    #[serde(default)]
+    pub choice: Option<String>,
+    #[serde(default)]
+    pub team_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamVote {
+    pub decision_id: String,
+    pub choice: String,
+    pub rationale: String,
+    #[serde(default)]
+    pub team_id: Option<String>,
+}

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::engine::error::{EngineError, Result};
-use crate::engine::ids::{AgentId, TaskId, TeamId};
+use crate::engine::ids::{AgentId, DecisionId, TaskId, TeamId};
 use crate::engine::runner::{ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID};
 use crate::engine::{Caller, Engine};
 use crate::mcp::args;
@@ -327,8 +327,59 @@ impl Inner {
                 }
                 to_value(summary)
             }
+            "team_merge" => {
+                let a: args::TeamMerge = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                to_value(team_merge(e, &caller, a)?)
+            }
+            "team_vote" => {
+                let a: args::TeamVote = parse(args)?;
+                let caller = self.caller(a.team_id.as_deref())?;
+                let id = DecisionId::parse("decision_id", &a.decision_id)?;
+                to_value(e.decision_vote(&caller, &id, &a.choice, &a.rationale)?)
+            }
             other => Err(EngineError::invalid("name", format!("no tool `{other}`"))),
         }
+    }
+}
+
+/// `team_merge` is three calls in one: open (`candidates`), poll (`decision_id`), and
+/// override (`decision_id` + `choice`). Arguments that belong to another form are refused.
+fn team_merge(
+    e: &Engine,
+    caller: &Caller,
+    a: args::TeamMerge,
+) -> Result<crate::engine::arbitration::DecisionView> {
+    let Some(raw) = a.decision_id.as_deref() else {
+        if a.choice.is_some() {
+            return Err(EngineError::invalid(
+                "choice",
+                "only with decision_id (to override an open decision)",
+            ));
+        }
+        return e.decision_open(
+            caller,
+            &a.candidates,
+            a.mode.as_deref(),
+            a.question.as_deref(),
+        );
+    };
+    let id = DecisionId::parse("decision_id", raw)?;
+    for (field, given) in [
+        ("candidates", !a.candidates.is_empty()),
+        ("mode", a.mode.is_some()),
+        ("question", a.question.is_some()),
+    ] {
+        if given {
+            return Err(EngineError::invalid(
+                field,
+                "only when opening a decision; with decision_id pass at most `choice`",
+            ));
+        }
+    }
+    match a.choice.as_deref() {
+        Some(choice) => e.decision_override(caller, &id, choice),
+        None => e.decision_state(caller, &id),
     }
 }
 

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
-use crate::engine::{artifacts, board, bus, team};
+use crate::engine::{arbitration, artifacts, board, bus, team};
 use crate::mcp::args;
 
 /// Who may see and call a tool.
@@ -209,6 +209,20 @@ pub const TOOLS: &[ToolSpec] = &[
         audience: Audience::Lead,
         input: input::<args::TeamFinalize>,
         output: output::<team::RunSummary>,
+    },
+    ToolSpec {
+        name: "team_merge",
+        description: "Open a decision over candidate artifact refs; poll it by decision_id, or override with choice.",
+        audience: Audience::Lead,
+        input: input::<args::TeamMerge>,
+        output: output::<arbitration::DecisionView>,
+    },
+    ToolSpec {
+        name: "team_vote",
+        description: "Vote on a decision: a candidate ref and a one-line rationale.",
+        audience: Audience::All,
+        input: input::<args::TeamVote>,
+        output: output::<arbitration::DecisionView>,
     },
 ];
 

@@ -254,6 +254,7 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+pub mod arbitration;
 pub mod artifacts;
 pub mod board;
 pub mod bus;

@@ -1,0 +1,1431 @@
+//! Arbitration: the lead opens a decision over candidate artifacts (`team_merge`), the
+//! team votes (`team_vote`), and the decision resolves exactly once under one of three
+//! modes — `consensus`, `lead`, `strict_vote` — with the profile's fallbacks for ties,
+//! missing quorum, failed consensus and timeouts.
+//!
+//! The rule itself is [`evaluate`], a pure function of a [`DecisionInput`] and a time. The
+//! engine calls it inside the write transaction that records a vote (or a poll, or an
+//! override), and the resolved event stores the input and the time, so a replay re-runs the
+//! same function and must get the same answer. Nothing resolves in the background: a
+//! decision is evaluated whenever someone votes or the lead polls it. The rules in prose,
+//! with the outcome table, are in `docs/arbitration.md`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::engine::artifacts::parse_ref;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::events::{self, Trace};
+use crate::engine::ids::{AgentId, DecisionId, TeamId};
+use crate::engine::policy::{ArbitrationMode, Fallback};
+use crate::engine::runner;
+use crate::engine::store::{self, arbitration::DecisionRow, arbitration::VoteRow, now_ms};
+use crate::engine::{Caller, Engine};
+
+/// Fewest and most candidates one decision may have.
+pub const CANDIDATES_MIN: usize = 2;
+pub const CANDIDATES_MAX: usize = 10;
+/// Longest question and rationale accepted (bytes).
+pub const QUESTION_MAX: usize = 500;
+pub const RATIONALE_MAX: usize = 500;
+
+/// How a decision ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// consensus: every eligible voter chose the same candidate.
+    Unanimous,
+    /// consensus: the votes differ; strict_vote: a plurality without a strict majority.
+    Split,
+    /// strict_vote: quorum met and one candidate has more than half of the votes cast.
+    Majority,
+    /// strict_vote: the top candidates have the same number of votes.
+    Tie,
+    /// Too few votes: below quorum, no eligible voters, or (consensus) a voter stopped.
+    NoQuorum,
+    /// The deadline passed before the mode's rule could resolve.
+    Timeout,
+    /// lead: the lead's choice agrees with the workers' plurality, or nobody voted.
+    Lead,
+    /// lead: the lead's choice differs from the workers' plurality; any other mode: the
+    /// lead overrode the open decision.
+    LeadOverride,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Unanimous => "unanimous",
+            Outcome::Split => "split",
+            Outcome::Majority => "majority",
+            Outcome::Tie => "tie",
+            Outcome::NoQuorum => "no_quorum",
+            Outcome::Timeout => "timeout",
+            Outcome::Lead => "lead",
+            Outcome::LeadOverride => "lead_override",
+        }
+    }
+}
+
+/// Whether a resolution has a winner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Resolved,
+    /// A `fail` fallback fired: no winner, the lead must act.
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Resolved => "resolved",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// One counted vote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ballot {
+    pub agent: String,
+    pub choice: String,
+}
+
+/// Everything [`evaluate`] looks at; recorded in full with every resolution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionInput {
+    pub mode: ArbitrationMode,
+    /// Canonical refs, in the order the lead listed them.
+    pub candidates: Vec<String>,
+    /// Voter agent ids, fixed when the decision opened.
+    pub eligible: Vec<String>,
+    pub quorum: f64,
+    pub on_tie: Fallback,
+    pub on_no_quorum: Fallback,
+    pub on_consensus_failure: Fallback,
+    /// Unix ms after which the decision times out.
+    pub deadline: i64,
+    /// Eligible voters' votes (the lead's is `lead_choice`).
+    pub votes: Vec<Ballot>,
+    /// The lead's own vote, if cast.
+    pub lead_choice: Option<String>,
+    /// Set by the lead's `team_merge {decision_id, choice}`.
+    #[serde(default)]
+    pub lead_override: Option<String>,
+    /// Eligible voters that stopped or died without voting: they never will.
+    #[serde(default)]
+    pub absent: Vec<String>,
+}
+
+/// The result of a decision that can no longer change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    pub status: Status,
+    pub outcome: Outcome,
+    pub winner: Option<String>,
+    pub reason: String,
+}
+
+/// Decides whether `input` is resolved at time `now` (unix ms), and how. Pure and
+/// deterministic: `None` means "still open, wait for more votes or the deadline".
+///
+/// With zero eligible voters, `consensus` and `strict_vote` resolve at once as
+/// `no_quorum` (through `on_no_quorum`); `lead` still waits for the lead's choice.
+pub fn evaluate(input: &DecisionInput, now: i64) -> Option<Resolution> {
+    // Only the first ballot of each eligible voter counts.
+    let mut counted: Vec<&Ballot> = Vec::new();
+    for b in &input.votes {
+        if input.eligible.contains(&b.agent) && !counted.iter().any(|c| c.agent == b.agent) {
+            counted.push(b);
+        }
+    }
+    let eligible = input.eligible.len();
+    let cast = counted.len();
+    let absent = input
+        .eligible
+        .iter()
+        .filter(|a| input.absent.contains(a) && !counted.iter().any(|b| &b.agent == *a))
+        .count();
+    // Everyone who still can vote has voted.
+    let all_in = cast + absent >= eligible;
+    let expired = now >= input.deadline;
+    let tally = tally(&input.candidates, &counted);
+    let top = tally.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    let leaders: Vec<&str> = tally
+        .iter()
+        .filter(|(_, n)| *n == top && top > 0)
+        .map(|(c, _)| c.as_str())
+        .collect();
+    let shown = show_tally(&tally);
+
+    if input.mode == ArbitrationMode::Lead {
+        let Some(choice) = input.lead_override.as_ref().or(input.lead_choice.as_ref()) else {
+            return expired.then(|| {
+                fall_back(
+                    input,
+                    "on_no_quorum",
+                    input.on_no_quorum,
+                    Outcome::Timeout,
+                    format!("the deadline passed before the lead chose (votes: {shown})"),
+                )
+            });
+        };
+        let (outcome, reason) = if cast == 0 {
+            (Outcome::Lead, "the lead chose; no worker votes".to_string())
+        } else if leaders.contains(&choice.as_str()) {
+            (
+                Outcome::Lead,
+                format!("the lead's choice agrees with the workers' plurality ({shown})"),
+            )
+        } else {
+            (
+                Outcome::LeadOverride,
+                format!("the lead's choice differs from the workers' plurality ({shown})"),
+            )
+        };
+        return Some(resolved(outcome, Some(choice.clone()), reason));
+    }
+
+    if let Some(choice) = &input.lead_override {
+        return Some(resolved(
+            Outcome::LeadOverride,
+            Some(choice.clone()),
+            format!("the lead overrode the open decision (votes: {shown})"),
+        ));
+    }
+    if eligible == 0 {
+        return Some(fall_back(
+            input,
+            "on_no_quorum",
+            input.on_no_quorum,
+            Outcome::NoQuorum,
+            "no eligible voters: the team had no live workers when the decision opened".into(),
+        ));
+    }
+
+    match input.mode {
+        ArbitrationMode::Consensus => {
+            if tally.iter().filter(|(_, n)| *n > 0).count() > 1 {
+                return Some(fall_back(
+                    input,
+                    "on_consensus_failure",
+                    input.on_consensus_failure,
+                    Outcome::Split,
+                    format!("consensus failed: the votes differ ({shown})"),
+                ));
+            }
+            if cast == eligible {
+                let winner = leaders.first().map(|c| c.to_string());
+                return Some(resolved(
+                    Outcome::Unanimous,
+                    winner,
+                    format!("all {eligible} eligible voters agree ({shown})"),
+                ));
+            }
+            if all_in {
+                return Some(fall_back(
+                    input,
+                    "on_no_quorum",
+                    input.on_no_quorum,
+                    Outcome::NoQuorum,
+                    format!(
+                        "{absent} of {eligible} eligible voters stopped without voting; consensus needs all of them"
+                    ),
+                ));
+            }
+            expired.then(|| {
+                fall_back(
+                    input,
+                    "on_no_quorum",
+                    input.on_no_quorum,
+                    Outcome::Timeout,
+                    format!("the deadline passed with {cast} of {eligible} votes in ({shown})"),
+                )
+            })
+        }
+        ArbitrationMode::StrictVote => {
+            let need = quorum_needed(input.quorum, eligible);
+            // More than half of all eligible voters: no later vote can change the winner.
+            if cast >= need && 2 * top > eligible {
+                return Some(majority(&leaders, top, cast, eligible));
+            }
+            if !(all_in || expired) {
+                return None;
+            }
+            let when = if all_in {
+                "every voter still able to vote has voted"
+            } else {
+                "the deadline passed"
+            };
+            if cast < need {
+                return Some(fall_back(
+                    input,
+                    "on_no_quorum",
+                    input.on_no_quorum,
+                    Outcome::NoQuorum,
+                    format!(
+                        "{when} with {cast} of {eligible} votes; quorum {} needs {need}",
+                        input.quorum
+                    ),
+                ));
+            }
+            if 2 * top > cast {
+                return Some(majority(&leaders, top, cast, eligible));
+            }
+            if leaders.len() > 1 {
+                return Some(fall_back(
+                    input,
+                    "on_tie",
+                    input.on_tie,
+                    Outcome::Tie,
+                    format!(
+                        "{when}: tie between {} with {top} votes each ({shown})",
+                        leaders.join(" and ")
+                    ),
+                ));
+            }
+            Some(fall_back(
+                input,
+                "on_tie",
+                input.on_tie,
+                Outcome::Split,
+                format!("{when}: no candidate has more than half of the {cast} votes ({shown})"),
+            ))
+        }
+        ArbitrationMode::Lead => None, // handled above
+    }
+}
+
+/// Votes per choice: the candidates in the lead's order, then any other choice seen.
+fn tally(candidates: &[String], counted: &[&Ballot]) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = candidates.iter().map(|c| (c.clone(), 0)).collect();
+    for b in counted {
+        match out.iter_mut().find(|(c, _)| *c == b.choice) {
+            Some((_, n)) => *n += 1,
+            None => out.push((b.choice.clone(), 1)),
+        }
+    }
+    out
+}
+
+fn show_tally(tally: &[(String, usize)]) -> String {
+    let voted: Vec<String> = tally
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| format!("{c}={n}"))
+        .collect();
+    if voted.is_empty() {
+        "none".into()
+    } else {
+        voted.join(", ")
+    }
+}
+
+/// Votes needed for `quorum` of `eligible` voters: at least one, at most all.
+fn quorum_needed(quorum: f64, eligible: usize) -> usize {
+    // The epsilon keeps 0.6 * 5 at 3, not 4, whatever the float rounding.
+    let raw = (quorum * eligible as f64 - 1e-9).ceil().max(1.0);
+    (raw as usize).min(eligible)
+}
+
+fn majority(leaders: &[&str], top: usize, cast: usize, eligible: usize) -> Resolution {
+    resolved(
+        Outcome::Majority,
+        leaders.first().map(|c| c.to_string()),
+        format!("{top} of {cast} votes ({eligible} eligible) is a strict majority"),
+    )
+}
+
+fn resolved(outcome: Outcome, winner: Option<String>, reason: String) -> Resolution {
+    Resolution {
+        status: Status::Resolved,
+        outcome,
+        winner,
+        reason,
+    }
+}
+
+/// Applies a profile fallback: `lead` picks the lead's vote (or, without one, the first
+/// candidate), `fail` ends the decision without a winner.
+fn fall_back(
+    input: &DecisionInput,
+    rule: &str,
+    fallback: Fallback,
+    outcome: Outcome,
+    why: String,
+) -> Resolution {
+    match fallback {
+        Fallback::Lead => {
+            let (winner, by) = match &input.lead_choice {
+                Some(c) => (Some(c.clone()), "the lead's vote decides"),
+                None => (
+                    input.candidates.first().cloned(),
+                    "no lead vote, so the first candidate wins",
+                ),
+            };
+            resolved(outcome, winner, format!("{why}; {rule}=lead: {by}"))
+        }
+        Fallback::Fail => Resolution {
+            status: Status::Failed,
+            outcome,
+            winner: None,
+            reason: format!("{why}; {rule}=fail: no winner, the lead must decide what next"),
+        },
+    }
+}
+
+pub fn mode_str(mode: ArbitrationMode) -> &'static str {
+    match mode {
+        ArbitrationMode::Consensus => "consensus",
+        ArbitrationMode::Lead => "lead",
+        ArbitrationMode::StrictVote => "strict_vote",
+    }
+}
+
+/// Parses an arbitration mode; `field` names the argument in the error.
+pub fn parse_mode(field: &str, raw: &str) -> Result<ArbitrationMode> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "consensus" => Ok(ArbitrationMode::Consensus),
+        "lead" => Ok(ArbitrationMode::Lead),
+        "strict_vote" => Ok(ArbitrationMode::StrictVote),
+        _ => Err(EngineError::invalid(
+            field,
+            format!("`{raw}` is not an arbitration mode; valid: consensus, lead, strict_vote"),
+        )),
+    }
+}
+
+fn fallback_str(f: Fallback) -> &'static str {
+    match f {
+        Fallback::Lead => "lead",
+        Fallback::Fail => "fail",
+    }
+}
+
+fn parse_fallback(raw: &str) -> Result<Fallback> {
+    match raw {
+        "lead" => Ok(Fallback::Lead),
+        "fail" => Ok(Fallback::Fail),
+        other => Err(EngineError::Integrity(format!(
+            "stored arbitration fallback `{other}` is not lead or fail"
+        ))),
+    }
+}
+
+/// What `team_merge` and `team_vote` return.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DecisionView {
+    pub decision_id: String,
+    /// open | resolved | failed
+    pub status: String,
+    pub mode: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub winner: Option<String>,
+    /// Votes cast by eligible voters (the lead's is not counted).
+    pub votes: i64,
+    pub eligible: i64,
+    /// Eligible votes per candidate.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tally: BTreeMap<String, i64>,
+    /// While open: time left before the decision times out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closes_in_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A decision as stored, with its JSON columns decoded.
+struct Loaded {
+    row: DecisionRow,
+    votes: Vec<VoteRow>,
+    candidates: Vec<String>,
+    eligible: Vec<String>,
+}
+
+impl Loaded {
+    fn read(conn: &rusqlite::Connection, team: &TeamId, id: &DecisionId) -> Result<Loaded> {
+        let row = store::arbitration::get(conn, id.as_str())?
+            .filter(|d| d.team_id == team.as_str())
+            .ok_or_else(|| {
+                EngineError::not_found_hint(
+                    "decision",
+                    id.as_str(),
+                    "use the decision_id team_merge returned",
+                )
+            })?;
+        let decode = |what: &str, text: &str| {
+            serde_json::from_str::<Vec<String>>(text).map_err(|e| {
+                EngineError::Integrity(format!("decision {id} has unreadable {what}: {e}"))
+            })
+        };
+        let candidates = decode("candidates", &row.candidates)?;
+        let eligible = decode("eligible voters", &row.eligible)?;
+        let votes = store::arbitration::votes(conn, id.as_str())?;
+        Ok(Loaded {
+            row,
+            votes,
+            candidates,
+            eligible,
+        })
+    }
+
+    fn is_open(&self) -> bool {
+        self.row.status == "open"
+    }
+
+    /// The pure function's input; `absent` needs the agents' states, read in `conn`.
+    fn input(&self, conn: &rusqlite::Connection) -> Result<DecisionInput> {
+        let voted = |a: &str| self.votes.iter().any(|v| v.agent_id == a);
+        let absent = store::teams::agents(conn, &self.row.team_id)?
+            .into_iter()
+            .filter(|a| matches!(a.state.as_str(), "stopped" | "dead"))
+            .map(|a| a.agent_id)
+            .filter(|a| self.eligible.contains(a) && !voted(a))
+            .collect();
+        Ok(DecisionInput {
+            mode: parse_mode("mode", &self.row.mode)
+                .map_err(|e| EngineError::Integrity(e.to_string()))?,
+            candidates: self.candidates.clone(),
+            eligible: self.eligible.clone(),
+            quorum: self.row.quorum,
+            on_tie: parse_fallback(&self.row.on_tie)?,
+            on_no_quorum: parse_fallback(&self.row.on_no_quorum)?,
+            on_consensus_failure: parse_fallback(&self.row.on_consensus_failure)?,
+            deadline: self.row.deadline,
+            votes: self
+                .votes
+                .iter()
+                .filter(|v| v.agent_id != self.row.opened_by)
+                .map(|v| Ballot {
+                    agent: v.agent_id.clone(),
+                    choice: v.choice.clone(),
+                })
+                .collect(),
+            lead_choice: self
+                .votes
+                .iter()
+                .find(|v| v.agent_id == self.row.opened_by)
+                .map(|v| v.choice.clone()),
+            lead_override: self.row.override_choice.clone(),
+            absent,
+        })
+    }
+
+    fn view(&self, now: i64) -> DecisionView {
+        let mut tally = BTreeMap::new();
+        for v in self
+            .votes
+            .iter()
+            .filter(|v| self.eligible.contains(&v.agent_id))
+        {
+            *tally.entry(v.choice.clone()).or_insert(0) += 1;
+        }
+        DecisionView {
+            decision_id: self.row.decision_id.clone(),
+            status: self.row.status.clone(),
+            mode: self.row.mode.clone(),
+            outcome: self.row.outcome.clone(),
+            winner: self.row.winner.clone(),
+            votes: tally.values().sum(),
+            eligible: self.eligible.len() as i64,
+            tally,
+            closes_in_ms: self.is_open().then(|| (self.row.deadline - now).max(0)),
+            reason: self.row.reason.clone(),
+        }
+    }
+
+    /// A candidate named by `raw`: a full ref, or a bare name when only one version of it
+    /// is a candidate.
+    fn candidate(&self, field: &str, raw: &str) -> Result<String> {
+        let wanted = parse_ref(field, raw)?;
+        let matches: Vec<&String> = self
+            .candidates
+            .iter()
+            .filter(|c| match (parse_ref(field, c), wanted.version) {
+                (Ok(c), Some(v)) => c.name == wanted.name && c.version == Some(v),
+                (Ok(c), None) => c.name == wanted.name,
+                (Err(_), _) => false,
+            })
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            _ => Err(EngineError::invalid(
+                field,
+                format!(
+                    "`{}` is not one of the candidates of {}; choose one of: {}",
+                    raw.trim(),
+                    self.row.decision_id,
+                    self.candidates.join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// Evaluates an open decision at `now` and, if its rule is satisfied, writes the
+    /// resolution and its event in `tx`. Returns whether this call resolved it. Runs inside
+    /// a `BEGIN IMMEDIATE` transaction, so of several processes evaluating at once exactly
+    /// one resolves; the others then see it closed.
+    fn settle(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<bool> {
+        if !self.is_open() {
+            return Ok(false);
+        }
+        let input = self.input(tx)?;
+        let Some(res) = evaluate(&input, now) else {
+            return Ok(false);
+        };
+        let written = store::arbitration::resolve(
+            tx,
+            &self.row.decision_id,
+            &store::arbitration::Resolved {
+                status: res.status.as_str(),
+                outcome: res.outcome.as_str(),
+                winner: res.winner.as_deref(),
+                reason: &res.reason,
+                now,
+            },
+        )?;
+        if !written {
+            return Ok(false);
+        }
+        let votes: Vec<_> = self
+            .votes
+            .iter()
+            .map(|v| {
+                json!({
+                    "agent": v.agent_id,
+                    "choice": v.choice,
+                    "rationale": v.rationale,
+                    "lead": v.agent_id == self.row.opened_by,
+                })
+            })
+            .collect();
+        events::record(
+            tx,
+            &Trace::team(&caller.team_id).agent(&caller.agent_id),
+            "decision.resolved",
+            json!({
+                "decision_id": self.row.decision_id,
+                "status": res.status,
+                "outcome": res.outcome,
+                "winner": res.winner,
+                "reason": res.reason,
+                "votes": votes,
+                "input": input,
+                "at": now,
+            }),
+        )?;
+        self.row.status = res.status.as_str().to_string();
+        self.row.outcome = Some(res.outcome.as_str().to_string());
+        self.row.winner = res.winner;
+        self.row.reason = Some(res.reason);
+        self.row.resolved_at = Some(now);
+        Ok(true)
+    }
+}
+
+/// The conflict for acting on a closed decision: says how it ended (`when` is "already"
+/// or "just") and carries its state as details.
+fn closed(loaded: &Loaded, now: i64, when: &str, tail: &str) -> EngineError {
+    let view = loaded.view(now);
+    let winner = view
+        .winner
+        .as_deref()
+        .map(|w| format!(", winner {w}"))
+        .unwrap_or_default();
+    EngineError::conflict(
+        format!(
+            "decision {} is {when} {} ({}{winner}); {tail}",
+            view.decision_id,
+            view.status,
+            view.outcome.as_deref().unwrap_or("")
+        ),
+        serde_json::to_value(&view).unwrap_or_default(),
+    )
+}
+
+/// What the vote transaction ended with.
+enum VoteTx {
+    Counted(DecisionView, bool),
+    /// The decision was due (deadline) before this vote; it resolved without it.
+    TooLate(EngineError),
+}
+
+impl Engine {
+    /// Opens a decision over 2 to 10 candidate artifacts of the caller's team (lead only).
+    /// The eligible voters are the team's live workers at this moment.
+    pub fn decision_open(
+        &self,
+        caller: &Caller,
+        candidates: &[String],
+        mode: Option<&str>,
+        question: Option<&str>,
+    ) -> Result<DecisionView> {
+        caller.require_lead("team_merge")?;
+        self.check_live(caller)?;
+        if !(CANDIDATES_MIN..=CANDIDATES_MAX).contains(&candidates.len()) {
+            return Err(EngineError::invalid(
+                "candidates",
+                format!(
+                    "{} given; a decision needs {CANDIDATES_MIN} to {CANDIDATES_MAX} artifact refs (art:<name>@<version>)",
+                    candidates.len()
+                ),
+            ));
+        }
+        let mut refs: Vec<String> = Vec::with_capacity(candidates.len());
+        for (i, raw) in candidates.iter().enumerate() {
+            let field = format!("candidates[{i}]");
+            let canonical = self.resolve_ref_for_team(&caller.team_id, raw, &field)?;
+            if refs.contains(&canonical) {
+                return Err(EngineError::invalid(
+                    field,
+                    format!("`{}` is listed twice (as {canonical})", raw.trim()),
+                ));
+            }
+            refs.push(canonical);
+        }
+        let profile = self.team_profile(&caller.team_id)?;
+        let rules = &profile.arbitration;
+        let mode = match mode.filter(|m| !m.trim().is_empty()) {
+            Some(m) => parse_mode("mode", m)?,
+            None => rules.mode,
+        };
+        let question = question.map(str::trim).filter(|q| !q.is_empty());
+        if let Some(q) = question
+            && q.len() > QUESTION_MAX
+        {
+            return Err(EngineError::invalid(
+                "question",
+                format!(
+                    "{} bytes is over the {QUESTION_MAX}-byte limit; put context in an artifact",
+                    q.len()
+                ),
+            ));
+        }
+        let candidates_json = json!(refs).to_string();
+        let id = DecisionId::generate();
+        let now = now_ms();
+        let deadline = now + rules.timeout_ms;
+        let (view, resolved) = self.store().write(|tx| {
+            let mut eligible: Vec<String> = store::teams::agents(tx, caller.team_id.as_str())?
+                .into_iter()
+                .filter(|a| {
+                    a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
+                })
+                .map(|a| a.agent_id)
+                .collect();
+            eligible.sort();
+            store::arbitration::insert(
+                tx,
+                &store::arbitration::NewDecision {
+                    decision_id: id.as_str(),
+                    team_id: caller.team_id.as_str(),
+                    question,
+                    mode: mode_str(mode),
+                    candidates: &candidates_json,
+                    eligible: &json!(eligible).to_string(),
+                    quorum: rules.quorum,
+                    on_tie: fallback_str(rules.on_tie),
+                    on_no_quorum: fallback_str(rules.on_no_quorum),
+                    on_consensus_failure: fallback_str(rules.on_consensus_failure),
+                    opened_by: caller.agent_id.as_str(),
+                    now,
+                    deadline,
+                },
+            )?;
+            events::record(
+                tx,
+                &Trace::team(&caller.team_id).agent(&caller.agent_id),
+                "decision.opened",
+                json!({
+                    "decision_id": id,
+                    "question": question,
+                    "mode": mode,
+                    "candidates": refs,
+                    "eligible": eligible,
+                    "quorum": rules.quorum,
+                    "on_tie": rules.on_tie,
+                    "on_no_quorum": rules.on_no_quorum,
+                    "on_consensus_failure": rules.on_consensus_failure,
+                    "timeout_ms": rules.timeout_ms,
+                    "deadline": deadline,
+                }),
+            )?;
+            // With no eligible voters a consensus or strict vote resolves right away.
+            let mut loaded = Loaded::read(tx, &caller.team_id, &id)?;
+            let resolved = loaded.settle(tx, caller, now)?;
+            Ok((loaded.view(now), resolved))
+        })?;
+        self.after_resolution(&caller.team_id, resolved)?;
+        Ok(view)
+    }
+
+    /// A decision's state. An open decision whose rule is now satisfied (usually: its
+    /// deadline passed) is resolved by this call.
+    pub fn decision_state(&self, caller: &Caller, id: &DecisionId) -> Result<DecisionView> {
+        let now = now_ms();
+        let (loaded, due) = self.store().read(|c| {
+            let loaded = Loaded::read(c, &caller.team_id, id)?;
+            let due = loaded.is_open() && evaluate(&loaded.input(c)?, now).is_some();
+            Ok((loaded, due))
+        })?;
+        if !due {
+            return Ok(loaded.view(now));
+        }
+        let (view, resolved) = self.store().write(|tx| {
+            let mut loaded = Loaded::read(tx, &caller.team_id, id)?;
+            let resolved = loaded.settle(tx, caller, now)?;
+            Ok((loaded.view(now), resolved))
+        })?;
+        self.after_resolution(&caller.team_id, resolved)?;
+        Ok(view)
+    }
+
+    /// The lead settles an open decision with `choice`: `lead_override` in `consensus` and
+    /// `strict_vote`; in `lead` mode it is the lead's choice like a vote.
+    pub fn decision_override(
+        &self,
+        caller: &Caller,
+        id: &DecisionId,
+        choice: &str,
+    ) -> Result<DecisionView> {
+        caller.require_lead("team_merge")?;
+        self.check_live(caller)?;
+        let now = now_ms();
+        let (view, resolved) = self.store().write(|tx| {
+            let mut loaded = Loaded::read(tx, &caller.team_id, id)?;
+            if !loaded.is_open() {
+                return Err(closed(&loaded, now, "already", "it cannot be overridden"));
+            }
+            let choice = loaded.candidate("choice", choice)?;
+            store::arbitration::set_override(tx, id.as_str(), &choice)?;
+            loaded.row.override_choice = Some(choice);
+            let resolved = loaded.settle(tx, caller, now)?;
+            Ok((loaded.view(now), resolved))
+        })?;
+        self.after_resolution(&caller.team_id, resolved)?;
+        Ok(view)
+    }
+
+    /// Records the caller's vote on an open decision, then evaluates it. Only the workers
+    /// that were live when it opened, and the lead, may vote; once each.
+    pub fn decision_vote(
+        &self,
+        caller: &Caller,
+        id: &DecisionId,
+        choice: &str,
+        rationale: &str,
+    ) -> Result<DecisionView> {
+        self.check_live(caller)?;
+        let rationale = rationale.trim();
+        if rationale.is_empty() {
+            return Err(EngineError::invalid(
+                "rationale",
+                "empty; say in a sentence why this candidate",
+            ));
+        }
+        if rationale.len() > RATIONALE_MAX {
+            return Err(EngineError::invalid(
+                "rationale",
+                format!(
+                    "{} bytes is over the {RATIONALE_MAX}-byte limit; keep it to a sentence or two",
+                    rationale.len()
+                ),
+            ));
+        }
+        let now = now_ms();
+        let outcome = self.store().write(|tx| {
+            let mut loaded = Loaded::read(tx, &caller.team_id, id)?;
+            if !loaded.is_open() {
+                return Err(closed(&loaded, now, "already", "votes are closed"));
+            }
+            let agent = caller.agent_id.as_str();
+            let is_lead = agent == loaded.row.opened_by;
+            if !is_lead && !loaded.eligible.iter().any(|a| a == agent) {
+                return Err(EngineError::Forbidden(format!(
+                    "agent {agent} may not vote on {id}: only the {} workers live when it opened, and the lead, vote",
+                    loaded.eligible.len()
+                )));
+            }
+            let choice = loaded.candidate("choice", choice)?;
+            if let Some(prev) = loaded.votes.iter().find(|v| v.agent_id == agent) {
+                return Err(EngineError::conflict(
+                    format!(
+                        "agent {agent} already voted {} on {id}; one vote per agent",
+                        prev.choice
+                    ),
+                    json!({ "decision_id": id, "choice": prev.choice }),
+                ));
+            }
+            // A vote that arrives after the deadline does not count: settle first.
+            if loaded.settle(tx, caller, now)? {
+                return Ok(VoteTx::TooLate(closed(
+                    &loaded,
+                    now,
+                    "just",
+                    "it closed before this vote arrived, which was not counted",
+                )));
+            }
+            store::arbitration::insert_vote(
+                tx,
+                &store::arbitration::NewVote {
+                    decision_id: id.as_str(),
+                    agent_id: agent,
+                    team_id: caller.team_id.as_str(),
+                    choice: &choice,
+                    rationale,
+                    now,
+                },
+            )?;
+            events::record(
+                tx,
+                &Trace::team(&caller.team_id).agent(&caller.agent_id),
+                "decision.voted",
+                json!({
+                    "decision_id": id,
+                    "agent": agent,
+                    "choice": choice,
+                    "rationale": rationale,
+                    "lead": is_lead,
+                }),
+            )?;
+            loaded.votes.push(VoteRow {
+                agent_id: agent.to_string(),
+                choice,
+                rationale: rationale.to_string(),
+                created_at: now,
+            });
+            let resolved = loaded.settle(tx, caller, now)?;
+            Ok(VoteTx::Counted(loaded.view(now), resolved))
+        })?;
+        match outcome {
+            VoteTx::Counted(view, resolved) => {
+                self.after_resolution(&caller.team_id, resolved)?;
+                Ok(view)
+            }
+            VoteTx::TooLate(err) => {
+                self.after_resolution(&caller.team_id, true)?;
+                Err(err)
+            }
+        }
+    }
+
+    /// Runs after a resolution commits: with the profile's `early_stop.decision_reached`,
+    /// stops the team's remaining live workers.
+    fn after_resolution(&self, team: &TeamId, resolved: bool) -> Result<()> {
+        if !resolved || !self.team_profile(team)?.early_stop.decision_reached {
+            return Ok(());
+        }
+        let agents = self
+            .store()
+            .read(|c| store::teams::agents(c, team.as_str()))?;
+        for agent in agents.iter().filter(|a| {
+            a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
+        }) {
+            let id = AgentId::from_db(agent.agent_id.clone());
+            if let Ok(r) = runner::by_name(&agent.runner)
+                && let Err(err) = r.stop(&id, agent.pid.map(|p| p as u32))
+            {
+                tracing::warn!(agent_id = %id, error = %err, "stopping worker failed");
+            }
+            self.end_agent(team, &id, "stopped", "decision reached")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const A: &str = "art:a@1";
+    const B: &str = "art:b@1";
+    const C: &str = "art:c@1";
+    const DEADLINE: i64 = 1_000;
+
+    fn input(mode: ArbitrationMode, eligible: &[&str], votes: &[(&str, &str)]) -> DecisionInput {
+        DecisionInput {
+            mode,
+            candidates: vec![A.into(), B.into(), C.into()],
+            eligible: eligible.iter().map(|s| s.to_string()).collect(),
+            quorum: 0.5,
+            on_tie: Fallback::Lead,
+            on_no_quorum: Fallback::Lead,
+            on_consensus_failure: Fallback::Lead,
+            deadline: DEADLINE,
+            votes: votes
+                .iter()
+                .map(|(agent, choice)| Ballot {
+                    agent: agent.to_string(),
+                    choice: choice.to_string(),
+                })
+                .collect(),
+            lead_choice: None,
+            lead_override: None,
+            absent: Vec::new(),
+        }
+    }
+
+    use ArbitrationMode::{Consensus, Lead, StrictVote};
+    use Outcome as O;
+    use Status::{Failed, Resolved};
+
+    struct Case {
+        name: &'static str,
+        input: DecisionInput,
+        now: i64,
+        want: Option<(Status, Outcome, Option<&'static str>)>,
+    }
+
+    fn case(
+        name: &'static str,
+        input: DecisionInput,
+        now: i64,
+        want: Option<(Status, Outcome, Option<&'static str>)>,
+    ) -> Case {
+        Case {
+            name,
+            input,
+            now,
+            want,
+        }
+    }
+
+    fn with(mut i: DecisionInput, f: impl FnOnce(&mut DecisionInput)) -> DecisionInput {
+        f(&mut i);
+        i
+    }
+
+    fn cases() -> Vec<Case> {
+        let w2 = ["w1", "w2"];
+        let w3 = ["w1", "w2", "w3"];
+        let w4 = ["w1", "w2", "w3", "w4"];
+        vec![
+            // consensus
+            case(
+                "consensus_unanimous",
+                input(Consensus, &w2, &[("w1", A), ("w2", A)]),
+                0,
+                Some((Resolved, O::Unanimous, Some(A))),
+            ),
+            case(
+                "consensus_waits_for_missing_votes",
+                input(Consensus, &w2, &[("w1", A)]),
+                0,
+                None,
+            ),
+            case(
+                "consensus_split_falls_back_to_the_lead_vote",
+                with(input(Consensus, &w2, &[("w1", A), ("w2", B)]), |i| {
+                    i.lead_choice = Some(B.into())
+                }),
+                0,
+                Some((Resolved, O::Split, Some(B))),
+            ),
+            case(
+                "consensus_split_without_lead_vote_takes_the_first_candidate",
+                input(Consensus, &w2, &[("w1", B), ("w2", C)]),
+                0,
+                Some((Resolved, O::Split, Some(A))),
+            ),
+            case(
+                "consensus_split_with_fail_fallback_fails",
+                with(input(Consensus, &w2, &[("w1", A), ("w2", B)]), |i| {
+                    i.on_consensus_failure = Fallback::Fail
+                }),
+                0,
+                Some((Failed, O::Split, None)),
+            ),
+            case(
+                "consensus_split_resolves_before_everyone_votes",
+                input(Consensus, &w3, &[("w1", A), ("w2", B)]),
+                0,
+                Some((Resolved, O::Split, Some(A))),
+            ),
+            case(
+                "consensus_timeout_falls_back_on_no_quorum",
+                with(input(Consensus, &w2, &[("w1", A)]), |i| {
+                    i.lead_choice = Some(C.into())
+                }),
+                DEADLINE,
+                Some((Resolved, O::Timeout, Some(C))),
+            ),
+            case(
+                "consensus_timeout_with_fail_fallback_fails",
+                with(input(Consensus, &w2, &[("w1", A)]), |i| {
+                    i.on_no_quorum = Fallback::Fail
+                }),
+                DEADLINE + 1,
+                Some((Failed, O::Timeout, None)),
+            ),
+            case(
+                "consensus_with_a_stopped_voter_is_no_quorum",
+                with(input(Consensus, &w2, &[("w1", A)]), |i| {
+                    i.absent = vec!["w2".into()]
+                }),
+                0,
+                Some((Resolved, O::NoQuorum, Some(A))),
+            ),
+            case(
+                "consensus_without_voters_is_no_quorum",
+                with(input(Consensus, &[], &[]), |i| {
+                    i.on_no_quorum = Fallback::Fail
+                }),
+                0,
+                Some((Failed, O::NoQuorum, None)),
+            ),
+            case(
+                "votes_of_non_eligible_agents_do_not_count",
+                input(Consensus, &["w1"], &[("w9", B), ("w1", A)]),
+                0,
+                Some((Resolved, O::Unanimous, Some(A))),
+            ),
+            case(
+                "lead_override_settles_an_open_consensus",
+                with(input(Consensus, &w3, &[("w1", A)]), |i| {
+                    i.lead_override = Some(B.into())
+                }),
+                0,
+                Some((Resolved, O::LeadOverride, Some(B))),
+            ),
+            // strict_vote
+            case(
+                "strict_majority_resolves_once_more_than_half_of_eligible_agree",
+                input(StrictVote, &w3, &[("w1", B), ("w2", B)]),
+                0,
+                Some((Resolved, O::Majority, Some(B))),
+            ),
+            case(
+                "strict_majority_still_needs_quorum",
+                with(input(StrictVote, &w3, &[("w1", B), ("w2", B)]), |i| {
+                    i.quorum = 1.0
+                }),
+                0,
+                None,
+            ),
+            case(
+                "strict_majority_of_votes_cast_counts_at_the_deadline",
+                input(StrictVote, &w4, &[("w1", A), ("w2", A), ("w3", B)]),
+                DEADLINE,
+                Some((Resolved, O::Majority, Some(A))),
+            ),
+            case(
+                "strict_majority_of_votes_cast_waits_before_the_deadline",
+                input(StrictVote, &w4, &[("w1", A), ("w2", A), ("w3", B)]),
+                DEADLINE - 1,
+                None,
+            ),
+            case(
+                "strict_tie_falls_back_to_the_lead_vote",
+                with(input(StrictVote, &w2, &[("w1", A), ("w2", B)]), |i| {
+                    i.lead_choice = Some(B.into())
+                }),
+                0,
+                Some((Resolved, O::Tie, Some(B))),
+            ),
+            case(
+                "strict_tie_with_fail_fallback_fails",
+                with(input(StrictVote, &w2, &[("w1", A), ("w2", B)]), |i| {
+                    i.on_tie = Fallback::Fail
+                }),
+                0,
+                Some((Failed, O::Tie, None)),
+            ),
+            case(
+                "strict_plurality_without_majority_is_split_via_on_tie",
+                with(
+                    input(
+                        StrictVote,
+                        &w4,
+                        &[("w1", C), ("w2", C), ("w3", A), ("w4", B)],
+                    ),
+                    |i| i.on_tie = Fallback::Fail,
+                ),
+                0,
+                Some((Failed, O::Split, None)),
+            ),
+            case(
+                "strict_below_quorum_at_the_deadline_is_no_quorum",
+                with(input(StrictVote, &w3, &[("w1", B)]), |i| i.quorum = 0.6),
+                DEADLINE,
+                Some((Resolved, O::NoQuorum, Some(A))),
+            ),
+            case(
+                "strict_below_quorum_with_fail_fallback_fails",
+                with(input(StrictVote, &w3, &[("w1", B)]), |i| {
+                    i.quorum = 0.6;
+                    i.on_no_quorum = Fallback::Fail
+                }),
+                DEADLINE,
+                Some((Failed, O::NoQuorum, None)),
+            ),
+            case(
+                "strict_no_quorum_once_the_missing_voters_stopped",
+                with(input(StrictVote, &w3, &[("w1", B), ("w2", B)]), |i| {
+                    i.quorum = 1.0;
+                    i.absent = vec!["w3".into()];
+                    i.lead_choice = Some(C.into())
+                }),
+                0,
+                Some((Resolved, O::NoQuorum, Some(C))),
+            ),
+            case(
+                "strict_without_voters_is_no_quorum",
+                input(StrictVote, &[], &[]),
+                0,
+                Some((Resolved, O::NoQuorum, Some(A))),
+            ),
+            case(
+                "lead_override_settles_an_open_strict_vote",
+                with(input(StrictVote, &w3, &[]), |i| {
+                    i.lead_override = Some(C.into())
+                }),
+                0,
+                Some((Resolved, O::LeadOverride, Some(C))),
+            ),
+            // lead
+            case(
+                "lead_mode_waits_for_the_lead",
+                input(Lead, &w2, &[("w1", A), ("w2", A)]),
+                0,
+                None,
+            ),
+            case(
+                "lead_mode_without_worker_votes_is_lead",
+                with(input(Lead, &w2, &[]), |i| i.lead_choice = Some(B.into())),
+                0,
+                Some((Resolved, O::Lead, Some(B))),
+            ),
+            case(
+                "lead_mode_agreeing_with_the_plurality_is_lead",
+                with(input(Lead, &w3, &[("w1", A), ("w2", A), ("w3", B)]), |i| {
+                    i.lead_choice = Some(A.into())
+                }),
+                0,
+                Some((Resolved, O::Lead, Some(A))),
+            ),
+            case(
+                "lead_mode_choosing_one_of_tied_leaders_is_lead",
+                with(input(Lead, &w2, &[("w1", A), ("w2", B)]), |i| {
+                    i.lead_choice = Some(B.into())
+                }),
+                0,
+                Some((Resolved, O::Lead, Some(B))),
+            ),
+            case(
+                "lead_mode_against_the_plurality_is_lead_override",
+                with(input(Lead, &w3, &[("w1", A), ("w2", A), ("w3", B)]), |i| {
+                    i.lead_choice = Some(B.into())
+                }),
+                0,
+                Some((Resolved, O::LeadOverride, Some(B))),
+            ),
+            case(
+                "lead_mode_override_is_the_lead_choice",
+                with(input(Lead, &w2, &[("w1", C)]), |i| {
+                    i.lead_override = Some(C.into())
+                }),
+                0,
+                Some((Resolved, O::Lead, Some(C))),
+            ),
+            case(
+                "lead_mode_timeout_falls_back_on_no_quorum",
+                input(Lead, &w2, &[("w1", B), ("w2", B)]),
+                DEADLINE,
+                Some((Resolved, O::Timeout, Some(A))),
+            ),
+            case(
+                "lead_mode_timeout_with_fail_fallback_fails",
+                with(input(Lead, &w2, &[]), |i| i.on_no_quorum = Fallback::Fail),
+                DEADLINE,
+                Some((Failed, O::Timeout, None)),
+            ),
+        ]
+    }
+
+    #[test]
+    fn evaluate_gives_every_outcome_its_defined_result() {
+        let mut failures = Vec::new();
+        for c in cases() {
+            let got = evaluate(&c.input, c.now);
+            let got_key = got
+                .as_ref()
+                .map(|r| (r.status, r.outcome, r.winner.clone()));
+            let want_key = c.want.map(|(s, o, w)| (s, o, w.map(String::from)));
+            if got_key != want_key {
+                failures.push(format!(
+                    "{}: want {want_key:?}, got {got_key:?} ({:?})",
+                    c.name,
+                    got.map(|r| r.reason)
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn every_outcome_is_covered_by_the_table() {
+        let seen: Vec<Outcome> = cases().iter().filter_map(|c| c.want.map(|w| w.1)).collect();
+        for o in [
+            O::Unanimous,
+            O::Split,
+            O::Majority,
+            O::Tie,
+            O::NoQuorum,
+            O::Timeout,
+            O::Lead,
+            O::LeadOverride,
+        ] {
+            assert!(seen.contains(&o), "{o:?} has no case");
+        }
+    }
+
+    #[test]
+    fn reasons_name_the_fallback_that_fired() {
+        let r = evaluate(&input(Consensus, &["w1", "w2"], &[("w1", A), ("w2", B)]), 0);
+        let reason = r.map(|r| r.reason).unwrap_or_default();
+        assert!(reason.contains("on_consensus_failure=lead"), "{reason}");
+        assert!(reason.contains("art:a@1=1, art:b@1=1"), "{reason}");
+    }
+
+    #[test]
+    fn quorum_rounds_up_to_whole_voters() {
+        assert_eq!(quorum_needed(0.5, 3), 2);
+        assert_eq!(quorum_needed(0.6, 5), 3);
+        assert_eq!(quorum_needed(1.0, 4), 4);
+        assert_eq!(quorum_needed(0.01, 4), 1);
+    }
+
+    #[test]
+    fn modes_parse_with_an_error_naming_the_field_and_the_valid_values() {
+        assert_eq!(
+            parse_mode("mode", "Strict_Vote").ok(),
+            Some(ArbitrationMode::StrictVote)
+        );
+        let err = parse_mode("mode", "majority")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("`mode`"), "{err}");
+        assert!(err.contains("consensus, lead, strict_vote"), "{err}");
+    }
+
+    #[test]
+    fn recorded_inputs_round_trip_through_json() {
+        let i = with(input(StrictVote, &["w1"], &[("w1", A)]), |i| {
+            i.absent = vec!["w2".into()]
+        });
+        let text = serde_json::to_string(&i).unwrap_or_default();
+        let back: Option<DecisionInput> = serde_json::from_str(&text).ok();
+        assert_eq!(back, Some(i));
+    }
+
+    #[test]
+    fn the_skill_states_the_shipped_profiles_arbitration_rules() {
+        let skill = include_str!("../../skills/agent-teams/references/policies.md");
+        for (name, _) in crate::engine::policy::BUILTIN {
+            let rules = crate::engine::policy::Profile::builtin(name)
+                .map(|p| p.arbitration)
+                .ok();
+            let Some(a) = rules else {
+                panic!("{name} does not load");
+            };
+            let row = format!(
+                "| {name} | {} | {} | {} | {} | {} | {} s |",
+                mode_str(a.mode),
+                a.quorum,
+                fallback_str(a.on_tie),
+                fallback_str(a.on_no_quorum),
+                fallback_str(a.on_consensus_failure),
+                a.timeout_ms / 1000
+            );
+            assert!(
+                skill.contains(&row),
+                "policies.md lacks or misstates: {row}"
+            );
+        }
+    }
+
+    fn arb_input() -> impl Strategy<Value = DecisionInput> {
+        let modes = prop_oneof![Just(Consensus), Just(Lead), Just(StrictVote)];
+        let fallback = || prop_oneof![Just(Fallback::Lead), Just(Fallback::Fail)];
+        (
+            modes,
+            1usize..=6,
+            proptest::collection::vec(0usize..3, 0..=6),
+            proptest::option::of(0usize..3),
+            0.1f64..=1.0,
+            (fallback(), fallback(), fallback()),
+            proptest::collection::vec(0usize..6, 0..=2),
+        )
+            .prop_map(|(mode, e, picks, lead, quorum, (t, q, c), absent)| {
+                let cands = [A, B, C];
+                let eligible: Vec<String> = (0..e).map(|n| format!("w{n}")).collect();
+                let votes = picks
+                    .iter()
+                    .take(e)
+                    .enumerate()
+                    .map(|(n, p)| Ballot {
+                        agent: format!("w{n}"),
+                        choice: cands[*p].to_string(),
+                    })
+                    .collect();
+                DecisionInput {
+                    mode,
+                    candidates: cands.iter().map(|c| c.to_string()).collect(),
+                    eligible,
+                    quorum,
+                    on_tie: t,
+                    on_no_quorum: q,
+                    on_consensus_failure: c,
+                    deadline: DEADLINE,
+                    votes,
+                    lead_choice: lead.map(|l| cands[l].to_string()),
+                    lead_override: None,
+                    absent: absent.iter().map(|n| format!("w{n}")).collect(),
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn the_order_of_votes_does_not_matter(i in arb_input(), now in 0i64..2_000) {
+            let mut reversed = i.clone();
+            reversed.votes.reverse();
+            prop_assert_eq!(evaluate(&i, now), evaluate(&reversed, now));
+        }
+
+        #[test]
+        fn a_resolution_never_changes_with_time(i in arb_input(), now in 0i64..2_000) {
+            if let Some(r) = evaluate(&i, now) {
+                prop_assert_eq!(Some(r), evaluate(&i, now + 5_000));
+            }
+        }
+
+        #[test]
+        fn every_decision_resolves_by_its_deadline(i in arb_input()) {
+            prop_assert!(evaluate(&i, DEADLINE).is_some());
+        }
+
+        #[test]
+        fn a_winner_is_always_a_candidate(i in arb_input(), now in 0i64..2_000) {
+            if let Some(r) = evaluate(&i, now) {
+                prop_assert_eq!(r.winner.is_some(), r.status == Status::Resolved);
+                if let Some(w) = r.winner {
+                    prop_assert!(i.candidates.contains(&w));
+                }
+            }
+        }
+    }
+}

@@ -38,6 +38,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ServeMcp(_) => commands::serve::run(&paths),
         Command::Status(args) => commands::status::run(args, &paths),
         Command::Bench(args) => commands::bench::run(args, &paths),
+        Command::Smoke(args) => commands::smoke::run(args, &paths),
+        Command::Replay(args) => commands::replay::run(args, &paths),
+        Command::CheckConfig(args) => commands::check_config::run(args, &paths),
         Command::Completions(args) => commands::completions::run(args),
+        Command::Schemas(args) => commands::schemas::run(args),
     }
 }

@@ -35,8 +35,17 @@ pub enum Command {
     Status(StatusArgs),
     /// Measure the engine: per-call latency over stdio and bus throughput
     Bench(BenchArgs),
+    /// Run a fixed scenario end to end with simulated workers and check the team size
+    Smoke(SmokeArgs),
+    /// Print a team's timeline from its event log and re-check the engine's decisions
+    Replay(ReplayArgs),
+    /// Check the installation: profiles, database (and, once installed, the Codex setup)
+    CheckConfig(CheckConfigArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+    /// Write the JSON Schemas of every MCP tool's input and output (for mcp/schemas/)
+    #[command(hide = true)]
+    Schemas(SchemasArgs),
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +66,54 @@ pub struct StatusArgs {
     #[arg(long)]
     pub all: bool,
     /// Print JSON instead of tables
+    #[arg(long)]
+    pub json: bool,
+    /// Redraw every interval until interrupted (terminal only)
+    #[arg(long, conflicts_with = "json")]
+    pub watch: bool,
+    /// Seconds between redraws with --watch
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub interval: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SmokeScenario {
+    /// Two dependent tasks: expects 1-2 workers
+    Small,
+    /// Three parallel tasks and an integration task: expects 3-4 workers
+    Medium,
+    /// Six parallel tasks and a test-suite task: expects 5-6 workers
+    High,
+}
+
+#[derive(Debug, Args)]
+pub struct SmokeArgs {
+    /// Which fixed scenario to run
+    #[arg(value_enum)]
+    pub scenario: SmokeScenario,
+    /// Profile to run under (default: $CODEX_TEAMS_PROFILE, else `default`)
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckConfigArgs {
+    /// Also look for profiles in this repository's `.codex-teams/profiles/` (default: cwd)
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The team to replay
+    pub team: String,
+    /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
 }
@@ -81,4 +138,11 @@ pub struct BenchArgs {
 pub struct CompletionsArgs {
     /// bash, zsh, fish, elvish or powershell
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemasArgs {
+    /// Directory to write `<tool>.input.json` and `<tool>.output.json` into
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }

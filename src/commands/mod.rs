@@ -1,9 +1,13 @@
 //! One module per subcommand: each takes its parsed arguments, calls the engine, and prints.
 
 pub mod bench;
+pub mod check_config;
 pub mod completions;
 pub mod init;
+pub mod replay;
+pub mod schemas;
 pub mod serve;
+pub mod smoke;
 pub mod status;
 
 use std::path::PathBuf;

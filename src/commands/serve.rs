@@ -1,35 +1,45 @@
 //! `codex-teams serve-mcp`: the MCP server over stdio. stdout is the protocol channel, so
-//! everything else goes to stderr.
+//! everything else goes to stderr. When the session ends (stdin closes: the Codex process
+//! that started this server exited) or the process is asked to stop, every worker this
+//! server launched is stopped first: no team process outlives its lead.
 
 use anyhow::{Context, Result};
 use rmcp::ServiceExt;
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::commands::Paths;
+use crate::engine::runner::codex_exec;
 use crate::mcp::{Identity, TeamServer};
 
 pub fn run(paths: &Paths) -> Result<()> {
     let engine = paths.open()?;
     let identity = Identity::from_env()?;
     let workspace = std::env::current_dir().ok();
-    let server = TeamServer::new(engine, identity, workspace)?;
+    let server = TeamServer::new(engine.clone(), identity, workspace)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
         let service = server
             .serve(rmcp::transport::stdio())
             .await
             .context("starting the MCP session on stdio")?;
         tracing::info!("serving MCP on stdio");
-        service
-            .waiting()
-            .await
-            .context("MCP session ended with an error")?;
+        tokio::select! {
+            ended = service.waiting() => {
+                ended.context("MCP session ended with an error")?;
+            }
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        }
         Ok::<_, anyhow::Error>(())
-    })?;
+    });
+    codex_exec::shutdown_all(&engine, "the lead's Codex session ended");
     // Long-polls may still be sleeping on blocking threads; do not wait for them.
     runtime.shutdown_background();
-    Ok(())
+    outcome
 }

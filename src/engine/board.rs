@@ -487,7 +487,7 @@ impl Engine {
         };
         let profile = self.team_profile(&caller.team_id)?;
         let now = now_ms();
-        self.store().write(|tx| {
+        let updated = self.store().write(|tx| {
             self.sweep(tx, &caller.team_id, now)?;
             let row = store::board::task(tx, task_id.as_str(), now)?
                 .filter(|t| t.team_id == caller.team_id.as_str())
@@ -556,7 +556,12 @@ impl Engine {
                 status: status.to_string(),
                 version: row.version + 1,
             })
-        })
+        })?;
+        if matches!(status, "done" | "failed" | "cancelled") {
+            // Finishing the last task may end the team's work: early stop.
+            self.housekeeping(&caller.team_id)?;
+        }
+        Ok(updated)
     }
 
     /// Puts expired claims back to ready and records why.

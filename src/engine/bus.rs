@@ -70,7 +70,7 @@ impl Engine {
                 body.len()
             )));
         }
-        Ok(())
+        self.check_compact(&caller.team_id, &caller.agent_id, body)
     }
 
     fn check_key(key: Option<&str>) -> Result<Option<&str>> {

@@ -5,16 +5,22 @@
 pub mod arbitration;
 pub mod artifacts;
 pub mod board;
+pub mod budget;
 pub mod bus;
 pub mod error;
 pub mod events;
+pub mod fanout;
+pub mod guardrails;
 pub mod ids;
 pub mod policy;
 pub mod redact;
+pub mod replay;
 pub mod roles;
 pub mod runner;
+pub mod sim;
 pub mod store;
 pub mod team;
+pub mod workers;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -132,6 +132,17 @@ pub enum Sandbox {
     DangerFullAccess,
 }
 
+impl Sandbox {
+    /// The value `codex exec -s` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sandbox::ReadOnly => "read-only",
+            Sandbox::WorkspaceWrite => "workspace-write",
+            Sandbox::DangerFullAccess => "danger-full-access",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Isolation {
@@ -155,8 +166,8 @@ pub struct Worker {
 impl Profile {
     /// Parses and validates profile YAML; `origin` names the file in errors.
     pub fn parse(origin: &str, yaml: &str) -> Result<Profile> {
-        let profile: Profile = serde_saphyr::from_str(yaml)
-            .map_err(|e| EngineError::Config(format!("{origin}: {}", e.to_string().trim_end())))?;
+        let profile: Profile =
+            serde_saphyr::from_str(yaml).map_err(|e| parse_error(origin, yaml, &e.to_string()))?;
         profile.validate(origin, yaml)?;
         Ok(profile)
     }
@@ -177,7 +188,15 @@ impl Profile {
         for dir in dirs {
             let path = dir.join(format!("{name}.team.yaml"));
             if path.is_file() {
-                return Profile::load_file(&path);
+                let profile = Profile::load_file(&path)?;
+                if profile.name != name {
+                    return Err(EngineError::Config(format!(
+                        "{}: `name` is `{}` but the file is named `{name}.team.yaml`; make them match",
+                        path.display(),
+                        profile.name
+                    )));
+                }
+                return Ok(profile);
             }
         }
         if BUILTIN.iter().any(|(n, _)| *n == name) {
@@ -317,6 +336,85 @@ fn unknown_profile(name: &str, dirs: &[PathBuf]) -> EngineError {
     )
 }
 
+/// Turns a serde-saphyr error (`error: line L column C: reason` plus a source snippet)
+/// into one line naming the file, line, column and the dotted field at that place.
+fn parse_error(origin: &str, yaml: &str, raw: &str) -> EngineError {
+    let first = raw.lines().next().unwrap_or(raw).trim();
+    let located = first.strip_prefix("error: ").unwrap_or(first);
+    let position = located.strip_prefix("line ").and_then(|rest| {
+        let (line, rest) = rest.split_once(" column ")?;
+        let (col, reason) = rest.split_once(": ")?;
+        Some((
+            line.parse::<usize>().ok()?,
+            col.parse::<usize>().ok()?,
+            reason,
+        ))
+    });
+    match position {
+        Some((line, col, reason)) => {
+            let field = field_at(yaml, line, col)
+                .map(|f| format!(" `{f}`:"))
+                .unwrap_or_default();
+            EngineError::Config(format!(
+                "{origin}:{line}:{col}:{field} {reason}; hint: see docs/profiles.md for every key and its type"
+            ))
+        }
+        None => EngineError::Config(format!("{origin}: {located}")),
+    }
+}
+
+/// The dotted path of the mapping key at `line`/`col` (1-based) of `yaml`: block
+/// indentation gives the parents; inside a `{ ... }` flow mapping the key is the one under
+/// the column, or the nearest one to its left when the column points at a value.
+fn field_at(yaml: &str, line: usize, col: usize) -> Option<String> {
+    let lines: Vec<&str> = yaml.lines().collect();
+    let text = *lines.get(line.checked_sub(1)?)?;
+    let indent = text.len() - text.trim_start().len();
+    let own = text
+        .trim_start()
+        .split_once(':')
+        .map(|(k, _)| k.trim().to_string())?;
+    let mut path = vec![own];
+    if let Some(open) = text.find('{')
+        && col > open + 1
+    {
+        let at = (col - 1).min(text.len());
+        let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let word: String = text[at..].chars().take_while(|c| is_word(*c)).collect();
+        let after = text[at + word.len()..].trim_start();
+        let key = if !word.is_empty() && after.starts_with(':') {
+            Some(word)
+        } else {
+            text[..at]
+                .rsplit([',', '{'])
+                .next()
+                .and_then(|seg| seg.split_once(':'))
+                .map(|(k, _)| k.trim().to_string())
+        };
+        if let Some(k) = key.filter(|k| !k.is_empty()) {
+            path.push(k);
+        }
+    }
+    let mut threshold = indent;
+    for prev in lines[..line - 1].iter().rev() {
+        let t = prev.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let i = prev.len() - t.len();
+        if i < threshold {
+            if let Some((k, _)) = t.split_once(':') {
+                path.insert(0, k.trim().to_string());
+            }
+            threshold = i;
+            if i == 0 {
+                break;
+            }
+        }
+    }
+    Some(path.join("."))
+}
+
 /// Finds the 1-based line and column of the first `key:` in `yaml`.
 fn line_of_key(yaml: &str, key: &str) -> Option<(usize, usize)> {
     yaml.lines().enumerate().find_map(|(i, line)| {
@@ -342,6 +440,36 @@ mod tests {
     }
 
     #[test]
+    fn parse_errors_name_file_line_and_dotted_field() {
+        let cases = [
+            (
+                "  team_tokens: 2000000",
+                "  team_tokens: lots",
+                ":12:16: `budget.team_tokens`:",
+            ),
+            (
+                "  small: { min: 1, max: 2 }",
+                "  small: { min: 1, max: 2, maxx: 3 }",
+                ":8:28: `fanout.small.maxx`:",
+            ),
+            (
+                "  small: { min: 1, max: 2 }",
+                "  small: { min: 1, max: two }",
+                ":8:25: `fanout.small.max`:",
+            ),
+            ("early_stop:", "early_stopp:", ":30:1: `early_stopp`:"),
+        ];
+        for (from, to, want) in cases {
+            let yaml = BUILTIN[0].1.replace(from, to);
+            let err = Profile::parse("p.team.yaml", &yaml)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(&format!("p.team.yaml{want}")), "{to}: {err}");
+        }
+    }
+
+    #[test]
     fn max_threads_above_six_is_refused_with_file_line_and_field() {
         let yaml = BUILTIN[0].1.replace("max_threads: 6", "max_threads: 7");
         let err = Profile::parse("x.team.yaml", &yaml)
@@ -352,4 +480,75 @@ mod tests {
         assert!(err.contains("`max_threads`"), "{err}");
         assert!(err.contains("1 to 6"), "{err}");
     }
+}
+
+/// One profile a user could select, where it comes from, and whether it loads.
+#[derive(Debug)]
+pub struct VisibleProfile {
+    pub name: String,
+    /// The file, or `<builtin>` for a shipped profile.
+    pub origin: String,
+    /// Another profile of the same name that this one hides.
+    pub overrides: Option<String>,
+    pub loaded: Result<Profile>,
+}
+
+/// Every profile visible from `dirs` (most specific first) plus the shipped ones; the first
+/// of each name wins, as in [`Profile::load`].
+pub fn visible_profiles(dirs: &[PathBuf]) -> Vec<VisibleProfile> {
+    let mut out: Vec<VisibleProfile> = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".team.yaml"))
+            .collect();
+        files.sort();
+        for path in files {
+            let file = path
+                .file_name()
+                .map(|f| f.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let name = file.trim_end_matches(".team.yaml").to_string();
+            let origin = path.display().to_string();
+            if let Some(winner) = out.iter_mut().find(|p| p.name == name) {
+                // A less specific directory: the earlier one hides it.
+                if winner.overrides.is_none() {
+                    winner.overrides = Some(origin);
+                }
+                continue;
+            }
+            let loaded = Profile::load_file(&path).and_then(|p| {
+                if p.name == name {
+                    Ok(p)
+                } else {
+                    Err(EngineError::Config(format!(
+                        "{origin}: `name` is `{}` but the file is named `{name}.team.yaml`; make them match",
+                        p.name
+                    )))
+                }
+            });
+            out.push(VisibleProfile {
+                name,
+                origin,
+                overrides: None,
+                loaded,
+            });
+        }
+    }
+    for (name, _) in BUILTIN {
+        if let Some(winner) = out.iter_mut().find(|p| p.name == *name) {
+            winner.overrides = Some(format!("<builtin>/{name}.team.yaml"));
+            continue;
+        }
+        out.push(VisibleProfile {
+            name: name.to_string(),
+            origin: format!("<builtin>/{name}.team.yaml"),
+            overrides: None,
+            loaded: Profile::builtin(name),
+        });
+    }
+    out
 }

@@ -91,6 +91,77 @@ impl Role {
         }
     }
 
+    /// The MCP tools a worker of this role uses. Every worker server lists the same worker
+    /// set (one schema cost for all); this is what its brief tells it to use.
+    pub fn tools(self) -> &'static [&'static str] {
+        match self {
+            Role::Lead => &[
+                "team_start",
+                "team_status",
+                "team_spawn",
+                "task_create",
+                "task_list",
+                "team_send",
+                "team_broadcast",
+                "team_pull_inbox",
+                "artifact_read",
+                "artifact_publish",
+                "team_merge",
+                "team_vote",
+                "team_finalize",
+            ],
+            Role::Reviewer => &[
+                "task_claim",
+                "task_update",
+                "artifact_read",
+                "artifact_publish",
+                "team_vote",
+                "team_send",
+                "team_pull_inbox",
+            ],
+            Role::Planner | Role::Researcher => &[
+                "task_claim",
+                "task_update",
+                "artifact_publish",
+                "artifact_read",
+                "team_send",
+                "team_pull_inbox",
+                "task_list",
+            ],
+            Role::Implementer | Role::Tester => &[
+                "task_claim",
+                "task_update",
+                "artifact_publish",
+                "artifact_read",
+                "team_send",
+                "team_pull_inbox",
+            ],
+        }
+    }
+
+    /// The brief a worker of this role starts with: who it is, how it works, and the
+    /// lead's own note (task ids, artifact refs). References, never transcripts.
+    pub fn brief(self, team_id: &str, agent_id: &str, note: &str) -> String {
+        let mut b = format!(
+            "You are {agent_id}, a {role} in codex-teams team {team_id}. {mission}\n\
+             Work loop: task_claim (no id = best ready task) -> do the task in the workspace -> \
+             artifact_publish the result -> task_update {{status: done, artifact: <ref>}} -> \
+             team_pull_inbox, passing the ids you handled as ack. \
+             Tools: {tools}. \
+             Talk in compact references (task ids, art:<name>@<v>), never paste transcripts or files. \
+             When task_claim says there is no open task and your inbox is empty, stop.",
+            role = self.as_str(),
+            mission = self.mission(),
+            tools = self.tools().join(", "),
+        );
+        let note = note.trim();
+        if !note.is_empty() {
+            b.push_str("\nFrom the lead: ");
+            b.push_str(note);
+        }
+        b
+    }
+
     /// Whether a worker of this role may claim a task that asks for `wanted` (None = any).
     pub fn may_claim(self, wanted: Option<Role>) -> bool {
         match wanted {

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{self, Trace};
+use crate::engine::fanout::{MIN_REQUESTS_PER_AGENT, Plan};
 use crate::engine::ids::{AgentId, TaskId, TeamId};
 use crate::engine::policy::{HARD_CAP, Profile};
 use crate::engine::roles::Role;
@@ -27,6 +28,7 @@ pub struct TeamStarted {
     pub profile: String,
     /// True when an existing team was picked up again (lead restart).
     pub resumed: bool,
+    pub plan: Plan,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -72,6 +74,8 @@ pub struct TeamStatus {
     pub unread: i64,
     pub tokens: Tokens,
     pub budget_left: i64,
+    /// The fan-out recommendation for the work on the board now.
+    pub plan: Plan,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -79,6 +83,9 @@ pub struct Spawned {
     pub agent_id: String,
     pub role: String,
     pub runner: String,
+    /// The model the worker runs (`None`: the same config default as the lead).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// For the `external` runner: the environment that makes `codex-teams serve-mcp` act
     /// as this agent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,6 +105,22 @@ pub struct RunSummary {
     pub tokens: Tokens,
     pub budget_left: i64,
     pub duration_ms: i64,
+}
+
+/// What the lead asks of `team_spawn`.
+#[derive(Debug, Clone, Default)]
+pub struct SpawnRequest<'a> {
+    pub role: &'a str,
+    pub brief: Option<&'a str>,
+    pub runner: Option<&'a str>,
+    /// Why the team needs more workers than the planner recommends.
+    pub justification: Option<&'a str>,
+    /// The model named in the call (first in the inheritance chain).
+    pub model: Option<&'a str>,
+    /// The calling request's `_meta` (Codex puts the lead's model there).
+    pub meta: Option<&'a serde_json::Value>,
+    /// Restart this dead or stopped worker (same agent id) with `codex exec resume`.
+    pub resume: Option<&'a AgentId>,
 }
 
 /// Longest goal text a team accepts.
@@ -143,11 +166,13 @@ impl Engine {
                     json!({}),
                 )
             })?;
+            let plan = self.recommend(team_id)?;
             return Ok(TeamStarted {
                 team_id: team.team_id,
                 agent_id: team.lead_agent_id,
                 profile: team.profile,
                 resumed: true,
+                plan,
             });
         }
         let goal = goal.trim();
@@ -197,11 +222,13 @@ impl Engine {
                 json!({ "goal": goal, "profile": profile.name }),
             )
         })?;
+        let plan = self.recommend(&team_id)?;
         Ok(TeamStarted {
             team_id: team_id.to_string(),
             agent_id: lead.to_string(),
             profile: profile.name,
             resumed: false,
+            plan,
         })
     }
 
@@ -289,6 +316,8 @@ impl Engine {
 
     pub fn team_status(&self, caller: &Caller) -> Result<TeamStatus> {
         let profile = self.team_profile(&caller.team_id)?;
+        self.housekeeping(&caller.team_id)?;
+        let plan = self.recommend(&caller.team_id)?;
         let now = now_ms();
         self.store().read(|c| {
             let team = store::teams::team(c, caller.team_id.as_str())?;
@@ -306,24 +335,25 @@ impl Engine {
                 unread: counts.unread,
                 budget_left: profile.budget.team_tokens - tokens.total,
                 tokens,
+                plan,
             })
         })
     }
 
     /// Adds a worker to the team and asks its runner to start it.
-    pub fn team_spawn(
-        &self,
-        caller: &Caller,
-        role: &str,
-        brief: Option<&str>,
-        runner_name: Option<&str>,
-    ) -> Result<Spawned> {
+    pub fn team_spawn(&self, caller: &Caller, request: &SpawnRequest<'_>) -> Result<Spawned> {
         caller.require_lead("team_spawn")?;
         self.check_live(caller)?;
-        let role = Role::parse_worker("role", role)?;
-        let runner = runner::by_name(runner_name.unwrap_or("external"))?;
+        let role = Role::parse_worker("role", request.role)?;
+        let runner = runner::by_name(request.runner.unwrap_or("external"))?;
         let profile = self.team_profile(&caller.team_id)?;
-        let brief = brief.unwrap_or("").trim();
+        let justification = request
+            .justification
+            .map(str::trim)
+            .filter(|j| !j.is_empty());
+        let plan = self.recommend(&caller.team_id)?;
+        let per_agent = profile.budget.agent_fixed_cost_tokens * MIN_REQUESTS_PER_AGENT;
+        let brief = request.brief.unwrap_or("").trim();
         if brief.len() as i64 > profile.worker.brief_max_bytes {
             return Err(EngineError::invalid(
                 "brief",
@@ -335,10 +365,23 @@ impl Engine {
             ));
         }
         let cap = i64::from(profile.max_threads.min(HARD_CAP));
-        let agent_id = AgentId::generate();
+        let resumed = match request.resume {
+            Some(id) => Some(self.resumable(caller, id)?),
+            None => None,
+        };
+        let agent_id = request.resume.cloned().unwrap_or_else(AgentId::generate);
         let token = new_token();
         let hash = token_hash(&token);
-        let full_brief = format!("Role: {role}. {}\n{brief}", role.mission());
+        let full_brief = role.brief(caller.team_id.as_str(), agent_id.as_str(), brief);
+        let parent = runner::model::parent_command_line();
+        let (parent_model, inherited_flags) = runner::model::from_command_line(&parent);
+        let meta_model = request.meta.and_then(runner::model::model_from_meta);
+        let (model, model_source) = runner::model::resolve(
+            request.model,
+            &profile.worker.model,
+            meta_model.as_deref(),
+            parent_model.as_deref(),
+        );
         self.store().write(|tx| {
             let live = store::teams::live_workers(tx, caller.team_id.as_str())?;
             if live >= cap {
@@ -347,24 +390,44 @@ impl Engine {
                     caller.team_id, profile.name
                 )));
             }
-            store::teams::insert_agent(
-                tx,
-                &store::teams::NewAgent {
-                    agent_id: agent_id.as_str(),
-                    team_id: caller.team_id.as_str(),
-                    role: role.as_str(),
-                    runner: runner.name(),
-                    token_hash: &hash,
-                    brief: &full_brief,
-                    model: None,
-                    now: now_ms(),
-                },
-            )?;
+            let used = store::teams::team_tokens(tx, caller.team_id.as_str())?;
+            let left = profile.budget.team_tokens - used;
+            if left < per_agent {
+                return Err(EngineError::Limit(format!(
+                    "budget left {left} tokens cannot afford another agent (~{per_agent} tokens: fixed cost {} x {MIN_REQUESTS_PER_AGENT} requests)",
+                    profile.budget.agent_fixed_cost_tokens
+                )));
+            }
+            if live >= i64::from(plan.recommended) && justification.is_none() {
+                return Err(EngineError::Limit(format!(
+                    "the planner recommends {} worker(s) and {live} are live ({}); hint: pass `justification` to spawn beyond the recommendation",
+                    plan.recommended,
+                    plan.reasons.join("; ")
+                )));
+            }
+            let new = store::teams::NewAgent {
+                agent_id: agent_id.as_str(),
+                team_id: caller.team_id.as_str(),
+                role: role.as_str(),
+                runner: runner.name(),
+                token_hash: &hash,
+                brief: &full_brief,
+                model: model.as_deref(),
+                now: now_ms(),
+            };
+            if resumed.is_some() {
+                store::teams::revive_agent(tx, &new)?;
+            } else {
+                store::teams::insert_agent(tx, &new)?;
+            }
             events::record(
                 tx,
                 &Trace::team(&caller.team_id).agent(&agent_id),
-                "agent.spawned",
-                json!({ "role": role, "runner": runner.name(), "live": live + 1, "by": caller.agent_id }),
+                if resumed.is_some() { "agent.resumed" } else { "agent.spawned" },
+                json!({ "role": role, "runner": runner.name(), "live": live + 1, "by": caller.agent_id,
+                        "recommended": plan.recommended, "justification": justification,
+                        "model": model, "model_source": model_source,
+                        "thread_id": resumed.as_ref().and_then(|r| r.thread_id.clone()) }),
             )
         })?;
         let mut env = BTreeMap::new();
@@ -375,13 +438,20 @@ impl Engine {
             runner::ENV_DB.to_string(),
             self.store().path().display().to_string(),
         );
+        let workspace = self.worker_workspace(&caller.team_id, &agent_id, &profile)?;
         let request = LaunchRequest {
             team_id: caller.team_id.clone(),
             agent_id: agent_id.clone(),
             role,
             brief: full_brief,
             env,
-            workspace: None,
+            workspace,
+            model: model.clone(),
+            inherited_flags,
+            sandbox: profile.worker.sandbox.as_str().to_string(),
+            resume_thread: resumed.and_then(|r| r.thread_id),
+            db: self.store().path().to_path_buf(),
+            home: self.home().to_path_buf(),
         };
         match runner.launch(&request) {
             Ok(launched) => {
@@ -394,6 +464,7 @@ impl Engine {
                     agent_id: agent_id.to_string(),
                     role: role.to_string(),
                     runner: runner.name().to_string(),
+                    model,
                     env: launched.env,
                 })
             }

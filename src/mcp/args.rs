@@ -43,9 +43,18 @@ pub struct TeamSpawn {
     /// Task ids and artifact refs, not transcripts
     #[serde(default)]
     pub brief: Option<String>,
-    /// external (default)
+    /// codex-exec (default)|external|sim
     #[serde(default)]
     pub runner: Option<String>,
+    /// Why more workers than the plan recommends
+    #[serde(default)]
+    pub justification: Option<String>,
+    /// Default: the lead's model
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Agent id of a dead worker to resume
+    #[serde(default)]
+    pub resume: Option<String>,
     #[serde(default)]
     pub team_id: Option<String>,
 }

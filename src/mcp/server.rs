@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::{AgentId, DecisionId, TaskId, TeamId};
 use crate::engine::runner::{ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID};
+use crate::engine::team::SpawnRequest;
 use crate::engine::{Caller, Engine};
 use crate::mcp::args;
 use crate::mcp::tools::{self, Audience};
@@ -105,7 +106,9 @@ impl TeamServer {
 
     /// Runs one tool call to completion on the calling thread (blocking).
     pub fn call_blocking(&self, name: &str, args: Value) -> std::result::Result<Value, Value> {
-        self.inner.dispatch(name, args).map_err(|e| e.to_json())
+        self.inner
+            .dispatch(name, args, None)
+            .map_err(|e| e.to_json())
     }
 }
 
@@ -189,7 +192,7 @@ impl Inner {
         }
     }
 
-    fn dispatch(&self, name: &str, args: Value) -> Result<Value> {
+    fn dispatch(&self, name: &str, args: Value, meta: Option<Value>) -> Result<Value> {
         let spec = tools::spec(name).ok_or_else(|| {
             EngineError::invalid("name", format!("no tool `{name}`; see tools/list"))
         })?;
@@ -231,7 +234,23 @@ impl Inner {
             "team_spawn" => {
                 let a: args::TeamSpawn = parse(args)?;
                 let caller = self.caller(a.team_id.as_deref())?;
-                to_value(e.team_spawn(&caller, &a.role, a.brief.as_deref(), a.runner.as_deref())?)
+                let resume = a
+                    .resume
+                    .as_deref()
+                    .map(|r| AgentId::parse("resume", r))
+                    .transpose()?;
+                to_value(e.team_spawn(
+                    &caller,
+                    &SpawnRequest {
+                        role: &a.role,
+                        brief: a.brief.as_deref(),
+                        runner: a.runner.as_deref(),
+                        justification: a.justification.as_deref(),
+                        model: a.model.as_deref(),
+                        meta: meta.as_ref(),
+                        resume: resume.as_ref(),
+                    },
+                )?)
             }
             "team_send" => {
                 let a: args::TeamSend = parse(args)?;
@@ -276,7 +295,8 @@ impl Inner {
                     }
                 };
                 let created = e.task_create(&caller, &batch)?;
-                to_value(json!({ "tasks": created }))
+                let plan = e.recommend(&caller.team_id)?;
+                to_value(json!({ "tasks": created, "plan": plan }))
             }
             "task_list" => {
                 let a: args::TaskList = parse(args)?;
@@ -401,16 +421,24 @@ impl ServerHandler for TeamServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> std::result::Result<CallToolResponse, McpError> {
         let name = request.name.to_string();
+        // Codex puts the calling session's model in `_meta` (model inheritance).
+        let meta = request
+            .meta
+            .as_ref()
+            .map(|m| Value::Object(m.0.0.clone()))
+            .or_else(|| Some(Value::Object(context.meta.0.0.clone())))
+            .filter(|m| m.as_object().is_some_and(|o| !o.is_empty()));
         let args = Value::Object(request.arguments.unwrap_or_default());
         let inner = self.inner.clone();
         let started = std::time::Instant::now();
-        let outcome =
-            tokio::task::spawn_blocking(move || inner.dispatch(&name, args).map_err(|e| (name, e)))
-                .await
-                .map_err(|e| McpError::internal_error(format!("tool task failed: {e}"), None))?;
+        let outcome = tokio::task::spawn_blocking(move || {
+            inner.dispatch(&name, args, meta).map_err(|e| (name, e))
+        })
+        .await
+        .map_err(|e| McpError::internal_error(format!("tool task failed: {e}"), None))?;
         let result = match outcome {
             Ok(value) => CallToolResult::structured(value),
             Err((name, err)) => {

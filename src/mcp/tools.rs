@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
-use crate::engine::{arbitration, artifacts, board, bus, team};
+use crate::engine::{arbitration, artifacts, board, bus, fanout, team};
 use crate::mcp::args;
 
 /// Who may see and call a tool.
@@ -97,8 +97,15 @@ pub fn compact(mut schema: Value) -> Value {
                 {
                     map.remove("required");
                 }
-                for (_, child) in map.iter_mut() {
-                    walk(child, false);
+                for (key, child) in map.iter_mut() {
+                    // The keys of `properties` are field names, not schema keywords: a
+                    // field called `title` or `default` must survive the stripping above.
+                    match child {
+                        Value::Object(fields) if key == "properties" => {
+                            fields.values_mut().for_each(|f| walk(f, false))
+                        }
+                        _ => walk(child, false),
+                    }
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|i| walk(i, false)),
@@ -116,6 +123,19 @@ pub fn for_worker(schema: &Value) -> Value {
         props.remove("team_id");
     }
     s
+}
+
+/// `task_list`'s result (MCP structured results are objects, not arrays).
+#[derive(JsonSchema)]
+pub struct Tasks<T> {
+    pub tasks: Vec<T>,
+}
+
+/// `task_create`'s result: the new tasks and the planner's recommendation for the board now.
+#[derive(JsonSchema)]
+pub struct TasksCreated {
+    pub tasks: Vec<board::CreatedTask>,
+    pub plan: fanout::Plan,
 }
 
 pub const TOOLS: &[ToolSpec] = &[
@@ -166,14 +186,14 @@ pub const TOOLS: &[ToolSpec] = &[
         description: "Add tasks to the board, with dependencies.",
         audience: Audience::Lead,
         input: input::<args::TaskCreate>,
-        output: output::<Vec<board::CreatedTask>>,
+        output: output::<TasksCreated>,
     },
     ToolSpec {
         name: "task_list",
         description: "List board tasks.",
         audience: Audience::All,
         input: input::<args::TaskList>,
-        output: output::<Vec<board::TaskView>>,
+        output: output::<Tasks<board::TaskView>>,
     },
     ToolSpec {
         name: "task_claim",
@@ -245,4 +265,21 @@ pub fn visible(lead: bool) -> Vec<(&'static str, &'static str, Map<String, Value
             (t.name, t.description, map)
         })
         .collect()
+}
+
+/// The committed schema files of `mcp/schemas/`: for every tool, `<tool>.input.json` and
+/// `<tool>.output.json` as pretty JSON with a trailing newline, sorted by file name. The
+/// `schemas` subcommand writes them and `tests/schemas.rs` keeps them in sync.
+pub fn schema_files() -> Vec<(String, String)> {
+    let mut files = Vec::with_capacity(TOOLS.len() * 2);
+    for tool in TOOLS {
+        for (kind, schema) in [("input", (tool.input)()), ("output", (tool.output)())] {
+            // A `Value` always serialises; the fallback only keeps `unwrap` out of src/.
+            let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+            text.push('\n');
+            files.push((format!("{}.{kind}.json", tool.name), text));
+        }
+    }
+    files.sort();
+    files
 }

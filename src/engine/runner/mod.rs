@@ -4,8 +4,13 @@
 //! - `external`: launches nothing; returns the environment that makes a
 //!   `codex-teams serve-mcp` process (for example inside a Codex session a person starts in
 //!   another terminal) act as the agent.
+//! - `sim`: deterministic simulated workers, stepped by `engine::sim`.
+//! - `codex-exec`: a real `codex exec --json` process per worker (the default).
 
+pub mod codex_exec;
 pub mod external;
+pub mod model;
+pub mod sim;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -31,6 +36,18 @@ pub struct LaunchRequest {
     /// The identity environment for the worker's `serve-mcp`.
     pub env: BTreeMap<String, String>,
     pub workspace: Option<PathBuf>,
+    /// The model to pass as `-m`; None lets the worker use the same config default as the
+    /// lead.
+    pub model: Option<String>,
+    /// Provider flags inherited from the lead's command line (`-c model_provider=...`, `-p`).
+    pub inherited_flags: Vec<String>,
+    /// Codex sandbox mode for the worker.
+    pub sandbox: String,
+    /// Resume this Codex thread instead of starting a new session.
+    pub resume_thread: Option<String>,
+    /// The engine's database and home, for a runner that supervises its process.
+    pub db: PathBuf,
+    pub home: PathBuf,
 }
 
 /// What a runner reports after launching.
@@ -53,9 +70,11 @@ pub trait Runner: Send + Sync {
 pub fn by_name(name: &str) -> Result<Box<dyn Runner>> {
     match name {
         "external" => Ok(Box::new(external::External)),
+        "sim" => Ok(Box::new(sim::Sim)),
+        "codex-exec" => Ok(Box::new(codex_exec::CodexExec)),
         other => Err(EngineError::invalid(
             "runner",
-            format!("`{other}` is not a runner; valid: external"),
+            format!("`{other}` is not a runner; valid: codex-exec, external, sim"),
         )),
     }
 }

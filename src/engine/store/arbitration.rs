@@ -183,3 +183,10 @@ pub fn resolve(tx: &Transaction<'_>, decision_id: &str, r: &Resolved<'_>) -> Res
     )?;
     Ok(n == 1)
 }
+
+/// How many decisions of a team are still open.
+pub fn open_count(conn: &Connection, team_id: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM decisions WHERE team_id = ?1 AND status = 'open'")?
+        .query_row([team_id], |r| r.get(0))?)
+}

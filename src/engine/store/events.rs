@@ -1,7 +1,8 @@
 //! SQL for the event log.
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::engine::error::Result;
 use crate::engine::events::{Event, Trace};
@@ -13,21 +14,93 @@ pub fn insert(
     kind: &str,
     data: &Value,
 ) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO events (ts, team_id, agent_id, task_id, message_id, artifact_id, kind, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        ts,
-        trace.team.map(|t| t.as_str()).unwrap_or_default(),
+    let team = trace.team.map(|t| t.as_str()).unwrap_or_default();
+    let prev: String = tx
+        .prepare_cached("SELECT chain FROM events WHERE team_id = ?1 ORDER BY seq DESC LIMIT 1")?
+        .query_row([team], |r| r.get(0))
+        .optional()?
+        .unwrap_or_default();
+    let data = data.to_string();
+    let ids = [
         trace.agent.map(|a| a.as_str()),
         trace.task.map(|t| t.as_str()),
         trace.message.map(|m| m.as_str()),
         trace.artifact.map(|a| a.as_str()),
-        kind,
-        data.to_string(),
-    ])?;
+    ];
+    let chain = chain_hash(&prev, ts, team, ids, kind, &data);
+    tx.prepare_cached(
+        "INSERT INTO events (ts, team_id, agent_id, task_id, message_id, artifact_id, kind, data, chain)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![ts, team, ids[0], ids[1], ids[2], ids[3], kind, data, chain])?;
     Ok(())
+}
+
+/// The chain value of one event: sha256 over the previous chain and the event's fields.
+pub fn chain_hash(
+    prev: &str,
+    ts: i64,
+    team: &str,
+    ids: [Option<&str>; 4],
+    kind: &str,
+    data: &str,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        prev,
+        &ts.to_string(),
+        team,
+        ids[0].unwrap_or(""),
+        ids[1].unwrap_or(""),
+        ids[2].unwrap_or(""),
+        ids[3].unwrap_or(""),
+        kind,
+        data,
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// One stored event with its raw data text and chain, for verification.
+pub struct RawEvent {
+    pub event: Event,
+    pub data_text: String,
+    pub chain: String,
+}
+
+/// Every event of a team with its chain, oldest first.
+pub fn list_raw(conn: &Connection, team_id: &str) -> Result<Vec<RawEvent>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, ts, team_id, agent_id, task_id, message_id, artifact_id, kind, data, chain
+         FROM events WHERE team_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([team_id], |row| {
+        let event = event_from_row(row)?;
+        Ok(RawEvent {
+            event,
+            data_text: row.get(8)?,
+            chain: row.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    let data: String = row.get(8)?;
+    Ok(Event {
+        seq: row.get(0)?,
+        ts: row.get(1)?,
+        team_id: row.get(2)?,
+        agent_id: row.get(3)?,
+        task_id: row.get(4)?,
+        message_id: row.get(5)?,
+        artifact_id: row.get(6)?,
+        kind: row.get(7)?,
+        // Stored data is always JSON written by `insert`; keep anything else as text.
+        data: serde_json::from_str(&data).unwrap_or(Value::String(data)),
+    })
 }
 
 /// Events of a team after `after_seq`, oldest first.
@@ -36,19 +109,16 @@ pub fn list(conn: &Connection, team_id: &str, after_seq: i64, limit: i64) -> Res
         "SELECT seq, ts, team_id, agent_id, task_id, message_id, artifact_id, kind, data
          FROM events WHERE team_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     )?;
-    let rows = stmt.query_map(params![team_id, after_seq, limit], |row| {
-        let data: String = row.get(8)?;
-        Ok(Event {
-            seq: row.get(0)?,
-            ts: row.get(1)?,
-            team_id: row.get(2)?,
-            agent_id: row.get(3)?,
-            task_id: row.get(4)?,
-            message_id: row.get(5)?,
-            artifact_id: row.get(6)?,
-            kind: row.get(7)?,
-            data: serde_json::from_str(&data).unwrap_or(Value::String(data)),
-        })
-    })?;
+    let rows = stmt.query_map(params![team_id, after_seq, limit], event_from_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The newest event of `kind` for a team.
+pub fn last_of_kind(conn: &Connection, team_id: &str, kind: &str) -> Result<Option<Event>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, ts, team_id, agent_id, task_id, message_id, artifact_id, kind, data
+         FROM events WHERE team_id = ?1 AND kind = ?2 ORDER BY seq DESC LIMIT 1",
+    )?;
+    let mut rows = stmt.query_map(params![team_id, kind], event_from_row)?;
+    Ok(rows.next().transpose()?)
 }

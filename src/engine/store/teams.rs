@@ -269,3 +269,81 @@ pub fn counts(conn: &Connection, team_id: &str, reader: &str, now: i64) -> Resul
         unread,
     })
 }
+
+/// Adds usage to an agent; returns (agent total, team total) of input + output tokens.
+pub fn add_usage(
+    tx: &Transaction<'_>,
+    team_id: &str,
+    agent_id: &str,
+    input: i64,
+    cached: i64,
+    output: i64,
+) -> Result<(i64, i64)> {
+    let n = tx.execute(
+        "UPDATE agents SET tokens_input = tokens_input + ?3, tokens_cached = tokens_cached + ?4,
+                           tokens_output = tokens_output + ?5
+         WHERE agent_id = ?1 AND team_id = ?2",
+        params![agent_id, team_id, input, cached, output],
+    )?;
+    if n == 0 {
+        return Err(EngineError::not_found("agent", agent_id));
+    }
+    let agent_total = tx.query_row(
+        "SELECT tokens_input + tokens_output FROM agents WHERE agent_id = ?1",
+        [agent_id],
+        |r| r.get(0),
+    )?;
+    let team_total = team_tokens(tx, team_id)?;
+    Ok((agent_total, team_total))
+}
+
+/// Tokens (input + output) the team's agents have used.
+pub fn team_tokens(conn: &Connection, team_id: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(tokens_input + tokens_output), 0) FROM agents WHERE team_id = ?1",
+        )?
+        .query_row([team_id], |r| r.get(0))?)
+}
+
+/// Brings a dead or stopped agent back (resume): new secret, state `starting`.
+pub fn revive_agent(tx: &Transaction<'_>, a: &NewAgent<'_>) -> Result<()> {
+    let n = tx.execute(
+        "UPDATE agents SET state = 'starting', token_hash = ?2, brief = ?3, model = ?4, pid = NULL,
+                           stop_reason = NULL, stopped_at = NULL, last_activity_at = ?5
+         WHERE agent_id = ?1 AND state IN ('stopped', 'dead')",
+        params![a.agent_id, a.token_hash, a.brief, a.model, a.now],
+    )?;
+    if n == 0 {
+        return Err(EngineError::conflict(
+            format!(
+                "agent {} is live; only a dead or stopped agent can be resumed",
+                a.agent_id
+            ),
+            serde_json::json!({ "agent_id": a.agent_id }),
+        ));
+    }
+    Ok(())
+}
+
+pub fn set_thread(tx: &Transaction<'_>, agent_id: &str, thread: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE agents SET thread_id = ?2 WHERE agent_id = ?1",
+        params![agent_id, thread],
+    )?;
+    Ok(())
+}
+
+pub fn thread_of(conn: &Connection, agent_id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT thread_id FROM agents WHERE agent_id = ?1")?
+        .query_row([agent_id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+pub fn set_activity(tx: &Transaction<'_>, agent_id: &str, now: i64) -> Result<()> {
+    tx.prepare_cached("UPDATE agents SET last_activity_at = ?2 WHERE agent_id = ?1")?
+        .execute(params![agent_id, now])?;
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! `codex-teams check-config`: checks each piece of the installation and prints OK or FAIL
+//! with the fix for each; exits non-zero on any FAIL.
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+
+use crate::cli::CheckConfigArgs;
+use crate::commands::Paths;
+use crate::engine::policy::visible_profiles;
+use crate::engine::store::Store;
+
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+fn ok(name: String, detail: String) -> Check {
+    Check {
+        name,
+        ok: true,
+        detail,
+        fix: None,
+    }
+}
+
+fn fail(name: String, detail: String, fix: &str) -> Check {
+    Check {
+        name,
+        ok: false,
+        detail,
+        fix: Some(fix.to_string()),
+    }
+}
+
+/// The checks that need no Codex installation: the database and every visible profile.
+pub fn core_checks(paths: &Paths, workspace: Option<&std::path::Path>) -> Vec<Check> {
+    let mut checks = Vec::new();
+    checks.push(match Store::open(&paths.db) {
+        Ok(_) => ok("database".into(), paths.db.display().to_string()),
+        Err(e) => fail(
+            "database".into(),
+            e.to_string(),
+            "run `codex-teams init`, or point --db / CODEX_TEAMS_DB at a writable local path",
+        ),
+    });
+    let mut dirs = Vec::new();
+    if let Some(ws) = workspace {
+        dirs.push(ws.join(".codex-teams").join("profiles"));
+    }
+    dirs.push(paths.home.join("profiles"));
+    for p in visible_profiles(&dirs) {
+        let name = format!("profile {}", p.name);
+        let hides = p
+            .overrides
+            .map(|o| format!(" (overrides {o})"))
+            .unwrap_or_default();
+        checks.push(match p.loaded {
+            Ok(profile) => ok(
+                name,
+                format!(
+                    "{}{hides}: max_threads {}, team budget {} tokens, {:?} merges",
+                    p.origin,
+                    profile.max_threads,
+                    profile.budget.team_tokens,
+                    profile.arbitration.mode
+                ),
+            ),
+            Err(e) => fail(
+                name,
+                e.to_string(),
+                "fix the file as the message says (keys and types: docs/profiles.md), or delete it",
+            ),
+        });
+    }
+    checks
+}
+
+pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {
+    let workspace = args
+        .workspace
+        .clone()
+        .or_else(|| std::env::current_dir().ok());
+    let checks = core_checks(paths, workspace.as_deref());
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "ok": failed == 0, "checks": checks })
+            )?
+        );
+    } else {
+        for c in &checks {
+            println!(
+                "{} {:<20} {}",
+                if c.ok { "OK  " } else { "FAIL" },
+                c.name,
+                c.detail
+            );
+            if let Some(fix) = &c.fix {
+                println!("     fix: {fix}");
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} check(s) failed");
+    }
+    Ok(())
+}

@@ -1,0 +1,458 @@
+//! The fan-out planner: how many workers the work on the board deserves, decided from
+//! evidence and explained. Pure and deterministic: the same [`PlanInput`] always gives the
+//! same [`Plan`], so `replay` can re-run every recorded recommendation.
+//!
+//! Evidence, in order of use:
+//! 1. the shape of the unfinished task graph: its parallel width (most tasks on one
+//!    dependency level), the ready width, and the work units (sizes s=1, m=2, l=4);
+//! 2. the profile's bounds for the size class the shape falls in (small, medium, high);
+//! 3. the remaining budget against the measured fixed cost of one more agent.
+//!
+//! Scaling: up only when ready work queues behind busy agents and budget remains; down
+//! only through idle shutdown (see `guardrails`).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::policy::{Bounds, HARD_CAP, Profile};
+
+/// Model requests an agent needs at the least (start, claim, work, publish, report):
+/// the multiplier that turns the per-request fixed cost into the cost of one more agent.
+pub const MIN_REQUESTS_PER_AGENT: i64 = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SizeClass {
+    Small,
+    Medium,
+    High,
+}
+
+/// One unfinished task as the planner sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanTask {
+    pub id: String,
+    /// s | m | l
+    pub size: String,
+    /// Unfinished tasks this one waits for.
+    pub deps: Vec<String>,
+    pub ready: bool,
+    pub claimed: bool,
+}
+
+/// Everything a recommendation is computed from; recorded with it for replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanInput {
+    pub tasks: Vec<PlanTask>,
+    pub live_workers: u32,
+    pub busy_workers: u32,
+    pub budget_left: i64,
+    pub bounds_small: Bounds,
+    pub bounds_medium: Bounds,
+    pub bounds_high: Bounds,
+    pub max_threads: u32,
+    pub agent_fixed_cost_tokens: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Plan {
+    pub class: SizeClass,
+    /// Workers this work deserves.
+    pub recommended: u32,
+    /// Workers to start now (0 unless ready work queues behind busy agents).
+    pub spawn: u32,
+    pub reasons: Vec<String>,
+}
+
+impl PlanInput {
+    pub fn new(tasks: Vec<PlanTask>, live: u32, busy: u32, budget_left: i64, p: &Profile) -> Self {
+        PlanInput {
+            tasks,
+            live_workers: live,
+            busy_workers: busy,
+            budget_left,
+            bounds_small: p.fanout.small,
+            bounds_medium: p.fanout.medium,
+            bounds_high: p.fanout.high,
+            max_threads: p.max_threads,
+            agent_fixed_cost_tokens: p.budget.agent_fixed_cost_tokens,
+        }
+    }
+}
+
+fn units(size: &str) -> u32 {
+    match size {
+        "s" => 1,
+        "l" => 4,
+        _ => 2,
+    }
+}
+
+/// Most unfinished tasks on one dependency level (level = longest chain of unfinished
+/// dependencies below a task). A lower bound on useful parallelism that ignores sizes.
+pub fn parallel_width(tasks: &[PlanTask]) -> u32 {
+    let index: BTreeMap<&str, &PlanTask> = tasks.iter().map(|t| (t.id.as_str(), t)).collect();
+    let mut level: BTreeMap<&str, u32> = BTreeMap::new();
+    fn depth<'a>(
+        id: &'a str,
+        index: &BTreeMap<&'a str, &'a PlanTask>,
+        level: &mut BTreeMap<&'a str, u32>,
+        guard: u32,
+    ) -> u32 {
+        if let Some(&d) = level.get(id) {
+            return d;
+        }
+        let d = match index.get(id) {
+            // `guard` stops a corrupted (cyclic) graph from recursing forever.
+            Some(t) if guard < 10_000 => t
+                .deps
+                .iter()
+                .filter(|d| index.contains_key(d.as_str()))
+                .map(|d| depth(d, index, level, guard + 1) + 1)
+                .max()
+                .unwrap_or(0),
+            _ => 0,
+        };
+        level.insert(id, d);
+        d
+    }
+    for t in tasks {
+        depth(&t.id, &index, &mut level, 0);
+    }
+    let mut per_level: BTreeMap<u32, u32> = BTreeMap::new();
+    for d in level.values() {
+        *per_level.entry(*d).or_default() += 1;
+    }
+    per_level.values().copied().max().unwrap_or(0)
+}
+
+/// The recommendation for `input`.
+pub fn plan(input: &PlanInput) -> Plan {
+    let mut reasons = Vec::new();
+    let open = input.tasks.len() as u32;
+    let ready = input.tasks.iter().filter(|t| t.ready).count() as u32;
+    let work: u32 = input.tasks.iter().map(|t| units(&t.size)).sum();
+    let width = parallel_width(&input.tasks);
+    let class = if width <= 2 || work <= 3 {
+        SizeClass::Small
+    } else if width >= 5 && work >= 10 {
+        SizeClass::High
+    } else {
+        SizeClass::Medium
+    };
+    let bounds = match class {
+        SizeClass::Small => input.bounds_small,
+        SizeClass::Medium => input.bounds_medium,
+        SizeClass::High => input.bounds_high,
+    };
+    reasons.push(format!(
+        "{open} unfinished task(s), {ready} ready, parallel width {width}, {work} work unit(s) -> {} (profile bounds {}-{})",
+        match class {
+            SizeClass::Small => "small",
+            SizeClass::Medium => "medium",
+            SizeClass::High => "high-parallel",
+        },
+        bounds.min,
+        bounds.max
+    ));
+    let mut n = width.min(open).clamp(bounds.min, bounds.max);
+    let cap = input.max_threads.min(HARD_CAP);
+    if n > cap {
+        reasons.push(format!("capped at max_threads {cap}"));
+        n = cap;
+    }
+    let per_agent = input.agent_fixed_cost_tokens.max(1) * MIN_REQUESTS_PER_AGENT;
+    let affordable = (input.budget_left.max(0) / per_agent).min(i64::from(HARD_CAP)) as u32;
+    if affordable < n {
+        reasons.push(format!(
+            "budget left {} affords {affordable} agent(s) at ~{per_agent} tokens each (fixed cost {} x {MIN_REQUESTS_PER_AGENT} requests)",
+            input.budget_left, input.agent_fixed_cost_tokens
+        ));
+        n = affordable;
+    }
+    if open == 0 {
+        reasons.push("no tasks yet: create the board, then ask again".to_string());
+    }
+    let idle = input.live_workers.saturating_sub(input.busy_workers);
+    let queued = ready.saturating_sub(idle);
+    let room = n.saturating_sub(input.live_workers);
+    let spawn = if open == 0 {
+        0
+    } else if input.live_workers == 0 {
+        // The first team is the recommendation itself (a profile may ask for a pair).
+        n
+    } else {
+        room.min(queued)
+    };
+    if spawn > 0 && input.live_workers == 0 {
+        reasons.push(format!("no workers yet: start {spawn}"));
+    } else if spawn > 0 {
+        reasons.push(format!(
+            "{queued} ready task(s) queue behind {} busy worker(s): start {spawn}",
+            input.busy_workers
+        ));
+    } else if input.live_workers > n {
+        reasons.push(format!(
+            "{} live worker(s) exceed the {n} recommended: idle ones stop after the idle timeout",
+            input.live_workers
+        ));
+    } else if room > 0 && queued == 0 && open > 0 {
+        reasons.push("no ready work is waiting: no new worker now".to_string());
+    }
+    reasons.push(format!("recommended {n}"));
+    Plan {
+        class,
+        recommended: n,
+        spawn,
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::policy::Profile;
+
+    fn t(id: &str, size: &str, deps: &[&str]) -> PlanTask {
+        PlanTask {
+            id: id.into(),
+            size: size.into(),
+            deps: deps.iter().map(|d| d.to_string()).collect(),
+            ready: deps.is_empty(),
+            claimed: false,
+        }
+    }
+
+    fn input(tasks: Vec<PlanTask>, profile: &str) -> PlanInput {
+        let p = Profile::builtin(profile).unwrap_or_else(|e| panic!("{e}"));
+        PlanInput::new(tasks, 0, 0, p.budget.team_tokens, &p)
+    }
+
+    #[test]
+    fn table_of_task_graphs_gives_size_class_and_team_size() {
+        // (graph, expected class, expected size under `default`)
+        let cases: Vec<(Vec<PlanTask>, SizeClass, u32)> = vec![
+            (vec![t("a", "m", &[])], SizeClass::Small, 1),
+            (
+                vec![t("a", "m", &[]), t("b", "m", &["a"])],
+                SizeClass::Small,
+                1,
+            ),
+            (
+                vec![t("a", "s", &[]), t("b", "s", &[])],
+                SizeClass::Small,
+                2,
+            ),
+            (
+                vec![
+                    t("a", "m", &[]),
+                    t("b", "m", &[]),
+                    t("c", "m", &[]),
+                    t("d", "m", &["a", "b", "c"]),
+                ],
+                SizeClass::Medium,
+                3,
+            ),
+            (
+                vec![
+                    t("a", "m", &[]),
+                    t("b", "m", &[]),
+                    t("c", "l", &[]),
+                    t("d", "m", &[]),
+                    t("e", "s", &["a"]),
+                ],
+                SizeClass::Medium,
+                4,
+            ),
+            (
+                (0..6).map(|i| t(&format!("t{i}"), "m", &[])).collect(),
+                SizeClass::High,
+                6,
+            ),
+            (
+                (0..5)
+                    .map(|i| t(&format!("t{i}"), "m", &[]))
+                    .chain([t("z", "m", &["t0", "t1"])])
+                    .collect(),
+                SizeClass::High,
+                5,
+            ),
+            (
+                (0..12).map(|i| t(&format!("t{i}"), "l", &[])).collect(),
+                SizeClass::High,
+                6,
+            ),
+            // Wide but tiny: five one-unit tasks are not worth five agents.
+            (
+                (0..3).map(|i| t(&format!("t{i}"), "s", &[])).collect(),
+                SizeClass::Small,
+                2,
+            ),
+        ];
+        for (i, (graph, class, size)) in cases.into_iter().enumerate() {
+            let p = plan(&input(graph, "default"));
+            assert_eq!(
+                (p.class, p.recommended),
+                (class, size),
+                "case {i}: {:?}",
+                p.reasons
+            );
+            assert!(p.recommended <= HARD_CAP);
+        }
+    }
+
+    #[test]
+    fn never_more_than_six_whatever_the_graph() {
+        let graph: Vec<PlanTask> = (0..50).map(|i| t(&format!("t{i}"), "l", &[])).collect();
+        for name in ["default", "fast", "deep"] {
+            assert!(plan(&input(graph.clone(), name)).recommended <= HARD_CAP);
+        }
+    }
+
+    #[test]
+    fn profiles_bound_the_size_differently() {
+        let graph: Vec<PlanTask> = (0..6).map(|i| t(&format!("t{i}"), "m", &[])).collect();
+        assert_eq!(plan(&input(graph.clone(), "fast")).recommended, 4);
+        assert_eq!(plan(&input(graph, "deep")).recommended, 6);
+    }
+
+    #[test]
+    fn a_small_budget_shrinks_the_team_and_says_why() {
+        let graph: Vec<PlanTask> = (0..6).map(|i| t(&format!("t{i}"), "m", &[])).collect();
+        let mut i = input(graph, "default");
+        i.budget_left = 2 * i.agent_fixed_cost_tokens * MIN_REQUESTS_PER_AGENT + 1;
+        let p = plan(&i);
+        assert_eq!(p.recommended, 2);
+        assert!(
+            p.reasons.iter().any(|r| r.contains("budget left")),
+            "{:?}",
+            p.reasons
+        );
+    }
+
+    #[test]
+    fn scales_up_only_when_ready_work_queues_behind_busy_agents() {
+        let graph: Vec<PlanTask> = (0..6).map(|i| t(&format!("t{i}"), "m", &[])).collect();
+        let mut i = input(graph, "default");
+        i.live_workers = 2;
+        i.busy_workers = 2;
+        assert_eq!(plan(&i).spawn, 4);
+        i.busy_workers = 0; // two idle workers can take two of the six ready tasks
+        assert_eq!(plan(&i).spawn, 4);
+        i.tasks.iter_mut().skip(2).for_each(|t| t.ready = false);
+        assert_eq!(plan(&i).spawn, 0, "idle workers cover the ready work");
+    }
+
+    #[test]
+    fn the_first_team_is_the_recommendation() {
+        let graph = vec![t("a", "m", &[]), t("b", "s", &["a"])];
+        assert_eq!(plan(&input(graph.clone(), "default")).spawn, 1);
+        // deep pairs even a one-task chain
+        assert_eq!(plan(&input(graph, "deep")).spawn, 2);
+        assert_eq!(plan(&input(Vec::new(), "default")).spawn, 0);
+    }
+
+    #[test]
+    fn plan_is_deterministic() {
+        let graph: Vec<PlanTask> = (0..7).map(|i| t(&format!("t{i}"), "m", &[])).collect();
+        let i = input(graph, "default");
+        assert_eq!(plan(&i), plan(&i));
+    }
+}
+
+mod engine_glue {
+    use serde_json::json;
+
+    use super::{Plan, PlanInput, PlanTask, plan};
+    use crate::engine::Engine;
+    use crate::engine::error::Result;
+    use crate::engine::events::{self, Trace};
+    use crate::engine::ids::TeamId;
+    use crate::engine::store::{self, now_ms};
+
+    impl Engine {
+        /// The planner's inputs for a team, read from the board and the agents.
+        pub fn plan_input(&self, team: &TeamId) -> Result<PlanInput> {
+            let profile = self.team_profile(team)?;
+            let now = now_ms();
+            self.store().read(|c| {
+                let rows = store::board::tasks(c, team.as_str(), now)?;
+                let unfinished: Vec<_> = rows
+                    .into_iter()
+                    .filter(|r| matches!(r.shown.as_str(), "ready" | "blocked" | "claimed"))
+                    .collect();
+                let ids: std::collections::BTreeSet<String> =
+                    unfinished.iter().map(|r| r.task_id.clone()).collect();
+                let mut tasks = Vec::with_capacity(unfinished.len());
+                for r in unfinished {
+                    let deps = store::board::deps(c, &r.task_id)?
+                        .into_iter()
+                        .filter(|d| ids.contains(d))
+                        .collect();
+                    tasks.push(PlanTask {
+                        ready: r.shown == "ready",
+                        claimed: r.shown == "claimed",
+                        id: r.task_id,
+                        size: r.size,
+                        deps,
+                    });
+                }
+                let agents = store::teams::agents(c, team.as_str())?;
+                let live: Vec<_> = agents
+                    .iter()
+                    .filter(|a| {
+                        a.role != "lead"
+                            && matches!(a.state.as_str(), "starting" | "active" | "idle")
+                    })
+                    .collect();
+                let busy = live.iter().filter(|a| a.current_task.is_some()).count() as u32;
+                let used: i64 = agents
+                    .iter()
+                    .map(|a| a.tokens_input + a.tokens_output)
+                    .sum();
+                Ok(PlanInput::new(
+                    tasks,
+                    live.len() as u32,
+                    busy,
+                    profile.budget.team_tokens - used,
+                    &profile,
+                ))
+            })
+        }
+
+        /// Computes the team's recommendation and records it (with its inputs, for replay)
+        /// when it differs from the last one recorded.
+        pub fn recommend(&self, team: &TeamId) -> Result<Plan> {
+            let input = self.plan_input(team)?;
+            let plan = plan(&input);
+            let last = self
+                .store()
+                .read(|c| store::events::last_of_kind(c, team.as_str(), "fanout.recommended"))?;
+            let same = last.is_some_and(|e| {
+                e.data
+                    .get("plan")
+                    .and_then(|p| serde_json::from_value::<Plan>(p.clone()).ok())
+                    .as_ref()
+                    == Some(&plan)
+                    && e.data
+                        .get("input")
+                        .and_then(|i| serde_json::from_value::<PlanInput>(i.clone()).ok())
+                        .as_ref()
+                        == Some(&input)
+            });
+            if !same {
+                self.store().write(|tx| {
+                    events::record(
+                        tx,
+                        &Trace::team(team),
+                        "fanout.recommended",
+                        json!({ "input": input, "plan": plan }),
+                    )
+                })?;
+            }
+            Ok(plan)
+        }
+    }
+}

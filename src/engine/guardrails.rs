@@ -1,0 +1,208 @@
+//! Guardrails: the rules that stop spending when spending no longer helps.
+//! - idle shutdown: a worker silent for the profile's `idle_timeout_ms` is stopped and its
+//!   claims released;
+//! - early stop: when every task is finished and no merge decision is open (profile
+//!   `early_stop.all_tasks_done`) the remaining workers are stopped;
+//! - budgets: a worker over `budget.agent_tokens` is stopped; when the team passes
+//!   `budget.team_tokens` every worker is stopped;
+//! - compact messaging: transcript-like message bodies are refused (publish an artifact).
+//!
+//! Every stop fires an event and tells the lead why, as a message from `system`.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::engine::Engine;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::events::{self, Trace};
+use crate::engine::ids::{AgentId, MessageId, TeamId};
+use crate::engine::runner;
+use crate::engine::store::{self, now_ms};
+
+/// The sender name of messages the engine itself sends.
+pub const SYSTEM: &str = "system";
+
+/// Lines that look like a chat turn (`user:`, `assistant:` ...). Three or more of them in
+/// one body mean a transcript is being pasted.
+const TRANSCRIPT_TURNS: usize = 3;
+/// More lines than this in one message is a document, not a message.
+const MESSAGE_MAX_LINES: usize = 60;
+
+/// True when `body` reads like a pasted transcript or document rather than a message.
+pub fn looks_like_transcript(body: &str) -> bool {
+    let mut turns = 0;
+    let mut lines = 0;
+    for line in body.lines() {
+        lines += 1;
+        let l = line.trim_start().to_ascii_lowercase();
+        if [
+            "user:",
+            "assistant:",
+            "system:",
+            "human:",
+            "ai:",
+            "developer:",
+            "tool:",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+        {
+            turns += 1;
+        }
+    }
+    turns >= TRANSCRIPT_TURNS || lines > MESSAGE_MAX_LINES
+}
+
+/// What one housekeeping pass did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Housekeeping {
+    pub idle_stopped: Vec<String>,
+    pub early_stopped: Vec<String>,
+}
+
+impl Engine {
+    /// Refuses transcript-like bodies with the hint to publish an artifact.
+    pub fn check_compact(&self, team: &TeamId, agent: &AgentId, body: &str) -> Result<()> {
+        if !looks_like_transcript(body) {
+            return Ok(());
+        }
+        self.store().write(|tx| {
+            events::record(
+                tx,
+                &Trace::team(team).agent(agent),
+                "guardrail.message_refused",
+                json!({ "bytes": body.len(), "lines": body.lines().count() }),
+            )
+        })?;
+        Err(EngineError::Limit(format!(
+            "`body` looks like a transcript or document ({} lines); hint: publish it with artifact_publish and send the ref",
+            body.lines().count()
+        )))
+    }
+
+    /// Stops one worker: ends its process (if its runner owns one), releases its claims,
+    /// records `event` and tells the lead. Returns false if it was not live.
+    pub fn stop_worker(
+        &self,
+        team: &TeamId,
+        agent: &AgentId,
+        reason: &str,
+        event: &str,
+    ) -> Result<bool> {
+        let row = self
+            .store()
+            .read(|c| store::teams::agent(c, agent.as_str()))?;
+        if !matches!(row.state.as_str(), "starting" | "active" | "idle") || row.role == "lead" {
+            return Ok(false);
+        }
+        if let Ok(r) = runner::by_name(&row.runner)
+            && let Err(err) = r.stop(agent, row.pid.map(|p| p as u32))
+        {
+            tracing::warn!(team_id = %team, agent_id = %agent, error = %err, "stopping the worker process failed");
+        }
+        if !self.end_agent(team, agent, "stopped", reason)? {
+            return Ok(false);
+        }
+        let body = format!("[codex-teams] {agent} ({}) stopped: {reason}", row.role);
+        self.store().write(|tx| {
+            events::record(
+                tx,
+                &Trace::team(team).agent(agent),
+                event,
+                json!({ "reason": reason }),
+            )?;
+            notify_lead(tx, team, &body)
+        })?;
+        Ok(true)
+    }
+
+    /// Idle shutdown and early stop for one team. Cheap when nothing is due.
+    pub fn housekeeping(&self, team: &TeamId) -> Result<Housekeeping> {
+        let profile = self.team_profile(team)?;
+        let now = now_ms();
+        let mut done = Housekeeping::default();
+        let (agents, counts, state, open_decisions) = self.store().read(|c| {
+            Ok((
+                store::teams::agents(c, team.as_str())?,
+                store::board::counts(c, team.as_str(), now)?,
+                store::teams::team(c, team.as_str())?.state,
+                store::arbitration::open_count(c, team.as_str())?,
+            ))
+        })?;
+        if state != "active" {
+            return Ok(done);
+        }
+        let live: Vec<_> = agents
+            .iter()
+            .filter(|a| {
+                a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
+            })
+            .collect();
+        // Voters of an open decision are still needed, even when the board is empty.
+        let finished = counts.ready + counts.blocked + counts.claimed == 0
+            && counts.done > 0
+            && open_decisions == 0;
+        if finished && profile.early_stop.all_tasks_done {
+            for a in &live {
+                let id = AgentId::from_db(a.agent_id.clone());
+                if self.stop_worker(team, &id, "all tasks done", "guardrail.early_stop")? {
+                    done.early_stopped.push(a.agent_id.clone());
+                }
+            }
+            return Ok(done);
+        }
+        for a in &live {
+            let silent = now - a.last_activity_at;
+            if silent >= profile.leases.idle_timeout_ms && a.current_task.is_none() {
+                let id = AgentId::from_db(a.agent_id.clone());
+                let reason = format!("idle for {} s with no claimed task", silent / 1000);
+                if self.stop_worker(team, &id, &reason, "guardrail.idle_shutdown")? {
+                    done.idle_stopped.push(a.agent_id.clone());
+                }
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// Sends `body` to the team's lead from [`SYSTEM`] inside `tx`.
+pub fn notify_lead(tx: &rusqlite::Transaction<'_>, team: &TeamId, body: &str) -> Result<()> {
+    let lead = store::teams::lead_of(tx, team.as_str())?;
+    let id = MessageId::generate();
+    store::bus::insert(
+        tx,
+        &store::bus::NewMessage {
+            message_id: id.as_str(),
+            team_id: team.as_str(),
+            from: SYSTEM,
+            to: Some(&lead),
+            body,
+            key: None,
+            now: now_ms(),
+        },
+        std::slice::from_ref(&lead),
+    )?;
+    let lead = AgentId::from_db(lead);
+    events::record(
+        tx,
+        &Trace::team(team).agent(&lead).message(&id),
+        "message.sent",
+        json!({ "from": SYSTEM, "to": lead, "recipients": 1, "bytes": body.len() }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_transcript;
+
+    #[test]
+    fn transcripts_and_documents_are_recognised() {
+        assert!(looks_like_transcript(
+            "User: hi\nAssistant: hello\nuser: do X\nassistant: done"
+        ));
+        assert!(looks_like_transcript(&"line\n".repeat(61)));
+        assert!(!looks_like_transcript(
+            "task_0a done; result in art:parser@2. Next: tests."
+        ));
+    }
+}

@@ -1,0 +1,302 @@
+//! Replay: the timeline of a team from its event log, checked rather than only shown.
+//!
+//! Three checks run over the recorded events:
+//! 1. the hash chain (see `migrations/V3__event_chain.sql`): an edited, inserted or removed
+//!    event breaks it;
+//! 2. every fan-out recommendation is recomputed from its recorded inputs with the current
+//!    planner and must match what was recorded;
+//! 3. the board is rebuilt event by event and every claim must have been legal when it was
+//!    made (task ready, dependencies done, nobody else holding it);
+//! 4. every arbitration outcome is recomputed from its recorded inputs.
+//!
+//! Any mismatch is a divergence; `codex-teams replay` exits non-zero when there is one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::engine::Engine;
+use crate::engine::arbitration::{DecisionInput, evaluate};
+use crate::engine::error::Result;
+use crate::engine::events::Event;
+use crate::engine::fanout::{self, Plan, PlanInput};
+use crate::engine::ids::TeamId;
+use crate::engine::store;
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Divergence {
+    pub seq: i64,
+    pub kind: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TimelineEntry {
+    pub seq: i64,
+    /// Milliseconds since the team started.
+    pub at_ms: i64,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact_id: Option<String>,
+    pub data: Value,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReplayReport {
+    pub team_id: String,
+    pub events: usize,
+    pub checked: Checked,
+    pub divergences: Vec<Divergence>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// How many decisions of each kind were re-run.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Checked {
+    pub chain: usize,
+    pub recommendations: usize,
+    pub claims: usize,
+    pub decisions: usize,
+}
+
+#[derive(Debug, Default)]
+struct BoardTask {
+    status: &'static str,
+    owner: Option<String>,
+    deps: Vec<String>,
+}
+
+impl Engine {
+    pub fn replay(&self, team: &TeamId) -> Result<ReplayReport> {
+        let raw = self.store().read(|c| {
+            store::teams::team(c, team.as_str())?;
+            store::events::list_raw(c, team.as_str())
+        })?;
+        let mut divergences = Vec::new();
+        let mut checked = Checked::default();
+        let mut prev = String::new();
+        let mut chain_broken = false;
+        for r in &raw {
+            let e = &r.event;
+            let ids = [
+                e.agent_id.as_deref(),
+                e.task_id.as_deref(),
+                e.message_id.as_deref(),
+                e.artifact_id.as_deref(),
+            ];
+            let expect =
+                store::events::chain_hash(&prev, e.ts, &e.team_id, ids, &e.kind, &r.data_text);
+            if expect != r.chain && !chain_broken {
+                divergences.push(Divergence {
+                    seq: e.seq,
+                    kind: e.kind.clone(),
+                    detail: "hash chain broken: this event or one before it was edited, inserted or removed".into(),
+                });
+                chain_broken = true;
+            }
+            checked.chain += 1;
+            prev = r.chain.clone();
+        }
+        let events: Vec<&Event> = raw.iter().map(|r| &r.event).collect();
+        let mut board: BTreeMap<String, BoardTask> = BTreeMap::new();
+        for e in &events {
+            match e.kind.as_str() {
+                "fanout.recommended" => {
+                    checked.recommendations += 1;
+                    let input = e
+                        .data
+                        .get("input")
+                        .cloned()
+                        .map(serde_json::from_value::<PlanInput>);
+                    let recorded = e
+                        .data
+                        .get("plan")
+                        .cloned()
+                        .map(serde_json::from_value::<Plan>);
+                    match (input, recorded) {
+                        (Some(Ok(input)), Some(Ok(recorded))) => {
+                            let now = fanout::plan(&input);
+                            if now != recorded {
+                                divergences.push(Divergence {
+                                    seq: e.seq,
+                                    kind: e.kind.clone(),
+                                    detail: format!(
+                                        "recorded {} worker(s) ({:?}); the planner now says {} ({:?})",
+                                        recorded.recommended, recorded.class, now.recommended, now.class
+                                    ),
+                                });
+                            }
+                        }
+                        _ => divergences.push(Divergence {
+                            seq: e.seq,
+                            kind: e.kind.clone(),
+                            detail: "recommendation without readable input/plan".into(),
+                        }),
+                    }
+                }
+                "task.created" => {
+                    if let Some(t) = &e.task_id {
+                        let deps = e
+                            .data
+                            .get("deps")
+                            .and_then(Value::as_array)
+                            .map(|d| {
+                                d.iter()
+                                    .filter_map(|v| v.as_str().map(String::from))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        board.insert(
+                            t.clone(),
+                            BoardTask {
+                                status: "open",
+                                owner: None,
+                                deps,
+                            },
+                        );
+                    }
+                }
+                "task.claimed" => {
+                    checked.claims += 1;
+                    if let Some(problem) = claim_problem(&board, e) {
+                        divergences.push(Divergence {
+                            seq: e.seq,
+                            kind: e.kind.clone(),
+                            detail: problem,
+                        });
+                    }
+                    if let Some(t) = e.task_id.as_ref().and_then(|t| board.get_mut(t)) {
+                        t.status = "claimed";
+                        t.owner = e.agent_id.clone();
+                    }
+                }
+                "task.updated" => {
+                    if let Some(t) = e.task_id.as_ref().and_then(|t| board.get_mut(t)) {
+                        let to = e.data.get("to").and_then(Value::as_str).unwrap_or("");
+                        t.status = match to {
+                            "done" => "done",
+                            "failed" => "failed",
+                            "cancelled" => "cancelled",
+                            "ready" => "open",
+                            _ => t.status,
+                        };
+                        if t.status != "claimed" {
+                            t.owner = None;
+                        }
+                    }
+                }
+                "decision.resolved" => {
+                    checked.decisions += 1;
+                    if let Some(problem) = decision_problem(&e.data) {
+                        divergences.push(Divergence {
+                            seq: e.seq,
+                            kind: e.kind.clone(),
+                            detail: problem,
+                        });
+                    }
+                }
+                "task.released" | "task.lease_expired" => {
+                    if let Some(t) = e.task_id.as_ref().and_then(|t| board.get_mut(t)) {
+                        t.status = "open";
+                        t.owner = None;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let start = events.first().map(|e| e.ts).unwrap_or(0);
+        let timeline = events
+            .iter()
+            .map(|e| TimelineEntry {
+                seq: e.seq,
+                at_ms: e.ts - start,
+                kind: e.kind.clone(),
+                agent_id: e.agent_id.clone(),
+                task_id: e.task_id.clone(),
+                message_id: e.message_id.clone(),
+                artifact_id: e.artifact_id.clone(),
+                data: e.data.clone(),
+            })
+            .collect();
+        Ok(ReplayReport {
+            team_id: team.to_string(),
+            events: events.len(),
+            checked,
+            divergences,
+            timeline,
+        })
+    }
+}
+
+/// Why a recorded claim could not have been legal, if it could not.
+fn claim_problem(board: &BTreeMap<String, BoardTask>, e: &Event) -> Option<String> {
+    let id = e.task_id.as_ref()?;
+    let Some(task) = board.get(id) else {
+        return Some(format!("claim of {id}, which was never created"));
+    };
+    if task.status == "claimed" && task.owner != e.agent_id {
+        return Some(format!(
+            "claimed by {} while {} held it",
+            e.agent_id.clone().unwrap_or_default(),
+            task.owner.clone().unwrap_or_default()
+        ));
+    }
+    if task.status != "open" && task.status != "claimed" {
+        return Some(format!("claimed while {}", task.status));
+    }
+    let open: BTreeSet<&str> = task
+        .deps
+        .iter()
+        .filter(|d| board.get(*d).is_none_or(|t| t.status != "done"))
+        .map(String::as_str)
+        .collect();
+    if !open.is_empty() {
+        return Some(format!(
+            "claimed while blocked on {}",
+            open.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    None
+}
+
+/// Re-runs a recorded arbitration from its inputs; says how the outcome differs, if it does.
+fn decision_problem(data: &Value) -> Option<String> {
+    let input = data
+        .get("input")
+        .cloned()
+        .map(serde_json::from_value::<DecisionInput>);
+    let at = data.get("at").and_then(Value::as_i64);
+    let (Some(Ok(input)), Some(at)) = (input, at) else {
+        return Some("resolution without readable input or time".into());
+    };
+    let Some(now) = evaluate(&input, at) else {
+        return Some("recorded as resolved, but its inputs leave it open".into());
+    };
+    let recorded = (
+        data.get("outcome").and_then(Value::as_str).unwrap_or(""),
+        data.get("winner").and_then(Value::as_str),
+        data.get("status").and_then(Value::as_str).unwrap_or(""),
+    );
+    let computed = (
+        now.outcome.as_str(),
+        now.winner.as_deref(),
+        now.status.as_str(),
+    );
+    (recorded != computed).then(|| {
+        format!(
+            "recorded {} (winner {}), the rule now gives {} (winner {})",
+            recorded.0,
+            recorded.1.unwrap_or("none"),
+            computed.0,
+            computed.1.unwrap_or("none")
+        )
+    })
+}

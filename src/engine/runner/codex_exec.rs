@@ -1,0 +1,385 @@
+//! The `codex-exec` runner: each worker is a real `codex exec --json` process.
+//!
+//! - Launch: `codex exec --json --skip-git-repo-check -s <sandbox> -C <workspace>
+//!   --disable multi_agent [-m <model>] [inherited provider flags] <brief>` with stdin from
+//!   /dev/null, in its own process group, with the worker's identity in its environment
+//!   (`CODEX_TEAMS_TEAM_ID`, `..._AGENT_ID`, `..._AGENT_TOKEN`, `..._DB`). `-c` overrides
+//!   make the `codex-teams` MCP server pass those variables through and approve its tools,
+//!   so a worker works even when the user's server entry lacks them. Secrets never go on a
+//!   command line.
+//! - Supervision: a thread per worker reads the JSONL stream: `thread.started` (thread id,
+//!   kept for `codex exec resume`), `turn.completed` usage (cumulative per thread: the
+//!   delta goes to the budget), any item (activity, for idle detection). When the process
+//!   ends, the worker is `stopped` (exit 0 or stopped by us) or `dead` (anything else): its
+//!   claims are released and the lead is told.
+//! - Stop: SIGTERM to the process group, SIGKILL after a grace period. Children are spawned
+//!   from one long-lived launcher thread with `PR_SET_PDEATHSIG`, so they die with the
+//!   process that started them even if it is killed; `shutdown_all` stops every worker this
+//!   process started when its MCP session ends.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::engine::Engine;
+use crate::engine::budget::Usage;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::ids::{AgentId, TeamId};
+use crate::engine::runner::{LaunchRequest, Launched, Runner};
+
+/// The Codex version these integration points were verified against.
+pub const TESTED_CODEX_VERSION: &str = "0.169.0";
+/// Environment variable naming the `codex` executable to run (else `codex` on PATH).
+pub const ENV_CODEX_BIN: &str = "CODEX_TEAMS_CODEX";
+/// The MCP server name workers' Codex must find in its config.
+pub const SERVER_NAME: &str = "codex-teams";
+/// How long a stopped worker gets between SIGTERM and SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+
+/// Variables passed through to each worker's `codex-teams serve-mcp`.
+pub const PASS_THROUGH: &[&str] = &[
+    "CODEX_HOME",
+    "CODEX_TEAMS_HOME",
+    "CODEX_TEAMS_DB",
+    "CODEX_TEAMS_PROFILE",
+    "CODEX_TEAMS_TEAM_ID",
+    "CODEX_TEAMS_AGENT_ID",
+    "CODEX_TEAMS_AGENT_TOKEN",
+    "CODEX_TEAMS_LOG",
+];
+
+pub struct CodexExec;
+
+/// Finds the Codex executable: `$CODEX_TEAMS_CODEX`, else `codex` on PATH. When that is the
+/// npm wrapper script, the native binary beside it is preferred, so that signals and
+/// parent-death reach the real process.
+pub fn resolve_codex() -> Result<PathBuf> {
+    let found = match std::env::var_os(ENV_CODEX_BIN).filter(|v| !v.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => which("codex").ok_or_else(|| {
+            EngineError::Config(format!(
+                "the Codex CLI was not found on PATH; hint: `npm install -g @openai/codex@{TESTED_CODEX_VERSION}` or set {ENV_CODEX_BIN}"
+            ))
+        })?,
+    };
+    let real = std::fs::canonicalize(&found).unwrap_or(found);
+    if real.extension().is_some_and(|e| e == "js") {
+        // .../node_modules/@openai/codex/bin/codex.js -> .../node_modules/@openai/codex-linux-x64/...
+        for ancestor in real.ancestors() {
+            if ancestor.file_name().is_some_and(|n| n == "node_modules") {
+                let native = ancestor
+                    .join("@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex");
+                if native.is_file() {
+                    return Ok(native);
+                }
+            }
+            let nested = ancestor.join(
+                "node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex",
+            );
+            if nested.is_file() {
+                return Ok(nested);
+            }
+        }
+    }
+    Ok(real)
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The argument list of one worker's `codex exec`.
+pub fn exec_args(request: &LaunchRequest, workspace: &Path) -> Vec<String> {
+    let mut args: Vec<String> = vec!["exec".into()];
+    if let Some(thread) = &request.resume_thread {
+        args.push("resume".into());
+        args.push(thread.clone());
+    }
+    args.extend(["--json".into(), "--skip-git-repo-check".into()]);
+    if request.resume_thread.is_none() {
+        args.extend(["-s".into(), request.sandbox.clone()]);
+        args.extend(["-C".into(), workspace.display().to_string()]);
+    }
+    // A worker must not start sub-agents of its own: it is one of the team's six.
+    args.extend(["--disable".into(), "multi_agent".into()]);
+    if let Some(model) = &request.model {
+        args.extend(["-m".into(), model.clone()]);
+    }
+    let pass: Vec<String> = PASS_THROUGH.iter().map(|v| format!("\"{v}\"")).collect();
+    args.extend([
+        "-c".into(),
+        format!("mcp_servers.{SERVER_NAME}.env_vars=[{}]", pass.join(",")),
+        "-c".into(),
+        format!("mcp_servers.{SERVER_NAME}.default_tools_approval_mode=\"approve\""),
+    ]);
+    args.extend(request.inherited_flags.iter().cloned());
+    args.push(match &request.resume_thread {
+        Some(_) => {
+            "Continue your work for the team: claim the next task or finish the one you hold."
+                .into()
+        }
+        None => request.brief.clone(),
+    });
+    args
+}
+
+struct Spawn {
+    command: Command,
+    reply: mpsc::Sender<std::io::Result<Child>>,
+}
+
+/// One long-lived thread spawns every worker, so `PR_SET_PDEATHSIG` (which fires when the
+/// spawning *thread* exits) means "when this process exits".
+static LAUNCHER: LazyLock<Mutex<mpsc::Sender<Spawn>>> = LazyLock::new(|| {
+    let (tx, rx) = mpsc::channel::<Spawn>();
+    std::thread::Builder::new()
+        .name("codex-teams-launcher".into())
+        .spawn(move || {
+            for mut job in rx {
+                let _ = job.reply.send(job.command.spawn());
+            }
+        })
+        .ok();
+    Mutex::new(tx)
+});
+
+/// Process groups of the workers this process started, by agent.
+static STARTED: LazyLock<Mutex<HashMap<String, (TeamId, u32)>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn spawn_on_launcher(command: Command) -> Result<Child> {
+    let (reply, answer) = mpsc::channel();
+    let sender = LAUNCHER
+        .lock()
+        .map_err(|_| EngineError::Config("the launcher thread is gone".into()))?
+        .clone();
+    sender
+        .send(Spawn { command, reply })
+        .map_err(|_| EngineError::Config("the launcher thread is gone".into()))?;
+    answer
+        .recv()
+        .map_err(|_| EngineError::Config("the launcher thread did not answer".into()))?
+        .map_err(|e| EngineError::Config(format!("starting codex exec failed: {e}")))
+}
+
+impl CodexExec {
+    /// Starts the worker and its supervisor thread.
+    pub fn start(&self, request: &LaunchRequest) -> Result<Launched> {
+        let codex = resolve_codex()?;
+        let workspace = request
+            .workspace
+            .clone()
+            .or_else(|| std::env::current_dir().ok())
+            .ok_or_else(|| EngineError::Config("no workspace for the worker".into()))?;
+        let args = exec_args(request, &workspace);
+        let logs = request.home.join("logs");
+        std::fs::create_dir_all(&logs).map_err(|e| EngineError::io(&logs, e))?;
+        let stderr_path = logs.join(format!("{}.stderr", request.agent_id));
+        let stderr =
+            std::fs::File::create(&stderr_path).map_err(|e| EngineError::io(&stderr_path, e))?;
+        let mut command = Command::new(&codex);
+        command
+            .args(&args)
+            .current_dir(&workspace)
+            .envs(&request.env)
+            .env("CODEX_TEAMS_HOME", &request.home)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(stderr))
+            .process_group(0);
+        // SAFETY: prctl and getppid are async-signal-safe; the closure allocates nothing.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = spawn_on_launcher(command)?;
+        let pid = child.id();
+        if let Ok(mut started) = STARTED.lock() {
+            started.insert(request.agent_id.to_string(), (request.team_id.clone(), pid));
+        }
+        tracing::info!(team_id = %request.team_id, agent_id = %request.agent_id, pid, codex = %codex.display(), "worker started");
+        let stdout = child.stdout.take();
+        let team = request.team_id.clone();
+        let agent = request.agent_id.clone();
+        let (db, home) = (request.db.clone(), request.home.clone());
+        std::thread::Builder::new()
+            .name(format!("supervise-{agent}"))
+            .spawn(move || supervise(child, stdout, &db, &home, &team, &agent))
+            .map_err(|e| EngineError::Config(format!("starting the supervisor thread: {e}")))?;
+        Ok(Launched {
+            pid: Some(pid),
+            env: None,
+        })
+    }
+}
+
+impl Runner for CodexExec {
+    fn name(&self) -> &'static str {
+        "codex-exec"
+    }
+
+    fn launch(&self, request: &LaunchRequest) -> Result<Launched> {
+        self.start(request)
+    }
+
+    fn stop(&self, agent: &AgentId, pid: Option<u32>) -> Result<()> {
+        if let Some(pid) = pid {
+            stop_group(pid);
+        }
+        if let Ok(mut started) = STARTED.lock() {
+            started.remove(agent.as_str());
+        }
+        Ok(())
+    }
+}
+
+/// SIGTERM to the process group, then SIGKILL if it is still there after the grace period.
+pub fn stop_group(pid: u32) {
+    let pgid = pid as libc::pid_t;
+    if pgid <= 1 {
+        return;
+    }
+    // SAFETY: plain syscalls on a process group id we created.
+    unsafe {
+        if libc::kill(-pgid, libc::SIGTERM) != 0 {
+            return; // already gone
+        }
+    }
+    let deadline = Instant::now() + STOP_GRACE;
+    while Instant::now() < deadline {
+        // SAFETY: signal 0 only checks existence.
+        if unsafe { libc::kill(-pgid, 0) } != 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: as above.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+/// Stops every worker this process started (the lead's session is ending) and records why.
+pub fn shutdown_all(engine: &Engine, reason: &str) {
+    let started: Vec<(String, (TeamId, u32))> = STARTED
+        .lock()
+        .map(|mut m| m.drain().collect())
+        .unwrap_or_default();
+    for (agent, (team, pid)) in started {
+        stop_group(pid);
+        let agent = AgentId::from_db(agent);
+        if let Err(err) = engine.end_agent(&team, &agent, "stopped", reason) {
+            tracing::warn!(team_id = %team, agent_id = %agent, error = %err, "recording a stopped worker failed");
+        }
+    }
+}
+
+/// Reads one worker's JSONL stream until it ends, feeding the engine.
+fn supervise(
+    mut child: Child,
+    stdout: Option<std::process::ChildStdout>,
+    db: &Path,
+    home: &Path,
+    team: &TeamId,
+    agent: &AgentId,
+) {
+    let engine = match Engine::open(db, home) {
+        Ok(e) => e,
+        Err(err) => {
+            tracing::error!(team_id = %team, agent_id = %agent, error = %err, "supervisor cannot open the store; stopping the worker");
+            stop_group(child.id());
+            let _ = child.wait();
+            return;
+        }
+    };
+    // Usage is cumulative per thread; a resumed thread starts from what was already charged.
+    let mut seen = engine.charged_usage(agent).unwrap_or_default();
+    let mut last_activity = Instant::now() - Duration::from_secs(60);
+    if let Some(out) = stdout {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            let Ok(event) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if let Err(err) = on_event(&engine, team, agent, &event, &mut seen, &mut last_activity)
+            {
+                tracing::warn!(team_id = %team, agent_id = %agent, error = %err, "handling a worker event failed");
+            }
+        }
+    }
+    let status = child.wait();
+    if let Ok(mut started) = STARTED.lock() {
+        started.remove(agent.as_str());
+    }
+    let (state, reason) = match &status {
+        Ok(s) if s.success() => (
+            "stopped",
+            "worker finished (codex exec exited 0)".to_string(),
+        ),
+        Ok(s) => ("dead", format!("codex exec exited: {s}")),
+        Err(e) => ("dead", format!("waiting for codex exec failed: {e}")),
+    };
+    match engine.worker_exited(team, agent, state, &reason) {
+        Ok(_) => {}
+        Err(err) => {
+            tracing::warn!(team_id = %team, agent_id = %agent, error = %err, "recording the worker's exit failed")
+        }
+    }
+}
+
+fn on_event(
+    engine: &Engine,
+    team: &TeamId,
+    agent: &AgentId,
+    event: &Value,
+    seen: &mut Usage,
+    last_activity: &mut Instant,
+) -> Result<()> {
+    let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
+    match kind {
+        "thread.started" => {
+            if let Some(thread) = event.get("thread_id").and_then(Value::as_str) {
+                engine.record_thread(team, agent, thread)?;
+            }
+        }
+        "turn.completed" => {
+            let usage = event.get("usage").cloned().unwrap_or(Value::Null);
+            let get = |k: &str| usage.get(k).and_then(Value::as_i64).unwrap_or(0);
+            // Codex reports usage cumulatively per thread: charge only the growth.
+            let total = Usage {
+                input: get("input_tokens"),
+                cached: get("cached_input_tokens"),
+                output: get("output_tokens") + get("reasoning_output_tokens"),
+            };
+            let delta = Usage {
+                input: (total.input - seen.input).max(0),
+                cached: (total.cached - seen.cached).max(0),
+                output: (total.output - seen.output).max(0),
+            };
+            *seen = total;
+            if delta != Usage::default() {
+                engine.record_usage(team, agent, delta)?;
+            }
+        }
+        _ => {}
+    }
+    if last_activity.elapsed() >= Duration::from_secs(1) {
+        *last_activity = Instant::now();
+        engine.record_activity(agent)?;
+    }
+    Ok(())
+}

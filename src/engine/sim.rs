@@ -1,0 +1,370 @@
+//! Simulated team runs: a scripted lead and deterministic `sim` workers driven through the
+//! real engine (the same board, bus, artifacts, planner, budgets and guardrails a real team
+//! uses). Workers are stepped round-robin in a fixed order, so a run is reproducible.
+//! Token figures are SIMULATED: each worker step is charged the profile's measured fixed
+//! cost of one model request plus the bytes it reads and writes / 4.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::engine::board::NewTask;
+use crate::engine::budget::Usage;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::fanout::SizeClass;
+use crate::engine::ids::{AgentId, TaskId, TeamId};
+use crate::engine::policy::Bounds;
+use crate::engine::roles::Role;
+use crate::engine::store;
+use crate::engine::team::SpawnRequest;
+use crate::engine::{Caller, Engine};
+
+/// Says, wherever a sim figure is shown, that it is not a measurement.
+pub const SIMULATED: &str = "simulated";
+
+/// One scripted task.
+#[derive(Debug, Clone)]
+pub struct ScriptTask {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub size: &'static str,
+    pub deps: &'static [&'static str],
+}
+
+/// A fixed scenario: a goal and its task graph.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: &'static str,
+    pub goal: &'static str,
+    pub class: SizeClass,
+    pub tasks: &'static [ScriptTask],
+}
+
+const fn task(
+    key: &'static str,
+    title: &'static str,
+    size: &'static str,
+    deps: &'static [&'static str],
+) -> ScriptTask {
+    ScriptTask {
+        key,
+        title,
+        size,
+        deps,
+    }
+}
+
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "small",
+        goal: "Fix the off-by-one in pagination and add a regression test",
+        class: SizeClass::Small,
+        tasks: &[
+            task("fix", "Fix off-by-one in paginate()", "m", &[]),
+            task("test", "Regression test for the last page", "s", &["fix"]),
+        ],
+    },
+    Scenario {
+        name: "medium",
+        goal: "Add CSV, JSON and YAML exporters behind one export command",
+        class: SizeClass::Medium,
+        tasks: &[
+            task("csv", "CSV exporter", "m", &[]),
+            task("json", "JSON exporter", "m", &[]),
+            task("yaml", "YAML exporter", "m", &[]),
+            task(
+                "cli",
+                "Wire exporters into the export command",
+                "m",
+                &["csv", "json", "yaml"],
+            ),
+        ],
+    },
+    Scenario {
+        name: "high",
+        goal: "Port six independent parsers to the new tokenizer API, then run the full suite",
+        class: SizeClass::High,
+        tasks: &[
+            task("p1", "Port the INI parser", "m", &[]),
+            task("p2", "Port the TOML parser", "m", &[]),
+            task("p3", "Port the CSV parser", "m", &[]),
+            task("p4", "Port the JSON parser", "m", &[]),
+            task("p5", "Port the XML parser", "m", &[]),
+            task("p6", "Port the YAML parser", "m", &[]),
+            task(
+                "suite",
+                "Run and fix the full test suite",
+                "l",
+                &["p1", "p2", "p3", "p4", "p5", "p6"],
+            ),
+        ],
+    },
+];
+
+pub fn scenario(name: &str) -> Result<&'static Scenario> {
+    SCENARIOS.iter().find(|s| s.name == name).ok_or_else(|| {
+        EngineError::invalid(
+            "scenario",
+            format!(
+                "`{name}` is not a scenario; valid: {}",
+                SCENARIOS
+                    .iter()
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })
+}
+
+/// The outcome of a simulated run.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SimReport {
+    /// Always "simulated": these are not measurements of a model.
+    pub kind: &'static str,
+    pub scenario: String,
+    pub profile: String,
+    pub team_id: String,
+    pub class: SizeClass,
+    /// The profile's bounds for the scenario's size class.
+    pub expected_min: u32,
+    pub expected_max: u32,
+    /// Workers started over the run.
+    pub agents_used: u32,
+    /// Most workers live at any moment.
+    pub max_live: u32,
+    pub tasks_done: i64,
+    pub rounds: u32,
+    /// Simulated tokens (input + output).
+    pub simulated_tokens: i64,
+    pub budget_team_tokens: i64,
+    pub stop_reasons: Vec<String>,
+    pub ok: bool,
+    pub problems: Vec<String>,
+}
+
+/// Most rounds before a run is declared stuck.
+const MAX_ROUNDS: u32 = 200;
+
+struct SimWorker {
+    caller: Caller,
+    task: Option<TaskId>,
+}
+
+/// Runs `scenario` under `profile` with a scripted lead and sim workers.
+pub fn run(engine: &Engine, scenario: &Scenario, profile: &str) -> Result<SimReport> {
+    let started = engine.team_start(scenario.goal, Some(profile), None, None)?;
+    let team = TeamId::from_db(started.team_id.clone());
+    let lead = engine.lead_caller(&team)?;
+    let batch: Vec<NewTask> = scenario
+        .tasks
+        .iter()
+        .map(|t| NewTask {
+            title: t.title.to_string(),
+            size: Some(t.size.to_string()),
+            deps: t.deps.iter().map(|d| d.to_string()).collect(),
+            key: Some(t.key.to_string()),
+            ..Default::default()
+        })
+        .collect();
+    engine.task_create(&lead, &batch)?;
+    let prof = engine.team_profile(&team)?;
+    let bounds: Bounds = match scenario.class {
+        SizeClass::Small => prof.fanout.small,
+        SizeClass::Medium => prof.fanout.medium,
+        SizeClass::High => prof.fanout.high,
+    };
+    let fixed = prof.budget.agent_fixed_cost_tokens;
+
+    let mut workers: Vec<SimWorker> = Vec::new();
+    let mut max_live = 0u32;
+    let mut rounds = 0u32;
+    loop {
+        // The lead follows the planner: start what it says to start now.
+        let plan = engine.recommend(&team)?;
+        for _ in 0..plan.spawn {
+            let spawned = engine.team_spawn(
+                &lead,
+                &SpawnRequest {
+                    role: Role::Implementer.as_str(),
+                    brief: Some("Claim ready tasks; publish results as artifacts."),
+                    runner: Some("sim"),
+                    ..Default::default()
+                },
+            )?;
+            let agent = AgentId::from_db(spawned.agent_id);
+            workers.push(SimWorker {
+                caller: Caller {
+                    team_id: team.clone(),
+                    agent_id: agent,
+                    role: Role::Implementer,
+                },
+                task: None,
+            });
+        }
+        let live = count_live(engine, &team)?;
+        max_live = max_live.max(live);
+        let counts = engine
+            .store()
+            .read(|c| store::board::counts(c, team.as_str(), store::now_ms()))?;
+        if counts.ready + counts.blocked + counts.claimed == 0
+            || rounds >= MAX_ROUNDS
+            || live == 0 && plan.spawn == 0
+        {
+            break;
+        }
+        rounds += 1;
+        for w in workers.iter_mut() {
+            step(engine, w, fixed)?;
+        }
+    }
+    let summary = engine.team_finalize(&lead, Some("simulated run"))?;
+    let events = engine
+        .store()
+        .read(|c| store::events::list(c, team.as_str(), 0, i64::MAX))?;
+    let stop_reasons: Vec<String> = events
+        .iter()
+        .filter(|e| e.kind.starts_with("guardrail.") || e.kind.starts_with("budget."))
+        .map(|e| {
+            format!(
+                "{}: {}",
+                e.kind,
+                e.data.get("reason").and_then(|r| r.as_str()).unwrap_or("")
+            )
+        })
+        .collect();
+    let agents_used = workers.len() as u32;
+    let mut problems = Vec::new();
+    if agents_used < bounds.min || agents_used > bounds.max {
+        problems.push(format!(
+            "{agents_used} workers used; the profile's {} bounds are {}-{}",
+            class_name(scenario.class),
+            bounds.min,
+            bounds.max
+        ));
+    }
+    if max_live > crate::engine::policy::HARD_CAP {
+        problems.push(format!(
+            "{max_live} workers were live at once; the hard cap is 6"
+        ));
+    }
+    if summary.tasks.done != scenario.tasks.len() as i64 {
+        problems.push(format!(
+            "{} of {} tasks done",
+            summary.tasks.done,
+            scenario.tasks.len()
+        ));
+    }
+    Ok(SimReport {
+        kind: SIMULATED,
+        scenario: scenario.name.to_string(),
+        profile: started.profile,
+        team_id: started.team_id,
+        class: scenario.class,
+        expected_min: bounds.min,
+        expected_max: bounds.max,
+        agents_used,
+        max_live,
+        tasks_done: summary.tasks.done,
+        rounds,
+        simulated_tokens: summary.tokens.total,
+        budget_team_tokens: prof.budget.team_tokens,
+        stop_reasons,
+        ok: problems.is_empty(),
+        problems,
+    })
+}
+
+fn class_name(c: SizeClass) -> &'static str {
+    match c {
+        SizeClass::Small => "small",
+        SizeClass::Medium => "medium",
+        SizeClass::High => "high",
+    }
+}
+
+fn count_live(engine: &Engine, team: &TeamId) -> Result<u32> {
+    Ok(engine
+        .store()
+        .read(|c| store::teams::live_workers(c, team.as_str()))? as u32)
+}
+
+/// One simulated model request of one worker: claim, or finish the claimed task.
+fn step(engine: &Engine, w: &mut SimWorker, fixed: i64) -> Result<()> {
+    let state = engine
+        .store()
+        .read(|c| store::teams::agent(c, w.caller.agent_id.as_str()))?
+        .state;
+    if !matches!(state.as_str(), "starting" | "active" | "idle") {
+        return Ok(());
+    }
+    let team = w.caller.team_id.clone();
+    let agent = w.caller.agent_id.clone();
+    match w.task.take() {
+        None => {
+            let claimed = engine.task_claim(&w.caller, None)?;
+            let read = claimed.detail.as_deref().unwrap_or("").len()
+                + claimed.title.as_deref().unwrap_or("").len();
+            engine.record_usage(
+                &team,
+                &agent,
+                Usage {
+                    input: fixed + read as i64 / 4,
+                    cached: 0,
+                    output: 40,
+                },
+            )?;
+            if let Some(id) = claimed.task_id {
+                w.task = Some(TaskId::from_db(id));
+            } else {
+                let counts = engine
+                    .store()
+                    .read(|c| store::board::counts(c, team.as_str(), store::now_ms()))?;
+                if counts.ready + counts.blocked == 0 {
+                    // Nothing left that this worker could ever take: stop instead of idling.
+                    engine.stop_worker(
+                        &team,
+                        &agent,
+                        "no work left (simulated idle shutdown)",
+                        "guardrail.idle_shutdown",
+                    )?;
+                }
+            }
+        }
+        Some(task) => {
+            let content = format!(
+                "SIMULATED result of {task}: no model ran; this is a scripted placeholder."
+            );
+            let published = engine.artifact_publish(
+                &w.caller,
+                &format!("result/{}", task.as_str()),
+                &content,
+                None,
+            )?;
+            engine.record_usage(
+                &team,
+                &agent,
+                Usage {
+                    input: fixed,
+                    cached: 0,
+                    output: content.len() as i64 / 4 + 60,
+                },
+            )?;
+            // The budget may have stopped this worker; its claim was then released.
+            let live = engine
+                .store()
+                .read(|c| store::teams::agent(c, agent.as_str()))?
+                .state;
+            if matches!(live.as_str(), "starting" | "active" | "idle") {
+                engine.task_update(
+                    &w.caller,
+                    &task,
+                    "done",
+                    None,
+                    None,
+                    Some(&published.reference),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! What runners report about worker processes, and what a resume or an isolated worker
+//! needs: thread ids, activity, exits, charged usage, worktrees.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::engine::budget::Usage;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::events::{self, Trace};
+use crate::engine::guardrails::notify_lead;
+use crate::engine::ids::{AgentId, TeamId};
+use crate::engine::policy::{Isolation, Profile};
+use crate::engine::store::{self, now_ms};
+use crate::engine::{Caller, Engine};
+
+/// A stopped or dead worker that can be resumed.
+pub struct Resumable {
+    pub thread_id: Option<String>,
+}
+
+impl Engine {
+    /// Records the Codex thread of a worker (for `codex exec resume`).
+    pub fn record_thread(&self, team: &TeamId, agent: &AgentId, thread: &str) -> Result<()> {
+        self.store().write(|tx| {
+            store::teams::set_thread(tx, agent.as_str(), thread)?;
+            events::record(
+                tx,
+                &Trace::team(team).agent(agent),
+                "agent.thread",
+                json!({ "thread_id": thread }),
+            )
+        })
+    }
+
+    /// Records that a worker's process did something (idle detection).
+    pub fn record_activity(&self, agent: &AgentId) -> Result<()> {
+        self.store()
+            .write(|tx| store::teams::set_activity(tx, agent.as_str(), now_ms()))
+    }
+
+    /// The usage already charged to an agent: where a resumed thread's cumulative counts
+    /// start from.
+    pub fn charged_usage(&self, agent: &AgentId) -> Result<Usage> {
+        let a = self
+            .store()
+            .read(|c| store::teams::agent(c, agent.as_str()))?;
+        Ok(Usage {
+            input: a.tokens_input,
+            cached: a.tokens_cached,
+            output: a.tokens_output,
+        })
+    }
+
+    /// A worker's process ended. Unless the engine had already stopped it, it becomes
+    /// `state` (`stopped` after a clean exit, `dead` otherwise): claims are released and the
+    /// lead is told.
+    pub fn worker_exited(
+        &self,
+        team: &TeamId,
+        agent: &AgentId,
+        state: &str,
+        reason: &str,
+    ) -> Result<bool> {
+        if !self.end_agent(team, agent, state, reason)? {
+            return Ok(false);
+        }
+        let body = format!("[codex-teams] {agent} {state}: {reason}");
+        self.store().write(|tx| notify_lead(tx, team, &body))?;
+        Ok(true)
+    }
+
+    /// Checks that `agent` is a stopped or dead worker of the caller's team.
+    pub fn resumable(&self, caller: &Caller, agent: &AgentId) -> Result<Resumable> {
+        let row = self
+            .store()
+            .read(|c| store::teams::agent(c, agent.as_str()))
+            .ok()
+            .filter(|a| a.team_id == caller.team_id.as_str() && a.role != "lead")
+            .ok_or_else(|| {
+                EngineError::not_found_hint(
+                    "agent",
+                    agent.as_str(),
+                    "`resume` must name a worker of this team",
+                )
+            })?;
+        if !matches!(row.state.as_str(), "stopped" | "dead") {
+            return Err(EngineError::conflict(
+                format!(
+                    "agent {agent} is {}; only a dead or stopped worker can be resumed",
+                    row.state
+                ),
+                json!({ "agent_id": agent, "state": row.state }),
+            ));
+        }
+        let thread_id = self
+            .store()
+            .read(|c| store::teams::thread_of(c, agent.as_str()))?;
+        Ok(Resumable { thread_id })
+    }
+
+    /// Where a worker works: the team's workspace, or its own git worktree when the
+    /// profile asks for isolation.
+    pub fn worker_workspace(
+        &self,
+        team: &TeamId,
+        agent: &AgentId,
+        profile: &Profile,
+    ) -> Result<Option<PathBuf>> {
+        let ws = self
+            .store()
+            .read(|c| store::teams::team(c, team.as_str()))?
+            .workspace
+            .map(PathBuf::from);
+        match (profile.worker.isolation, ws) {
+            (Isolation::Shared, ws) => Ok(ws),
+            (Isolation::Worktree, None) => Err(EngineError::Config(
+                "profile asks for worktree isolation but the team has no workspace".into(),
+            )),
+            (Isolation::Worktree, Some(ws)) => {
+                let dir = self.home().join("worktrees").join(agent.as_str());
+                if dir.exists() {
+                    return Ok(Some(dir));
+                }
+                let out = std::process::Command::new("git")
+                    .arg("-C")
+                    .arg(&ws)
+                    .args(["worktree", "add", "--detach"])
+                    .arg(&dir)
+                    .output()
+                    .map_err(|e| EngineError::Config(format!("running git worktree add: {e}")))?;
+                if !out.status.success() {
+                    return Err(EngineError::Config(format!(
+                        "git worktree add in {} failed: {}; hint: worktree isolation needs the workspace to be a git repository with a commit",
+                        ws.display(),
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    )));
+                }
+                Ok(Some(dir))
+            }
+        }
+    }
+}

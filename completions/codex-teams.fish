@@ -1,0 +1,116 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_codex_teams_global_optspecs
+    string join \n db= h/help V/version
+end
+
+function __fish_codex_teams_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_codex_teams_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_codex_teams_using_subcommand
+    set -l cmd (__fish_codex_teams_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "init" -d 'Create the codex-teams home and database, and print where they are'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "install" -d 'Register codex-teams with Codex: MCP server entry, agent-teams skill, prompt hook'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "uninstall" -d 'Remove what `install` added, restoring the files it changed'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "serve-mcp" -d 'Serve the MCP tools over stdio (Codex starts this; one per Codex process)'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "status" -d 'Show teams, agents and tasks'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "bench" -d 'Measure the engine: per-call latency over stdio and bus throughput'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "smoke" -d 'Run a fixed scenario end to end with simulated workers and check the team size'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "replay" -d 'Print a team\'s timeline from its event log and re-check the engine\'s decisions'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "check-config" -d 'Check the installation: Codex, server entry, skill, hook and its trust, profiles, database'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "hook" -d 'Entry point Codex runs for its hooks (installed by `install`; not for direct use)'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -l json -d 'Print the result as JSON'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l codex-home -d 'The Codex home to install into (default: $CODEX_HOME, else ~/.codex)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l bin -d 'The codex-teams executable Codex should run (default: this one)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l dry-run -d 'Print a unified diff of every file that would change, and write nothing'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l json -d 'Print the result as JSON'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -l codex-home -d 'The Codex home to uninstall from (default: $CODEX_HOME, else ~/.codex)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -l dry-run -d 'Print a unified diff of every file that would change, and write nothing'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -l json -d 'Print the result as JSON'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand serve-mcp" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand serve-mcp" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand serve-mcp" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l interval -d 'Seconds between redraws with --watch' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l all -d 'Include finalized teams'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l json -d 'Print JSON instead of tables'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l watch -d 'Redraw every interval until interrupted (terminal only)'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l calls -d 'Sequential calls per tool for the latency figures' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l processes -d 'Sending processes for the throughput figure (1 to 7)' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l messages -d 'Messages each process sends for the throughput figure' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l json -d 'Print JSON instead of a table'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l profile -d 'Profile to run under (default: $CODEX_TEAMS_PROFILE, else `default`)' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l json -d 'Print JSON instead of text'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand replay" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand replay" -l json -d 'Print JSON instead of text'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand replay" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand replay" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l workspace -d 'Also look for profiles in this repository\'s `.codex-teams/profiles/` (default: cwd)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l codex-home -d 'The Codex home to check (default: $CODEX_HOME, else ~/.codex)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l json -d 'Print JSON instead of text'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and not __fish_seen_subcommand_from user-prompt-submit help" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and not __fish_seen_subcommand_from user-prompt-submit help" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and not __fish_seen_subcommand_from user-prompt-submit help" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and not __fish_seen_subcommand_from user-prompt-submit help" -f -a "user-prompt-submit" -d 'UserPromptSubmit: reads Codex\'s hook JSON on stdin; when the prompt says `use agents team`, prints context that points the lead at the agent-teams skill'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and not __fish_seen_subcommand_from user-prompt-submit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and __fish_seen_subcommand_from user-prompt-submit" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and __fish_seen_subcommand_from user-prompt-submit" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and __fish_seen_subcommand_from user-prompt-submit" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "user-prompt-submit" -d 'UserPromptSubmit: reads Codex\'s hook JSON on stdin; when the prompt says `use agents team`, prints context that points the lead at the agent-teams skill'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand completions" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "init" -d 'Create the codex-teams home and database, and print where they are'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "install" -d 'Register codex-teams with Codex: MCP server entry, agent-teams skill, prompt hook'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "uninstall" -d 'Remove what `install` added, restoring the files it changed'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "serve-mcp" -d 'Serve the MCP tools over stdio (Codex starts this; one per Codex process)'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "status" -d 'Show teams, agents and tasks'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "bench" -d 'Measure the engine: per-call latency over stdio and bus throughput'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "smoke" -d 'Run a fixed scenario end to end with simulated workers and check the team size'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "replay" -d 'Print a team\'s timeline from its event log and re-check the engine\'s decisions'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "check-config" -d 'Check the installation: Codex, server entry, skill, hook and its trust, profiles, database'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "hook" -d 'Entry point Codex runs for its hooks (installed by `install`; not for direct use)'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and __fish_seen_subcommand_from hook" -f -a "user-prompt-submit" -d 'UserPromptSubmit: reads Codex\'s hook JSON on stdin; when the prompt says `use agents team`, prints context that points the lead at the agent-teams skill'

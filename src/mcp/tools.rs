@@ -38,15 +38,19 @@ fn input<T: JsonSchema>() -> Value {
     )
 }
 
+/// Output schemas are documentation (mcp/schemas/), never sent to a model, so they keep
+/// everything that makes them exact, such as `null` for fields that may be empty.
 fn output<T: JsonSchema>() -> Value {
-    compact(
-        SchemaSettings::draft2020_12()
-            .for_serialize()
-            .with(|s| s.inline_subschemas = true)
-            .into_generator()
-            .into_root_schema_for::<T>()
-            .to_value(),
-    )
+    let mut schema = SchemaSettings::draft2020_12()
+        .for_serialize()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value();
+    if let Value::Object(map) = &mut schema {
+        map.remove("$schema");
+    }
+    schema
 }
 
 /// Strips what a model does not need from a generated schema: meta keys, titles, number

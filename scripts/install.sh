@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Build codex-teams, install the binary, and create its home and database.
+# Build codex-teams, install the binary, create its home and database, register it with
+# Codex, and run a smoke scenario.
 #   CODEX_TEAMS_PREFIX  install root; the binary goes to $CODEX_TEAMS_PREFIX/bin (default ~/.cargo)
 #   CODEX_TEAMS_HOME    data directory that `codex-teams init` creates (default ~/.codex-teams)
+#   CODEX_HOME          the Codex home `codex-teams install` edits (default ~/.codex)
+# Undo with scripts/uninstall.sh; check with scripts/check-config.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,9 +17,17 @@ cargo install --path . --locked --root "$prefix"
 echo "== codex-teams init"
 "$bin" init
 
+echo "== codex-teams install (register with Codex: server entry, skill, prompt hook)"
+"$bin" install --bin "$bin"
+
+echo "== codex-teams smoke medium"
+# Smoke scenario; to be switched to the real Codex when it is present (see docs/codex-integration.md).
+"$bin" smoke medium
+
 echo
 echo "installed $bin ($("$bin" --version))"
 case ":$PATH:" in
     *":$prefix/bin:"*) ;;
     *) echo "note: $prefix/bin is not on PATH; add it, or call $bin by its full path" ;;
 esac
+echo "next: codex-teams check-config, then type \`use agents team: <task>\` in Codex"

@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod commands;
 pub mod engine;
+pub mod integration;
 pub mod logging;
 pub mod mcp;

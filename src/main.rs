@@ -23,6 +23,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // Codex runs the hook on every prompt: it must answer even without a codex-teams home.
+    if let Command::Hook(args) = &cli.command {
+        return commands::hook::run(args);
+    }
     let paths = Paths::resolve(cli.db.as_deref())?;
     let serving = matches!(cli.command, Command::ServeMcp(_));
     logging::init(
@@ -35,6 +39,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     );
     match &cli.command {
         Command::Init(args) => commands::init::run(args, &paths),
+        Command::Install(args) => commands::install::run(args),
+        Command::Uninstall(args) => commands::uninstall::run(args),
+        Command::Hook(args) => commands::hook::run(args),
         Command::ServeMcp(_) => commands::serve::run(&paths),
         Command::Status(args) => commands::status::run(args, &paths),
         Command::Bench(args) => commands::bench::run(args, &paths),

@@ -29,6 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Create the codex-teams home and database, and print where they are
     Init(InitArgs),
+    /// Register codex-teams with Codex: MCP server entry, agent-teams skill, prompt hook
+    Install(InstallArgs),
+    /// Remove what `install` added, restoring the files it changed
+    Uninstall(UninstallArgs),
     /// Serve the MCP tools over stdio (Codex starts this; one per Codex process)
     ServeMcp(ServeArgs),
     /// Show teams, agents and tasks
@@ -39,8 +43,10 @@ pub enum Command {
     Smoke(SmokeArgs),
     /// Print a team's timeline from its event log and re-check the engine's decisions
     Replay(ReplayArgs),
-    /// Check the installation: profiles, database (and, once installed, the Codex setup)
+    /// Check the installation: Codex, server entry, skill, hook and its trust, profiles, database
     CheckConfig(CheckConfigArgs),
+    /// Entry point Codex runs for its hooks (installed by `install`; not for direct use)
+    Hook(HookArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Write the JSON Schemas of every MCP tool's input and output (for mcp/schemas/)
@@ -100,10 +106,55 @@ pub struct SmokeArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Print a unified diff of every file that would change, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// The Codex home to install into (default: $CODEX_HOME, else ~/.codex)
+    #[arg(long, value_name = "DIR")]
+    pub codex_home: Option<PathBuf>,
+    /// The codex-teams executable Codex should run (default: this one)
+    #[arg(long, value_name = "PATH")]
+    pub bin: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Print a unified diff of every file that would change, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// The Codex home to uninstall from (default: $CODEX_HOME, else ~/.codex)
+    #[arg(long, value_name = "DIR")]
+    pub codex_home: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub event: HookEvent,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum HookEvent {
+    /// UserPromptSubmit: reads Codex's hook JSON on stdin; when the prompt says `use agents
+    /// team`, prints context that points the lead at the agent-teams skill
+    UserPromptSubmit,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckConfigArgs {
     /// Also look for profiles in this repository's `.codex-teams/profiles/` (default: cwd)
     #[arg(long, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
+    /// The Codex home to check (default: $CODEX_HOME, else ~/.codex)
+    #[arg(long, value_name = "DIR")]
+    pub codex_home: Option<PathBuf>,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,

@@ -1,5 +1,6 @@
 //! `codex-teams check-config`: checks each piece of the installation and prints OK or FAIL
-//! with the fix for each; exits non-zero on any FAIL.
+//! with the fix for each; exits non-zero on any FAIL. The Codex side (release, server entry,
+//! binary, approvals, skill, hook trust) is [`crate::integration::check`].
 
 use anyhow::{Result, bail};
 use serde::Serialize;
@@ -8,6 +9,7 @@ use crate::cli::CheckConfigArgs;
 use crate::commands::Paths;
 use crate::engine::policy::visible_profiles;
 use crate::engine::store::Store;
+use crate::integration::{self, check::Finding};
 
 #[derive(Debug, Serialize)]
 pub struct Check {
@@ -16,6 +18,21 @@ pub struct Check {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// Set on an OK that deserves attention (an untested Codex release).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+impl From<Finding> for Check {
+    fn from(f: Finding) -> Check {
+        Check {
+            name: f.name,
+            ok: f.ok,
+            detail: f.detail,
+            fix: f.fix,
+            warning: f.warning,
+        }
+    }
 }
 
 fn ok(name: String, detail: String) -> Check {
@@ -24,6 +41,7 @@ fn ok(name: String, detail: String) -> Check {
         ok: true,
         detail,
         fix: None,
+        warning: None,
     }
 }
 
@@ -33,6 +51,7 @@ fn fail(name: String, detail: String, fix: &str) -> Check {
         ok: false,
         detail,
         fix: Some(fix.to_string()),
+        warning: None,
     }
 }
 
@@ -84,7 +103,20 @@ pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {
         .workspace
         .clone()
         .or_else(|| std::env::current_dir().ok());
-    let checks = core_checks(paths, workspace.as_deref());
+    let mut checks: Vec<Check> = vec![integration::check::codex_version().into()];
+    match integration::resolve_codex_home(args.codex_home.as_deref()) {
+        Ok(home) => checks.extend(
+            integration::check::inspect(&home)
+                .into_iter()
+                .map(Check::from),
+        ),
+        Err(e) => checks.push(fail(
+            "codex home".into(),
+            e.to_string(),
+            "set CODEX_HOME or pass --codex-home DIR",
+        )),
+    }
+    checks.extend(core_checks(paths, workspace.as_deref()));
     let failed = checks.iter().filter(|c| !c.ok).count();
     if args.json {
         println!(
@@ -101,6 +133,9 @@ pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {
                 c.name,
                 c.detail
             );
+            if let Some(warning) = &c.warning {
+                println!("     warning: {warning}");
+            }
             if let Some(fix) = &c.fix {
                 println!("     fix: {fix}");
             }

@@ -3,12 +3,15 @@
 pub mod bench;
 pub mod check_config;
 pub mod completions;
+pub mod hook;
 pub mod init;
+pub mod install;
 pub mod replay;
 pub mod schemas;
 pub mod serve;
 pub mod smoke;
 pub mod status;
+pub mod uninstall;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,0 +1,110 @@
+//! `codex-teams install`: registers codex-teams with Codex in `$CODEX_HOME` (server entry,
+//! skill, prompt hook and its trust). The plan and the edits are
+//! [`crate::integration::plan`]; this prints them.
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::cli::InstallArgs;
+use crate::integration::plan::{self, Plan};
+use crate::integration::{self, SERVER_NAME, TOOL_NAMESPACE};
+
+pub fn run(args: &InstallArgs) -> Result<()> {
+    let home = integration::resolve_codex_home(args.codex_home.as_deref())?;
+    let bin = plan::resolve_bin(args.bin.as_deref())?;
+    let plan = plan::plan_install(&home, &bin).map_err(nothing_written)?;
+    if !args.dry_run {
+        plan.apply()?;
+    }
+    print(&plan, args.dry_run, args.json)
+}
+
+/// Adds the hint a failed plan deserves: it stopped before writing anything.
+pub(crate) fn nothing_written(e: integration::Error) -> anyhow::Error {
+    anyhow::anyhow!("{e}\nhint: nothing was written; fix that and run the command again")
+}
+
+/// Prints a plan (install or uninstall) as text or JSON; with `dry_run`, its diff too.
+pub(crate) fn print(plan: &Plan, dry_run: bool, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&to_json(plan, dry_run))?);
+        return Ok(());
+    }
+    if dry_run {
+        print!("{}", plan.diff());
+    }
+    let verb = match plan.action {
+        plan::Action::Install => "install",
+        plan::Action::Uninstall => "uninstall",
+    };
+    let mode = if dry_run {
+        " (dry run: nothing written)"
+    } else {
+        ""
+    };
+    println!("codex-teams {verb}: {}{mode}", plan.codex_home.display());
+    for c in &plan.changes {
+        let kind = match c.kind() {
+            plan::ChangeKind::Create => "create",
+            plan::ChangeKind::Modify => "modify",
+            plan::ChangeKind::Delete => "delete",
+        };
+        match c.backup_path() {
+            Some(b) => println!(
+                "  {kind:<7} {}  (backup: {})",
+                c.path.display(),
+                b.display()
+            ),
+            None => println!("  {kind:<7} {}", c.path.display()),
+        }
+    }
+    for note in &plan.notes {
+        println!("  note: {note}");
+    }
+    if let (Some(server), Some(hook)) = (&plan.server, &plan.hook) {
+        println!(
+            "  server  [mcp_servers.{SERVER_NAME}] runs {} serve-mcp; Codex shows its tools as {TOOL_NAMESPACE}",
+            server.command
+        );
+        println!(
+            "  hook    UserPromptSubmit `{}`, trusted as {}",
+            hook.command, hook.key
+        );
+        if !dry_run {
+            println!(
+                "  next    codex-teams check-config; then say `use agents team: <task>` in Codex"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn to_json(plan: &Plan, dry_run: bool) -> Value {
+    let files: Vec<Value> = plan
+        .changes
+        .iter()
+        .map(|c| json!({"path": c.path, "change": c.kind(), "backup": c.backup_path()}))
+        .collect();
+    let mut out = json!({
+        "action": plan.action,
+        "dry_run": dry_run,
+        "codex_home": plan.codex_home,
+        "changed": !plan.changes.is_empty(),
+        "files": files,
+        "notes": plan.notes,
+    });
+    if let (Some(server), Some(hook)) = (&plan.server, &plan.hook) {
+        out["server"] = json!({
+            "name": SERVER_NAME,
+            "namespace": TOOL_NAMESPACE,
+            "command": server.command,
+            "args": server.args,
+            "env_vars": server.env_vars,
+        });
+        out["hook"] = json!(hook);
+    }
+    if dry_run {
+        out["diff"] = json!(plan.diff());
+    }
+    out
+}

@@ -10,3 +10,4 @@ pub mod engine;
 pub mod integration;
 pub mod logging;
 pub mod mcp;
+pub mod mock;

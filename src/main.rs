@@ -23,6 +23,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // The mock model needs no codex-teams home or database: it logs to stderr only.
+    if let Command::MockModel(args) = &cli.command {
+        return commands::mock_model::run(args);
+    }
     // Codex runs the hook on every prompt: it must answer even without a codex-teams home.
     if let Command::Hook(args) = &cli.command {
         return commands::hook::run(args);
@@ -50,5 +54,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig(args) => commands::check_config::run(args, &paths),
         Command::Completions(args) => commands::completions::run(args),
         Command::Schemas(args) => commands::schemas::run(args),
+        Command::MockModel(args) => commands::mock_model::run(args),
     }
 }

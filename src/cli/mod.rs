@@ -52,6 +52,9 @@ pub enum Command {
     /// Write the JSON Schemas of every MCP tool's input and output (for mcp/schemas/)
     #[command(hide = true)]
     Schemas(SchemasArgs),
+    /// Serve a deterministic mock of the OpenAI Responses API for tests and offline benchmarks
+    #[command(hide = true)]
+    MockModel(MockModelArgs),
 }
 
 #[derive(Debug, Args)]
@@ -196,4 +199,20 @@ pub struct SchemasArgs {
     /// Directory to write `<tool>.input.json` and `<tool>.output.json` into
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MockModelArgs {
+    /// Port on 127.0.0.1 (0 = any free port; the first stdout line says which)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Append one JSON line per model request to this file
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// The brain's plan: a JSON or YAML file, or a built-in name (small, medium, high)
+    #[arg(long, value_name = "FILE|NAME")]
+    pub plan: Option<String>,
+    /// Store every raw request body as DIR/req-NNNNNN.json
+    #[arg(long, value_name = "DIR")]
+    pub capture_bodies: Option<PathBuf>,
 }

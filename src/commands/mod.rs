@@ -6,6 +6,7 @@ pub mod completions;
 pub mod hook;
 pub mod init;
 pub mod install;
+pub mod mock_model;
 pub mod replay;
 pub mod schemas;
 pub mod serve;

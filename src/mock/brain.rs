@@ -1,0 +1,1753 @@
+//! The mock model's "brain": a pure, deterministic function from one Responses API request
+//! (what Codex sends: instructions, tools, the conversation so far) to the next output
+//! items, the way a model would answer. It keeps no state between requests: everything it
+//! needs is in the request (the user prompt, the tool calls it made earlier in the turn and
+//! their `function_call_output` results).
+//!
+//! - **Lead** (the request's tools include `team_start`): only when the prompt says
+//!   `use agents team` / `use agent teams` — `team_start`, one `task_create` batch with the
+//!   whole plan, `team_spawn` as many workers as the planner's `spawn` says, then
+//!   `team_status` / `team_pull_inbox` rounds (spawning more when a status says so) until no
+//!   task is open, `team_finalize`, and a one-line summary. Without the phrase: a plain
+//!   answer and no tool call.
+//! - **Worker** (tools include `task_claim` but not `team_start`): `task_claim` ->
+//!   (shell command writing the task's files) -> `artifact_read` of its inputs ->
+//!   `artifact_publish` -> `team_send`s -> `task_update done` -> `team_pull_inbox` (acking)
+//!   -> `task_claim` again, until no task is open.
+//!
+//! MCP tools are called in the namespace Codex put them in (found in `tools`, never
+//! hard-coded). Every error result is handled and every loop is capped.
+
+use serde_json::{Map, Value, json};
+
+use crate::mock::plan::{Plan, PlanTask};
+
+/// The most workers a team may have live (the engine's hard cap).
+const HARD_CAP: usize = 6;
+/// The most claim attempts that fail with an error before a worker gives up.
+const CLAIM_ERROR_CAP: usize = 3;
+/// The most `claimed: false` answers a worker waits through.
+const CLAIM_WAIT_CAP: usize = 20;
+/// The most publish attempts per task (a stale parent is retried with the latest).
+const PUBLISH_CAP: usize = 3;
+
+/// Who the brain thinks it is playing, for the request log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    Lead,
+    Worker {
+        agent_id: Option<String>,
+        role: Option<String>,
+        team_id: Option<String>,
+    },
+    /// No codex-teams tools in the request.
+    Plain,
+}
+
+impl Who {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Who::Lead => "lead",
+            Who::Worker { .. } => "worker",
+            Who::Plain => "plain",
+        }
+    }
+
+    pub fn agent_id(&self) -> Option<&str> {
+        match self {
+            Who::Worker { agent_id, .. } => agent_id.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// One output item of the reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Message {
+        text: String,
+    },
+    FunctionCall {
+        call_id: String,
+        name: String,
+        namespace: Option<String>,
+        arguments: Value,
+    },
+}
+
+impl Item {
+    /// The `item` object of a `response.output_item.done` event; `n` makes the item id.
+    pub fn to_json(&self, n: usize) -> Value {
+        match self {
+            Item::Message { text } => json!({
+                "type": "message", "role": "assistant", "id": format!("msg_{n}"),
+                "content": [{"type": "output_text", "text": text}]
+            }),
+            Item::FunctionCall {
+                call_id,
+                name,
+                namespace,
+                arguments,
+            } => {
+                let mut item = json!({
+                    "type": "function_call", "id": format!("fc_{n}"), "call_id": call_id,
+                    "name": name, "arguments": arguments.to_string()
+                });
+                if let Some(ns) = namespace {
+                    item["namespace"] = json!(ns);
+                }
+                item
+            }
+        }
+    }
+
+    /// The text the model "wrote": a message's text or a call's argument string.
+    pub fn emitted_text(&self) -> String {
+        match self {
+            Item::Message { text } => text.clone(),
+            Item::FunctionCall { arguments, .. } => arguments.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub who: Who,
+    pub items: Vec<Item>,
+}
+
+/// How the codex-teams tools are named in this request.
+#[derive(Debug, Clone, PartialEq)]
+enum Naming {
+    /// `{"type":"namespace","name":NS,"tools":[...]}` (Codex 0.169).
+    Namespace(String),
+    /// Flat functions named `<prefix>team_start` (older Codex releases).
+    Prefix(String),
+}
+
+/// The shell tool Codex offers, and how its command argument is shaped.
+#[derive(Debug, Clone, PartialEq)]
+struct Shell {
+    name: String,
+    /// `cmd` (string, exec_command) or `command` (string or argv array).
+    field: String,
+    argv: bool,
+    has_login: bool,
+}
+
+/// A tool call made earlier in this turn and what came back.
+#[derive(Debug, Clone)]
+struct Call {
+    /// The codex-teams tool name (namespace or prefix stripped), or the raw name.
+    name: String,
+    ours: bool,
+    args: Value,
+    out: Outcome,
+}
+
+#[derive(Debug, Clone)]
+enum Outcome {
+    /// A JSON result without an `error` key.
+    Ok(Value),
+    /// A JSON `{"error":...}` result, or text that is not JSON (Codex's own failures).
+    Err(Value),
+    /// Plain text (a shell tool's output).
+    Text(String),
+    /// No `function_call_output` for this call.
+    Missing,
+}
+
+impl Outcome {
+    fn ok(&self) -> Option<&Value> {
+        match self {
+            Outcome::Ok(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn err(&self) -> Option<&Value> {
+        match self {
+            Outcome::Err(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn is_ok(&self) -> bool {
+        matches!(self, Outcome::Ok(_))
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Outcome::Ok(_) => "ok".into(),
+            Outcome::Err(v) => v
+                .get("message")
+                .and_then(Value::as_str)
+                .map(String::from)
+                .or_else(|| v.as_str().map(String::from))
+                .unwrap_or_else(|| v.to_string()),
+            Outcome::Text(t) => t.clone(),
+            Outcome::Missing => "no result".into(),
+        }
+    }
+}
+
+/// Everything the brain reads from one request.
+struct Conversation {
+    naming: Option<Naming>,
+    team_tools: Vec<String>,
+    shell: Option<Shell>,
+    /// User prompts (not Codex's injected context), oldest first.
+    prompts: Vec<String>,
+    /// Tool calls after the last prompt, in order.
+    turn: Vec<Call>,
+    /// Function calls in the whole input (for fresh call ids).
+    total_calls: usize,
+}
+
+const CONTEXT_PREFIXES: &[&str] = &[
+    "<environment_context",
+    "<user_instructions",
+    "# AGENTS.md instructions",
+    "<turn_aborted",
+    "<user_shell_command",
+];
+
+fn content_text(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// Turns a `function_call_output.output` into an outcome. Codex 0.169 renders MCP results
+/// as `Wall time: ...\nOutput:\n<structuredContent JSON>`.
+fn parse_output(output: &Value, ours: bool) -> Outcome {
+    let text = content_text(output);
+    let body = match text.find("Output:\n") {
+        Some(i) => &text[i + "Output:\n".len()..],
+        None => text.as_str(),
+    };
+    let body = body.trim();
+    let parsed = serde_json::from_str::<Value>(body).ok().or_else(|| {
+        body.find('{')
+            .and_then(|i| serde_json::from_str::<Value>(&body[i..]).ok())
+    });
+    match parsed {
+        Some(v) if v.is_object() => {
+            if v.get("error").is_some() {
+                Outcome::Err(v)
+            } else {
+                Outcome::Ok(v)
+            }
+        }
+        _ if ours => Outcome::Err(Value::String(text)),
+        _ => Outcome::Text(text),
+    }
+}
+
+fn find_naming(tools: &[Value]) -> (Option<Naming>, Vec<String>) {
+    let is_team = |n: &str| n == "team_start" || n == "task_claim";
+    for t in tools {
+        if t.get("type").and_then(Value::as_str) == Some("namespace") {
+            let names: Vec<String> = t
+                .get("tools")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.get("name").and_then(Value::as_str))
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if names.iter().any(|n| is_team(n))
+                && let Some(ns) = t.get("name").and_then(Value::as_str)
+            {
+                return (Some(Naming::Namespace(ns.to_string())), names);
+            }
+        }
+    }
+    // Older clients: flat `mcp__<server>__team_start` functions.
+    let flat: Vec<&str> = tools
+        .iter()
+        .filter_map(|t| t.get("name").and_then(Value::as_str))
+        .collect();
+    for name in &flat {
+        for base in ["team_start", "task_claim"] {
+            if let Some(prefix) = name.strip_suffix(base)
+                && !prefix.is_empty()
+            {
+                let names = flat
+                    .iter()
+                    .filter_map(|n| n.strip_prefix(prefix))
+                    .map(String::from)
+                    .collect();
+                return (Some(Naming::Prefix(prefix.to_string())), names);
+            }
+        }
+    }
+    (None, Vec::new())
+}
+
+fn find_shell(tools: &[Value]) -> Option<Shell> {
+    for name in ["exec_command", "shell_command", "shell"] {
+        let Some(tool) = tools.iter().find(|t| {
+            t.get("type").and_then(Value::as_str) == Some("function")
+                && t.get("name").and_then(Value::as_str) == Some(name)
+        }) else {
+            continue;
+        };
+        let props = tool.pointer("/parameters/properties");
+        let prop = |k: &str| props.and_then(|p| p.get(k));
+        let has_login = prop("login").is_some();
+        if prop("cmd")
+            .and_then(|c| c.get("type"))
+            .and_then(Value::as_str)
+            == Some("string")
+        {
+            return Some(Shell {
+                name: name.into(),
+                field: "cmd".into(),
+                argv: false,
+                has_login,
+            });
+        }
+        if let Some(ty) = prop("command")
+            .and_then(|c| c.get("type"))
+            .and_then(Value::as_str)
+        {
+            return Some(Shell {
+                name: name.into(),
+                field: "command".into(),
+                argv: ty == "array",
+                has_login,
+            });
+        }
+    }
+    None
+}
+
+impl Conversation {
+    fn parse(request: &Value) -> Conversation {
+        let empty = Vec::new();
+        let tools = request
+            .get("tools")
+            .and_then(Value::as_array)
+            .unwrap_or(&empty);
+        let (naming, team_tools) = find_naming(tools);
+        let shell = find_shell(tools);
+        let input = request
+            .get("input")
+            .and_then(Value::as_array)
+            .unwrap_or(&empty);
+        let mut prompts = Vec::new();
+        let mut last_prompt = None;
+        let mut outputs: Map<String, Value> = Map::new();
+        let mut total_calls = 0;
+        for (i, item) in input.iter().enumerate() {
+            match item.get("type").and_then(Value::as_str) {
+                Some("message") | None
+                    if item.get("role").and_then(Value::as_str) == Some("user") =>
+                {
+                    let text = content_text(item.get("content").unwrap_or(&Value::Null));
+                    let trimmed = text.trim_start();
+                    if !CONTEXT_PREFIXES.iter().any(|p| trimmed.starts_with(p)) {
+                        prompts.push(text);
+                        last_prompt = Some(i);
+                    }
+                }
+                Some("function_call_output") | Some("custom_tool_call_output") => {
+                    if let Some(id) = item.get("call_id").and_then(Value::as_str) {
+                        outputs.insert(
+                            id.to_string(),
+                            item.get("output").cloned().unwrap_or(Value::Null),
+                        );
+                    }
+                }
+                Some("function_call") => total_calls += 1,
+                _ => {}
+            }
+        }
+        let mut conv = Conversation {
+            naming,
+            team_tools,
+            shell,
+            prompts,
+            turn: Vec::new(),
+            total_calls,
+        };
+        let start = last_prompt.map(|i| i + 1).unwrap_or(0);
+        for item in input.iter().skip(start) {
+            if item.get("type").and_then(Value::as_str) != Some("function_call") {
+                continue;
+            }
+            let raw = item.get("name").and_then(Value::as_str).unwrap_or("");
+            let ns = item.get("namespace").and_then(Value::as_str);
+            let (name, ours) = conv.normalize(raw, ns);
+            let args = item
+                .get("arguments")
+                .and_then(Value::as_str)
+                .and_then(|a| serde_json::from_str(a).ok())
+                .unwrap_or(Value::Null);
+            let out = item
+                .get("call_id")
+                .and_then(Value::as_str)
+                .and_then(|id| outputs.get(id))
+                .map(|o| parse_output(o, ours))
+                .unwrap_or(Outcome::Missing);
+            conv.turn.push(Call {
+                name,
+                ours,
+                args,
+                out,
+            });
+        }
+        conv
+    }
+
+    /// Maps a called name to the codex-teams tool name when it is one of ours.
+    fn normalize(&self, raw: &str, ns: Option<&str>) -> (String, bool) {
+        match (&self.naming, ns) {
+            (Some(Naming::Namespace(ours)), Some(ns)) if ns == ours => (raw.to_string(), true),
+            (Some(Naming::Prefix(p)), _) => match raw.strip_prefix(p.as_str()) {
+                Some(base) => (base.to_string(), true),
+                None => (raw.to_string(), false),
+            },
+            _ => (raw.to_string(), false),
+        }
+    }
+
+    fn has_tool(&self, name: &str) -> bool {
+        self.team_tools.iter().any(|t| t == name)
+    }
+
+    fn prompt(&self) -> &str {
+        self.prompts.last().map(String::as_str).unwrap_or("")
+    }
+
+    fn calls(&self, name: &str) -> impl Iterator<Item = &Call> {
+        self.turn.iter().filter(move |c| c.ours && c.name == name)
+    }
+
+    fn call(&self, name: &str, arguments: Value, offset: usize) -> Item {
+        let k = self.total_calls + offset + 1;
+        let (name, namespace) = match &self.naming {
+            Some(Naming::Namespace(ns)) => (name.to_string(), Some(ns.clone())),
+            Some(Naming::Prefix(p)) => (format!("{p}{name}"), None),
+            None => (name.to_string(), None),
+        };
+        Item::FunctionCall {
+            call_id: format!("call_{k}"),
+            name,
+            namespace,
+            arguments,
+        }
+    }
+}
+
+fn message(text: impl Into<String>) -> Item {
+    Item::Message { text: text.into() }
+}
+
+/// Whether the prompt asks for a team (case-insensitive).
+pub fn has_trigger(prompt: &str) -> bool {
+    let p = prompt.to_lowercase();
+    p.contains("use agents team") || p.contains("use agent teams")
+}
+
+/// `name=<value>` in the prompt (e.g. `profile=fast`, `scenario=high`).
+fn prompt_setting(prompt: &str, name: &str) -> Option<String> {
+    let needle = format!("{name}=");
+    prompt
+        .split_whitespace()
+        .find_map(|w| {
+            w.strip_prefix(&needle).map(|v| {
+                v.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
+                    .to_string()
+            })
+        })
+        .filter(|v| !v.is_empty())
+}
+
+/// The goal text: what follows the trigger phrase, without `name=value` settings.
+fn goal_from_prompt(prompt: &str, plan: &Plan) -> String {
+    let lower = prompt.to_lowercase();
+    let after = ["use agents team", "use agent teams"]
+        .iter()
+        .filter_map(|t| lower.find(t).map(|i| i + t.len()))
+        .min()
+        .and_then(|i| prompt.get(i..))
+        .unwrap_or(prompt);
+    let after = after.trim_start_matches(|c: char| c == 's' || c == ':' || c.is_whitespace());
+    let words: Vec<&str> = after
+        .split_whitespace()
+        .filter(|w| {
+            !["profile=", "scenario=", "plan="]
+                .iter()
+                .any(|p| w.starts_with(p))
+        })
+        .collect();
+    let goal = words.join(" ");
+    let goal: String = goal.chars().take(2000).collect();
+    if goal.trim().is_empty() {
+        plan.goal.clone().unwrap_or_else(|| "team task".to_string())
+    } else {
+        goal
+    }
+}
+
+/// The brief a worker starts with (`You are agent_..., a <role> in codex-teams team team_...`).
+fn parse_brief(text: &str) -> Option<(String, String, String)> {
+    let start = text.find("You are agent_")? + "You are ".len();
+    let rest = &text[start..];
+    let agent_end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    let agent = &rest[..agent_end];
+    let rest = rest[agent_end..].strip_prefix(", ")?;
+    let rest = rest
+        .strip_prefix("an ")
+        .or_else(|| rest.strip_prefix("a "))?;
+    let (role, rest) = rest.split_once(" in codex-teams team ")?;
+    let team_end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    Some((
+        agent.to_string(),
+        role.trim().to_string(),
+        rest[..team_end].to_string(),
+    ))
+}
+
+/// The next output items for `request`. `plan` is the default script; a prompt may pick a
+/// built-in plan with `scenario=<small|medium|high>`.
+pub fn next(request: &Value, plan: &Plan) -> Reply {
+    let conv = Conversation::parse(request);
+    if conv.naming.is_none() {
+        return Reply {
+            who: Who::Plain,
+            items: vec![message(
+                "Mock model: no codex-teams tools in this session, so I answer directly.",
+            )],
+        };
+    }
+    let chosen = prompt_setting(conv.prompt(), "scenario")
+        .or_else(|| prompt_setting(conv.prompt(), "plan"))
+        .and_then(|n| Plan::builtin(&n));
+    let plan = chosen.as_ref().unwrap_or(plan);
+    if conv.has_tool("team_start") {
+        return Reply {
+            who: Who::Lead,
+            items: vec![lead(&conv, plan)],
+        };
+    }
+    let identity = conv.prompts.iter().find_map(|p| parse_brief(p));
+    let who = Who::Worker {
+        agent_id: identity.as_ref().map(|i| i.0.clone()),
+        role: identity.as_ref().map(|i| i.1.clone()),
+        team_id: identity.as_ref().map(|i| i.2.clone()),
+    };
+    if !conv.has_tool("task_claim") {
+        return Reply {
+            who,
+            items: vec![message("Mock model: no task board tools; nothing to do.")],
+        };
+    }
+    let me = identity.map(|i| i.0).unwrap_or_default();
+    Reply {
+        who,
+        items: vec![worker(&conv, plan, &me)],
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Lead
+
+fn i64_at(v: &Value, path: &str) -> i64 {
+    v.pointer(path).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn is_runner_error(out: &Outcome) -> bool {
+    out.err().is_some_and(|e| {
+        e.get("field").and_then(Value::as_str) == Some("runner")
+            || e.get("message")
+                .and_then(Value::as_str)
+                .is_some_and(|m| m.contains("not a runner"))
+    })
+}
+
+fn lead(conv: &Conversation, plan: &Plan) -> Item {
+    let prompt = conv.prompt();
+    let started = conv.calls("team_start").last();
+    if started.is_none() && !has_trigger(prompt) {
+        return message(
+            "Answered directly without a team (mock model: say `use agents team: <task>` to start one).",
+        );
+    }
+    if let Some(fin) = conv.calls("team_finalize").last() {
+        return message(match fin.out.ok() {
+            Some(s) => format!(
+                "Team {} finalized: {} done, {} failed, {} cancelled; {} agent(s); {} tokens.",
+                s.get("team_id").and_then(Value::as_str).unwrap_or("?"),
+                i64_at(s, "/tasks/done"),
+                i64_at(s, "/tasks/failed"),
+                i64_at(s, "/tasks/cancelled"),
+                s.get("agents")
+                    .and_then(Value::as_array)
+                    .map(|a| a.len().saturating_sub(1))
+                    .unwrap_or(0),
+                i64_at(s, "/tokens/total"),
+            ),
+            None => format!("Finalizing the team failed: {}", fin.out.message()),
+        });
+    }
+    let Some(started) = started else {
+        let mut args = json!({ "goal": goal_from_prompt(prompt, plan) });
+        if let Some(p) = prompt_setting(prompt, "profile").or_else(|| plan.profile.clone()) {
+            args["profile"] = json!(p);
+        }
+        return conv.call("team_start", args, 0);
+    };
+    if !started.out.is_ok() {
+        return message(format!(
+            "Could not start the team: {}",
+            started.out.message()
+        ));
+    }
+    let finalize = |summary: String| conv.call("team_finalize", json!({ "summary": summary }), 0);
+    if conv.turn.len() >= plan.max_lead_calls() as usize {
+        return finalize(format!(
+            "mock lead stopped at its cap of {} tool calls",
+            plan.max_lead_calls()
+        ));
+    }
+    let Some(created) = conv.calls("task_create").last() else {
+        let tasks: Vec<Value> = plan
+            .tasks
+            .iter()
+            .map(|t| {
+                let mut v =
+                    json!({ "key": t.key, "title": t.title, "size": t.size, "deps": t.deps });
+                if let Some(d) = &t.detail {
+                    v["detail"] = json!(d);
+                }
+                if let Some(r) = &t.role {
+                    v["role"] = json!(r);
+                }
+                v
+            })
+            .collect();
+        return conv.call("task_create", json!({ "tasks": tasks }), 0);
+    };
+    if !created.out.is_ok() {
+        return finalize(format!("task_create failed: {}", created.out.message()));
+    }
+
+    // Spawning: as many as the latest plan (from task_create or team_status) says.
+    let plan_at = conv.turn.iter().rposition(|c| {
+        c.ours
+            && (c.name == "task_create" || c.name == "team_status")
+            && c.out.ok().is_some_and(|v| v.get("plan").is_some())
+    });
+    let target = plan_at
+        .and_then(|i| conv.turn[i].out.ok())
+        .map(|v| i64_at(v, "/plan/spawn"))
+        .unwrap_or(0);
+    let spawned_since = plan_at
+        .map(|i| {
+            conv.turn[i + 1..]
+                .iter()
+                .filter(|c| c.ours && c.name == "team_spawn" && c.out.is_ok())
+                .count() as i64
+        })
+        .unwrap_or(0);
+    let spawns: Vec<&Call> = conv.calls("team_spawn").collect();
+    // An unknown runner (other than `external`) is retried with `external`; any other
+    // refusal (planner, cap, budget) stops spawning for the rest of the turn.
+    let fallback_error = |c: &Call| {
+        is_runner_error(&c.out) && c.args.get("runner").and_then(Value::as_str) != Some("external")
+    };
+    let runner_fallback = spawns.iter().any(|c| fallback_error(c));
+    let spawn_stopped = spawns.iter().any(|c| !c.out.is_ok() && !fallback_error(c));
+    let spawned_ok = spawns.iter().filter(|c| c.out.is_ok()).count();
+    if !spawn_stopped && spawned_since < target && spawns.len() < HARD_CAP * 2 {
+        let roles: Vec<String> = plan
+            .tasks
+            .iter()
+            .map(|t| {
+                t.role
+                    .clone()
+                    .or_else(|| plan.role.clone())
+                    .unwrap_or_else(|| "implementer".into())
+            })
+            .collect();
+        let role = roles
+            .get(spawned_ok % roles.len().max(1))
+            .cloned()
+            .unwrap_or_else(|| "implementer".into());
+        let runner = if runner_fallback {
+            "external".to_string()
+        } else {
+            plan.runner.clone().unwrap_or_else(|| "codex-exec".into())
+        };
+        let goal = started
+            .args
+            .get("goal")
+            .and_then(Value::as_str)
+            .unwrap_or("the team goal");
+        let goal: String = goal.chars().take(200).collect();
+        let brief = format!("Goal: {goal}. Claim ready tasks until none is left.");
+        return conv.call(
+            "team_spawn",
+            json!({ "role": role, "brief": brief, "runner": runner }),
+            0,
+        );
+    }
+
+    // Waiting: status, then long-poll the inbox, until no task is open.
+    let last = conv.turn.last();
+    if let Some(last) = last.filter(|c| c.ours && c.name == "team_status") {
+        let Some(status) = last.out.ok() else {
+            return finalize(format!("team_status failed: {}", last.out.message()));
+        };
+        let open = i64_at(status, "/tasks/ready")
+            + i64_at(status, "/tasks/blocked")
+            + i64_at(status, "/tasks/claimed");
+        let done = i64_at(status, "/tasks/done");
+        if open == 0 {
+            return finalize(format!(
+                "mock lead: all tasks finished ({done} done, {} failed)",
+                i64_at(status, "/tasks/failed")
+            ));
+        }
+        let live = status
+            .get("agents")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter(|x| x.get("role").and_then(Value::as_str) != Some("lead"))
+                    .filter(|x| {
+                        matches!(
+                            x.get("state").and_then(Value::as_str),
+                            Some("starting" | "active" | "idle")
+                        )
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
+        if live == 0 && (spawn_stopped || spawns.len() >= HARD_CAP * 2) {
+            return finalize(format!(
+                "mock lead: {open} task(s) open but no worker is left and no more can be spawned"
+            ));
+        }
+        let rounds = conv.calls("team_pull_inbox").count();
+        if rounds >= plan.max_wait_rounds() as usize {
+            return finalize(format!(
+                "mock lead stopped waiting after {rounds} rounds with {open} task(s) open"
+            ));
+        }
+        let ack = last_inbox_ids(conv);
+        return conv.call(
+            "team_pull_inbox",
+            json!({ "wait_ms": plan.wait_ms(), "ack": ack }),
+            0,
+        );
+    }
+    conv.call("team_status", json!({}), 0)
+}
+
+/// The message ids the last successful pull returned (to acknowledge on the next pull).
+fn last_inbox_ids(conv: &Conversation) -> Vec<String> {
+    conv.calls("team_pull_inbox")
+        .filter_map(|c| c.out.ok())
+        .last()
+        .and_then(|v| v.get("messages"))
+        .and_then(Value::as_array)
+        .map(|m| {
+            m.iter()
+                .filter_map(|x| x.get("message_id").and_then(Value::as_str))
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------
+// Worker
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// One shell script that writes every file (directories first).
+fn write_files_script(files: &std::collections::BTreeMap<String, String>) -> String {
+    let mut parts = Vec::new();
+    for (path, content) in files {
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .map(|d| d.to_string_lossy().to_string())
+            .filter(|d| !d.is_empty())
+        {
+            parts.push(format!("mkdir -p {}", shell_quote(&dir)));
+        }
+        parts.push(format!(
+            "printf '%s' {} > {}",
+            shell_quote(content),
+            shell_quote(path)
+        ));
+    }
+    parts.join(" && ")
+}
+
+fn shell_args(shell: &Shell, script: &str) -> Value {
+    let mut args = Map::new();
+    if shell.argv {
+        args.insert(shell.field.clone(), json!(["bash", "-c", script]));
+    } else {
+        args.insert(shell.field.clone(), json!(script));
+    }
+    if shell.has_login {
+        args.insert("login".into(), json!(false));
+    }
+    Value::Object(args)
+}
+
+/// The plan entry of a claimed task: by title in the plan, then in the built-in plans.
+fn plan_task(plan: &Plan, title: &str) -> Option<PlanTask> {
+    plan.task_by_title(title).cloned().or_else(|| {
+        Plan::builtin_names()
+            .into_iter()
+            .filter_map(Plan::builtin)
+            .find_map(|p| p.task_by_title(title).cloned())
+    })
+}
+
+/// A usable artifact name for a task without a plan entry.
+fn slug(title: &str, task_id: &str) -> String {
+    let s: String = title
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let s = s
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let s: String = s.chars().take(40).collect();
+    if s.is_empty() { task_id.to_string() } else { s }
+}
+
+fn is_agent_target(to: &str) -> bool {
+    to == "lead" || to.starts_with("agent_")
+}
+
+fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
+    let done_count = conv
+        .calls("task_update")
+        .filter(|c| c.out.is_ok() && c.args.get("status").and_then(Value::as_str) == Some("done"))
+        .count();
+    let finish = |why: &str| message(format!("done: {done_count} task(s) completed; {why}"));
+    if conv.turn.len() >= plan.max_worker_calls() as usize {
+        return finish(&format!(
+            "stopped at the cap of {} tool calls",
+            plan.max_worker_calls()
+        ));
+    }
+    // A stopped agent or a finalized team refuses everything: stop at once.
+    if let Some(last) = conv.turn.last().filter(|c| c.ours)
+        && last
+            .out
+            .err()
+            .and_then(|e| e.get("error"))
+            .and_then(Value::as_str)
+            == Some("forbidden")
+    {
+        return finish(&format!("stopping: {}", last.out.message()));
+    }
+    let Some(c) = conv
+        .turn
+        .iter()
+        .rposition(|c| c.ours && c.name == "task_claim")
+    else {
+        return conv.call("task_claim", json!({}), 0);
+    };
+    let claim = &conv.turn[c];
+    let after = &conv.turn[c + 1..];
+    let after_calls = |name: &'static str| after.iter().filter(move |x| x.ours && x.name == name);
+    let Some(claimed) = claim.out.ok() else {
+        let errors = conv.calls("task_claim").filter(|x| !x.out.is_ok()).count();
+        let retry = claim
+            .out
+            .err()
+            .and_then(|e| e.get("error"))
+            .and_then(Value::as_str)
+            == Some("conflict");
+        if retry && errors < CLAIM_ERROR_CAP {
+            return conv.call("task_claim", json!({}), 0);
+        }
+        return finish(&format!("task_claim failed: {}", claim.out.message()));
+    };
+    if claimed.get("claimed").and_then(Value::as_bool) != Some(true) {
+        if !after.is_empty() {
+            return conv.call("task_claim", json!({}), 0);
+        }
+        let reason = claimed
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or("no open tasks");
+        let waits = conv
+            .calls("task_claim")
+            .filter(|x| {
+                x.out
+                    .ok()
+                    .is_some_and(|v| v.get("claimed").and_then(Value::as_bool) != Some(true))
+            })
+            .count();
+        if reason.contains("blocked") && waits < CLAIM_WAIT_CAP {
+            return conv.call(
+                "team_pull_inbox",
+                json!({ "wait_ms": plan.worker_wait_ms(), "ack": last_inbox_ids(conv) }),
+                0,
+            );
+        }
+        return finish(reason);
+    }
+
+    // A claimed task: shell -> reads -> publish -> sends -> update -> pull.
+    let task_id = claimed
+        .get("task_id")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let title = claimed.get("title").and_then(Value::as_str).unwrap_or("");
+    let inputs: Vec<String> = claimed
+        .get("inputs")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let pt = plan_task(plan, title);
+    let key = pt
+        .as_ref()
+        .map(|t| t.key.clone())
+        .unwrap_or_else(|| slug(title, &task_id));
+
+    // 1. Files through Codex's own shell tool.
+    if let (Some(t), Some(shell)) = (&pt, &conv.shell)
+        && !t.files.is_empty()
+        && !after.iter().any(|x| !x.ours && x.name == shell.name)
+    {
+        let script = write_files_script(&t.files);
+        let args = shell_args(shell, &script);
+        let k = conv.total_calls + 1;
+        return Item::FunctionCall {
+            call_id: format!("call_{k}"),
+            name: shell.name.clone(),
+            namespace: None,
+            arguments: args,
+        };
+    }
+
+    // 2. Read inputs.
+    let refs: Vec<String> = match pt.as_ref().and_then(|t| t.read.clone()) {
+        Some(keys) => keys
+            .iter()
+            .map(|k| {
+                inputs
+                    .iter()
+                    .find(|r| {
+                        r.strip_prefix("art:")
+                            .unwrap_or(r)
+                            .rsplit_once('@')
+                            .map(|(n, _)| n)
+                            .unwrap_or(r)
+                            == k
+                    })
+                    .cloned()
+                    .unwrap_or_else(|| format!("art:{k}"))
+            })
+            .collect(),
+        None => inputs.clone(),
+    };
+    if let Some(r) = refs.iter().find(|r| {
+        !after_calls("artifact_read")
+            .any(|x| x.args.get("ref").and_then(Value::as_str) == Some(r.as_str()))
+    }) {
+        return conv.call("artifact_read", json!({ "ref": r }), 0);
+    }
+
+    // 3. Publish (a stale or missing parent is retried with the latest version).
+    let pubs: Vec<&Call> = after_calls("artifact_publish").collect();
+    let content = pt
+        .as_ref()
+        .and_then(|t| t.publish.clone())
+        .unwrap_or_else(|| {
+            let files = pt
+                .as_ref()
+                .map(|t| t.files.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default();
+            let mut s = format!("Result of `{key}` ({title}) by {me}.");
+            if !files.is_empty() {
+                s.push_str(&format!(" Files: {}.", files.join(", ")));
+            }
+            if !refs.is_empty() {
+                s.push_str(&format!(" Built on: {}.", refs.join(", ")));
+            }
+            s
+        });
+    let published: Option<String> = pubs
+        .iter()
+        .rev()
+        .find_map(|p| p.out.ok())
+        .and_then(|v| v.get("ref"))
+        .and_then(Value::as_str)
+        .map(String::from);
+    if published.is_none() && pubs.len() < PUBLISH_CAP {
+        let parent = pubs
+            .last()
+            .and_then(|p| p.out.err())
+            .and_then(|e| e.pointer("/details/latest"))
+            .and_then(Value::as_str);
+        match (pubs.last(), parent) {
+            (None, _) => {
+                return conv.call(
+                    "artifact_publish",
+                    json!({ "name": key, "content": content }),
+                    0,
+                );
+            }
+            (Some(_), Some(parent)) => {
+                return conv.call(
+                    "artifact_publish",
+                    json!({ "name": key, "content": content, "parent": parent }),
+                    0,
+                );
+            }
+            // Any other publish failure: go on without an artifact.
+            (Some(_), None) => {}
+        }
+    }
+
+    // 4. Messages the plan asks for (task-key targets need the board first).
+    let sends = pt.as_ref().map(|t| t.send.clone()).unwrap_or_default();
+    let needs_list = sends
+        .iter()
+        .any(|s| s.to != "all" && !is_agent_target(&s.to));
+    let listed = after_calls("task_list").next_back();
+    if needs_list && listed.is_none() && conv.has_tool("task_list") {
+        return conv.call("task_list", json!({}), 0);
+    }
+    for (i, s) in sends.iter().enumerate() {
+        let idem = format!("{task_id}-send-{i}");
+        let sent = after.iter().any(|x| {
+            x.ours
+                && (x.name == "team_send" || x.name == "team_broadcast")
+                && x.args.get("idempotency_key").and_then(Value::as_str) == Some(idem.as_str())
+        });
+        if sent {
+            continue;
+        }
+        let body = s.body.clone().unwrap_or_else(|| match &published {
+            Some(r) => format!("{key} done: {r}"),
+            None => format!("{key} done"),
+        });
+        let to = if s.to == "all" || is_agent_target(&s.to) {
+            Some(s.to.clone())
+        } else {
+            // The agent that holds the task with key `s.to` now.
+            let wanted = plan_task_title(plan, &s.to);
+            listed
+                .and_then(|l| l.out.ok())
+                .and_then(|v| v.get("tasks"))
+                .and_then(Value::as_array)
+                .and_then(|tasks| {
+                    tasks.iter().find(|t| {
+                        t.get("title").and_then(Value::as_str).map(str::trim)
+                            == wanted.as_deref().map(str::trim)
+                    })
+                })
+                .and_then(|t| t.get("owner"))
+                .and_then(Value::as_str)
+                .filter(|o| *o != me)
+                .map(String::from)
+        };
+        return match to.as_deref() {
+            Some("all") | None => conv.call(
+                "team_broadcast",
+                json!({ "body": body, "idempotency_key": idem }),
+                0,
+            ),
+            Some(to) => conv.call(
+                "team_send",
+                json!({ "to": to, "body": body, "idempotency_key": idem }),
+                0,
+            ),
+        };
+    }
+
+    // 5. Report the task done.
+    if after_calls("task_update").next().is_none() {
+        let mut args = json!({ "task_id": task_id, "status": "done" });
+        match &published {
+            Some(r) => args["artifact"] = json!(r),
+            None => args["note"] = json!("no artifact could be published"),
+        }
+        return conv.call("task_update", args, 0);
+    }
+
+    // 6. Read (and acknowledge) the inbox, then claim the next task.
+    if after_calls("team_pull_inbox").next().is_none() {
+        return conv.call("team_pull_inbox", json!({ "ack": last_inbox_ids(conv) }), 0);
+    }
+    conv.call("task_claim", json!({}), 0)
+}
+
+fn plan_task_title(plan: &Plan, key: &str) -> Option<String> {
+    plan.task_by_key(key).map(|t| t.title.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NS: &str = "mcp__teams_under_test";
+
+    fn ns_tool(ns: &str, names: &[&str]) -> Value {
+        json!({
+            "type": "namespace", "name": ns, "description": "",
+            "tools": names.iter().map(|n| json!({"type": "function", "name": n, "parameters": {"type": "object"}})).collect::<Vec<_>>()
+        })
+    }
+
+    fn exec_command() -> Value {
+        json!({"type": "function", "name": "exec_command", "parameters": {"type": "object",
+            "properties": {"cmd": {"type": "string"}, "login": {"type": "boolean"}, "workdir": {"type": "string"}},
+            "required": ["cmd"]}})
+    }
+
+    fn lead_tools() -> Vec<Value> {
+        vec![
+            exec_command(),
+            ns_tool("multi_agent_v1", &["spawn_agent", "wait_agent"]),
+            ns_tool(
+                NS,
+                &[
+                    "team_start",
+                    "team_status",
+                    "team_spawn",
+                    "task_create",
+                    "team_pull_inbox",
+                    "team_finalize",
+                    "task_claim",
+                    "task_update",
+                    "artifact_publish",
+                ],
+            ),
+        ]
+    }
+
+    fn worker_tools() -> Vec<Value> {
+        vec![
+            exec_command(),
+            ns_tool(
+                NS,
+                &[
+                    "team_status",
+                    "team_send",
+                    "team_broadcast",
+                    "team_pull_inbox",
+                    "task_list",
+                    "task_claim",
+                    "task_update",
+                    "artifact_publish",
+                    "artifact_read",
+                ],
+            ),
+        ]
+    }
+
+    fn user(text: &str) -> Value {
+        json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]})
+    }
+
+    /// A conversation: prompt, then (tool, namespace?, args, result) round trips.
+    fn request(
+        tools: Vec<Value>,
+        prompt: &str,
+        history: &[(&str, Option<&str>, Value, Value)],
+    ) -> Value {
+        let mut input = vec![
+            json!({"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "You are Codex."}]}),
+            user("<environment_context>\n  <cwd>/w</cwd>\n</environment_context>"),
+            user(prompt),
+        ];
+        for (i, (name, ns, args, result)) in history.iter().enumerate() {
+            let mut call = json!({"type": "function_call", "name": name, "arguments": args.to_string(), "call_id": format!("c{i}")});
+            if let Some(ns) = ns {
+                call["namespace"] = json!(ns);
+            }
+            input.push(call);
+            input.push(
+                json!({"type": "function_call_output", "call_id": format!("c{i}"),
+                "output": format!("Wall time: 0.0100 seconds\nOutput:\n{result}")}),
+            );
+        }
+        json!({"model": "mock-lead", "input": input, "tools": tools})
+    }
+
+    fn only_call(reply: &Reply) -> (&str, Option<&str>, &Value) {
+        assert_eq!(reply.items.len(), 1, "{reply:?}");
+        match &reply.items[0] {
+            Item::FunctionCall {
+                name,
+                namespace,
+                arguments,
+                ..
+            } => (name.as_str(), namespace.as_deref(), arguments),
+            other => panic!("expected a call, got {other:?}"),
+        }
+    }
+
+    fn only_message(reply: &Reply) -> &str {
+        assert_eq!(reply.items.len(), 1, "{reply:?}");
+        match &reply.items[0] {
+            Item::Message { text } => text,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    fn small() -> Plan {
+        Plan::builtin("small").unwrap_or_else(|| panic!("small"))
+    }
+
+    fn started() -> Value {
+        json!({"team_id": "team_1", "agent_id": "agent_lead", "profile": "default", "resumed": false,
+               "plan": {"class": "small", "recommended": 1, "spawn": 0, "reasons": []}})
+    }
+
+    fn created(spawn: i64) -> Value {
+        json!({"tasks": [{"task_id": "task_a", "key": "fix", "status": "ready"}, {"task_id": "task_b", "key": "test", "status": "blocked"}],
+               "plan": {"class": "small", "recommended": spawn, "spawn": spawn, "reasons": []}})
+    }
+
+    fn status(ready: i64, blocked: i64, claimed: i64, spawn: i64, agents: Value) -> Value {
+        json!({"team_id": "team_1", "state": "active", "profile": "default", "agents": agents,
+               "tasks": {"ready": ready, "blocked": blocked, "claimed": claimed, "done": 2, "failed": 0, "cancelled": 0},
+               "unread": 0, "tokens": {"input": 0, "cached": 0, "output": 0, "total": 0}, "budget_left": 1,
+               "plan": {"class": "small", "recommended": 1, "spawn": spawn, "reasons": []}})
+    }
+
+    #[test]
+    fn no_trigger_phrase_means_no_tool_call() {
+        let req = request(lead_tools(), "What does this repo do?", &[]);
+        let reply = next(&req, &small());
+        assert_eq!(reply.who, Who::Lead);
+        only_message(&reply);
+    }
+
+    #[test]
+    fn trigger_starts_a_team_in_the_requests_namespace() {
+        for prompt in [
+            "Use Agents Team: fix the pager profile=fast",
+            "please USE AGENT TEAMS to fix it",
+        ] {
+            let req = request(lead_tools(), prompt, &[]);
+            let reply = next(&req, &small());
+            let (name, ns, args) = only_call(&reply);
+            assert_eq!((name, ns), ("team_start", Some(NS)));
+            assert!(
+                args["goal"].as_str().is_some_and(|g| !g.is_empty()),
+                "{args}"
+            );
+            if prompt.contains("profile=") {
+                assert_eq!(args["goal"], "fix the pager");
+                assert_eq!(args["profile"], "fast");
+            }
+        }
+        // Another namespace name is used as given.
+        let mut tools = lead_tools();
+        tools[2]["name"] = json!("mcp__other");
+        let reply = next(&request(tools, "use agents team: x", &[]), &small());
+        assert_eq!(only_call(&reply).1, Some("mcp__other"));
+    }
+
+    #[test]
+    fn lead_creates_the_whole_plan_in_one_batch_then_spawns_what_the_planner_says() {
+        let plan = small();
+        let h1 = [("team_start", Some(NS), json!({"goal": "g"}), started())];
+        let reply = next(&request(lead_tools(), "use agents team: g", &h1), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(name, "task_create");
+        let tasks = args["tasks"].as_array().cloned().unwrap_or_default();
+        assert_eq!(tasks.len(), 2);
+        assert_eq!(tasks[1]["deps"], json!(["fix"]));
+        assert_eq!(tasks[0]["key"], "fix");
+
+        let mut h2 = h1.to_vec();
+        h2.push(("task_create", Some(NS), args.clone(), created(2)));
+        let reply = next(&request(lead_tools(), "use agents team: g", &h2), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(name, "team_spawn");
+        assert_eq!(args["runner"], "codex-exec");
+        assert_eq!(args["role"], "implementer");
+
+        // The runner is unknown: fall back to external.
+        let mut h3 = h2.clone();
+        h3.push(("team_spawn", Some(NS), args.clone(),
+            json!({"error": "invalid_argument", "field": "runner", "message": "invalid `runner`: `codex-exec` is not a runner; valid: external, sim"})));
+        let reply = next(&request(lead_tools(), "use agents team: g", &h3), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(
+            (name, args["runner"].as_str()),
+            ("team_spawn", Some("external"))
+        );
+
+        // Two spawned: now status.
+        let mut h4 = h3.clone();
+        h4.push((
+            "team_spawn",
+            Some(NS),
+            args.clone(),
+            json!({"agent_id": "agent_1", "role": "implementer", "runner": "external"}),
+        ));
+        h4.push((
+            "team_spawn",
+            Some(NS),
+            args.clone(),
+            json!({"agent_id": "agent_2", "role": "implementer", "runner": "external"}),
+        ));
+        let reply = next(&request(lead_tools(), "use agents team: g", &h4), &plan);
+        assert_eq!(only_call(&reply).0, "team_status");
+    }
+
+    #[test]
+    fn lead_stops_spawning_when_refused_waits_and_finalizes() {
+        let plan = small();
+        let live = json!([{"agent_id": "agent_lead", "role": "lead", "state": "active", "tokens": 0},
+                          {"agent_id": "agent_1", "role": "implementer", "state": "active", "tokens": 0}]);
+        let mut h = vec![
+            ("team_start", Some(NS), json!({"goal": "g"}), started()),
+            ("task_create", Some(NS), json!({}), created(2)),
+            (
+                "team_spawn",
+                Some(NS),
+                json!({"role": "implementer"}),
+                json!({"agent_id": "agent_1", "role": "implementer", "runner": "codex-exec"}),
+            ),
+            (
+                "team_spawn",
+                Some(NS),
+                json!({"role": "implementer"}),
+                json!({"error": "limit", "message": "the planner recommends 1 worker(s)"}),
+            ),
+        ];
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
+        assert_eq!(only_call(&reply).0, "team_status");
+        // Status asks for one more, but spawning was refused: wait instead.
+        h.push((
+            "team_status",
+            Some(NS),
+            json!({}),
+            status(1, 1, 0, 1, live.clone()),
+        ));
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(name, "team_pull_inbox");
+        assert_eq!(args["wait_ms"], 20000);
+        h.push(("team_pull_inbox", Some(NS), args.clone(),
+            json!({"messages": [{"message_id": "msg_9", "from": "agent_1", "body": "hi", "delivery_count": 1, "sent_at": 1}], "acked": 0})));
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
+        assert_eq!(only_call(&reply).0, "team_status");
+        h.push((
+            "team_status",
+            Some(NS),
+            json!({}),
+            status(0, 0, 1, 0, live.clone()),
+        ));
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(name, "team_pull_inbox");
+        assert_eq!(args["ack"], json!(["msg_9"]));
+        h.push((
+            "team_pull_inbox",
+            Some(NS),
+            args.clone(),
+            json!({"messages": [], "acked": 1}),
+        ));
+        h.push((
+            "team_status",
+            Some(NS),
+            json!({}),
+            status(0, 0, 0, 0, live.clone()),
+        ));
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
+        assert_eq!(only_call(&reply).0, "team_finalize");
+        h.push(("team_finalize", Some(NS), json!({}),
+            json!({"team_id": "team_1", "tasks": {"done": 2, "failed": 0, "cancelled": 0}, "agents": [{}, {}], "tokens": {"total": 5}})));
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
+        assert!(only_message(&reply).contains("team_1"));
+    }
+
+    #[test]
+    fn lead_scales_up_when_status_says_spawn() {
+        let live =
+            json!([{"agent_id": "agent_1", "role": "implementer", "state": "active", "tokens": 0}]);
+        let h = vec![
+            ("team_start", Some(NS), json!({"goal": "g"}), started()),
+            ("task_create", Some(NS), json!({}), created(1)),
+            (
+                "team_spawn",
+                Some(NS),
+                json!({}),
+                json!({"agent_id": "agent_1", "role": "implementer", "runner": "codex-exec"}),
+            ),
+            ("team_status", Some(NS), json!({}), status(2, 0, 1, 1, live)),
+        ];
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &small());
+        assert_eq!(only_call(&reply).0, "team_spawn");
+    }
+
+    #[test]
+    fn lead_is_capped_and_never_loops_forever() {
+        let mut plan = small();
+        plan.max_wait_rounds = Some(2);
+        let live =
+            json!([{"agent_id": "agent_1", "role": "implementer", "state": "active", "tokens": 0}]);
+        let mut h = vec![
+            ("team_start", Some(NS), json!({"goal": "g"}), started()),
+            ("task_create", Some(NS), json!({}), created(1)),
+            (
+                "team_spawn",
+                Some(NS),
+                json!({}),
+                json!({"agent_id": "agent_1", "role": "implementer", "runner": "external"}),
+            ),
+        ];
+        let mut calls = 0;
+        loop {
+            let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
+            let (name, _, _) = only_call(&reply);
+            calls += 1;
+            assert!(calls < 20, "no progress: {h:?}");
+            match name {
+                "team_status" => h.push((
+                    ("team_status"),
+                    Some(NS),
+                    json!({}),
+                    status(1, 0, 0, 0, live.clone()),
+                )),
+                "team_pull_inbox" => h.push((
+                    "team_pull_inbox",
+                    Some(NS),
+                    json!({}),
+                    json!({"messages": [], "acked": 0}),
+                )),
+                "team_finalize" => break,
+                other => panic!("unexpected {other}"),
+            }
+        }
+        // The absolute cap: any history that long ends in finalize.
+        let mut plan = small();
+        plan.max_lead_calls = Some(5);
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
+        assert_eq!(only_call(&reply).0, "team_finalize");
+    }
+
+    #[test]
+    fn lead_reports_a_failed_start_without_looping() {
+        let h = [(
+            "team_start",
+            Some(NS),
+            json!({"goal": "g"}),
+            json!({"error": "config", "message": "no profile `x`"}),
+        )];
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &small());
+        assert!(only_message(&reply).contains("no profile"));
+    }
+
+    const BRIEF: &str = "You are agent_0123abc, an implementer in codex-teams team team_77aa. Write code.\nWork loop: task_claim ...";
+
+    fn claimed(title: &str, inputs: &[&str]) -> Value {
+        json!({"claimed": true, "task_id": "task_t1", "title": title, "version": 2, "inputs": inputs})
+    }
+
+    #[test]
+    fn worker_runs_the_task_loop() {
+        let mut plan = small();
+        plan.tasks[1]
+            .files
+            .insert("tests/page.rs".into(), "it's a test\n".into());
+        plan.tasks[1].send.push(crate::mock::plan::PlanSend {
+            to: "lead".into(),
+            body: None,
+        });
+        let req = request(worker_tools(), BRIEF, &[]);
+        let reply = next(&req, &plan);
+        assert_eq!(
+            reply.who,
+            Who::Worker {
+                agent_id: Some("agent_0123abc".into()),
+                role: Some("implementer".into()),
+                team_id: Some("team_77aa".into())
+            }
+        );
+        let (name, ns, args) = only_call(&reply);
+        assert_eq!((name, ns, args), ("task_claim", Some(NS), &json!({})));
+
+        let mut h = vec![(
+            "task_claim",
+            Some(NS),
+            json!({}),
+            claimed("Regression test for the last page", &["art:fix@1"]),
+        )];
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        let (name, ns, args) = only_call(&reply);
+        assert_eq!((name, ns), ("exec_command", None));
+        let cmd = args["cmd"].as_str().unwrap_or("");
+        assert!(
+            cmd.contains("mkdir -p 'tests'") && cmd.contains(r"'it'\''s a test"),
+            "{cmd}"
+        );
+        assert_eq!(args["login"], false);
+        h.push(("exec_command", None, args.clone(), json!("ok")));
+
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(
+            (name, args),
+            ("artifact_read", &json!({"ref": "art:fix@1"}))
+        );
+        h.push((
+            "artifact_read",
+            Some(NS),
+            args.clone(),
+            json!({"ref": "art:fix@1", "content": "x"}),
+        ));
+
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!((name, &args["name"]), ("artifact_publish", &json!("test")));
+        // A conflict is retried on the latest version.
+        h.push(("artifact_publish", Some(NS), args.clone(),
+            json!({"error": "conflict", "message": "exists", "details": {"name": "test", "latest": "art:test@1"}})));
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(
+            (name, &args["parent"]),
+            ("artifact_publish", &json!("art:test@1"))
+        );
+        h.push((
+            "artifact_publish",
+            Some(NS),
+            args.clone(),
+            json!({"ref": "art:test@2", "artifact_id": "a", "version": 2, "sha256": "x"}),
+        ));
+
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(
+            (name, &args["to"], &args["body"]),
+            ("team_send", &json!("lead"), &json!("test done: art:test@2"))
+        );
+        h.push((
+            "team_send",
+            Some(NS),
+            args.clone(),
+            json!({"message_id": "msg_1", "recipients": 1}),
+        ));
+
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(name, "task_update");
+        assert_eq!(
+            args,
+            &json!({"task_id": "task_t1", "status": "done", "artifact": "art:test@2"})
+        );
+        h.push((
+            "task_update",
+            Some(NS),
+            args.clone(),
+            json!({"task_id": "task_t1", "status": "done", "version": 3}),
+        ));
+
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        assert_eq!(only_call(&reply).0, "team_pull_inbox");
+        h.push(("team_pull_inbox", Some(NS), json!({}), json!({"messages": [{"message_id": "msg_5", "from": "lead", "body": "thanks", "delivery_count": 1, "sent_at": 1}], "acked": 0})));
+
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        assert_eq!(only_call(&reply).0, "task_claim");
+        h.push((
+            "task_claim",
+            Some(NS),
+            json!({}),
+            json!({"claimed": false, "reason": "no ready task; 1 blocked on dependencies"}),
+        ));
+
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(name, "team_pull_inbox");
+        assert_eq!(args["ack"], json!(["msg_5"]));
+        assert_eq!(args["wait_ms"], 5000);
+        h.push((
+            "team_pull_inbox",
+            Some(NS),
+            args.clone(),
+            json!({"messages": [], "acked": 1}),
+        ));
+
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        assert_eq!(only_call(&reply).0, "task_claim");
+        h.push((
+            "task_claim",
+            Some(NS),
+            json!({}),
+            json!({"claimed": false, "reason": "no open tasks"}),
+        ));
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        assert!(only_message(&reply).starts_with("done: 1 task(s)"));
+    }
+
+    #[test]
+    fn worker_sends_to_the_holder_of_a_task_key() {
+        let mut plan = Plan::builtin("medium").unwrap_or_else(|| panic!("medium"));
+        plan.tasks[1].send.push(crate::mock::plan::PlanSend {
+            to: "csv".into(),
+            body: Some("json uses , too".into()),
+        });
+        let mut h = vec![
+            (
+                "task_claim",
+                Some(NS),
+                json!({}),
+                claimed("JSON exporter", &[]),
+            ),
+            (
+                "artifact_publish",
+                Some(NS),
+                json!({}),
+                json!({"ref": "art:json@1"}),
+            ),
+        ];
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        assert_eq!(only_call(&reply).0, "task_list");
+        h.push(("task_list", Some(NS), json!({}),
+            json!({"tasks": [{"task_id": "task_c", "title": "CSV exporter", "status": "claimed", "owner": "agent_other", "size": "m", "version": 2}]})));
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(
+            (name, &args["to"], &args["body"]),
+            (
+                "team_send",
+                &json!("agent_other"),
+                &json!("json uses , too")
+            )
+        );
+        assert_eq!(args["idempotency_key"], "task_t1-send-0");
+    }
+
+    #[test]
+    fn worker_without_shell_tool_only_publishes_and_stops_on_errors() {
+        let mut plan = small();
+        plan.tasks[0].files.insert("src/a.rs".into(), "x".into());
+        let tools = vec![worker_tools().remove(1)];
+        let h = vec![(
+            "task_claim",
+            Some(NS),
+            json!({}),
+            claimed("Fix off-by-one in paginate()", &[]),
+        )];
+        let reply = next(&request(tools.clone(), BRIEF, &h), &plan);
+        assert_eq!(only_call(&reply).0, "artifact_publish");
+        // A non-JSON failure from Codex itself is an error, and a refused claim ends the run.
+        let h = vec![("task_claim", Some(NS), json!({}), json!("x"))];
+        let mut req = request(tools.clone(), BRIEF, &h);
+        req["input"][4]["output"] = json!("MCP tool call requires approval");
+        let reply = next(&req, &plan);
+        assert!(only_message(&reply).contains("requires approval"));
+        let h = vec![(
+            "task_claim",
+            Some(NS),
+            json!({}),
+            json!({"error": "forbidden", "message": "team team_1 is finalized"}),
+        )];
+        let reply = next(&request(tools, BRIEF, &h), &plan);
+        assert!(only_message(&reply).contains("finalized"));
+    }
+
+    #[test]
+    fn worker_stops_when_the_engine_stopped_it() {
+        let h = vec![
+            (
+                "task_claim",
+                Some(NS),
+                json!({}),
+                claimed("Fix off-by-one in paginate()", &[]),
+            ),
+            (
+                "artifact_publish",
+                Some(NS),
+                json!({}),
+                json!({"ref": "art:fix@1"}),
+            ),
+            (
+                "task_update",
+                Some(NS),
+                json!({"task_id": "task_t1", "status": "done", "artifact": "art:fix@1"}),
+                json!({"task_id": "task_t1", "status": "done", "version": 3}),
+            ),
+            (
+                "team_pull_inbox",
+                Some(NS),
+                json!({}),
+                json!({"error": "forbidden", "message": "agent agent_0123abc is stopped (all tasks done)"}),
+            ),
+        ];
+        let reply = next(&request(worker_tools(), BRIEF, &h), &small());
+        let text = only_message(&reply);
+        assert!(
+            text.starts_with("done: 1 task(s)") && text.contains("is stopped"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn flat_prefixed_tools_are_supported() {
+        let tools = vec![
+            json!({"type": "function", "name": "mcp__ct__team_start"}),
+            json!({"type": "function", "name": "mcp__ct__task_create"}),
+        ];
+        let reply = next(&request(tools, "use agents team: go", &[]), &small());
+        let (name, ns, _) = only_call(&reply);
+        assert_eq!((name, ns), ("mcp__ct__team_start", None));
+    }
+
+    #[test]
+    fn without_team_tools_the_model_just_answers() {
+        let reply = next(
+            &request(vec![exec_command()], "use agents team: go", &[]),
+            &small(),
+        );
+        assert_eq!(reply.who, Who::Plain);
+        only_message(&reply);
+    }
+
+    #[test]
+    fn call_ids_are_fresh_within_a_conversation() {
+        let h = [("team_start", Some(NS), json!({"goal": "g"}), started())];
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &small());
+        match &reply.items[0] {
+            Item::FunctionCall { call_id, .. } => assert_eq!(call_id, "call_2"),
+            other => panic!("{other:?}"),
+        }
+        let item = reply.items[0].to_json(7);
+        assert_eq!(item["namespace"], NS);
+        assert!(item["arguments"].is_string());
+    }
+}

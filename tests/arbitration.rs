@@ -137,7 +137,7 @@ impl Team {
             spawned.push(ok(
                 &mut lead,
                 "team_spawn",
-                json!({ "role": "reviewer", "justification": "every reviewer votes" }),
+                json!({ "role": "reviewer", "justification": "every reviewer votes", "runner": "external" }),
             ));
         }
         let workers = spawned
@@ -672,7 +672,7 @@ fn bad_arguments_and_wrong_voters_get_clear_errors() {
     let spawned = ok(
         &mut t.lead,
         "team_spawn",
-        json!({ "role": "tester", "justification": "a late voter" }),
+        json!({ "role": "tester", "justification": "a late voter", "runner": "external" }),
     );
     let mut newcomer = t.fx.server(Some(&spawned["env"]));
     let e = err(&mut newcomer, "team_vote", vote_args(&d, &a, "me too"));

@@ -216,7 +216,7 @@ async fn started(fx: &Fixture, profile: Option<&str>) -> (Client, String) {
 async fn spawn(lead: &Client, role: &str) -> Value {
     lead.ok(
         "team_spawn",
-        json!({ "role": role, "brief": "task ids only", "justification": "test fixture" }),
+        json!({ "role": role, "brief": "task ids only", "justification": "test fixture", "runner": "external" }),
     )
     .await
 }

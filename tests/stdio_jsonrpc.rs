@@ -154,7 +154,7 @@ fn every_tool_answers_with_structured_content_over_real_stdio() {
     let spawned = ok(
         &mut lead,
         "team_spawn",
-        json!({ "role": "implementer", "brief": "take the first task", "justification": "stdio test" }),
+        json!({ "role": "implementer", "brief": "take the first task", "justification": "stdio test", "runner": "external" }),
     );
     assert_eq!(spawned["env"]["CODEX_TEAMS_TEAM_ID"], team_id.as_str());
     let agent_id = s(&spawned["agent_id"]);
@@ -296,7 +296,7 @@ fn incomplete_worker_credentials_never_start_a_server() {
     let spawned = ok(
         &mut lead,
         "team_spawn",
-        json!({ "role": "tester", "justification": "stdio test" }),
+        json!({ "role": "tester", "justification": "stdio test", "runner": "external" }),
     );
     // Only the team id: the server must not fall back to acting as a lead.
     let partial = json!({ "env": {

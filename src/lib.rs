@@ -4,6 +4,7 @@
 //! - [`mcp`]: the `serve-mcp` server, each tool a thin adapter onto the engine.
 //! - [`cli`] and [`commands`]: argument parsing and one module per subcommand.
 
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod engine;

@@ -1,0 +1,1 @@
+"""Small parsers for everyday text formats, built on textparse.tokenizer."""

@@ -1,0 +1,1 @@
+"""Descriptive statistics for lists of numbers. Every function refuses an empty list."""

@@ -1,0 +1,1 @@
+"""Text helpers. The public API is re-exported here once every module exists."""

@@ -1,5 +1,7 @@
 //! The token benchmark of the adaptive team against a naive fixed fan-out of 6 workers.
 //!
 //! - [`eval`]: the fixed eval set in `benchmarks/eval/`: loading, workspaces, checkers.
+//! - [`report`]: per-task results of both arms, deltas, verdict; Markdown, JSON and SVG.
 
 pub mod eval;
+pub mod report;

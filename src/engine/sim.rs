@@ -137,6 +137,8 @@ pub struct SimReport {
     /// Simulated tokens (input + output).
     pub simulated_tokens: i64,
     pub budget_team_tokens: i64,
+    pub messages: i64,
+    pub artifacts: i64,
     pub stop_reasons: Vec<String>,
     pub ok: bool,
     pub problems: Vec<String>,
@@ -145,57 +147,130 @@ pub struct SimReport {
 /// Most rounds before a run is declared stuck.
 const MAX_ROUNDS: u32 = 200;
 
+/// One task of a simulated run (owned, so eval tasks can be simulated too).
+#[derive(Debug, Clone)]
+pub struct SimTask {
+    pub key: String,
+    pub title: String,
+    pub size: String,
+    pub deps: Vec<String>,
+}
+
+/// Everything a simulated run needs.
+pub struct SimSpec<'a> {
+    pub name: String,
+    pub goal: String,
+    pub class: SizeClass,
+    pub tasks: Vec<SimTask>,
+    pub profile: String,
+    /// The naive baseline: start exactly this many workers at once, never follow the
+    /// planner (each spawn carries a justification).
+    pub fixed_workers: Option<u32>,
+    /// Naive coordination: every finished result is broadcast to every teammate, and every
+    /// worker reads every broadcast.
+    pub broadcast_results: bool,
+    /// Called with the task key each time a task is marked done.
+    pub on_done: Option<&'a mut dyn FnMut(&str)>,
+}
+
+impl Scenario {
+    pub fn spec(&self, profile: &str) -> SimSpec<'static> {
+        SimSpec {
+            name: self.name.to_string(),
+            goal: self.goal.to_string(),
+            class: self.class,
+            tasks: self
+                .tasks
+                .iter()
+                .map(|t| SimTask {
+                    key: t.key.to_string(),
+                    title: t.title.to_string(),
+                    size: t.size.to_string(),
+                    deps: t.deps.iter().map(|d| d.to_string()).collect(),
+                })
+                .collect(),
+            profile: profile.to_string(),
+            fixed_workers: None,
+            broadcast_results: false,
+            on_done: None,
+        }
+    }
+}
+
 struct SimWorker {
     caller: Caller,
     task: Option<TaskId>,
 }
 
-/// Runs `scenario` under `profile` with a scripted lead and sim workers.
+/// Runs `scenario` under `profile` with a scripted lead that follows the planner.
 pub fn run(engine: &Engine, scenario: &Scenario, profile: &str) -> Result<SimReport> {
-    let started = engine.team_start(scenario.goal, Some(profile), None, None)?;
+    run_spec(engine, scenario.spec(profile))
+}
+
+/// Runs a simulated team for `spec`.
+pub fn run_spec(engine: &Engine, mut spec: SimSpec<'_>) -> Result<SimReport> {
+    let started = engine.team_start(&spec.goal, Some(&spec.profile), None, None)?;
     let team = TeamId::from_db(started.team_id.clone());
     let lead = engine.lead_caller(&team)?;
-    let batch: Vec<NewTask> = scenario
+    let batch: Vec<NewTask> = spec
         .tasks
         .iter()
         .map(|t| NewTask {
-            title: t.title.to_string(),
-            size: Some(t.size.to_string()),
-            deps: t.deps.iter().map(|d| d.to_string()).collect(),
-            key: Some(t.key.to_string()),
+            title: t.title.clone(),
+            size: Some(t.size.clone()),
+            deps: t.deps.clone(),
+            key: Some(t.key.clone()),
             ..Default::default()
         })
         .collect();
-    engine.task_create(&lead, &batch)?;
+    let created = engine.task_create(&lead, &batch)?;
+    let keys: std::collections::HashMap<String, String> = created
+        .into_iter()
+        .filter_map(|c| c.key.map(|k| (c.task_id, k)))
+        .collect();
     let prof = engine.team_profile(&team)?;
-    let bounds: Bounds = match scenario.class {
+    let bounds: Bounds = match spec.class {
         SizeClass::Small => prof.fanout.small,
         SizeClass::Medium => prof.fanout.medium,
         SizeClass::High => prof.fanout.high,
     };
-    let fixed = prof.budget.agent_fixed_cost_tokens;
+    let ctx = StepContext {
+        fixed: prof.budget.agent_fixed_cost_tokens,
+        broadcast: spec.broadcast_results,
+        naive: spec.fixed_workers.is_some(),
+        brief_tokens: if spec.fixed_workers.is_some() {
+            // A naive worker is briefed with the whole task.
+            (spec.goal.len() + spec.tasks.iter().map(|t| t.title.len() + 8).sum::<usize>()) as i64 / 4
+        } else {
+            0
+        },
+    };
 
     let mut workers: Vec<SimWorker> = Vec::new();
     let mut max_live = 0u32;
     let mut rounds = 0u32;
     loop {
-        // The lead follows the planner: start what it says to start now.
         let plan = engine.recommend(&team)?;
-        for _ in 0..plan.spawn {
+        let to_spawn = match spec.fixed_workers {
+            Some(n) if workers.is_empty() => n,
+            Some(_) => 0,
+            None => plan.spawn,
+        };
+        for _ in 0..to_spawn {
             let spawned = engine.team_spawn(
                 &lead,
                 &SpawnRequest {
                     role: Role::Implementer.as_str(),
                     brief: Some("Claim ready tasks; publish results as artifacts."),
                     runner: Some("sim"),
+                    justification: spec.fixed_workers.map(|_| "fixed fan-out baseline"),
                     ..Default::default()
                 },
             )?;
-            let agent = AgentId::from_db(spawned.agent_id);
             workers.push(SimWorker {
                 caller: Caller {
                     team_id: team.clone(),
-                    agent_id: agent,
+                    agent_id: AgentId::from_db(spawned.agent_id),
                     role: Role::Implementer,
                 },
                 task: None,
@@ -208,13 +283,18 @@ pub fn run(engine: &Engine, scenario: &Scenario, profile: &str) -> Result<SimRep
             .read(|c| store::board::counts(c, team.as_str(), store::now_ms()))?;
         if counts.ready + counts.blocked + counts.claimed == 0
             || rounds >= MAX_ROUNDS
-            || live == 0 && plan.spawn == 0
+            || live == 0 && to_spawn == 0
         {
             break;
         }
         rounds += 1;
         for w in workers.iter_mut() {
-            step(engine, w, fixed)?;
+            if let Some(done) = step(engine, w, &ctx)?
+                && let Some(key) = keys.get(done.as_str())
+                && let Some(cb) = spec.on_done.as_mut()
+            {
+                cb(key);
+            }
         }
     }
     let summary = engine.team_finalize(&lead, Some("simulated run"))?;
@@ -234,10 +314,10 @@ pub fn run(engine: &Engine, scenario: &Scenario, profile: &str) -> Result<SimRep
         .collect();
     let agents_used = workers.len() as u32;
     let mut problems = Vec::new();
-    if agents_used < bounds.min || agents_used > bounds.max {
+    if spec.fixed_workers.is_none() && (agents_used < bounds.min || agents_used > bounds.max) {
         problems.push(format!(
             "{agents_used} workers used; the profile's {} bounds are {}-{}",
-            class_name(scenario.class),
+            class_name(spec.class),
             bounds.min,
             bounds.max
         ));
@@ -247,19 +327,19 @@ pub fn run(engine: &Engine, scenario: &Scenario, profile: &str) -> Result<SimRep
             "{max_live} workers were live at once; the hard cap is 6"
         ));
     }
-    if summary.tasks.done != scenario.tasks.len() as i64 {
+    if summary.tasks.done != spec.tasks.len() as i64 {
         problems.push(format!(
             "{} of {} tasks done",
             summary.tasks.done,
-            scenario.tasks.len()
+            spec.tasks.len()
         ));
     }
     Ok(SimReport {
         kind: SIMULATED,
-        scenario: scenario.name.to_string(),
+        scenario: spec.name.clone(),
         profile: started.profile,
         team_id: started.team_id,
-        class: scenario.class,
+        class: spec.class,
         expected_min: bounds.min,
         expected_max: bounds.max,
         agents_used,
@@ -268,6 +348,8 @@ pub fn run(engine: &Engine, scenario: &Scenario, profile: &str) -> Result<SimRep
         rounds,
         simulated_tokens: summary.tokens.total,
         budget_team_tokens: prof.budget.team_tokens,
+        messages: summary.messages,
+        artifacts: summary.artifacts,
         stop_reasons,
         ok: problems.is_empty(),
         problems,
@@ -288,34 +370,58 @@ fn count_live(engine: &Engine, team: &TeamId) -> Result<u32> {
         .read(|c| store::teams::live_workers(c, team.as_str()))? as u32)
 }
 
-/// One simulated model request of one worker: claim, or finish the claimed task.
-fn step(engine: &Engine, w: &mut SimWorker, fixed: i64) -> Result<()> {
+struct StepContext {
+    fixed: i64,
+    broadcast: bool,
+    naive: bool,
+    brief_tokens: i64,
+}
+
+fn is_live(engine: &Engine, agent: &AgentId) -> Result<bool> {
     let state = engine
         .store()
-        .read(|c| store::teams::agent(c, w.caller.agent_id.as_str()))?
+        .read(|c| store::teams::agent(c, agent.as_str()))?
         .state;
-    if !matches!(state.as_str(), "starting" | "active" | "idle") {
-        return Ok(());
+    Ok(matches!(state.as_str(), "starting" | "active" | "idle"))
+}
+
+/// One simulated model request of one worker: read the inbox (naive workers read every
+/// broadcast), then claim, or finish the claimed task. Returns the task it finished.
+fn step(engine: &Engine, w: &mut SimWorker, ctx: &StepContext) -> Result<Option<TaskId>> {
+    if !is_live(engine, &w.caller.agent_id)? {
+        return Ok(None);
     }
     let team = w.caller.team_id.clone();
     let agent = w.caller.agent_id.clone();
+    // Every request re-reads the conversation so far: the naive brief, and what the inbox
+    // delivered.
+    let mut read = ctx.brief_tokens;
+    if ctx.broadcast {
+        let inbox = engine.team_pull_inbox(&w.caller, &[], None, None)?;
+        let ids: Vec<String> = inbox.messages.iter().map(|m| m.message_id.clone()).collect();
+        read += inbox.messages.iter().map(|m| m.body.len() as i64 / 4).sum::<i64>();
+        if !ids.is_empty() {
+            engine.team_pull_inbox(&w.caller, &ids, Some(1), None)?;
+        }
+    }
     match w.task.take() {
         None => {
             let claimed = engine.task_claim(&w.caller, None)?;
-            let read = claimed.detail.as_deref().unwrap_or("").len()
-                + claimed.title.as_deref().unwrap_or("").len();
+            read += (claimed.detail.as_deref().unwrap_or("").len()
+                + claimed.title.as_deref().unwrap_or("").len()) as i64
+                / 4;
             engine.record_usage(
                 &team,
                 &agent,
                 Usage {
-                    input: fixed + read as i64 / 4,
+                    input: ctx.fixed + read,
                     cached: 0,
                     output: 40,
                 },
             )?;
             if let Some(id) = claimed.task_id {
                 w.task = Some(TaskId::from_db(id));
-            } else {
+            } else if !ctx.naive {
                 let counts = engine
                     .store()
                     .read(|c| store::board::counts(c, team.as_str(), store::now_ms()))?;
@@ -329,6 +435,7 @@ fn step(engine: &Engine, w: &mut SimWorker, fixed: i64) -> Result<()> {
                     )?;
                 }
             }
+            Ok(None)
         }
         Some(task) => {
             let content = format!(
@@ -344,27 +451,27 @@ fn step(engine: &Engine, w: &mut SimWorker, fixed: i64) -> Result<()> {
                 &team,
                 &agent,
                 Usage {
-                    input: fixed,
+                    input: ctx.fixed + read,
                     cached: 0,
                     output: content.len() as i64 / 4 + 60,
                 },
             )?;
             // The budget may have stopped this worker; its claim was then released.
-            let live = engine
-                .store()
-                .read(|c| store::teams::agent(c, agent.as_str()))?
-                .state;
-            if matches!(live.as_str(), "starting" | "active" | "idle") {
-                engine.task_update(
-                    &w.caller,
-                    &task,
-                    "done",
-                    None,
-                    None,
-                    Some(&published.reference),
-                )?;
+            if !is_live(engine, &agent)? {
+                return Ok(None);
             }
+            if ctx.broadcast {
+                engine.team_broadcast(&w.caller, &content, None)?;
+            }
+            engine.task_update(
+                &w.caller,
+                &task,
+                "done",
+                None,
+                None,
+                Some(&published.reference),
+            )?;
+            Ok(Some(task))
         }
     }
-    Ok(())
 }

@@ -556,13 +556,21 @@ _codex__teams() {
             return 0
             ;;
         codex__subcmd__teams__subcmd__smoke)
-            opts="-h -V --profile --json --db --help --version small medium high"
+            opts="-h -V --profile --json --real --codex --keep --timeout --db --help --version small medium high"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --codex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

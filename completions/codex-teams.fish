@@ -33,7 +33,7 @@ complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "uninstall" 
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "serve-mcp" -d 'Serve the MCP tools over stdio (Codex starts this; one per Codex process)'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "status" -d 'Show teams, agents and tasks'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "bench" -d 'Measure the engine: per-call latency over stdio and bus throughput'
-complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "smoke" -d 'Run a fixed scenario end to end with simulated workers and check the team size'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "smoke" -d 'Run a fixed scenario end to end (simulated workers, or the real Codex CLI with --real) and check the team size'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "replay" -d 'Print a team\'s timeline from its event log and re-check the engine\'s decisions'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "check-config" -d 'Check the installation: Codex, server entry, skill, hook and its trust, profiles, database'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "hook" -d 'Entry point Codex runs for its hooks (installed by `install`; not for direct use)'
@@ -74,8 +74,12 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l json -
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -s V -l version -d 'Print version'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l profile -d 'Profile to run under (default: $CODEX_TEAMS_PROFILE, else `default`)' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l codex -d 'The Codex CLI for --real (default: $CODEX_TEAMS_CODEX, else `codex` on PATH)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l timeout -d 'Stop the --real lead after this many seconds [default: 300]' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l json -d 'Print JSON instead of text'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l real -d 'Run through the real Codex CLI (lead and `codex exec` workers) against the local mock model, in a temporary CODEX_HOME set up by `install`'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l keep -d 'Keep the --real run\'s directory (CODEX_HOME, database, logs, mock log) and print it'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -s V -l version -d 'Print version'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand replay" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
@@ -107,7 +111,7 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "serve-mcp" -d 'Serve the MCP tools over stdio (Codex starts this; one per Codex process)'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "status" -d 'Show teams, agents and tasks'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "bench" -d 'Measure the engine: per-call latency over stdio and bus throughput'
-complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "smoke" -d 'Run a fixed scenario end to end with simulated workers and check the team size'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "smoke" -d 'Run a fixed scenario end to end (simulated workers, or the real Codex CLI with --real) and check the team size'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "replay" -d 'Print a team\'s timeline from its event log and re-check the engine\'s decisions'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "check-config" -d 'Check the installation: Codex, server entry, skill, hook and its trust, profiles, database'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "hook" -d 'Entry point Codex runs for its hooks (installed by `install`; not for direct use)'

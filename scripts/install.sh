@@ -20,9 +20,15 @@ echo "== codex-teams init"
 echo "== codex-teams install (register with Codex: server entry, skill, prompt hook)"
 "$bin" install --bin "$bin"
 
-echo "== codex-teams smoke medium"
-# Smoke scenario; to be switched to the real Codex when it is present (see docs/codex-integration.md).
-"$bin" smoke medium
+# Smoke scenario: through the real Codex CLI (against the local mock model) when one is found.
+codex="${CODEX_TEAMS_CODEX:-$(command -v codex || true)}"
+if [ -n "$codex" ]; then
+  echo "== codex-teams smoke medium --real (real Codex CLI $codex, local mock model)"
+  "$bin" smoke medium --real --codex "$codex"
+else
+  echo "== codex-teams smoke medium (simulated workers: no Codex CLI found)"
+  "$bin" smoke medium
+fi
 
 echo
 echo "installed $bin ($("$bin" --version))"

@@ -3,11 +3,13 @@
 //! - [`engine`]: the domain (store, bus, board, artifacts, policy, events), no I/O edges.
 //! - [`mcp`]: the `serve-mcp` server, each tool a thin adapter onto the engine.
 //! - [`cli`] and [`commands`]: argument parsing and one module per subcommand.
+//! - [`mock`] and [`harness`]: the mock model, and real team runs of the Codex CLI against it.
 
 pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod engine;
+pub mod harness;
 pub mod integration;
 pub mod logging;
 pub mod mcp;

@@ -39,7 +39,7 @@ pub enum Command {
     Status(StatusArgs),
     /// Measure the engine: per-call latency over stdio and bus throughput
     Bench(BenchArgs),
-    /// Run a fixed scenario end to end with simulated workers and check the team size
+    /// Run a fixed scenario end to end (simulated workers, or the real Codex CLI with --real) and check the team size
     Smoke(SmokeArgs),
     /// Print a team's timeline from its event log and re-check the engine's decisions
     Replay(ReplayArgs),
@@ -106,6 +106,19 @@ pub struct SmokeArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+    /// Run through the real Codex CLI (lead and `codex exec` workers) against the local
+    /// mock model, in a temporary CODEX_HOME set up by `install`
+    #[arg(long)]
+    pub real: bool,
+    /// The Codex CLI for --real (default: $CODEX_TEAMS_CODEX, else `codex` on PATH)
+    #[arg(long, value_name = "PATH", requires = "real")]
+    pub codex: Option<PathBuf>,
+    /// Keep the --real run's directory (CODEX_HOME, database, logs, mock log) and print it
+    #[arg(long, requires = "real")]
+    pub keep: bool,
+    /// Stop the --real lead after this many seconds [default: 300]
+    #[arg(long, value_name = "SECS", requires = "real")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]

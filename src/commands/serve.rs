@@ -1,7 +1,8 @@
 //! `codex-teams serve-mcp`: the MCP server over stdio. stdout is the protocol channel, so
 //! everything else goes to stderr. When the session ends (stdin closes: the Codex process
 //! that started this server exited) or the process is asked to stop, every worker this
-//! server launched is stopped first: no team process outlives its lead.
+//! server launched is stopped first: no team process outlives its lead. A watchdog also
+//! notices when the parent process is gone without closing stdin first.
 
 use anyhow::{Context, Result};
 use rmcp::ServiceExt;
@@ -12,6 +13,8 @@ use crate::engine::runner::codex_exec;
 use crate::mcp::{Identity, TeamServer};
 
 pub fn run(paths: &Paths) -> Result<()> {
+    // SAFETY: getppid has no preconditions.
+    let parent = unsafe { libc::getppid() };
     let engine = paths.open()?;
     let identity = Identity::from_env()?;
     let workspace = std::env::current_dir().ok();
@@ -29,12 +32,14 @@ pub fn run(paths: &Paths) -> Result<()> {
             .await
             .context("starting the MCP session on stdio")?;
         tracing::info!("serving MCP on stdio");
+        let orphaned = tokio::task::spawn_blocking(move || wait_until_orphaned(parent));
         tokio::select! {
             ended = service.waiting() => {
                 ended.context("MCP session ended with an error")?;
             }
             _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
             _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+            _ = orphaned => tracing::info!("the Codex process that started this server is gone: shutting down"),
         }
         Ok::<_, anyhow::Error>(())
     });
@@ -42,4 +47,20 @@ pub fn run(paths: &Paths) -> Result<()> {
     // Long-polls may still be sleeping on blocking threads; do not wait for them.
     runtime.shutdown_background();
     outcome
+}
+
+/// Returns once this process's parent has changed (the Codex process that started it died,
+/// for example killed with SIGKILL). Closing stdin is the normal end of a session, but the
+/// MCP session only notices that after an in-flight call returns, and a `team_pull_inbox`
+/// long-poll can hold one for up to 25 s; the workers must not outlive their lead that long.
+fn wait_until_orphaned(parent: libc::pid_t) {
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        // SAFETY: getppid has no preconditions.
+        let now = unsafe { libc::getppid() };
+        // Started by init (or already orphaned at start): only stdin can end the session.
+        if parent > 1 && now != parent {
+            return;
+        }
+    }
 }

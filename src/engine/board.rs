@@ -411,7 +411,13 @@ impl Engine {
                         Some(row) => row,
                         None => {
                             let counts = store::board::counts(tx, caller.team_id.as_str(), now)?;
-                            let reason = if total > 0 {
+                            let reason = if total > 0 && counts.blocked > 0 {
+                                // Say so: a blocked task may be this agent's once it is ready.
+                                format!(
+                                    "{total} ready task(s), none for a {}; {} blocked on dependencies",
+                                    caller.role, counts.blocked
+                                )
+                            } else if total > 0 {
                                 format!("{total} ready task(s), none for a {}", caller.role)
                             } else if counts.blocked > 0 {
                                 format!("no ready task; {} blocked on dependencies", counts.blocked)

@@ -95,11 +95,9 @@ impl Engine {
         if !matches!(row.state.as_str(), "starting" | "active" | "idle") || row.role == "lead" {
             return Ok(false);
         }
-        if let Ok(r) = runner::by_name(&row.runner)
-            && let Err(err) = r.stop(agent, row.pid.map(|p| p as u32))
-        {
-            tracing::warn!(team_id = %team, agent_id = %agent, error = %err, "stopping the worker process failed");
-        }
+        // Record the stop before signalling the process: the runner's supervisor sees the
+        // process end and must find the agent already stopped (not dead). This may run in
+        // the worker's own server, which the signal ends too.
         if !self.end_agent(team, agent, "stopped", reason)? {
             return Ok(false);
         }
@@ -113,6 +111,11 @@ impl Engine {
             )?;
             notify_lead(tx, team, &body)
         })?;
+        if let Ok(r) = runner::by_name(&row.runner)
+            && let Err(err) = r.stop(agent, row.pid.map(|p| p as u32))
+        {
+            tracing::warn!(team_id = %team, agent_id = %agent, error = %err, "stopping the worker process failed");
+        }
         Ok(true)
     }
 

@@ -133,7 +133,13 @@ struct Shell {
     field: String,
     argv: bool,
     has_login: bool,
+    /// Whether the tool takes `yield_time_ms` (exec_command returns after 10 s by default and
+    /// leaves a longer command running in the background).
+    has_yield: bool,
 }
+
+/// How long a plan's `run` command may hold the shell call (exec_command's maximum).
+const RUN_YIELD_MS: u64 = 30_000;
 
 /// A tool call made earlier in this turn and what came back.
 #[derive(Debug, Clone)]
@@ -304,6 +310,7 @@ fn find_shell(tools: &[Value]) -> Option<Shell> {
         let props = tool.pointer("/parameters/properties");
         let prop = |k: &str| props.and_then(|p| p.get(k));
         let has_login = prop("login").is_some();
+        let has_yield = prop("yield_time_ms").is_some();
         if prop("cmd")
             .and_then(|c| c.get("type"))
             .and_then(Value::as_str)
@@ -314,6 +321,7 @@ fn find_shell(tools: &[Value]) -> Option<Shell> {
                 field: "cmd".into(),
                 argv: false,
                 has_login,
+                has_yield,
             });
         }
         if let Some(ty) = prop("command")
@@ -325,6 +333,7 @@ fn find_shell(tools: &[Value]) -> Option<Shell> {
                 field: "command".into(),
                 argv: ty == "array",
                 has_login,
+                has_yield,
             });
         }
     }
@@ -737,7 +746,10 @@ fn lead(conv: &Conversation, plan: &Plan) -> Item {
                     .count()
             })
             .unwrap_or(0);
-        if live == 0 && (spawn_stopped || spawns.len() >= HARD_CAP * 2) {
+        // Nobody left to do the work, and no spawn coming: the planner recommends none now
+        // (for example the budget is spent), or spawning was refused.
+        let planned = i64_at(status, "/plan/spawn");
+        if live == 0 && (spawn_stopped || spawns.len() >= HARD_CAP * 2 || planned == 0) {
             return finalize(format!(
                 "mock lead: {open} task(s) open but no worker is left and no more can be spawned"
             ));
@@ -801,7 +813,7 @@ fn write_files_script(files: &std::collections::BTreeMap<String, String>) -> Str
     parts.join(" && ")
 }
 
-fn shell_args(shell: &Shell, script: &str) -> Value {
+fn shell_args(shell: &Shell, script: &str, long: bool) -> Value {
     let mut args = Map::new();
     if shell.argv {
         args.insert(shell.field.clone(), json!(["bash", "-c", script]));
@@ -810,6 +822,9 @@ fn shell_args(shell: &Shell, script: &str) -> Value {
     }
     if shell.has_login {
         args.insert("login".into(), json!(false));
+    }
+    if long && shell.has_yield {
+        args.insert("yield_time_ms".into(), json!(RUN_YIELD_MS));
     }
     Value::Object(args)
 }
@@ -939,13 +954,19 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
         .map(|t| t.key.clone())
         .unwrap_or_else(|| slug(title, &task_id));
 
-    // 1. Files through Codex's own shell tool.
+    // 1. Files (and the plan's `run` command) through Codex's own shell tool.
     if let (Some(t), Some(shell)) = (&pt, &conv.shell)
-        && !t.files.is_empty()
+        && (!t.files.is_empty() || t.run.is_some())
         && !after.iter().any(|x| !x.ours && x.name == shell.name)
     {
-        let script = write_files_script(&t.files);
-        let args = shell_args(shell, &script);
+        let mut script = write_files_script(&t.files);
+        if let Some(run) = &t.run {
+            if !script.is_empty() {
+                script.push_str(" && ");
+            }
+            script.push_str(run);
+        }
+        let args = shell_args(shell, &script, t.run.is_some());
         let k = conv.total_calls + 1;
         return Item::FunctionCall {
             call_id: format!("call_{k}"),
@@ -1128,7 +1149,8 @@ mod tests {
 
     fn exec_command() -> Value {
         json!({"type": "function", "name": "exec_command", "parameters": {"type": "object",
-            "properties": {"cmd": {"type": "string"}, "login": {"type": "boolean"}, "workdir": {"type": "string"}},
+            "properties": {"cmd": {"type": "string"}, "login": {"type": "boolean"}, "workdir": {"type": "string"},
+                           "yield_time_ms": {"type": "number"}},
             "required": ["cmd"]}})
     }
 
@@ -1393,6 +1415,71 @@ mod tests {
             json!({"team_id": "team_1", "tasks": {"done": 2, "failed": 0, "cancelled": 0}, "agents": [{}, {}], "tokens": {"total": 5}})));
         let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
         assert!(only_message(&reply).contains("team_1"));
+    }
+
+    #[test]
+    fn lead_finalizes_when_no_worker_is_left_and_the_planner_starts_none() {
+        let gone = json!([{"agent_id": "agent_lead", "role": "lead", "state": "active", "tokens": 0},
+                          {"agent_id": "agent_1", "role": "implementer", "state": "stopped", "tokens": 9}]);
+        let mut h = vec![
+            ("team_start", Some(NS), json!({"goal": "g"}), started()),
+            ("task_create", Some(NS), json!({}), created(1)),
+            (
+                "team_spawn",
+                Some(NS),
+                json!({}),
+                json!({"agent_id": "agent_1", "role": "implementer", "runner": "codex-exec"}),
+            ),
+            // One task left, nobody live, and the planner starts nobody (budget spent).
+            (
+                "team_status",
+                Some(NS),
+                json!({}),
+                status(1, 0, 0, 0, gone.clone()),
+            ),
+        ];
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &small());
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(name, "team_finalize");
+        assert!(
+            args["summary"]
+                .as_str()
+                .unwrap_or("")
+                .contains("no worker is left")
+        );
+        // While the planner still asks for a worker, the lead spawns instead.
+        h.pop();
+        h.push(("team_status", Some(NS), json!({}), status(1, 0, 0, 1, gone)));
+        let reply = next(&request(lead_tools(), "use agents team: g", &h), &small());
+        assert_eq!(only_call(&reply).0, "team_spawn");
+    }
+
+    #[test]
+    fn worker_runs_the_plans_command_with_the_files() {
+        let mut plan = small();
+        plan.tasks[0].run = Some("sleep 2".into());
+        let h = vec![(
+            "task_claim",
+            Some(NS),
+            json!({}),
+            claimed("Fix off-by-one in paginate()", &[]),
+        )];
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        let (name, ns, args) = only_call(&reply);
+        assert_eq!((name, ns), ("exec_command", None));
+        assert_eq!(args["cmd"], "sleep 2");
+        // A command may be slow: the call waits for it (exec_command yields after 10 s).
+        assert_eq!(args["yield_time_ms"], 30_000);
+        plan.tasks[0].files.insert("src/a.rs".into(), "x".into());
+        let reply = next(&request(worker_tools(), BRIEF, &h), &plan);
+        let cmd = only_call(&reply).2["cmd"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        assert!(
+            cmd.starts_with("mkdir -p 'src' && printf") && cmd.ends_with(" && sleep 2"),
+            "{cmd}"
+        );
     }
 
     #[test]

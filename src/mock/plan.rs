@@ -23,6 +23,8 @@
 //!     deps: []
 //!     role: implementer                # optional: only this role may claim it
 //!     files: {src/csv.rs: "pub fn csv() {}\n"}   # written through Codex's shell tool
+//!     run: "sleep 2"                   # a shell command run after the files (same tool
+//!                                      # call, up to 30 s); a slow step keeps the claim held
 //!     publish: "csv exporter in src/csv.rs"      # artifact content (default: generated)
 //!     send: [{to: lead, body: "csv ready"}]      # to: lead | all | agent id | a task key
 //!                                                #     (the agent holding that task)
@@ -93,6 +95,10 @@ pub struct PlanTask {
     /// Files to write into the workspace (relative path -> content).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, String>,
+    /// A shell command run after writing the files, in the same shell call (for example
+    /// `sleep 2`, so the task is held long enough for a test to act on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
     /// The artifact content; a short generated text when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<String>,
@@ -143,6 +149,7 @@ impl Plan {
                     deps: t.deps.iter().map(|d| d.to_string()).collect(),
                     role: None,
                     files: BTreeMap::new(),
+                    run: None,
                     publish: None,
                     send: Vec::new(),
                     read: None,
@@ -223,6 +230,9 @@ impl Plan {
                 if !safe {
                     bail!("{at}: file `{path}` must be a relative path inside the workspace");
                 }
+            }
+            if t.run.as_deref().is_some_and(|r| r.trim().is_empty()) {
+                bail!("{at}: `run` is empty; leave it out or give a shell command");
             }
             for s in &t.send {
                 if s.to.trim().is_empty() {

@@ -12,6 +12,9 @@
 //!   delta goes to the budget), any item (activity, for idle detection). When the process
 //!   ends, the worker is `stopped` (exit 0 or stopped by us) or `dead` (anything else): its
 //!   claims are released and the lead is told.
+//! - Cleanup: Codex runs a worker's MCP server and sandboxed commands in process groups of
+//!   their own. Each worker gets a random `CODEX_TEAMS_LAUNCH_ID` in its environment, which
+//!   they all inherit; when the worker exits, whatever still carries it is killed.
 //! - Stop: SIGTERM to the process group, SIGKILL after a grace period. Children are spawned
 //!   from one long-lived launcher thread with `PR_SET_PDEATHSIG`, so they die with the
 //!   process that started them even if it is killed; `shutdown_all` stops every worker this
@@ -32,7 +35,7 @@ use crate::engine::Engine;
 use crate::engine::budget::Usage;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::{AgentId, TeamId};
-use crate::engine::runner::{LaunchRequest, Launched, Runner};
+use crate::engine::runner::{LaunchRequest, Launched, Runner, procs};
 
 /// The Codex version these integration points were verified against.
 pub const TESTED_CODEX_VERSION: &str = "0.169.0";
@@ -42,6 +45,10 @@ pub const ENV_CODEX_BIN: &str = "CODEX_TEAMS_CODEX";
 pub const SERVER_NAME: &str = "codex-teams";
 /// How long a stopped worker gets between SIGTERM and SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(3);
+/// A random id per launched worker process, in its environment: every process it starts
+/// (its MCP server, sandboxed shell commands, in process groups of their own) inherits it,
+/// which is how the supervisor finds and ends them once the worker itself is gone.
+pub const ENV_LAUNCH_ID: &str = "CODEX_TEAMS_LAUNCH_ID";
 
 /// Variables passed through to each worker's `codex-teams serve-mcp`.
 pub const PASS_THROUGH: &[&str] = &[
@@ -69,7 +76,14 @@ pub fn resolve_codex() -> Result<PathBuf> {
             ))
         })?,
     };
-    let real = std::fs::canonicalize(&found).unwrap_or(found);
+    Ok(native_codex(&found))
+}
+
+/// The native Codex binary behind `found`: the npm wrapper (`bin/codex.js`, or a symlink to
+/// it) is resolved to the platform package's executable beside it, so that signals and
+/// parent-death reach the real process. Anything else is returned canonicalized.
+pub fn native_codex(found: &Path) -> PathBuf {
+    let real = std::fs::canonicalize(found).unwrap_or_else(|_| found.to_path_buf());
     if real.extension().is_some_and(|e| e == "js") {
         // .../node_modules/@openai/codex/bin/codex.js -> .../node_modules/@openai/codex-linux-x64/...
         for ancestor in real.ancestors() {
@@ -77,18 +91,18 @@ pub fn resolve_codex() -> Result<PathBuf> {
                 let native = ancestor
                     .join("@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex");
                 if native.is_file() {
-                    return Ok(native);
+                    return native;
                 }
             }
             let nested = ancestor.join(
                 "node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex",
             );
             if nested.is_file() {
-                return Ok(nested);
+                return nested;
             }
         }
     }
-    Ok(real)
+    real
 }
 
 fn which(name: &str) -> Option<PathBuf> {
@@ -153,8 +167,15 @@ static LAUNCHER: LazyLock<Mutex<mpsc::Sender<Spawn>>> = LazyLock::new(|| {
     Mutex::new(tx)
 });
 
-/// Process groups of the workers this process started, by agent.
-static STARTED: LazyLock<Mutex<HashMap<String, (TeamId, u32)>>> =
+/// A worker this process started: its team, process (group) id and launch id.
+struct Started {
+    team: TeamId,
+    pid: u32,
+    launch: String,
+}
+
+/// The workers this process started, by agent.
+static STARTED: LazyLock<Mutex<HashMap<String, Started>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 fn spawn_on_launcher(command: Command) -> Result<Child> {
@@ -187,12 +208,14 @@ impl CodexExec {
         let stderr_path = logs.join(format!("{}.stderr", request.agent_id));
         let stderr =
             std::fs::File::create(&stderr_path).map_err(|e| EngineError::io(&stderr_path, e))?;
+        let launch = uuid::Uuid::new_v4().simple().to_string();
         let mut command = Command::new(&codex);
         command
             .args(&args)
             .current_dir(&workspace)
             .envs(&request.env)
             .env("CODEX_TEAMS_HOME", &request.home)
+            .env(ENV_LAUNCH_ID, &launch)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
@@ -209,7 +232,14 @@ impl CodexExec {
         let mut child = spawn_on_launcher(command)?;
         let pid = child.id();
         if let Ok(mut started) = STARTED.lock() {
-            started.insert(request.agent_id.to_string(), (request.team_id.clone(), pid));
+            started.insert(
+                request.agent_id.to_string(),
+                Started {
+                    team: request.team_id.clone(),
+                    pid,
+                    launch: launch.clone(),
+                },
+            );
         }
         tracing::info!(team_id = %request.team_id, agent_id = %request.agent_id, pid, codex = %codex.display(), "worker started");
         let stdout = child.stdout.take();
@@ -218,7 +248,7 @@ impl CodexExec {
         let (db, home) = (request.db.clone(), request.home.clone());
         std::thread::Builder::new()
             .name(format!("supervise-{agent}"))
-            .spawn(move || supervise(child, stdout, &db, &home, &team, &agent))
+            .spawn(move || supervise(child, stdout, &db, &home, &team, &agent, &launch))
             .map_err(|e| EngineError::Config(format!("starting the supervisor thread: {e}")))?;
         Ok(Launched {
             pid: Some(pid),
@@ -240,8 +270,12 @@ impl Runner for CodexExec {
         if let Some(pid) = pid {
             stop_group(pid);
         }
-        if let Ok(mut started) = STARTED.lock() {
-            started.remove(agent.as_str());
+        let ours = STARTED
+            .lock()
+            .ok()
+            .and_then(|mut started| started.remove(agent.as_str()));
+        if let Some(started) = ours {
+            end_leftovers(&started.launch);
         }
         Ok(())
     }
@@ -253,6 +287,16 @@ pub fn stop_group(pid: u32) {
     if pgid <= 1 {
         return;
     }
+    // SAFETY: getpgrp has no preconditions.
+    if unsafe { libc::getpgrp() } == pgid {
+        // A worker's own server is stopping its worker (early stop after its last task): the
+        // signal ends this process too, so there is nobody left to wait and escalate.
+        // SAFETY: plain syscall on our own process group.
+        unsafe {
+            libc::kill(-pgid, libc::SIGTERM);
+        }
+        return;
+    }
     // SAFETY: plain syscalls on a process group id we created.
     unsafe {
         if libc::kill(-pgid, libc::SIGTERM) != 0 {
@@ -261,8 +305,7 @@ pub fn stop_group(pid: u32) {
     }
     let deadline = Instant::now() + STOP_GRACE;
     while Instant::now() < deadline {
-        // SAFETY: signal 0 only checks existence.
-        if unsafe { libc::kill(-pgid, 0) } != 0 {
+        if !procs::group_running(pid) {
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -275,17 +318,32 @@ pub fn stop_group(pid: u32) {
 
 /// Stops every worker this process started (the lead's session is ending) and records why.
 pub fn shutdown_all(engine: &Engine, reason: &str) {
-    let started: Vec<(String, (TeamId, u32))> = STARTED
+    let started: Vec<(String, Started)> = STARTED
         .lock()
         .map(|mut m| m.drain().collect())
         .unwrap_or_default();
-    for (agent, (team, pid)) in started {
-        stop_group(pid);
+    for (agent, started) in started {
+        // Recorded first, so the supervisor does not take the exit for a crash.
         let agent = AgentId::from_db(agent);
-        if let Err(err) = engine.end_agent(&team, &agent, "stopped", reason) {
+        let team = &started.team;
+        if let Err(err) = engine.end_agent(team, &agent, "stopped", reason) {
             tracing::warn!(team_id = %team, agent_id = %agent, error = %err, "recording a stopped worker failed");
         }
+        stop_group(started.pid);
+        // This process is about to exit: its supervisors may not get to sweep.
+        end_leftovers(&started.launch);
     }
+}
+
+/// Kills whatever still carries launch id `launch` in its environment (processes Codex
+/// started for a worker in process groups of their own); returns how many.
+fn end_leftovers(launch: &str) -> usize {
+    let left: Vec<u32> = procs::find(&[format!("{ENV_LAUNCH_ID}={launch}")], &[])
+        .iter()
+        .map(|p| p.pid)
+        .collect();
+    procs::kill_all(&left, &[]);
+    left.len()
 }
 
 /// Reads one worker's JSONL stream until it ends, feeding the engine.
@@ -296,6 +354,7 @@ fn supervise(
     home: &Path,
     team: &TeamId,
     agent: &AgentId,
+    launch: &str,
 ) {
     let engine = match Engine::open(db, home) {
         Ok(e) => e,
@@ -324,6 +383,12 @@ fn supervise(
     let status = child.wait();
     if let Ok(mut started) = STARTED.lock() {
         started.remove(agent.as_str());
+    }
+    // A worker killed outright (SIGKILL, OOM) cannot clean up: its MCP server and any shell
+    // command still running would be orphaned.
+    let ended = end_leftovers(launch);
+    if ended > 0 {
+        tracing::info!(team_id = %team, agent_id = %agent, count = ended, "ended processes the worker left behind");
     }
     let (state, reason) = match &status {
         Ok(s) if s.success() => (

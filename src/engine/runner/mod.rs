@@ -10,6 +10,7 @@
 pub mod codex_exec;
 pub mod external;
 pub mod model;
+pub mod procs;
 pub mod sim;
 
 use std::collections::BTreeMap;

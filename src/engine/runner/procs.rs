@@ -1,0 +1,174 @@
+//! Finding processes through Linux `/proc`: by process group, or by an exact
+//! `NAME=value` entry in their environment. Codex puts a worker's MCP server and its
+//! sandboxed shell commands in process groups of their own, but they all inherit the
+//! worker's environment, so an environment marker finds what a process group misses.
+//! Zombies never count: they run nothing, and their parent reaps them.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+/// One live process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Leftover {
+    pub pid: u32,
+    pub pgid: u32,
+    /// The command line, truncated.
+    pub cmd: String,
+}
+
+/// Longest command line kept in a [`Leftover`].
+const CMD_MAX: usize = 200;
+
+/// Live processes whose environment holds one of `markers` (`NAME=value`, exact) or whose
+/// process group is one of `groups`. This process is never listed.
+pub fn find(markers: &[String], groups: &[u32]) -> Vec<Leftover> {
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let dir = entry.path();
+        let Some((state, pgid)) = stat(&dir) else {
+            continue;
+        };
+        if is_dead(state) {
+            continue;
+        }
+        if groups.contains(&pgid) || has_marker(&dir, markers) {
+            out.push(Leftover {
+                pid,
+                pgid,
+                cmd: cmdline(&dir),
+            });
+        }
+    }
+    out.sort_by_key(|l| l.pid);
+    out
+}
+
+/// Whether `pid` runs (exists and is not a zombie).
+pub fn alive(pid: u32) -> bool {
+    stat(&Path::new("/proc").join(pid.to_string())).is_some_and(|(state, _)| !is_dead(state))
+}
+
+/// Whether any process of group `pgid` still runs. `kill(-pgid, 0)` alone also succeeds
+/// while the group holds only an unreaped zombie (a worker whose supervisor, perhaps the
+/// very thread asking, has not waited for it yet).
+pub fn group_running(pgid: u32) -> bool {
+    if pgid <= 1 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks that the group exists.
+    if unsafe { libc::kill(-(pgid as libc::pid_t), 0) } != 0 {
+        return false;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return true; // no /proc: trust kill()
+    };
+    entries
+        .flatten()
+        .filter_map(|e| stat(&e.path()))
+        .any(|(state, group)| group == pgid && !is_dead(state))
+}
+
+/// SIGKILL to each process and to each process group.
+pub fn kill_all(pids: &[u32], groups: &[u32]) {
+    for &g in groups.iter().filter(|g| **g > 1) {
+        // SAFETY: plain syscall; a group that is gone just fails.
+        unsafe {
+            libc::kill(-(g as libc::pid_t), libc::SIGKILL);
+        }
+    }
+    for &p in pids.iter().filter(|p| **p > 1) {
+        // SAFETY: as above.
+        unsafe {
+            libc::kill(p as libc::pid_t, libc::SIGKILL);
+        }
+    }
+}
+
+fn is_dead(state: char) -> bool {
+    state == 'Z' || state == 'X'
+}
+
+/// State letter and process group from `/proc/<pid>/stat`.
+fn stat(dir: &Path) -> Option<(char, u32)> {
+    let text = std::fs::read_to_string(dir.join("stat")).ok()?;
+    // `pid (comm) S ppid pgrp ...`; comm may hold spaces and parentheses.
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let _ppid = fields.next()?;
+    let pgid = fields.next()?.parse().ok()?;
+    Some((state, pgid))
+}
+
+fn has_marker(dir: &Path, markers: &[String]) -> bool {
+    if markers.is_empty() {
+        return false;
+    }
+    let Ok(env) = std::fs::read(dir.join("environ")) else {
+        return false;
+    };
+    env.split(|b| *b == 0)
+        .any(|var| markers.iter().any(|m| var == m.as_bytes()))
+}
+
+fn cmdline(dir: &Path) -> String {
+    let raw = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+    let text: String = raw
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    text.chars().take(CMD_MAX).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+
+    #[test]
+    fn a_marked_child_is_found_until_it_is_killed() {
+        let marker = format!("CODEX_TEAMS_PROCS_TEST={}", std::process::id());
+        let (k, v) = marker.split_once('=').unwrap();
+        let mut child = Command::new("sleep")
+            .arg("30")
+            .env(k, v)
+            .stdin(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let found = find(std::slice::from_ref(&marker), &[]);
+        assert!(found.iter().any(|l| l.pid == pid), "{found:?}");
+        assert!(find(&[], &[pid]).iter().any(|l| l.pid == pid));
+        assert!(alive(pid));
+        assert!(group_running(pid));
+        kill_all(&[pid], &[]);
+        // Killed but not yet reaped: a zombie, which no longer counts as running.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while alive(pid) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(!alive(pid));
+        assert!(!group_running(pid));
+        assert!(find(&[marker], &[]).iter().all(|l| l.pid != pid));
+        let _ = child.wait();
+    }
+}

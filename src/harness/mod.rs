@@ -1,0 +1,649 @@
+//! A real team run, reusable by `codex-teams smoke --real` and the end-to-end tests: the
+//! real Codex CLI as the lead, real `codex exec` workers launched by codex-teams, and the
+//! mock model (`codex-teams mock-model`) answering every request from a plan.
+//!
+//! [`RealTeam::start`] makes a private directory with a `CODEX_HOME` whose config points at
+//! the mock provider, runs the library's own install into it (so the MCP server entry, tool
+//! approvals, skill and trusted prompt hook are exactly what a user gets), creates a git
+//! workspace, and starts `codex exec --json --skip-git-repo-check [-m MODEL] "<prompt>"`.
+//! [`RealTeam::finish`] waits for the lead (with a timeout), waits for every process of
+//! the run to end, reads the database, the team log, the mock's request log and the lead's
+//! JSONL into a [`RealReport`], kills whatever is left, and removes the directory unless
+//! asked to keep it. [`RealTeam::run`] does both.
+//!
+//! Not a benchmark harness: one run, one lead, one report. Its token figures are real
+//! Codex traffic against a scripted mock model (see [`report::NOTE`]).
+
+pub mod report;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::engine::Engine;
+use crate::engine::runner::{codex_exec, procs};
+use crate::integration;
+use crate::mock::Plan;
+
+pub use crate::engine::runner::procs::Leftover;
+pub use report::RealReport;
+
+/// The API key the mock provider's `env_key` names; any value works.
+pub const MOCK_KEY: &str = "MOCK_KEY";
+/// Lead long-poll per wait round when the plan does not say (workers' ends wake it).
+pub const DEFAULT_LEAD_WAIT_MS: u64 = 5_000;
+/// Worker long-poll on a blocked board when the plan does not say: nothing wakes a waiting
+/// worker when a dependency finishes, so this bounds how late it notices.
+pub const DEFAULT_WORKER_WAIT_MS: u64 = 2_000;
+/// What each task of a built-in scenario runs through Codex's shell tool: a few seconds of
+/// "work", as a real task takes. Without it the mock finishes tasks in milliseconds, and
+/// the team's size would depend on whether the first tasks are done before the lead has
+/// made all its spawns (the planner re-plans from the board on every spawn).
+pub const SCENARIO_TASK_WORK: &str = "sleep 5";
+/// How long the team's processes get to end after the lead exits.
+const SETTLE: Duration = Duration::from_secs(10);
+const POLL: Duration = Duration::from_millis(50);
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RealOptions {
+    /// The mock's script.
+    pub plan: Plan,
+    /// The lead's prompt, exactly as typed.
+    pub prompt: String,
+    /// The lead's `-m`; None runs the config default (`mock-model`).
+    pub lead_model: Option<String>,
+    /// The profile `team_start` asks for (overrides the plan's).
+    pub profile: Option<String>,
+    /// User profiles to write to `$CODEX_TEAMS_HOME/profiles/<name>.team.yaml`.
+    pub user_profiles: Vec<(String, String)>,
+    /// The Codex CLI; None: `$CODEX_TEAMS_CODEX`, else `codex` on PATH.
+    pub codex: Option<PathBuf>,
+    /// The codex-teams binary to install and run; None: this executable.
+    pub bin: Option<PathBuf>,
+    /// The lead is killed after this long.
+    pub timeout: Duration,
+    /// Keep the run's directory (its path is in the report).
+    pub keep: bool,
+    /// Store every request body (`--capture-bodies`), needed for the hook check.
+    pub capture_bodies: bool,
+}
+
+impl RealOptions {
+    /// A run of `plan` with the prompt `use agents team: <plan goal>`.
+    pub fn new(plan: Plan) -> RealOptions {
+        let goal = plan
+            .goal
+            .clone()
+            .unwrap_or_else(|| "finish the tasks on the board".to_string());
+        RealOptions {
+            plan,
+            prompt: format!("use agents team: {goal}"),
+            lead_model: None,
+            profile: None,
+            user_profiles: Vec::new(),
+            codex: None,
+            bin: None,
+            timeout: Duration::from_secs(300),
+            keep: false,
+            capture_bodies: true,
+        }
+    }
+
+    /// A run of the built-in scenario `small`, `medium` or `high`, each task taking
+    /// [`SCENARIO_TASK_WORK`].
+    pub fn scenario(name: &str) -> Result<RealOptions> {
+        let mut plan = Plan::builtin(name).ok_or_else(|| {
+            anyhow!(
+                "`{name}` is not a built-in plan; valid: {}",
+                Plan::builtin_names().join(", ")
+            )
+        })?;
+        for task in &mut plan.tasks {
+            task.run
+                .get_or_insert_with(|| SCENARIO_TASK_WORK.to_string());
+        }
+        Ok(RealOptions::new(plan))
+    }
+}
+
+/// The run's private directory, removed on drop unless kept.
+struct RunDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl RunDir {
+    fn create(keep: bool) -> Result<RunDir> {
+        let path = std::env::temp_dir().join(format!(
+            "codex-teams-real-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("creating the run directory {}", path.display()))?;
+        // Codex canonicalizes CODEX_HOME (hook trust keys carry that form).
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
+        Ok(RunDir { path, keep })
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// How the lead's Codex ended.
+#[derive(Debug, Default)]
+struct LeadExit {
+    code: Option<i32>,
+    signal: Option<i32>,
+    timed_out: bool,
+}
+
+/// A running `codex-teams mock-model`; stdin is held open so it ends with this process.
+struct MockProcess {
+    child: Child,
+    _stdin: Option<ChildStdin>,
+}
+
+impl MockProcess {
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A real team run in progress.
+pub struct RealTeam {
+    options: RealOptions,
+    dir: RunDir,
+    codex_home: PathBuf,
+    teams_home: PathBuf,
+    db: PathBuf,
+    workspace: PathBuf,
+    mock: Option<MockProcess>,
+    lead: Option<Child>,
+    lead_pid: u32,
+    codex_version: Option<String>,
+    started: Instant,
+    finished: bool,
+}
+
+/// Finds the Codex CLI for a run (native binary behind the npm wrapper).
+pub fn find_codex(explicit: Option<&Path>) -> Result<PathBuf> {
+    match explicit {
+        Some(p) => {
+            if !p.exists() {
+                bail!("the Codex CLI {} does not exist", p.display());
+            }
+            Ok(codex_exec::native_codex(p))
+        }
+        None => codex_exec::resolve_codex().map_err(|e| anyhow!("{e}")),
+    }
+}
+
+impl RealTeam {
+    /// Runs `options` to the end and reports.
+    pub fn run(options: RealOptions) -> Result<RealReport> {
+        RealTeam::start(options)?.finish()
+    }
+
+    /// Sets everything up and starts the lead; returns while it runs.
+    pub fn start(options: RealOptions) -> Result<RealTeam> {
+        let codex = find_codex(options.codex.as_deref())?;
+        let bin = integration::plan::resolve_bin(options.bin.as_deref())
+            .map_err(|e| anyhow!("the codex-teams binary: {e}"))?;
+        let dir = RunDir::create(options.keep)?;
+        let root = dir.path.clone();
+        let codex_home = root.join("codex-home");
+        let teams_home = root.join("teams");
+        let db = teams_home.join("teams.db");
+        let workspace = root.join("work");
+        for d in [&codex_home, &teams_home, &workspace] {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        }
+        if !options.user_profiles.is_empty() {
+            let profiles = teams_home.join("profiles");
+            std::fs::create_dir_all(&profiles)
+                .with_context(|| format!("creating {}", profiles.display()))?;
+            for (name, yaml) in &options.user_profiles {
+                let path = profiles.join(format!("{name}.team.yaml"));
+                std::fs::write(&path, yaml)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+        }
+        // A git workspace, as a user's repository would be (a failure here is not fatal:
+        // the lead runs with --skip-git-repo-check).
+        let _ = Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(&workspace)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+
+        let mut plan = options.plan.clone();
+        if let Some(p) = &options.profile {
+            plan.profile = Some(p.clone());
+        }
+        plan.wait_ms.get_or_insert(DEFAULT_LEAD_WAIT_MS);
+        plan.worker_wait_ms.get_or_insert(DEFAULT_WORKER_WAIT_MS);
+        let plan_path = root.join("plan.json");
+        std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)
+            .with_context(|| format!("writing {}", plan_path.display()))?;
+        let (mock, port) = start_mock(&bin, &root, &plan_path, options.capture_bodies)?;
+        let mut team = RealTeam {
+            options,
+            dir,
+            codex_home,
+            teams_home,
+            db,
+            workspace,
+            mock: Some(mock),
+            lead: None,
+            lead_pid: 0,
+            codex_version: codex_version(&codex),
+            started: Instant::now(),
+            finished: false,
+        };
+        team.write_config(port)?;
+        let plan = integration::plan::plan_install(&team.codex_home, &bin)
+            .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
+        plan.apply()
+            .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
+        team.start_lead(&codex)?;
+        Ok(team)
+    }
+
+    /// The provider part of config.toml; install adds the rest.
+    fn write_config(&self, port: u16) -> Result<()> {
+        let config = format!(
+            "# A codex-teams real-team run: every model request goes to the local mock.\n\
+             model = \"mock-model\"\n\
+             model_provider = \"mock\"\n\
+             \n\
+             [model_providers.mock]\n\
+             name = \"mock\"\n\
+             base_url = \"http://127.0.0.1:{port}/v1\"\n\
+             wire_api = \"responses\"\n\
+             env_key = \"{MOCK_KEY}\"\n\
+             supports_websockets = false\n"
+        );
+        let path = self.codex_home.join(integration::CONFIG_FILE);
+        std::fs::write(&path, config).with_context(|| format!("writing {}", path.display()))
+    }
+
+    fn start_lead(&mut self, codex: &Path) -> Result<()> {
+        let out_path = self.dir.path.join("lead.jsonl");
+        let err_path = self.dir.path.join("lead.err");
+        let stdout = std::fs::File::create(&out_path)
+            .with_context(|| format!("creating {}", out_path.display()))?;
+        let stderr = std::fs::File::create(&err_path)
+            .with_context(|| format!("creating {}", err_path.display()))?;
+        let mut cmd = Command::new(codex);
+        cmd.args(["exec", "--json", "--skip-git-repo-check"]);
+        if let Some(m) = &self.options.lead_model {
+            cmd.args(["-m", m]);
+        }
+        cmd.arg(&self.options.prompt)
+            .current_dir(&self.workspace)
+            // What the lead's MCP server passes on to the workers it launches: install's
+            // env_vars list carries each of these through Codex's allow-list.
+            .env("CODEX_HOME", &self.codex_home)
+            .env("CODEX_TEAMS_HOME", &self.teams_home)
+            .env("CODEX_TEAMS_DB", &self.db)
+            .env(codex_exec::ENV_CODEX_BIN, codex)
+            .env(MOCK_KEY, "mock")
+            .env_remove(crate::engine::runner::ENV_TEAM_ID)
+            .env_remove(crate::engine::runner::ENV_AGENT_ID)
+            .env_remove(crate::engine::runner::ENV_AGENT_TOKEN)
+            .env_remove("CODEX_TEAMS_PROFILE")
+            .env_remove("OPENAI_API_KEY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(stdout))
+            .stderr(Stdio::from(stderr))
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe; the closure allocates nothing. The lead dies
+        // with the thread that started it, so a failed test takes its run along.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("starting {} exec", codex.display()))?;
+        self.lead_pid = child.id();
+        self.lead = Some(child);
+        self.started = Instant::now();
+        Ok(())
+    }
+
+    pub fn db_path(&self) -> &Path {
+        &self.db
+    }
+
+    pub fn teams_home(&self) -> &Path {
+        &self.teams_home
+    }
+
+    pub fn codex_home(&self) -> &Path {
+        &self.codex_home
+    }
+
+    pub fn workspace(&self) -> &Path {
+        &self.workspace
+    }
+
+    pub fn lead_pid(&self) -> u32 {
+        self.lead_pid
+    }
+
+    /// Whether the lead's Codex is still running.
+    pub fn lead_running(&mut self) -> bool {
+        self.lead
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// Sends `signal` to the lead's Codex process (not its group: as if it crashed).
+    pub fn signal_lead(&self, signal: i32) {
+        if self.lead_pid > 1 {
+            // SAFETY: plain syscall on the child we started.
+            unsafe {
+                libc::kill(self.lead_pid as libc::pid_t, signal);
+            }
+        }
+    }
+
+    /// The run's store, once the lead's MCP server has created it.
+    pub fn engine(&self) -> Option<Engine> {
+        if !self.db.exists() {
+            return None;
+        }
+        Engine::open(&self.db, &self.teams_home).ok()
+    }
+
+    /// Polls `check` against the store until it holds (true), the lead exits or `timeout`
+    /// passes (false).
+    pub fn wait_until(
+        &mut self,
+        timeout: Duration,
+        mut check: impl FnMut(&Engine) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut engine = None;
+        while Instant::now() < deadline {
+            if engine.is_none() {
+                engine = self.engine();
+            }
+            if let Some(e) = &engine
+                && check(e)
+            {
+                return true;
+            }
+            if !self.lead_running() {
+                return engine.as_ref().is_some_and(&mut check);
+            }
+            std::thread::sleep(POLL);
+        }
+        false
+    }
+
+    /// The team's processes that are alive now: the lead's Codex (while it runs), every
+    /// `codex-teams serve-mcp` of the run, and every worker with whatever it started. The
+    /// lead Codex's own helpers (its shell-environment snapshot) are the user's Codex, not
+    /// the team, and are not listed.
+    pub fn processes(&self) -> Vec<Leftover> {
+        let (teams, groups) = self.recorded();
+        let markers: Vec<String> = teams
+            .iter()
+            .map(|t| format!("{}={t}", crate::engine::runner::ENV_TEAM_ID))
+            .collect();
+        let mut found = procs::find(&markers, &groups);
+        let servers = procs::find(&[self.db_marker()], &[])
+            .into_iter()
+            .filter(|p| p.cmd.contains("serve-mcp") || p.pid == self.lead_pid);
+        for p in servers {
+            if !found.iter().any(|f| f.pid == p.pid) {
+                found.push(p);
+            }
+        }
+        found.sort_by_key(|p| p.pid);
+        found
+    }
+
+    /// Every process that carries this run's private paths, the lead Codex's helpers
+    /// included: what the cleanup kills.
+    fn everything(&self) -> Vec<u32> {
+        let markers = [
+            format!("CODEX_HOME={}", self.codex_home.display()),
+            self.db_marker(),
+        ];
+        let mut pids: Vec<u32> = procs::find(&markers, &self.recorded().1)
+            .iter()
+            .map(|p| p.pid)
+            .collect();
+        pids.extend(self.processes().iter().map(|p| p.pid));
+        pids
+    }
+
+    fn db_marker(&self) -> String {
+        format!("CODEX_TEAMS_DB={}", self.db.display())
+    }
+
+    /// The team ids in the store, and the process groups of their recorded workers.
+    fn recorded(&self) -> (Vec<String>, Vec<u32>) {
+        let Some(engine) = self.engine() else {
+            return (Vec::new(), Vec::new());
+        };
+        let teams = engine
+            .store()
+            .read(|c| crate::engine::store::teams::teams(c, true))
+            .unwrap_or_default();
+        let mut ids = Vec::new();
+        let mut pids = Vec::new();
+        for t in teams {
+            let agents = engine
+                .store()
+                .read(|c| crate::engine::store::teams::agents(c, &t.team_id))
+                .unwrap_or_default();
+            pids.extend(
+                agents
+                    .iter()
+                    .filter(|a| a.role != "lead")
+                    .filter_map(|a| a.pid)
+                    .filter_map(|p| u32::try_from(p).ok())
+                    .filter(|p| *p > 1),
+            );
+            ids.push(t.team_id);
+        }
+        (ids, pids)
+    }
+
+    /// Waits for the lead's Codex to exit; at the timeout, SIGTERM and then SIGKILL.
+    fn wait_for_lead(&mut self) -> Result<LeadExit> {
+        let mut exit = LeadExit::default();
+        let Some(mut child) = self.lead.take() else {
+            return Ok(exit);
+        };
+        let deadline = self.started + self.options.timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(s)) => break Some(s),
+                Ok(None) if Instant::now() >= deadline => {
+                    exit.timed_out = true;
+                    self.signal_lead(libc::SIGTERM);
+                    std::thread::sleep(Duration::from_secs(2));
+                    procs::kill_all(&[], &[self.lead_pid]);
+                    break child.wait().ok();
+                }
+                Ok(None) => std::thread::sleep(POLL),
+                Err(e) => return Err(e).context("waiting for the lead's Codex"),
+            }
+        };
+        if let Some(s) = status {
+            use std::os::unix::process::ExitStatusExt;
+            exit.code = s.code();
+            exit.signal = s.signal();
+        }
+        Ok(exit)
+    }
+
+    /// Waits for the lead (killing it at the timeout), then for every process of the run
+    /// to end, reads the report, kills what is left and cleans up.
+    pub fn finish(mut self) -> Result<RealReport> {
+        let exit = self.wait_for_lead()?;
+        let wall_ms = self.started.elapsed().as_millis() as u64;
+
+        // Every process of the run should now end on its own.
+        let settle_start = Instant::now();
+        let mut leftover = self.processes();
+        while !leftover.is_empty() && settle_start.elapsed() < SETTLE {
+            std::thread::sleep(POLL);
+            leftover = self.processes();
+        }
+        let settle_ms = settle_start.elapsed().as_millis() as u64;
+        let mut groups = self.recorded().1;
+        groups.push(self.lead_pid);
+        procs::kill_all(&self.everything(), &groups);
+
+        let facts = report::read_team(&self.db, &self.teams_home)?;
+        if let Some(mut mock) = self.mock.take() {
+            mock.stop();
+        }
+        let (requests, mut tokens) = report::read_requests(&self.dir.path.join("mock.log"))?;
+        tokens.engine_metered = facts.engine_metered;
+        let hook = if self.options.capture_bodies {
+            report::check_hook(&self.dir.path.join("bodies"), &requests)
+        } else {
+            report::HookRecord::default()
+        };
+        let mut lead = report::read_lead(&self.dir.path.join("lead.jsonl"));
+        lead.exit_code = exit.code;
+        lead.signal = exit.signal;
+        lead.timed_out = exit.timed_out;
+        self.finished = true;
+        Ok(RealReport {
+            kind: report::KIND,
+            note: report::NOTE,
+            codex_version: self.codex_version.clone(),
+            plan: self.options.plan.name.clone(),
+            prompt: self.options.prompt.clone(),
+            lead_model: self.options.lead_model.clone(),
+            teams_started: facts.teams_started,
+            team_id: facts.team_id,
+            team_state: facts.team_state,
+            profile: facts.profile,
+            fanout: facts.fanout,
+            workers_spawned: facts.workers_spawned,
+            max_live: facts.max_live,
+            tasks_total: facts.tasks_total,
+            tasks: facts.tasks,
+            tokens,
+            wall_ms,
+            settle_ms,
+            messages: facts.messages,
+            artifacts: facts.artifacts,
+            agents: facts.agents,
+            stop_events: facts.stop_events,
+            leftover,
+            lead,
+            hook,
+            requests,
+            events: facts.events,
+            team_log: facts.team_log,
+            dir: self.options.keep.then(|| self.dir.path.clone()),
+        })
+    }
+}
+
+impl Drop for RealTeam {
+    /// A run dropped before `finish` (a failed test): kill everything it started.
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let mut groups = self.recorded().1;
+        groups.push(self.lead_pid);
+        if let Some(mut child) = self.lead.take() {
+            procs::kill_all(&[], &groups);
+            let _ = child.wait();
+        }
+        procs::kill_all(&self.everything(), &groups);
+        if let Some(mut mock) = self.mock.take() {
+            mock.stop();
+        }
+    }
+}
+
+/// Starts `codex-teams mock-model` and reads the port it listens on.
+fn start_mock(bin: &Path, root: &Path, plan: &Path, capture: bool) -> Result<(MockProcess, u16)> {
+    let err_path = root.join("mock.err");
+    let stderr = std::fs::File::create(&err_path)
+        .with_context(|| format!("creating {}", err_path.display()))?;
+    let mut cmd = Command::new(bin);
+    cmd.args(["mock-model", "--port", "0", "--log"])
+        .arg(root.join("mock.log"))
+        .arg("--plan")
+        .arg(plan);
+    if capture {
+        cmd.arg("--capture-bodies").arg(root.join("bodies"));
+    }
+    let mut child = cmd
+        .env_remove("CODEX_HOME")
+        .env_remove("CODEX_TEAMS_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(stderr))
+        .spawn()
+        .with_context(|| format!("starting {} mock-model", bin.display()))?;
+    let stdin = child.stdin.take();
+    let mut mock = MockProcess {
+        child,
+        _stdin: stdin,
+    };
+    let Some(stdout) = mock.child.stdout.take() else {
+        mock.stop();
+        bail!("mock-model has no stdout");
+    };
+    let mut line = String::new();
+    let read = BufReader::new(stdout).read_line(&mut line);
+    let port = line
+        .trim()
+        .strip_prefix("listening on 127.0.0.1:")
+        .and_then(|p| p.parse::<u16>().ok());
+    match (read, port) {
+        (Ok(_), Some(port)) => Ok((mock, port)),
+        _ => {
+            mock.stop();
+            let err = std::fs::read_to_string(&err_path).unwrap_or_default();
+            bail!(
+                "mock-model did not start (first line {line:?}); its stderr:\n{}",
+                err.trim()
+            )
+        }
+    }
+}
+
+/// `codex --version` (first line), if it answers.
+fn codex_version(codex: &Path) -> Option<String> {
+    let out = Command::new(codex)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().next().map(|l| l.trim().to_string())
+}

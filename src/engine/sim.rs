@@ -240,7 +240,8 @@ pub fn run_spec(engine: &Engine, mut spec: SimSpec<'_>) -> Result<SimReport> {
         naive: spec.fixed_workers.is_some(),
         brief_tokens: if spec.fixed_workers.is_some() {
             // A naive worker is briefed with the whole task.
-            (spec.goal.len() + spec.tasks.iter().map(|t| t.title.len() + 8).sum::<usize>()) as i64 / 4
+            (spec.goal.len() + spec.tasks.iter().map(|t| t.title.len() + 8).sum::<usize>()) as i64
+                / 4
         } else {
             0
         },
@@ -398,8 +399,16 @@ fn step(engine: &Engine, w: &mut SimWorker, ctx: &StepContext) -> Result<Option<
     let mut read = ctx.brief_tokens;
     if ctx.broadcast {
         let inbox = engine.team_pull_inbox(&w.caller, &[], None, None)?;
-        let ids: Vec<String> = inbox.messages.iter().map(|m| m.message_id.clone()).collect();
-        read += inbox.messages.iter().map(|m| m.body.len() as i64 / 4).sum::<i64>();
+        let ids: Vec<String> = inbox
+            .messages
+            .iter()
+            .map(|m| m.message_id.clone())
+            .collect();
+        read += inbox
+            .messages
+            .iter()
+            .map(|m| m.body.len() as i64 / 4)
+            .sum::<i64>();
         if !ids.is_empty() {
             engine.team_pull_inbox(&w.caller, &ids, Some(1), None)?;
         }

@@ -128,12 +128,56 @@ _codex__teams() {
             return 0
             ;;
         codex__subcmd__teams__subcmd__bench)
-            opts="-h -V --calls --processes --messages --json --db --help --version"
+            opts="-h -V --runner --baseline --candidate --eval-dir --tasks --profile --repeat --out --codex --timeout --engine-only --no-engine --sabotage --calls --processes --messages --json --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --runner)
+                    COMPREPLY=($(compgen -W "sim codex-mock codex" -- "${cur}"))
+                    return 0
+                    ;;
+                --baseline)
+                    COMPREPLY=($(compgen -W "fixed-6 adaptive" -- "${cur}"))
+                    return 0
+                    ;;
+                --candidate)
+                    COMPREPLY=($(compgen -W "fixed-6 adaptive" -- "${cur}"))
+                    return 0
+                    ;;
+                --eval-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tasks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --codex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sabotage)
+                    COMPREPLY=($(compgen -W "drop-subtask" -- "${cur}"))
+                    return 0
+                    ;;
                 --calls)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

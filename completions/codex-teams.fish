@@ -32,7 +32,7 @@ complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "install" -d
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "uninstall" -d 'Remove what `install` added, restoring the files it changed'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "serve-mcp" -d 'Serve the MCP tools over stdio (Codex starts this; one per Codex process)'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "status" -d 'Show teams, agents and tasks'
-complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "bench" -d 'Measure the engine: per-call latency over stdio and bus throughput'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "bench" -d 'Benchmark the adaptive team against a fixed fan-out of 6 on the eval set, plus engine latency and throughput'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "smoke" -d 'Run a fixed scenario end to end (simulated workers, or the real Codex CLI with --real) and check the team size'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "replay" -d 'Print a team\'s timeline from its event log and re-check the engine\'s decisions'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "check-config" -d 'Check the installation: Codex, server entry, skill, hook and its trust, profiles, database'
@@ -66,10 +66,27 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l json 
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l watch -d 'Redraw every interval until interrupted (terminal only)'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -s V -l version -d 'Print version'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l runner -d 'sim (simulated, seconds), codex-mock (real Codex CLI + scripted mock model) or codex (your model)' -r -f -a "sim\t''
+codex-mock\t''
+codex\t''"
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l baseline -d 'The baseline arm' -r -f -a "fixed-6\t''
+adaptive\t''"
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l candidate -d 'The candidate arm' -r -f -a "fixed-6\t''
+adaptive\t''"
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l eval-dir -d 'The eval set (default: benchmarks/eval of this repository)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l tasks -d 'Only these tasks (comma-separated names)' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l profile -d 'The adaptive arm\'s profile' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l repeat -d 'Runs per task and arm' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l out -d 'Where the report goes (default: benchmarks/results)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l codex -d 'The Codex CLI for the codex runners (default: $CODEX_TEAMS_CODEX, else `codex` on PATH)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l timeout -d 'Seconds before one team run is killed' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l sabotage -d 'Break the candidate on purpose (drop-subtask) to prove the gate can fail' -r -f -a "drop-subtask\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l calls -d 'Sequential calls per tool for the latency figures' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l processes -d 'Sending processes for the throughput figure (1 to 7)' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l messages -d 'Messages each process sends for the throughput figure' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l engine-only -d 'Only the engine benchmark (latency and throughput), no team runs'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l no-engine -d 'Skip the engine benchmark in the team report'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l json -d 'Print JSON instead of a table'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -s V -l version -d 'Print version'
@@ -110,7 +127,7 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "uninstall" -d 'Remove what `install` added, restoring the files it changed'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "serve-mcp" -d 'Serve the MCP tools over stdio (Codex starts this; one per Codex process)'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "status" -d 'Show teams, agents and tasks'
-complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "bench" -d 'Measure the engine: per-call latency over stdio and bus throughput'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "bench" -d 'Benchmark the adaptive team against a fixed fan-out of 6 on the eval set, plus engine latency and throughput'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "smoke" -d 'Run a fixed scenario end to end (simulated workers, or the real Codex CLI with --real) and check the team size'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "replay" -d 'Print a team\'s timeline from its event log and re-check the engine\'s decisions'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand help; and not __fish_seen_subcommand_from init install uninstall serve-mcp status bench smoke replay check-config hook completions help" -f -a "check-config" -d 'Check the installation: Codex, server entry, skill, hook and its trust, profiles, database'

@@ -27,6 +27,9 @@ pub struct TaskRun {
     pub messages: u64,
     pub artifacts: u64,
     pub quality_passed: bool,
+    /// o200k tokens of the smallest (first, bare) worker request Codex sent in this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_request_tokens: Option<u64>,
     /// What went wrong, when the run itself failed (the checker still decides quality).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -447,6 +450,7 @@ mod tests {
             messages: 0,
             artifacts: 1,
             quality_passed: pass,
+            worker_request_tokens: None,
             error: None,
         }
     }

@@ -37,7 +37,7 @@ pub enum Command {
     ServeMcp(ServeArgs),
     /// Show teams, agents and tasks
     Status(StatusArgs),
-    /// Measure the engine: per-call latency over stdio and bus throughput
+    /// Benchmark the adaptive team against a fixed fan-out of 6 on the eval set, plus engine latency and throughput
     Bench(BenchArgs),
     /// Run a fixed scenario end to end (simulated workers, or the real Codex CLI with --real) and check the team size
     Smoke(SmokeArgs),
@@ -187,6 +187,45 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// sim (simulated, seconds), codex-mock (real Codex CLI + scripted mock model) or codex (your model)
+    #[arg(long, default_value = "codex-mock", value_parser = ["sim", "codex-mock", "codex"])]
+    pub runner: String,
+    /// The baseline arm
+    #[arg(long, default_value = "fixed-6", value_parser = ["fixed-6", "adaptive"])]
+    pub baseline: String,
+    /// The candidate arm
+    #[arg(long, default_value = "adaptive", value_parser = ["fixed-6", "adaptive"])]
+    pub candidate: String,
+    /// The eval set (default: benchmarks/eval of this repository)
+    #[arg(long, value_name = "DIR")]
+    pub eval_dir: Option<PathBuf>,
+    /// Only these tasks (comma-separated names)
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub tasks: Vec<String>,
+    /// The adaptive arm's profile
+    #[arg(long, default_value = "default")]
+    pub profile: String,
+    /// Runs per task and arm
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub repeat: u32,
+    /// Where the report goes (default: benchmarks/results)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The Codex CLI for the codex runners (default: $CODEX_TEAMS_CODEX, else `codex` on PATH)
+    #[arg(long, value_name = "PATH")]
+    pub codex: Option<PathBuf>,
+    /// Seconds before one team run is killed
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=7200))]
+    pub timeout: u64,
+    /// Only the engine benchmark (latency and throughput), no team runs
+    #[arg(long)]
+    pub engine_only: bool,
+    /// Skip the engine benchmark in the team report
+    #[arg(long, conflicts_with = "engine_only")]
+    pub no_engine: bool,
+    /// Break the candidate on purpose (drop-subtask) to prove the gate can fail
+    #[arg(long, hide = true, value_parser = ["drop-subtask"])]
+    pub sabotage: Option<String>,
     /// Sequential calls per tool for the latency figures
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
     pub calls: u32,

@@ -1,11 +1,423 @@
-//! `codex-teams bench`: engine performance through the real stdio path (placeholder until
-//! the bench harness lands).
+//! `codex-teams bench`: engine performance through the real stdio path. It starts real
+//! `serve-mcp` processes of this binary on a fresh database in a temporary directory (never
+//! the user's), talks to them with the same line-delimited JSON-RPC Codex sends, and
+//! reports per-call round-trip latency and aggregate durable send throughput.
+//!
+//! Not a benchmark of Codex or of a model: only the MCP server, the engine and SQLite.
 
-use anyhow::Result;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::cli::BenchArgs;
 use crate::commands::Paths;
+use crate::engine::store::HOME_ENV;
+use crate::logging::stderr_is_terminal;
+use crate::mcp::client::StdioClient;
 
-pub fn run(_args: &BenchArgs, _paths: &Paths) -> Result<()> {
-    anyhow::bail!("bench is not implemented yet")
+/// The targets: p50 and p99 per call, and sends per second with 7 processes.
+const TARGET_P50_MS: f64 = 0.5;
+const TARGET_P99_MS: f64 = 2.0;
+const TARGET_SENDS_PER_S: f64 = 5000.0;
+
+#[derive(Debug, Serialize)]
+struct Report {
+    environment: Environment,
+    calls: u32,
+    warmup: u32,
+    latency_ms: BTreeMap<&'static str, Latency>,
+    throughput: Throughput,
+    targets: Targets,
+}
+
+#[derive(Debug, Serialize)]
+struct Environment {
+    cores: usize,
+    cpu: String,
+    build: &'static str,
+    os: &'static str,
+    version: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Latency {
+    p50: f64,
+    p99: f64,
+    mean: f64,
+    max: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Throughput {
+    processes: u32,
+    messages_per_process: u32,
+    total: u64,
+    seconds: f64,
+    sends_per_s: f64,
+    /// Size of the WAL file after the run: the checkpointer keeps it bounded.
+    wal_mb: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Targets {
+    p50_ms: f64,
+    p99_ms: f64,
+    sends_per_s: f64,
+    /// Whether every latency figure and the throughput met its target.
+    met: bool,
+}
+
+pub fn run(args: &BenchArgs, _paths: &Paths) -> Result<()> {
+    let exe = std::env::current_exe().context("finding this executable")?;
+    let dir = ScratchDir::new()?;
+    let report = measure(args, &exe, dir.path())?;
+    drop(dir);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(())
+}
+
+fn measure(args: &BenchArgs, exe: &Path, dir: &Path) -> Result<Report> {
+    let db = dir.join("bench.db");
+    let mut lead_env = BTreeMap::new();
+    lead_env.insert(HOME_ENV.to_string(), dir.display().to_string());
+    let mut lead = StdioClient::spawn(exe, &db, &lead_env, Some(dir))?;
+    lead.call_ok("team_start", json!({ "goal": "codex-teams bench" }))?;
+    tracing::info!(db = %db.display(), "bench team started");
+
+    // Even a one-process run needs a worker to receive the latency run's sends.
+    let workers_wanted = args.processes.saturating_sub(1).max(1);
+    let mut workers = Vec::new();
+    for _ in 0..workers_wanted {
+        let spawned = lead.call_ok(
+            "team_spawn",
+            json!({ "role": "implementer", "runner": "external", "justification": "bench: one sender per process" }),
+        )?;
+        let agent = text(&spawned, "agent_id")?;
+        let mut env: BTreeMap<String, String> = spawned
+            .get("env")
+            .cloned()
+            .map(serde_json::from_value)
+            .transpose()
+            .context("team_spawn returned an unreadable env")?
+            .ok_or_else(|| anyhow!("team_spawn returned no env for the external runner"))?;
+        env.insert(HOME_ENV.to_string(), dir.display().to_string());
+        let client = StdioClient::spawn(exe, &db, &env, Some(dir))?;
+        workers.push((agent, client));
+    }
+    let receiver = workers
+        .first()
+        .map(|(agent, _)| agent.clone())
+        .ok_or_else(|| anyhow!("no worker to receive messages"))?;
+
+    let warmup = (args.calls / 10).clamp(10, 200);
+    let progress = Progress::new(u64::from(2 * (warmup + args.calls)), "latency");
+    for i in 0..warmup {
+        lead.call_ok("team_status", json!({}))?;
+        lead.call_ok(
+            "team_send",
+            json!({ "to": receiver, "body": format!("warm-up {i}") }),
+        )?;
+        progress.inc(2);
+    }
+    let mut latency = BTreeMap::new();
+    let mut status = Vec::with_capacity(args.calls as usize);
+    for _ in 0..args.calls {
+        let started = Instant::now();
+        lead.call_ok("team_status", json!({}))?;
+        status.push(started.elapsed());
+        progress.inc(1);
+    }
+    latency.insert("team_status", summarize(&mut status)?);
+    let mut send = Vec::with_capacity(args.calls as usize);
+    for i in 0..args.calls {
+        let args = json!({ "to": receiver, "body": format!("latency {i}") });
+        let started = Instant::now();
+        lead.call_ok("team_send", args)?;
+        send.push(started.elapsed());
+        progress.inc(1);
+    }
+    latency.insert("team_send", summarize(&mut send)?);
+    progress.finish();
+
+    let mut wal = db.clone().into_os_string();
+    wal.push("-wal");
+    let throughput = throughput(args, lead, workers, &receiver, Path::new(&wal))?;
+    let latency_met = latency
+        .values()
+        .all(|l| l.p50 <= TARGET_P50_MS && l.p99 <= TARGET_P99_MS);
+    let throughput_met = args.processes < 7 || throughput.sends_per_s >= TARGET_SENDS_PER_S;
+    Ok(Report {
+        environment: Environment::detect(),
+        calls: args.calls,
+        warmup,
+        latency_ms: latency,
+        throughput,
+        targets: Targets {
+            p50_ms: TARGET_P50_MS,
+            p99_ms: TARGET_P99_MS,
+            sends_per_s: TARGET_SENDS_PER_S,
+            met: latency_met && throughput_met,
+        },
+    })
+}
+
+/// Every one of `processes` servers sends `messages` messages at once; the figure is the
+/// total over the wall time from the common start to the last reply.
+fn throughput(
+    args: &BenchArgs,
+    lead: StdioClient,
+    workers: Vec<(String, StdioClient)>,
+    receiver: &str,
+    wal: &Path,
+) -> Result<Throughput> {
+    // Workers send to the lead; the lead sends to the first worker.
+    let mut senders: Vec<(String, StdioClient)> = vec![(receiver.to_string(), lead)];
+    senders.extend(
+        workers
+            .into_iter()
+            .map(|(_, client)| ("lead".to_string(), client)),
+    );
+    let mut idle = senders.split_off(args.processes as usize);
+    let per = args.messages;
+    let progress = Progress::new(u64::from(per) * senders.len() as u64, "throughput");
+    let barrier = Arc::new(Barrier::new(senders.len() + 1));
+    let mut threads = Vec::new();
+    for (n, (to, mut client)) in senders.into_iter().enumerate() {
+        let barrier = barrier.clone();
+        let progress = progress.clone();
+        threads.push(std::thread::spawn(move || -> Result<StdioClient> {
+            barrier.wait();
+            for i in 0..per {
+                client.call_ok(
+                    "team_send",
+                    json!({ "to": to, "body": format!("throughput {n}/{i}") }),
+                )?;
+                progress.inc(1);
+            }
+            Ok(client)
+        }));
+    }
+    barrier.wait();
+    let started = Instant::now();
+    let mut finished = Vec::new();
+    let mut failure = None;
+    for thread in threads {
+        match thread.join() {
+            Ok(Ok(client)) => finished.push(client),
+            Ok(Err(err)) => failure = Some(err),
+            Err(_) => failure = Some(anyhow!("a sending thread panicked")),
+        }
+    }
+    let wall = started.elapsed();
+    progress.finish();
+    // Before the servers exit: the last connection to close checkpoints and removes it.
+    let wal_mb = std::fs::metadata(wal).map_or(0.0, |m| m.len() as f64 / (1024.0 * 1024.0));
+    for client in finished.into_iter().chain(idle.drain(..).map(|(_, c)| c)) {
+        let _ = client.close();
+    }
+    if let Some(err) = failure {
+        return Err(err.context("throughput run"));
+    }
+    let total = u64::from(per) * u64::from(args.processes);
+    Ok(Throughput {
+        processes: args.processes,
+        messages_per_process: per,
+        total,
+        seconds: round3(wall.as_secs_f64()),
+        sends_per_s: (total as f64 / wall.as_secs_f64().max(1e-9)).round(),
+        wal_mb: round3(wal_mb),
+    })
+}
+
+fn text(v: &Value, field: &str) -> Result<String> {
+    v.get(field)
+        .and_then(Value::as_str)
+        .map(String::from)
+        .ok_or_else(|| anyhow!("reply has no `{field}`: {v}"))
+}
+
+/// Nearest-rank percentiles and the mean, in milliseconds.
+fn summarize(samples: &mut [Duration]) -> Result<Latency> {
+    if samples.is_empty() {
+        bail!("no samples");
+    }
+    samples.sort_unstable();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let rank = |p: f64| {
+        let i = (p * samples.len() as f64).ceil() as usize;
+        samples[i.clamp(1, samples.len()) - 1]
+    };
+    let sum: Duration = samples.iter().sum();
+    Ok(Latency {
+        p50: round3(ms(rank(0.50))),
+        p99: round3(ms(rank(0.99))),
+        mean: round3(ms(sum) / samples.len() as f64),
+        max: round3(ms(samples[samples.len() - 1])),
+    })
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+impl Environment {
+    fn detect() -> Environment {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|info| {
+                info.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        Environment {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cpu,
+            build: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            },
+            os: std::env::consts::OS,
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+fn print_report(r: &Report) {
+    let e = &r.environment;
+    println!(
+        "codex-teams {} bench, {} build, {} cores ({}), {}",
+        e.version, e.build, e.cores, e.cpu, e.os
+    );
+    if e.build == "debug" {
+        println!("note: a debug build; scripts/bench-core.sh measures a release build");
+    }
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header([
+        "call (stdio round trip)",
+        "p50 ms",
+        "p99 ms",
+        "mean ms",
+        "max ms",
+    ]);
+    for (name, l) in &r.latency_ms {
+        table.add_row([
+            name.to_string(),
+            format!("{:.3}", l.p50),
+            format!("{:.3}", l.p99),
+            format!("{:.3}", l.mean),
+            format!("{:.3}", l.max),
+        ]);
+    }
+    println!("{table}");
+    println!(
+        "latency: {} sequential calls per tool after {} warm-up rounds (targets: p50 <= {TARGET_P50_MS} ms, p99 <= {TARGET_P99_MS} ms)",
+        r.calls, r.warmup
+    );
+    let t = &r.throughput;
+    println!(
+        "throughput: {} processes x {} team_send = {} durable sends in {:.3} s: {:.0} sends/s (target >= {TARGET_SENDS_PER_S:.0} with 7 processes); WAL afterwards {:.1} MB",
+        t.processes, t.messages_per_process, t.total, t.seconds, t.sends_per_s, t.wal_mb
+    );
+    println!("targets: {}", if r.targets.met { "met" } else { "MISSED" });
+}
+
+/// A progress bar on a terminal, nothing otherwise. Cheap to clone into threads.
+#[derive(Clone)]
+struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    fn new(len: u64, what: &'static str) -> Progress {
+        if !stderr_is_terminal() {
+            return Progress(None);
+        }
+        let bar = ProgressBar::new(len).with_message(what);
+        if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} calls") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Progress(Some(bar))
+    }
+
+    fn inc(&self, n: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(n);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// A fresh directory under the system temp dir, removed (with the database) on drop.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new() -> Result<ScratchDir> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = std::env::temp_dir().join(format!(
+            "codex-teams-bench-{}-{nanos:09}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("creating the scratch directory {}", path.display()))?;
+        Ok(ScratchDir(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        if let Err(err) = std::fs::remove_dir_all(&self.0) {
+            tracing::warn!(dir = %self.0.display(), error = %err, "could not remove the bench directory");
+        }
+    }
+}
+
+/// The engine figures for the team benchmark's report.
+pub fn engine_figures(
+    args: &BenchArgs,
+    _paths: &Paths,
+) -> Result<crate::bench::report::EngineFigures> {
+    let exe = std::env::current_exe().context("finding this executable")?;
+    let dir = ScratchDir::new()?;
+    let r = measure(args, &exe, dir.path())?;
+    let get = |tool: &str| {
+        r.latency_ms
+            .get(tool)
+            .map(|l| (l.p50, l.p99))
+            .unwrap_or_default()
+    };
+    let (status_p50_ms, status_p99_ms) = get("team_status");
+    let (send_p50_ms, send_p99_ms) = get("team_send");
+    Ok(crate::bench::report::EngineFigures {
+        status_p50_ms,
+        status_p99_ms,
+        send_p50_ms,
+        send_p99_ms,
+        sends_per_sec: r.throughput.sends_per_s,
+        processes: r.throughput.processes,
+        worker_request_tokens: None,
+    })
 }

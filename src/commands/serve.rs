@@ -28,7 +28,7 @@ pub fn run(paths: &Paths) -> Result<()> {
         let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
         let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
         let service = server
-            .serve(rmcp::transport::stdio())
+            .serve(rmcp::transport::stdio_pipes())
             .await
             .context("starting the MCP session on stdio")?;
         tracing::info!("serving MCP on stdio");

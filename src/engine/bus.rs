@@ -19,6 +19,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{self, Trace};
 use crate::engine::ids::{AgentId, MessageId};
 use crate::engine::store::{self, now_ms};
+use crate::engine::team::refuse_dead;
 use crate::engine::{Caller, Engine};
 
 const KEY_MAX: usize = 128;
@@ -91,7 +92,6 @@ impl Engine {
         body: &str,
         key: Option<&str>,
     ) -> Result<Sent> {
-        self.check_live(caller)?;
         self.check_body(caller, body)?;
         let key = Self::check_key(key)?;
         let to = if to.trim().eq_ignore_ascii_case("lead") {
@@ -105,40 +105,39 @@ impl Engine {
                 "is the caller itself; send to a teammate",
             ));
         }
-        let recipient = self
-            .store()
-            .read(|c| store::teams::agent(c, to.as_str()))
-            .ok()
-            .filter(|a| a.team_id == caller.team_id.as_str())
-            .ok_or_else(|| {
-                EngineError::not_found_hint(
-                    "agent",
-                    to.as_str(),
-                    "`to` must be an agent of this team (see team_status) or `lead`",
-                )
-            })?;
-        self.send_to(caller, Some(&to), vec![recipient.agent_id], body, key)
+        self.send_to(caller, Some(&to), body, key)
     }
 
     /// Sends `body` to every other live agent of the caller's team.
     pub fn team_broadcast(&self, caller: &Caller, body: &str, key: Option<&str>) -> Result<Sent> {
-        self.check_live(caller)?;
         self.check_body(caller, body)?;
         let key = Self::check_key(key)?;
-        self.send_to(caller, None, Vec::new(), body, key)
+        self.send_to(caller, None, body, key)
     }
 
+    /// Stores the message. The sender's liveness and the recipient's membership are checked
+    /// inside the write transaction: no separate reads on the hot path, and no send slips in
+    /// after the sender was stopped.
     fn send_to(
         &self,
         caller: &Caller,
         to: Option<&AgentId>,
-        direct: Vec<String>,
         body: &str,
         key: Option<&str>,
     ) -> Result<Sent> {
         let team = caller.team_id.as_str();
         let from = caller.agent_id.as_str();
         self.store().write(|tx| {
+            refuse_dead(caller, &store::teams::liveness(tx, team, from)?)?;
+            if let Some(to) = to
+                && store::teams::team_of_agent(tx, to.as_str())?.as_deref() != Some(team)
+            {
+                return Err(EngineError::not_found_hint(
+                    "agent",
+                    to.as_str(),
+                    "`to` must be an agent of this team (see team_status) or `lead`",
+                ));
+            }
             if let Some(k) = key
                 && let Some((id, _)) = store::bus::find_by_key(tx, team, from, k)?
             {
@@ -150,7 +149,7 @@ impl Engine {
                 });
             }
             let recipients = match to {
-                Some(_) => direct.clone(),
+                Some(to) => vec![to.to_string()],
                 None => store::bus::broadcast_recipients(tx, team, from)?,
             };
             let id = MessageId::generate();

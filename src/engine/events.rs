@@ -65,7 +65,8 @@ pub struct Event {
 }
 
 /// Appends an event inside the caller's write transaction, so the event exists exactly when
-/// the change it describes does.
+/// the change it describes does. Its log line is written after the commit (outside the write
+/// lock), and not at all if the transaction rolls back.
 pub fn record(
     tx: &rusqlite::Transaction<'_>,
     trace: &Trace<'_>,
@@ -73,18 +74,29 @@ pub fn record(
     mut data: Value,
 ) -> Result<()> {
     redact_json(&mut data);
-    let team = trace.team.map(|t| t.as_str()).unwrap_or_default();
     store::events::insert(tx, now_ms(), trace, kind, &data)?;
-    tracing::info!(
-        target: "codex_teams::event",
-        team_id = team,
-        agent_id = trace.agent.map(|a| a.as_str()),
-        task_id = trace.task.map(|t| t.as_str()),
-        message_id = trace.message.map(|m| m.as_str()),
-        artifact_id = trace.artifact.map(|a| a.as_str()),
-        kind,
-        data = %data,
-        "event"
-    );
+    if !tracing::enabled!(target: "codex_teams::event", tracing::Level::INFO) {
+        return Ok(());
+    }
+    let owned = |id: Option<&str>| id.map(String::from);
+    let team = trace.team.map(|t| t.to_string()).unwrap_or_default();
+    let agent = owned(trace.agent.map(|a| a.as_str()));
+    let task = owned(trace.task.map(|t| t.as_str()));
+    let message = owned(trace.message.map(|m| m.as_str()));
+    let artifact = owned(trace.artifact.map(|a| a.as_str()));
+    let kind = kind.to_string();
+    store::after_commit(move || {
+        tracing::info!(
+            target: "codex_teams::event",
+            team_id = team,
+            agent_id = agent,
+            task_id = task,
+            message_id = message,
+            artifact_id = artifact,
+            kind,
+            data = %data,
+            "event"
+        );
+    });
     Ok(())
 }

@@ -429,7 +429,7 @@ mod engine_glue {
             let plan = plan(&input);
             let last = self
                 .store()
-                .read(|c| store::events::last_of_kind(c, team.as_str(), "fanout.recommended"))?;
+                .read(|c| store::events::last_recommendation(c, team.as_str()))?;
             let same = last.is_some_and(|e| {
                 e.data
                     .get("plan")

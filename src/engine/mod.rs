@@ -67,6 +67,8 @@ pub struct Engine {
     heartbeats: Mutex<HashMap<AgentId, i64>>,
     /// Teams' resolved profiles, read once per process (they never change after start).
     profiles: Mutex<HashMap<TeamId, std::sync::Arc<Profile>>>,
+    /// Teams' leads, read once per process (a team's lead never changes).
+    leads: Mutex<HashMap<TeamId, AgentId>>,
 }
 
 /// Minimum spacing of activity writes for one agent.
@@ -82,6 +84,7 @@ impl Engine {
             home: home.to_path_buf(),
             heartbeats: Mutex::new(HashMap::new()),
             profiles: Mutex::new(HashMap::new()),
+            leads: Mutex::new(HashMap::new()),
         })
     }
 

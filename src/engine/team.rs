@@ -232,57 +232,73 @@ impl Engine {
         })
     }
 
-    /// The caller identity of a team's lead.
+    /// The caller identity of a team's lead. A team's lead never changes, so it is read once
+    /// per process.
     pub fn lead_caller(&self, team_id: &TeamId) -> Result<Caller> {
-        let lead = self
-            .store()
-            .read(|c| store::teams::lead_of(c, team_id.as_str()))?;
+        let cached = self.leads.lock().ok().and_then(|m| m.get(team_id).cloned());
+        let lead = match cached {
+            Some(lead) => lead,
+            None => {
+                let lead = AgentId::from_db(
+                    self.store()
+                        .read(|c| store::teams::lead_of(c, team_id.as_str()))?,
+                );
+                if let Ok(mut m) = self.leads.lock() {
+                    m.insert(team_id.clone(), lead.clone());
+                }
+                lead
+            }
+        };
         Ok(Caller {
             team_id: team_id.clone(),
-            agent_id: AgentId::from_db(lead),
+            agent_id: lead,
             role: Role::Lead,
         })
     }
 
     /// Authenticates a worker from its credentials. Refuses wrong secrets, other teams'
-    /// agents, stopped agents and finalized teams. The first call marks it active.
+    /// agents, stopped agents and finalized teams. The first call marks it active. One
+    /// query: this runs on every call a worker makes.
     pub fn worker_caller(
         &self,
         team_id: &TeamId,
         agent_id: &AgentId,
         token: &str,
     ) -> Result<Caller> {
-        let agent = self
+        let live = self
             .store()
-            .read(|c| store::teams::agent(c, agent_id.as_str()))
-            .map_err(|_| {
-                EngineError::Forbidden(format!(
+            .read(|c| store::teams::liveness(c, team_id.as_str(), agent_id.as_str()))
+            .map_err(|e| match e {
+                EngineError::NotFound { .. } => EngineError::Forbidden(format!(
                     "unknown agent {agent_id}; hint: check {}",
                     runner::ENV_AGENT_ID
-                ))
+                )),
+                other => other,
             })?;
-        let expected = agent.token_hash.as_deref().unwrap_or("");
-        if agent.team_id != team_id.as_str() || expected.is_empty() || token_hash(token) != expected
+        let expected = live.token_hash.as_deref().unwrap_or("");
+        if live.agent_team_id != team_id.as_str()
+            || expected.is_empty()
+            || token_hash(token) != expected
         {
             return Err(EngineError::Forbidden(format!(
                 "credentials for agent {agent_id} do not match team {team_id}; hint: use the env that team_spawn returned"
             )));
         }
-        let role = Role::parse("role", &agent.role)?;
+        let role = Role::parse("role", &live.role)?;
         let caller = Caller {
             team_id: team_id.clone(),
             agent_id: agent_id.clone(),
             role,
         };
-        self.check_live(&caller)?;
-        if agent.state == "starting" || agent.state == "idle" {
+        refuse_dead(&caller, &live)?;
+        if live.state == "starting" || live.state == "idle" {
             self.store().write(|tx| {
                 if store::teams::activate_agent(tx, agent_id.as_str(), now_ms())? {
                     events::record(
                         tx,
                         &Trace::team(team_id).agent(agent_id),
                         "agent.active",
-                        json!({ "from": agent.state }),
+                        json!({ "from": live.state }),
                     )?;
                 }
                 Ok(())
@@ -293,25 +309,10 @@ impl Engine {
 
     /// Refuses calls from stopped or dead agents and into finalized teams.
     pub fn check_live(&self, caller: &Caller) -> Result<()> {
-        let (team_state, agent_state, reason) = self.store().read(|c| {
-            let team = store::teams::team(c, caller.team_id.as_str())?;
-            let agent = store::teams::agent(c, caller.agent_id.as_str())?;
-            Ok((team.state, agent.state, agent.stop_reason))
+        let live = self.store().read(|c| {
+            store::teams::liveness(c, caller.team_id.as_str(), caller.agent_id.as_str())
         })?;
-        if team_state != "active" {
-            return Err(EngineError::Forbidden(format!(
-                "team {} is finalized; no new work is accepted",
-                caller.team_id
-            )));
-        }
-        if agent_state == "stopped" || agent_state == "dead" {
-            return Err(EngineError::Forbidden(format!(
-                "agent {} is {agent_state} ({}); hint: the lead can spawn a replacement",
-                caller.agent_id,
-                reason.unwrap_or_default()
-            )));
-        }
-        Ok(())
+        refuse_dead(caller, &live)
     }
 
     pub fn team_status(&self, caller: &Caller) -> Result<TeamStatus> {
@@ -323,8 +324,7 @@ impl Engine {
             let team = store::teams::team(c, caller.team_id.as_str())?;
             let agents = store::teams::agents(c, caller.team_id.as_str())?;
             let tasks = store::board::counts(c, caller.team_id.as_str(), now)?;
-            let counts =
-                store::teams::counts(c, caller.team_id.as_str(), caller.agent_id.as_str(), now)?;
+            let unread = store::teams::unread(c, caller.agent_id.as_str(), now)?;
             let tokens = sum_tokens(&agents);
             Ok(TeamStatus {
                 team_id: team.team_id,
@@ -332,7 +332,7 @@ impl Engine {
                 profile: team.profile,
                 agents: agents.iter().map(agent_status).collect(),
                 tasks,
-                unread: counts.unread,
+                unread,
                 budget_left: profile.budget.team_tokens - tokens.total,
                 tokens,
                 plan,
@@ -593,6 +593,29 @@ impl Engine {
             Ok(run)
         })
     }
+}
+
+/// The refusals of [`Engine::check_live`], on an already-read [`store::teams::Liveness`].
+pub(crate) fn refuse_dead(caller: &Caller, live: &store::teams::Liveness) -> Result<()> {
+    match live.team_state.as_deref() {
+        None => return Err(EngineError::not_found("team", caller.team_id.as_str())),
+        Some("active") => {}
+        Some(_) => {
+            return Err(EngineError::Forbidden(format!(
+                "team {} is finalized; no new work is accepted",
+                caller.team_id
+            )));
+        }
+    }
+    if live.state == "stopped" || live.state == "dead" {
+        return Err(EngineError::Forbidden(format!(
+            "agent {} is {} ({}); hint: the lead can spawn a replacement",
+            caller.agent_id,
+            live.state,
+            live.stop_reason.as_deref().unwrap_or_default()
+        )));
+    }
+    Ok(())
 }
 
 fn agent_status(a: &store::teams::AgentRow) -> AgentStatus {

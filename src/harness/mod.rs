@@ -71,6 +71,9 @@ pub struct RealOptions {
     pub keep: bool,
     /// Store every request body (`--capture-bodies`), needed for the hook check.
     pub capture_bodies: bool,
+    /// Run in this prepared workspace (for example an eval task's repository) instead of a
+    /// fresh empty git repository in the run directory.
+    pub workspace: Option<PathBuf>,
 }
 
 impl RealOptions {
@@ -91,6 +94,7 @@ impl RealOptions {
             timeout: Duration::from_secs(300),
             keep: false,
             capture_bodies: true,
+            workspace: None,
         }
     }
 
@@ -205,7 +209,11 @@ impl RealTeam {
         let codex_home = root.join("codex-home");
         let teams_home = root.join("teams");
         let db = teams_home.join("teams.db");
-        let workspace = root.join("work");
+        let prepared = options.workspace.is_some();
+        let workspace = options
+            .workspace
+            .clone()
+            .unwrap_or_else(|| root.join("work"));
         for d in [&codex_home, &teams_home, &workspace] {
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
         }
@@ -221,13 +229,15 @@ impl RealTeam {
         }
         // A git workspace, as a user's repository would be (a failure here is not fatal:
         // the lead runs with --skip-git-repo-check).
-        let _ = Command::new("git")
-            .args(["init", "-q"])
-            .current_dir(&workspace)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        if !prepared {
+            let _ = Command::new("git")
+                .args(["init", "-q"])
+                .current_dir(&workspace)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
 
         let mut plan = options.plan.clone();
         if let Some(p) = &options.profile {

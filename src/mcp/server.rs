@@ -1,7 +1,8 @@
 //! The `serve-mcp` server: one per Codex process, over stdio. It knows who it acts for —
 //! a worker (from the credentials in its environment) or the lead of the teams it started —
-//! lists only the tools that identity may use, and hands every call to the engine on a
-//! blocking thread. Every result is compact JSON in `structuredContent`; every failure is
+//! lists only the tools that identity may use, and hands every call to the engine: quick
+//! ones on the async worker that read them, ones that may wait on a blocking thread (see
+//! `runs_inline`). Every result is compact JSON in `structuredContent`; every failure is
 //! a tool error whose JSON names the problem (`error`, `message`, and `field` or `details`).
 
 use std::path::PathBuf;
@@ -403,6 +404,33 @@ fn team_merge(
     }
 }
 
+/// Whether a call runs on the async worker that received it rather than on a blocking
+/// thread. Calls that only touch the database finish in well under a millisecond, and the
+/// hand-off to a blocking thread and back (two thread wake-ups) cost about as much as the
+/// call itself. Calls that may wait (a long-poll pull) or start and stop processes
+/// (spawn, finalize) or run an arbitration keep to the blocking pool. (A status or update
+/// call that triggers an early or idle stop may signal a worker and wait out its grace
+/// period; the runtime's other worker keeps the session going meanwhile.)
+fn runs_inline(name: &str, args: &Value) -> bool {
+    let waits = args
+        .get("wait_ms")
+        .and_then(Value::as_i64)
+        .is_some_and(|w| w > 0);
+    !waits
+        && matches!(
+            name,
+            "team_send"
+                | "team_broadcast"
+                | "team_status"
+                | "team_pull_inbox"
+                | "task_list"
+                | "task_claim"
+                | "task_update"
+                | "task_create"
+                | "artifact_read"
+        )
+}
+
 impl ServerHandler for TeamServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(
@@ -434,11 +462,15 @@ impl ServerHandler for TeamServer {
         let args = Value::Object(request.arguments.unwrap_or_default());
         let inner = self.inner.clone();
         let started = std::time::Instant::now();
-        let outcome = tokio::task::spawn_blocking(move || {
+        let outcome = if runs_inline(&name, &args) {
             inner.dispatch(&name, args, meta).map_err(|e| (name, e))
-        })
-        .await
-        .map_err(|e| McpError::internal_error(format!("tool task failed: {e}"), None))?;
+        } else {
+            tokio::task::spawn_blocking(move || {
+                inner.dispatch(&name, args, meta).map_err(|e| (name, e))
+            })
+            .await
+            .map_err(|e| McpError::internal_error(format!("tool task failed: {e}"), None))?
+        };
         let result = match outcome {
             Ok(value) => CallToolResult::structured(value),
             Err((name, err)) => {

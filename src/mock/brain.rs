@@ -706,8 +706,22 @@ fn lead(conv: &Conversation, plan: &Plan) -> Item {
             .get("goal")
             .and_then(Value::as_str)
             .unwrap_or("the team goal");
-        let goal: String = goal.chars().take(200).collect();
-        let brief = format!("Goal: {goal}. Claim ready tasks until none is left.");
+        let brief = if plan.whole_task_briefs {
+            // The naive baseline: the whole task, every subtask, in every worker's brief.
+            let mut b = format!("Goal: {goal}\nThe whole task, every subtask:");
+            for t in &plan.tasks {
+                b.push_str(&format!(
+                    "\n- {}: {}",
+                    t.title,
+                    t.detail.as_deref().unwrap_or("")
+                ));
+            }
+            b.push_str("\nClaim ready tasks until none is left; broadcast every result.");
+            b.chars().take(8000).collect()
+        } else {
+            let goal: String = goal.chars().take(200).collect();
+            format!("Goal: {goal}. Claim ready tasks until none is left.")
+        };
         return conv.call(
             "team_spawn",
             json!({ "role": role, "brief": brief, "runner": runner }),

@@ -15,6 +15,7 @@
 //! max_lead_calls: 60                   # hard cap on the lead's tool calls in one turn
 //! max_worker_calls: 80                 # hard cap on a worker's tool calls in one turn
 //! worker_wait_ms: 5000                 # worker long-poll when every open task is blocked
+//! whole_task_briefs: false             # naive baseline: brief every worker with the whole task
 //! tasks:
 //!   - key: csv                         # artifact name the worker publishes; deps name keys
 //!     title: CSV exporter              # must be unique: workers find their task by title
@@ -76,6 +77,10 @@ pub struct Plan {
     pub max_worker_calls: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_wait_ms: Option<u64>,
+    /// The naive baseline's briefs: every worker is briefed with the whole task (goal and
+    /// every subtask), as a fixed fan-out that does not plan would do.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub whole_task_briefs: bool,
     pub tasks: Vec<PlanTask>,
 }
 
@@ -138,6 +143,7 @@ impl Plan {
             max_lead_calls: None,
             max_worker_calls: None,
             worker_wait_ms: None,
+            whole_task_briefs: false,
             tasks: scenario
                 .tasks
                 .iter()

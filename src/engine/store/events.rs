@@ -113,12 +113,38 @@ pub fn list(conn: &Connection, team_id: &str, after_seq: i64, limit: i64) -> Res
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// The newest event of `kind` for a team.
-pub fn last_of_kind(conn: &Connection, team_id: &str, kind: &str) -> Result<Option<Event>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, ts, team_id, agent_id, task_id, message_id, artifact_id, kind, data
-         FROM events WHERE team_id = ?1 AND kind = ?2 ORDER BY seq DESC LIMIT 1",
-    )?;
-    let mut rows = stmt.query_map(params![team_id, kind], event_from_row)?;
+const LAST_RECOMMENDATION: &str =
+    "SELECT seq, ts, team_id, agent_id, task_id, message_id, artifact_id, kind, data
+     FROM events WHERE team_id = ?1 AND kind = 'fanout.recommended'
+     ORDER BY seq DESC LIMIT 1";
+
+/// The newest `fanout.recommended` event of a team. The kind is spelled out in the SQL so
+/// the partial index `events_fanout` (migrations/V4) serves it: a seek, where a bound kind
+/// would scan the team's whole log backwards on every status call.
+pub fn last_recommendation(conn: &Connection, team_id: &str) -> Result<Option<Event>> {
+    let mut stmt = conn.prepare_cached(LAST_RECOMMENDATION)?;
+    let mut rows = stmt.query_map([team_id], event_from_row)?;
     Ok(rows.next().transpose()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_latest_recommendation_is_a_seek_not_a_scan_of_the_log() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = crate::engine::store::Store::open(&dir.path().join("t.db")).expect("open");
+        let plan: Vec<String> = store
+            .read(|c| {
+                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {LAST_RECOMMENDATION}"))?;
+                let rows = stmt.query_map(["team_x"], |r| r.get::<_, String>(3))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .expect("plan");
+        assert_eq!(
+            plan,
+            ["SEARCH events USING INDEX events_fanout (team_id=?)"]
+        );
+    }
 }

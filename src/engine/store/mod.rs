@@ -8,16 +8,22 @@
 //! - every write is a `BEGIN IMMEDIATE` transaction, because in WAL mode a deferred
 //!   read-then-write transaction fails with `SQLITE_BUSY` at once, ignoring the busy timeout;
 //! - a write that still meets `SQLITE_BUSY`/`SQLITE_LOCKED` is retried a bounded number of
-//!   times with jittered exponential backoff.
+//!   times with jittered exponential backoff;
+//! - checkpoints run on a background thread, not in the commit of a tool call (see
+//!   `Checkpointer`), and work that must follow a commit (log lines) waits for it
+//!   ([`after_commit`]), so the write lock is held only for the SQL.
 //!
 //! The numbers and the durability they give are in `docs/storage.md`.
 
+use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::engine::error::{EngineError, Result};
@@ -34,6 +40,23 @@ pub const WRITE_RETRIES: u32 = 8;
 const RETRY_BASE: Duration = Duration::from_millis(2);
 /// Connections kept open per process for reuse.
 const POOL_SIZE: usize = 8;
+/// Prepared statements cached per connection. rusqlite's default (16) is fewer than one
+/// busy tool call uses, and a least-recently-used cache that small re-prepares every
+/// statement of a cyclic workload.
+const STATEMENT_CACHE: usize = 128;
+/// WAL pages after which a commit checkpoints by itself. Only a safety net: the
+/// `Checkpointer` keeps the WAL far below it. SQLite's default (1000) made every commit
+/// of a busy team try a checkpoint (copy pages, two fsyncs) while its caller waited.
+const AUTOCHECKPOINT_PAGES: u32 = 20_000;
+/// How often the checkpointer runs while the WAL is growing, and at most while idle.
+const CHECKPOINT_BUSY: Duration = Duration::from_millis(100);
+const CHECKPOINT_IDLE: Duration = Duration::from_secs(2);
+/// WAL length (frames, about 4 KiB each) at which the checkpointer restarts the WAL.
+const RESTART_FRAMES: i64 = 2048;
+/// Longest a RESTART checkpoint holds up writers while it waits for readers.
+const RESTART_WAIT: Duration = Duration::from_millis(20);
+/// Size the WAL file is cut back to when it restarts.
+const WAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
 
 /// The environment variable naming the codex-teams home directory.
 pub const HOME_ENV: &str = "CODEX_TEAMS_HOME";
@@ -66,6 +89,7 @@ pub fn resolve_db_path(explicit: Option<&Path>) -> Result<PathBuf> {
 pub struct Store {
     path: PathBuf,
     pool: Mutex<Vec<Connection>>,
+    _checkpointer: Option<Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -101,6 +125,7 @@ impl Store {
         Ok(Store {
             path: path.to_path_buf(),
             pool: Mutex::new(vec![conn]),
+            _checkpointer: Checkpointer::start(path),
         })
     }
 
@@ -160,10 +185,181 @@ fn run_immediate<T>(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| EngineError::store("beginning a write transaction", e))?;
-    let value = f(&tx)?; // dropping `tx` on error rolls back
+    let deferred = Deferred::begin();
+    let value = f(&tx)?; // dropping `tx` on error rolls back, dropping `deferred` forgets
     tx.commit()
         .map_err(|e| EngineError::store("committing a write transaction", e))?;
+    deferred.committed();
     Ok(value)
+}
+
+type Hook = Box<dyn FnOnce()>;
+
+thread_local! {
+    /// Work waiting for the write transaction running on this thread to commit.
+    static AFTER_COMMIT: RefCell<Option<Vec<Hook>>> = const { RefCell::new(None) };
+}
+
+/// Runs `hook` once the write transaction running on this thread commits, and never if it
+/// rolls back (or is retried: the retry registers its own). Outside a transaction of
+/// [`Store::write`] it runs at once. For side effects that must not happen for a change that
+/// never happened, and need not hold the write lock: log lines.
+pub fn after_commit(hook: impl FnOnce() + 'static) {
+    let now = AFTER_COMMIT.with(|queue| match queue.borrow_mut().as_mut() {
+        Some(queue) => {
+            queue.push(Box::new(hook));
+            None
+        }
+        None => Some(hook),
+    });
+    if let Some(hook) = now {
+        hook();
+    }
+}
+
+/// The after-commit queue of one transaction attempt; dropping it without
+/// [`Deferred::committed`] (an error, a panic) forgets the queued work.
+struct Deferred;
+
+impl Deferred {
+    fn begin() -> Deferred {
+        AFTER_COMMIT.with(|queue| *queue.borrow_mut() = Some(Vec::new()));
+        Deferred
+    }
+
+    fn committed(self) {
+        let hooks = AFTER_COMMIT.with(|queue| queue.borrow_mut().take());
+        for hook in hooks.into_iter().flatten() {
+            hook();
+        }
+    }
+}
+
+impl Drop for Deferred {
+    fn drop(&mut self) {
+        let _ = AFTER_COMMIT.try_with(|queue| queue.borrow_mut().take());
+    }
+}
+
+/// A background thread that keeps the WAL short, so commits stay cheap. Every process
+/// starts one, but only the process holding `<db>.checkpoint.lock` (an OS lock, released
+/// when its holder exits) checkpoints; the others check now and then whether the holder
+/// is gone. One checkpointer per database is enough, and seven of them would each pay the
+/// copying and the fsyncs.
+/// - every [`CHECKPOINT_BUSY`] while the WAL grows (backing off to [`CHECKPOINT_IDLE`]), a
+///   PASSIVE checkpoint copies committed pages into the database file without blocking
+///   anyone;
+/// - once the WAL holds [`RESTART_FRAMES`], a RESTART checkpoint waits (at most
+///   [`RESTART_WAIT`]) for the current readers and writer to finish so the next writer
+///   starts the WAL from the beginning again. Without it a team that never pauses keeps
+///   some reader on the WAL at every moment and the WAL grows without bound (650 MB after
+///   ten seconds of `codex-teams bench` with seven processes), and every lookup in it
+///   slows down.
+///
+/// Checkpointing moves committed data from the WAL into the database file; it changes
+/// nothing about what a commit guarantees. Stops when its [`Store`] is dropped.
+struct Checkpointer {
+    _stop: mpsc::Sender<()>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Option<Checkpointer> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let path = path.to_path_buf();
+        let spawned = std::thread::Builder::new()
+            .name("codex-teams-checkpoint".into())
+            .spawn(move || {
+                // Wait to become the database's checkpointer (or to be stopped).
+                let Some(_lock) = elect(&path, &stopped) else {
+                    return;
+                };
+                let conn = match open_connection(&path).and_then(|mut conn| {
+                    conn.busy_handler(Some(restart_wait))
+                        .map_err(|e| EngineError::store("setting the checkpoint busy handler", e))?;
+                    Ok(conn)
+                }) {
+                    Ok(conn) => conn,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "checkpointer could not open the database; commits will checkpoint");
+                        return;
+                    }
+                };
+                let mut wait = CHECKPOINT_BUSY;
+                let mut last_log = 0;
+                loop {
+                    match stopped.recv_timeout(wait) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                    wait = match checkpoint(&conn, "PASSIVE") {
+                        Ok(log) => {
+                            if log >= RESTART_FRAMES
+                                && let Err(err) = checkpoint(&conn, "RESTART")
+                            {
+                                tracing::debug!(error = %err, "WAL restart checkpoint failed");
+                            }
+                            if log != last_log {
+                                // The WAL changed since the last look: a team is busy.
+                                last_log = log;
+                                CHECKPOINT_BUSY
+                            } else {
+                                (wait * 2).min(CHECKPOINT_IDLE)
+                            }
+                        }
+                        Err(err) => {
+                            tracing::debug!(error = %err, "background checkpoint failed");
+                            CHECKPOINT_IDLE
+                        }
+                    };
+                }
+            });
+        match spawned {
+            Ok(_) => Some(Checkpointer { _stop: stop }),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not start the checkpointer; commits will checkpoint");
+                None
+            }
+        }
+    }
+}
+
+/// Blocks until this process holds the database's checkpoint lock (trying every
+/// [`CHECKPOINT_IDLE`]) and returns it, or returns None when `stopped` fires first or the
+/// lock file cannot be opened (then the commits' own auto-checkpoint keeps the WAL in
+/// bounds).
+fn elect(db: &Path, stopped: &mpsc::Receiver<()>) -> Option<File> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".checkpoint.lock");
+    let lock_path = PathBuf::from(name);
+    let file = match OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+    {
+        Ok(file) => file,
+        Err(err) => {
+            tracing::debug!(path = %lock_path.display(), error = %err, "no checkpoint lock file");
+            return None;
+        }
+    };
+    loop {
+        if file.try_lock().is_ok() {
+            return Some(file);
+        }
+        match stopped.recv_timeout(CHECKPOINT_IDLE) {
+            Err(RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
+/// One checkpoint in `mode` (PASSIVE or RESTART); returns the WAL's length in frames. A
+/// RESTART that meets a busy reader or writer gives up after [`RESTART_WAIT`]; the next
+/// round tries again.
+fn checkpoint(conn: &Connection, mode: &str) -> Result<i64> {
+    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| r.get(1))
+        .map_err(|e| EngineError::store("checkpointing the WAL", e))
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -189,6 +385,18 @@ fn open_connection(path: &Path) -> Result<Connection> {
          PRAGMA temp_store = MEMORY;",
     )
     .map_err(|e| EngineError::store("setting pragmas", e))?;
+    // The query planner stability guarantee: without it SQLite marks `col = ?` terms as
+    // "re-plan when rebound", and rusqlite clears bindings whenever a cached statement goes
+    // back to its cache, so those statements were re-parsed and re-planned on every use
+    // (over a third of a `team_status` call). We keep no planner statistics, so the plan
+    // cannot depend on the bound values anyway.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+        .map_err(|e| EngineError::store("enabling the query planner stability guarantee", e))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)
+        .map_err(|e| EngineError::store("setting wal_autocheckpoint", e))?;
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
+        .map_err(|e| EngineError::store("setting journal_size_limit", e))?;
     Ok(conn)
 }
 
@@ -203,6 +411,19 @@ fn busy_wait(n: i32) -> bool {
     }
     let jitter = rand::rng().random_range(0..=step.as_micros() as u64 / 2);
     std::thread::sleep(step + Duration::from_micros(jitter));
+    true
+}
+
+/// The checkpointer's busy callback: polls as finely as writers do (so a stream of writers
+/// cannot starve a RESTART), but gives up after about [`RESTART_WAIT`], because writers
+/// queue behind a pending RESTART.
+fn restart_wait(n: i32) -> bool {
+    let n = n.max(0) as u32;
+    let step = Duration::from_micros(50 * 2u64.pow(n.min(3)));
+    if step * n >= RESTART_WAIT {
+        return false;
+    }
+    std::thread::sleep(step);
     true
 }
 
@@ -260,3 +481,63 @@ pub mod board;
 pub mod bus;
 pub mod events;
 pub mod teams;
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use super::*;
+
+    #[test]
+    fn after_commit_work_runs_once_for_a_commit_and_never_for_a_rollback() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("t.db")).expect("open");
+        let ran = Rc::new(Cell::new(0));
+
+        let hook = ran.clone();
+        store
+            .write(|_tx| {
+                let hook = hook.clone();
+                after_commit(move || hook.set(hook.get() + 1));
+                Ok(())
+            })
+            .expect("commit");
+        assert_eq!(ran.get(), 1);
+
+        let hook = ran.clone();
+        let failed = store.write(|_tx| -> Result<()> {
+            let hook = hook.clone();
+            after_commit(move || hook.set(hook.get() + 100));
+            Err(EngineError::invalid("x", "rolled back"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(
+            ran.get(),
+            1,
+            "a rolled-back write runs none of its after-commit work"
+        );
+
+        // Outside a write there is nothing to wait for.
+        let hook = ran.clone();
+        after_commit(move || hook.set(hook.get() + 10));
+        assert_eq!(ran.get(), 11);
+    }
+
+    #[test]
+    fn connections_keep_the_planner_stable_and_checkpoints_off_the_commit_path() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("t.db")).expect("open");
+        store
+            .read(|c| {
+                let qpsg = c
+                    .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
+                    .map_err(|e| EngineError::store("db_config", e))?;
+                let pages: i64 = c.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
+                assert!(qpsg, "statements must not be re-planned on every rebind");
+                assert_eq!(pages, i64::from(AUTOCHECKPOINT_PAGES));
+                Ok(())
+            })
+            .expect("read");
+    }
+}

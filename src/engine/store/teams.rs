@@ -143,6 +143,45 @@ pub fn agent(conn: &Connection, agent_id: &str) -> Result<AgentRow> {
     .ok_or_else(|| EngineError::not_found("agent", agent_id))
 }
 
+/// What every call checks about its caller, read in one statement: the agent's team, role,
+/// state and secret hash, and the state of `team_id` (None when no such team).
+pub struct Liveness {
+    pub agent_team_id: String,
+    pub role: String,
+    pub state: String,
+    pub stop_reason: Option<String>,
+    pub token_hash: Option<String>,
+    pub team_state: Option<String>,
+}
+
+pub fn liveness(conn: &Connection, team_id: &str, agent_id: &str) -> Result<Liveness> {
+    conn.prepare_cached(
+        "SELECT a.team_id, a.role, a.state, a.stop_reason, a.token_hash,
+                (SELECT t.state FROM teams t WHERE t.team_id = ?1)
+         FROM agents a WHERE a.agent_id = ?2",
+    )?
+    .query_row(params![team_id, agent_id], |r| {
+        Ok(Liveness {
+            agent_team_id: r.get(0)?,
+            role: r.get(1)?,
+            state: r.get(2)?,
+            stop_reason: r.get(3)?,
+            token_hash: r.get(4)?,
+            team_state: r.get(5)?,
+        })
+    })
+    .optional()?
+    .ok_or_else(|| EngineError::not_found("agent", agent_id))
+}
+
+/// The team an agent belongs to, if the agent exists.
+pub fn team_of_agent(conn: &Connection, agent_id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT team_id FROM agents WHERE agent_id = ?1")?
+        .query_row([agent_id], |r| r.get(0))
+        .optional()?)
+}
+
 pub fn agents(conn: &Connection, team_id: &str) -> Result<Vec<AgentRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {AGENT_COLS} FROM agents a WHERE a.team_id = ?1 ORDER BY a.created_at, a.agent_id"
@@ -258,16 +297,21 @@ pub fn counts(conn: &Connection, team_id: &str, reader: &str, now: i64) -> Resul
     let artifacts = conn
         .prepare_cached("SELECT COUNT(*) FROM artifacts WHERE team_id = ?1")?
         .query_row([team_id], |r| r.get(0))?;
-    let unread = conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM deliveries WHERE agent_id = ?1 AND acked_at IS NULL AND leased_until <= ?2",
-        )?
-        .query_row(params![reader, now], |r| r.get(0))?;
     Ok(TeamCounts {
         messages,
         artifacts,
-        unread,
+        unread: unread(conn, reader, now)?,
     })
+}
+
+/// Messages waiting in `reader`'s inbox now. An index range, unlike the message count of
+/// [`counts`], which reads every message of the team: status calls use this alone.
+pub fn unread(conn: &Connection, reader: &str, now: i64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM deliveries WHERE agent_id = ?1 AND acked_at IS NULL AND leased_until <= ?2",
+        )?
+        .query_row(params![reader, now], |r| r.get(0))?)
 }
 
 /// Adds usage to an agent; returns (agent total, team total) of input + output tokens.

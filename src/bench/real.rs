@@ -1,0 +1,103 @@
+//! The `codex-mock` runner of the benchmark: each arm is a real team run (the real Codex
+//! CLI as lead and workers, see [`crate::harness`]) in a workspace prepared from the eval
+//! task's repository; the task's checker then decides quality on what the team left there.
+//! Token figures are the o200k counts of the request bodies Codex really sent.
+
+use anyhow::{Result, bail};
+
+use crate::bench::eval::{EvalTask, class_name};
+use crate::bench::report::TaskRun;
+use crate::bench::run::{Arm, BenchConfig, FIXED6_PROFILE, Runner, Scratch, subtask_keys, tail};
+use crate::harness::{RealOptions, RealTeam};
+use crate::mock::plan::{Plan, PlanSend};
+
+/// The plan the mock follows for `arm`: the task's own plan, reshaped by the arm's
+/// policy (and cut by the sabotage switch).
+pub fn arm_plan(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Plan {
+    let keys = subtask_keys(task, sabotaged);
+    let mut plan = task.plan.clone();
+    plan.tasks.retain(|t| keys.contains(&t.key));
+    for t in &mut plan.tasks {
+        t.deps.retain(|d| keys.contains(d));
+    }
+    plan.goal = Some(task.statement.clone());
+    match arm {
+        Arm::Fixed6 => {
+            plan.profile = Some("fixed-6".into());
+            plan.whole_task_briefs = true;
+            for t in &mut plan.tasks {
+                // Naive coordination: every result is broadcast to every teammate.
+                let body = t
+                    .publish
+                    .clone()
+                    .unwrap_or_else(|| format!("{} done", t.title));
+                t.send.push(PlanSend {
+                    to: "all".into(),
+                    body: Some(body),
+                });
+            }
+        }
+        Arm::Adaptive => plan.profile = Some(profile.to_string()),
+    }
+    plan
+}
+
+pub fn run_real(
+    cfg: &BenchConfig,
+    arm: Arm,
+    task: &EvalTask,
+    repeat: u32,
+    sabotaged: bool,
+) -> Result<TaskRun> {
+    if cfg.runner == Runner::Codex {
+        bail!(
+            "--runner codex (a real model through your own Codex login) is not available in this build; use --runner codex-mock or sim"
+        );
+    }
+    let scratch = Scratch::new("bench-ws")?;
+    let ws = scratch.path().join("ws");
+    task.prepare_workspace(&ws)?;
+    let plan = arm_plan(task, arm, &cfg.profile, sabotaged);
+    let mut options = RealOptions::new(plan);
+    options.prompt = format!("use agents team: {}", task.statement);
+    options.user_profiles = vec![("fixed-6".into(), FIXED6_PROFILE.into())];
+    options.codex = cfg.codex.clone();
+    options.bin = cfg.bin.clone();
+    options.timeout = cfg.timeout;
+    options.capture_bodies = false;
+    options.workspace = Some(ws.clone());
+    let report = RealTeam::run(options)?;
+    let check = task.check(&ws)?;
+    let mut problems = Vec::new();
+    if !report.leftover.is_empty() {
+        problems.push(format!(
+            "{} process(es) outlived the team",
+            report.leftover.len()
+        ));
+    }
+    if !check.passed {
+        problems.push(tail(&check.output, 400));
+    }
+    Ok(TaskRun {
+        task: task.name.clone(),
+        class: class_name(task.size_class).to_string(),
+        repeat,
+        input_tokens: report.tokens.total.input,
+        cached_tokens: 0,
+        output_tokens: report.tokens.total.output,
+        total_tokens: report.tokens.total.total,
+        wall_ms: report.wall_ms,
+        agents: report.workers_spawned,
+        max_live: report.max_live,
+        messages: report.messages.len() as u64,
+        artifacts: report.artifacts.len() as u64,
+        quality_passed: check.passed,
+        worker_request_tokens: report
+            .requests
+            .iter()
+            .filter(|r| r.role == "worker")
+            .map(|r| r.input_tokens)
+            .min(),
+        error: (!problems.is_empty()).then(|| problems.join("; ")),
+    })
+}

@@ -1,0 +1,210 @@
+//! `codex-teams bench` (the team benchmark): both arms over the eval set, then the report
+//! (`benchmarks/results/<date>-<runner>.md`, `.json`, `.svg`) and its verdict. Exits
+//! non-zero on a `fail` verdict, so CI can gate on it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::bench::eval;
+use crate::bench::report::{self, TaskRun};
+use crate::bench::run::{Arm, BenchConfig, Runner, Sabotage, run_task};
+use crate::cli::BenchArgs;
+use crate::commands::Paths;
+
+pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
+    let runner = match args.runner.as_str() {
+        "sim" => Runner::Sim,
+        "codex-mock" => Runner::CodexMock,
+        _ => Runner::Codex,
+    };
+    let baseline = Arm::parse(&args.baseline)?;
+    let candidate = Arm::parse(&args.candidate)?;
+    if baseline == candidate {
+        bail!(
+            "--baseline and --candidate are both `{}`; compare two different arms",
+            args.baseline
+        );
+    }
+    let eval_dir = match &args.eval_dir {
+        Some(d) => d.clone(),
+        None => repo_path("benchmarks/eval")?,
+    };
+    let mut tasks = eval::load(&eval_dir)
+        .with_context(|| format!("loading the eval set {}", eval_dir.display()))?;
+    if !args.tasks.is_empty() {
+        for name in &args.tasks {
+            if !tasks.iter().any(|t| &t.name == name) {
+                bail!(
+                    "--tasks: no task `{name}` in {}; valid: {}",
+                    eval_dir.display(),
+                    tasks
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        tasks.retain(|t| args.tasks.contains(&t.name));
+    }
+    let cfg = BenchConfig {
+        runner,
+        profile: args.profile.clone(),
+        sabotage: args.sabotage.as_deref().map(|_| Sabotage::DropSubtask),
+        codex: args.codex.clone(),
+        bin: std::env::current_exe().ok(),
+        timeout: Duration::from_secs(args.timeout),
+    };
+    let total = tasks.len() as u64 * 2 * u64::from(args.repeat);
+    let bar = if crate::logging::stderr_is_terminal() {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let mut runs: [Vec<TaskRun>; 2] = [Vec::new(), Vec::new()];
+    for repeat in 0..args.repeat {
+        for task in &tasks {
+            for (i, arm) in [baseline, candidate].into_iter().enumerate() {
+                let label = format!("{} {} #{}", task.name, arm.name(), repeat + 1);
+                match &bar {
+                    Some(b) => b.set_message(label.clone()),
+                    None => eprintln!("bench: {label}"),
+                }
+                let run = run_task(&cfg, arm, task, repeat)
+                    .with_context(|| format!("bench run {label}"))?;
+                if bar.is_none() {
+                    eprintln!(
+                        "bench: {label}: {} tokens, {} workers, quality {}",
+                        run.total_tokens,
+                        run.agents,
+                        if run.quality_passed { "pass" } else { "FAIL" }
+                    );
+                }
+                runs[i].push(run);
+                if let Some(b) = &bar {
+                    b.inc(1);
+                }
+            }
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let [base_runs, cand_runs] = runs;
+    let date = today();
+    let mut rep = report::build(
+        runner.name(),
+        runner.measurement(),
+        &date,
+        (runner != Runner::Sim)
+            .then(|| codex_version(&cfg))
+            .flatten(),
+        &eval_dir.display().to_string(),
+        &args.profile,
+        (baseline.name(), base_runs),
+        (candidate.name(), cand_runs),
+    );
+    if !args.no_engine {
+        let mut engine = crate::commands::bench::engine_figures(args, paths)?;
+        engine.worker_request_tokens = worker_request_tokens(&rep);
+        rep.engine = Some(engine);
+    }
+    let out_dir = match &args.out {
+        Some(d) => d.clone(),
+        None => repo_path("benchmarks/results")?,
+    };
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let stem = out_dir.join(format!("{date}-{}", runner.name()));
+    let md = stem.with_extension("md");
+    let json = stem.with_extension("json");
+    let svg = stem.with_extension("svg");
+    std::fs::write(&md, report::markdown(&rep))
+        .with_context(|| format!("writing {}", md.display()))?;
+    std::fs::write(&json, serde_json::to_string_pretty(&rep)? + "\n")
+        .with_context(|| format!("writing {}", json.display()))?;
+    std::fs::write(&svg, report::svg(&rep))
+        .with_context(|| format!("writing {}", svg.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rep)?);
+    } else {
+        println!("runner {} ({})", rep.runner, rep.measurement);
+        for d in &rep.classes {
+            println!(
+                "  {:<7} {} {:.0} vs {} {:.0} median tokens: {:.1}% saved; quality {}/{}",
+                d.class,
+                rep.baseline,
+                d.baseline_median_tokens,
+                rep.candidate,
+                d.candidate_median_tokens,
+                d.token_saving_pct,
+                d.candidate_quality_passed,
+                d.baseline_quality_passed
+            );
+        }
+        println!("verdict: {} — {}", rep.verdict, rep.reason);
+        println!("report: {} (.json, .svg)", md.display());
+    }
+    if rep.verdict != "pass" {
+        bail!("benchmark verdict: fail — {}", rep.reason);
+    }
+    Ok(())
+}
+
+/// The fixed cost of one more agent: the median over runs of the smallest worker request
+/// (a worker's first, bare request) Codex sent. None when no run measured it (sim).
+fn worker_request_tokens(rep: &report::Report) -> Option<u64> {
+    let mut v: Vec<f64> = rep
+        .arms
+        .values()
+        .flat_map(|a| a.tasks.iter().filter_map(|t| t.worker_request_tokens))
+        .map(|t| t as f64)
+        .collect();
+    (!v.is_empty()).then(|| report::median(&mut v) as u64)
+}
+
+fn codex_version(cfg: &BenchConfig) -> Option<String> {
+    let codex = crate::harness::find_codex(cfg.codex.as_deref()).ok()?;
+    let out = std::process::Command::new(codex)
+        .arg("--version")
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// A path inside this repository (where the binary was built), falling back to the cwd.
+fn repo_path(rel: &str) -> Result<PathBuf> {
+    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel);
+    if built.exists() {
+        return Ok(built);
+    }
+    let here = std::env::current_dir()?.join(rel);
+    if here.exists() {
+        return Ok(here);
+    }
+    bail!(
+        "{rel} not found next to the binary's sources or in the current directory; pass it explicitly"
+    )
+}
+
+fn today() -> String {
+    // Days since the epoch to a civil date (UTC), without a date crate.
+    let days = crate::engine::store::now_ms().div_euclid(86_400_000);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+}

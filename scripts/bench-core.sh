@@ -6,5 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet
-exec target/release/codex-teams bench "$@"
+cargo build --release --locked --quiet
+exec target/release/codex-teams bench --engine-only "$@"

@@ -23,3 +23,17 @@ echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --all-targets --locked
+
+# The benchmark gate on real Codex traffic (reduced set: one task per size class): the
+# adaptive team must beat the fixed fan-out of 6 without losing a quality check...
+echo "== benchmark gate (codex-mock, reduced eval set)"
+bench_tasks=fix-paginate-last-page,report-exporters,unit-converters
+target/debug/codex-teams bench --runner codex-mock --no-engine --tasks "$bench_tasks" --out target/bench-ci
+# ...and a deliberately broken adaptive policy must fail it.
+echo "== benchmark gate must fail a broken policy (codex-mock, --sabotage drop-subtask)"
+if target/debug/codex-teams bench --runner codex-mock --no-engine --tasks fix-paginate-last-page \
+    --sabotage drop-subtask --out target/bench-ci-sabotage >/dev/null; then
+  echo "the benchmark passed a policy that drops a subtask: the gate cannot fail" >&2
+  exit 1
+fi
+echo "verify: all checks passed"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The team benchmark: the adaptive team against a naive fixed fan-out of 6 on the eval set.
+# A thin wrapper over `codex-teams bench`; every flag is passed on, for example:
+#   scripts/benchmark.sh --baseline fixed-6 --candidate adaptive            # codex-mock, whole set
+#   scripts/benchmark.sh --runner sim                                       # simulated, seconds
+#   scripts/benchmark.sh --runner codex-mock --tasks fix-paginate-last-page
+# Writes benchmarks/results/<date>-<runner>.{md,json,svg}; exits non-zero on a `fail` verdict.
+# The codex runners need the Codex CLI: $CODEX_TEAMS_CODEX, or `codex` on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked --quiet
+exec target/release/codex-teams bench "$@"

@@ -20,13 +20,24 @@ echo "== codex-teams init"
 echo "== codex-teams install (register with Codex: server entry, skill, prompt hook)"
 "$bin" install --bin "$bin"
 
-# Smoke scenario: through the real Codex CLI (against the local mock model) when one is found.
+# A real team run: the real Codex CLI as lead and workers, against the local mock model.
+# Without a Codex CLI on this machine, the pinned one is installed from npm into .cache/
+# (only for this run; it is not put on PATH). If npm is missing too, the simulated team runs.
+CODEX_VERSION=0.169.0
 codex="${CODEX_TEAMS_CODEX:-$(command -v codex || true)}"
+if [ -z "$codex" ] && command -v npm >/dev/null 2>&1; then
+  cache="$PWD/.cache/codex-$CODEX_VERSION"
+  if [ ! -x "$cache/node_modules/.bin/codex" ]; then
+    echo "== no Codex CLI found: installing @openai/codex@$CODEX_VERSION into $cache for the smoke run"
+    npm install --prefix "$cache" --no-audit --no-fund --loglevel=error "@openai/codex@$CODEX_VERSION" || true
+  fi
+  [ -x "$cache/node_modules/.bin/codex" ] && codex="$cache/node_modules/.bin/codex"
+fi
 if [ -n "$codex" ]; then
   echo "== codex-teams smoke medium --real (real Codex CLI $codex, local mock model)"
   "$bin" smoke medium --real --codex "$codex"
 else
-  echo "== codex-teams smoke medium (simulated workers: no Codex CLI found)"
+  echo "== codex-teams smoke medium (SIMULATED workers: no Codex CLI and no npm to install one)"
   "$bin" smoke medium
 fi
 

@@ -366,15 +366,16 @@ pub fn svg(r: &Report) -> String {
         .chain(cand.values())
         .cloned()
         .fold(1.0, f64::max);
-    let (bar, gap, left, top, height) = (14.0, 10.0, 60.0, 40.0, 260.0);
+    let (bar, gap, left, top, height) = (14.0, 10.0, 60.0, 60.0, 260.0);
     let width = left + keys.len() as f64 * (2.0 * bar + gap) + 20.0;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{:.0}\" font-family=\"sans-serif\" font-size=\"10\">\n",
         top + height + 110.0
     );
     s.push_str(&format!(
-        "<text x=\"{left}\" y=\"20\" font-size=\"13\">Total tokens per task ({}, median over repeats): {b} vs {c}</text>\n",
-        r.measurement
+        "<text x=\"{left}\" y=\"16\" font-size=\"13\">Total tokens per task: {b} vs {c} (runner {})</text>\n<text x=\"{left}\" y=\"52\" font-size=\"9\">{}</text>\n",
+        r.runner,
+        xml_escape(&r.measurement)
     ));
     s.push_str(&format!(
         "<line x1=\"{left}\" y1=\"{:.0}\" x2=\"{:.0}\" y2=\"{:.0}\" stroke=\"#333\"/>\n",

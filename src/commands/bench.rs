@@ -1,7 +1,7 @@
-//! `codex-teams bench`: engine performance through the real stdio path. It starts real
-//! `serve-mcp` processes of this binary on a fresh database in a temporary directory (never
-//! the user's), talks to them with the same line-delimited JSON-RPC Codex sends, and
-//! reports per-call round-trip latency and aggregate durable send throughput.
+//! `codex-teams bench --engine-only`: engine performance through the real stdio path. It
+//! starts real `serve-mcp` processes of this binary on a fresh database in a temporary
+//! directory (never the user's), talks to them with the same line-delimited JSON-RPC Codex
+//! sends, and reports per-call round-trip latency and aggregate durable send throughput.
 //!
 //! Not a benchmark of Codex or of a model: only the MCP server, the engine and SQLite.
 

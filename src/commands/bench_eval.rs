@@ -107,7 +107,7 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
         (runner != Runner::Sim)
             .then(|| codex_version(&cfg))
             .flatten(),
-        &eval_dir.display().to_string(),
+        &shown_path(&eval_dir),
         &args.profile,
         (baseline.name(), base_runs),
         (candidate.name(), cand_runs),
@@ -119,7 +119,10 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     }
     let out_dir = match &args.out {
         Some(d) => d.clone(),
-        None => repo_path("benchmarks/results")?,
+        // Beside the eval set's repository when there is one, else the current directory.
+        None => repo_path("benchmarks")
+            .map(|b| b.join("results"))
+            .or_else(|_| std::env::current_dir().map(|d| d.join("benchmarks/results")))?,
     };
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let stem = out_dir.join(format!("{date}-{}", runner.name()));
@@ -192,6 +195,13 @@ fn repo_path(rel: &str) -> Result<PathBuf> {
     bail!(
         "{rel} not found next to the binary's sources or in the current directory; pass it explicitly"
     )
+}
+
+/// A path as the report shows it: relative to this repository when inside it.
+fn shown_path(p: &std::path::Path) -> String {
+    p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .map(|r| r.display().to_string())
+        .unwrap_or_else(|_| p.display().to_string())
 }
 
 fn today() -> String {

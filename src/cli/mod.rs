@@ -187,8 +187,8 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// sim (simulated, seconds), codex-mock (real Codex CLI + scripted mock model) or codex (your model)
-    #[arg(long, default_value = "codex-mock", value_parser = ["sim", "codex-mock", "codex"])]
+    /// sim (simulated, seconds) or codex-mock (the real Codex CLI against the scripted mock model)
+    #[arg(long, default_value = "codex-mock", value_parser = ["sim", "codex-mock"])]
     pub runner: String,
     /// The baseline arm
     #[arg(long, default_value = "fixed-6", value_parser = ["fixed-6", "adaptive"])]

@@ -18,7 +18,7 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     let runner = match args.runner.as_str() {
         "sim" => Runner::Sim,
         "codex-mock" => Runner::CodexMock,
-        _ => Runner::Codex,
+        other => bail!("--runner: `{other}` is not a runner; valid: sim, codex-mock"),
     };
     let baseline = Arm::parse(&args.baseline)?;
     let candidate = Arm::parse(&args.candidate)?;

@@ -32,8 +32,9 @@ target/debug/codex-teams bench --runner codex-mock --no-engine --tasks "$bench_t
 # ...and a deliberately broken adaptive policy must fail it.
 echo "== benchmark gate must fail a broken policy (codex-mock, --sabotage drop-subtask)"
 if target/debug/codex-teams bench --runner codex-mock --no-engine --tasks fix-paginate-last-page \
-    --sabotage drop-subtask --out target/bench-ci-sabotage >/dev/null; then
+    --sabotage drop-subtask --out target/bench-ci-sabotage >/dev/null 2>&1; then
   echo "the benchmark passed a policy that drops a subtask: the gate cannot fail" >&2
   exit 1
 fi
+echo "as expected, the gate failed the broken policy: $(grep -o '"reason": "[^"]*' target/bench-ci-sabotage/*.json | head -1 | cut -d'"' -f4)"
 echo "verify: all checks passed"

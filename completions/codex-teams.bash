@@ -135,7 +135,7 @@ _codex__teams() {
             fi
             case "${prev}" in
                 --runner)
-                    COMPREPLY=($(compgen -W "sim codex-mock" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "sim codex-mock codex" -- "${cur}"))
                     return 0
                     ;;
                 --baseline)

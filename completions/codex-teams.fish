@@ -66,8 +66,9 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l json 
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l watch -d 'Redraw every interval until interrupted (terminal only)'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -s V -l version -d 'Print version'
-complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l runner -d 'sim (simulated, seconds) or codex-mock (the real Codex CLI against the scripted mock model)' -r -f -a "sim\t''
-codex-mock\t''"
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l runner -d 'sim (simulated, seconds), codex-mock (the real Codex CLI against the scripted mock model) or codex (your own model and login: real tokens)' -r -f -a "sim\t''
+codex-mock\t''
+codex\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l baseline -d 'The baseline arm' -r -f -a "fixed-6\t''
 adaptive\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l candidate -d 'The candidate arm' -r -f -a "fixed-6\t''

@@ -1,9 +1,14 @@
-//! The `codex-mock` runner of the benchmark: each arm is a real team run (the real Codex
-//! CLI as lead and workers, see [`crate::harness`]) in a workspace prepared from the eval
-//! task's repository; the task's checker then decides quality on what the team left there.
-//! Token figures are the o200k counts of the request bodies Codex really sent.
+//! The `codex-mock` and `codex` runners of the benchmark: each arm is a real team run (the
+//! real Codex CLI as lead and workers, see [`crate::harness`]) in a workspace prepared from
+//! the eval task's repository; the task's checker then decides quality on what the team
+//! left there. With `codex-mock` the model is the scripted mock and the token figures are
+//! the o200k counts of the request bodies Codex sent; with `codex` it is your own provider
+//! and login (your CODEX_HOME's config.toml and auth.json, copied), and the figures are the
+//! usage Codex reported.
 
-use anyhow::{Result, bail};
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow};
 
 use crate::bench::eval::{EvalTask, class_name};
 use crate::bench::report::TaskRun;
@@ -49,11 +54,6 @@ pub fn run_real(
     repeat: u32,
     sabotaged: bool,
 ) -> Result<TaskRun> {
-    if cfg.runner == Runner::Codex {
-        bail!(
-            "--runner codex (a real model through your own Codex login) is not available in this build; use --runner codex-mock or sim"
-        );
-    }
     let scratch = Scratch::new("bench-ws")?;
     let ws = scratch.path().join("ws");
     task.prepare_workspace(&ws)?;
@@ -66,6 +66,21 @@ pub fn run_real(
     options.timeout = cfg.timeout;
     options.capture_bodies = false;
     options.workspace = Some(ws.clone());
+    if cfg.runner == Runner::Codex {
+        // A real model: your provider and login, the arm's profile through the environment,
+        // and the naive arm's policy in words.
+        options.user_codex_home = Some(user_codex_home()?);
+        options.profile = Some(match arm {
+            Arm::Fixed6 => "fixed-6".to_string(),
+            Arm::Adaptive => cfg.profile.clone(),
+        });
+        if arm == Arm::Fixed6 {
+            options.prompt.push_str(
+                "\n(Baseline run: spawn 6 workers at once with justification \"fixed fan-out baseline\", \
+                 brief each with the whole task, and share every result with team_broadcast.)",
+            );
+        }
+    }
     let report = RealTeam::run(options)?;
     let check = task.check(&ws)?;
     let mut problems = Vec::new();
@@ -100,4 +115,16 @@ pub fn run_real(
             .min(),
         error: (!problems.is_empty()).then(|| problems.join("; ")),
     })
+}
+
+/// The Codex home whose provider and login a real-model run uses: `$CODEX_HOME`, else
+/// `~/.codex`.
+fn user_codex_home() -> Result<PathBuf> {
+    if let Some(h) = std::env::var_os("CODEX_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(h));
+    }
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| PathBuf::from(h).join(".codex"))
+        .ok_or_else(|| anyhow!("neither CODEX_HOME nor HOME is set: cannot find your Codex setup"))
 }

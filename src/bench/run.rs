@@ -13,8 +13,7 @@
 //!   when a subtask is done, so the checker still decides quality. Tokens are SIMULATED.
 //! - `codex-mock`: the real Codex CLI against the scripted mock model; tokens are the o200k
 //!   counts of the request bodies Codex really sent (see `crate::harness`).
-//! - `codex` (a real model through the user's own login) is not built yet: `Runner::Codex`
-//!   exists so the report can name it, and running it is refused with a clear error.
+//! - `codex`: the real Codex CLI with the user's own model provider and login.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

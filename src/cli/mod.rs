@@ -187,8 +187,8 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// sim (simulated, seconds) or codex-mock (the real Codex CLI against the scripted mock model)
-    #[arg(long, default_value = "codex-mock", value_parser = ["sim", "codex-mock"])]
+    /// sim (simulated, seconds), codex-mock (the real Codex CLI against the scripted mock model) or codex (your own model and login: real tokens)
+    #[arg(long, default_value = "codex-mock", value_parser = ["sim", "codex-mock", "codex"])]
     pub runner: String,
     /// The baseline arm
     #[arg(long, default_value = "fixed-6", value_parser = ["fixed-6", "adaptive"])]

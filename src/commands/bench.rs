@@ -50,6 +50,7 @@ struct Environment {
 struct Latency {
     p50: f64,
     p99: f64,
+    p999: f64,
     mean: f64,
     max: f64,
 }
@@ -262,6 +263,7 @@ fn summarize(samples: &mut [Duration]) -> Result<Latency> {
     Ok(Latency {
         p50: round3(ms(rank(0.50))),
         p99: round3(ms(rank(0.99))),
+        p999: round3(ms(rank(0.999))),
         mean: round3(ms(sum) / samples.len() as f64),
         max: round3(ms(samples[samples.len() - 1])),
     })
@@ -311,6 +313,7 @@ fn print_report(r: &Report) {
         "call (stdio round trip)",
         "p50 ms",
         "p99 ms",
+        "p99.9 ms",
         "mean ms",
         "max ms",
     ]);
@@ -319,6 +322,7 @@ fn print_report(r: &Report) {
             name.to_string(),
             format!("{:.3}", l.p50),
             format!("{:.3}", l.p99),
+            format!("{:.3}", l.p999),
             format!("{:.3}", l.mean),
             format!("{:.3}", l.max),
         ]);

@@ -18,7 +18,8 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     let runner = match args.runner.as_str() {
         "sim" => Runner::Sim,
         "codex-mock" => Runner::CodexMock,
-        other => bail!("--runner: `{other}` is not a runner; valid: sim, codex-mock"),
+        "codex" => Runner::Codex,
+        other => bail!("--runner: `{other}` is not a runner; valid: sim, codex-mock, codex"),
     };
     let baseline = Arm::parse(&args.baseline)?;
     let candidate = Arm::parse(&args.candidate)?;

@@ -74,6 +74,10 @@ pub struct RealOptions {
     /// Run in this prepared workspace (for example an eval task's repository) instead of a
     /// fresh empty git repository in the run directory.
     pub workspace: Option<PathBuf>,
+    /// Use this Codex home's model provider and login (its `config.toml` and `auth.json`
+    /// are copied into the run's own CODEX_HOME) instead of the mock model: a real model,
+    /// real tokens. The plan is then unused.
+    pub user_codex_home: Option<PathBuf>,
 }
 
 impl RealOptions {
@@ -95,6 +99,7 @@ impl RealOptions {
             keep: false,
             capture_bodies: true,
             workspace: None,
+            user_codex_home: None,
         }
     }
 
@@ -248,7 +253,16 @@ impl RealTeam {
         let plan_path = root.join("plan.json");
         std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)
             .with_context(|| format!("writing {}", plan_path.display()))?;
-        let (mock, port) = start_mock(&bin, &root, &plan_path, options.capture_bodies)?;
+        let (mock, port) = match &options.user_codex_home {
+            Some(user) => {
+                copy_provider_setup(user, &codex_home)?;
+                (None, 0)
+            }
+            None => {
+                let (mock, port) = start_mock(&bin, &root, &plan_path, options.capture_bodies)?;
+                (Some(mock), port)
+            }
+        };
         let mut team = RealTeam {
             options,
             dir,
@@ -256,14 +270,16 @@ impl RealTeam {
             teams_home,
             db,
             workspace,
-            mock: Some(mock),
+            mock,
             lead: None,
             lead_pid: 0,
             codex_version: codex_version(&codex),
             started: Instant::now(),
             finished: false,
         };
-        team.write_config(port)?;
+        if team.mock.is_some() {
+            team.write_config(port)?;
+        }
         let plan = integration::plan::plan_install(&team.codex_home, &bin)
             .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
         plan.apply()
@@ -310,13 +326,18 @@ impl RealTeam {
             .env("CODEX_TEAMS_HOME", &self.teams_home)
             .env("CODEX_TEAMS_DB", &self.db)
             .env(codex_exec::ENV_CODEX_BIN, codex)
-            .env(MOCK_KEY, "mock")
             .env_remove(crate::engine::runner::ENV_TEAM_ID)
             .env_remove(crate::engine::runner::ENV_AGENT_ID)
             .env_remove(crate::engine::runner::ENV_AGENT_TOKEN)
-            .env_remove("CODEX_TEAMS_PROFILE")
-            .env_remove("OPENAI_API_KEY")
-            .stdin(Stdio::null())
+            .env_remove("CODEX_TEAMS_PROFILE");
+        if self.mock.is_some() {
+            cmd.env(MOCK_KEY, "mock").env_remove("OPENAI_API_KEY");
+        } else if let Some(p) = &self.options.profile {
+            // A real model chooses its own team_start arguments: the profile comes from the
+            // environment, which team_start falls back to.
+            cmd.env("CODEX_TEAMS_PROFILE", p);
+        }
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::from(stdout))
             .stderr(Stdio::from(stderr))
             .process_group(0);
@@ -534,12 +555,15 @@ impl RealTeam {
         }
         let (requests, mut tokens) = report::read_requests(&self.dir.path.join("mock.log"))?;
         tokens.engine_metered = facts.engine_metered;
+        let mut lead = report::read_lead(&self.dir.path.join("lead.jsonl"));
+        if self.options.user_codex_home.is_some() {
+            tokens = report::reported_usage(lead.usage.as_ref(), facts.engine_metered);
+        }
         let hook = if self.options.capture_bodies {
             report::check_hook(&self.dir.path.join("bodies"), &requests)
         } else {
             report::HookRecord::default()
         };
-        let mut lead = report::read_lead(&self.dir.path.join("lead.jsonl"));
         lead.exit_code = exit.code;
         lead.signal = exit.signal;
         lead.timed_out = exit.timed_out;
@@ -595,6 +619,27 @@ impl Drop for RealTeam {
             mock.stop();
         }
     }
+}
+
+/// Copies a Codex home's provider setup (`config.toml`, `auth.json`) into the run's own
+/// CODEX_HOME, where install then adds the codex-teams entries.
+fn copy_provider_setup(user: &Path, codex_home: &Path) -> Result<()> {
+    let config = user.join(integration::CONFIG_FILE);
+    if !config.is_file() {
+        bail!(
+            "{} has no {}: a real-model run needs your Codex provider setup (run codex once to log in)",
+            user.display(),
+            integration::CONFIG_FILE
+        );
+    }
+    for name in [integration::CONFIG_FILE, "auth.json"] {
+        let from = user.join(name);
+        if from.is_file() {
+            std::fs::copy(&from, codex_home.join(name))
+                .with_context(|| format!("copying {}", from.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Starts `codex-teams mock-model` and reads the port it listens on.

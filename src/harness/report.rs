@@ -260,6 +260,43 @@ pub(crate) fn read_lead(path: &Path) -> LeadRecord {
 }
 
 /// The mock's request log as records, and the token split.
+/// Tokens of a real-model run, from what Codex reported: the lead's last
+/// `turn.completed.usage` and the workers' usage the engine metered from theirs.
+pub(crate) fn reported_usage(lead_usage: Option<&Value>, workers_metered: i64) -> TokenReport {
+    let get = |k: &str| {
+        lead_usage
+            .and_then(|u| u.get(k))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    let lead = TokenSplit {
+        requests: 0,
+        input: get("input_tokens"),
+        output: get("output_tokens") + get("reasoning_output_tokens"),
+        total: get("input_tokens") + get("output_tokens") + get("reasoning_output_tokens"),
+    };
+    let workers = TokenSplit {
+        requests: 0,
+        input: 0,
+        output: 0,
+        total: workers_metered.max(0) as u64,
+    };
+    let total = TokenSplit {
+        requests: 0,
+        input: lead.input,
+        output: lead.output,
+        total: lead.total + workers.total,
+    };
+    TokenReport {
+        measured_by: "usage Codex reported: the lead's turn.completed and the workers' turn.completed as metered by the engine",
+        lead,
+        workers,
+        other: TokenSplit::default(),
+        total,
+        engine_metered: workers_metered,
+    }
+}
+
 pub(crate) fn read_requests(log: &Path) -> Result<(Vec<RequestRecord>, TokenReport)> {
     let text = match std::fs::read_to_string(log) {
         Ok(t) => t,

@@ -54,7 +54,7 @@ const CHECKPOINT_IDLE: Duration = Duration::from_secs(2);
 /// WAL length (frames, about 4 KiB each) at which the checkpointer restarts the WAL.
 const RESTART_FRAMES: i64 = 2048;
 /// Longest a RESTART checkpoint holds up writers while it waits for readers.
-const RESTART_WAIT: Duration = Duration::from_millis(20);
+const RESTART_WAIT: Duration = Duration::from_millis(5);
 /// Size the WAL file is cut back to when it restarts.
 const WAL_SIZE_LIMIT: i64 = 16 * 1024 * 1024;
 

@@ -1,0 +1,116 @@
+//! `bench --runner codex` runs against YOUR Codex setup: the run copies your CODEX_HOME's
+//! provider and login, installs codex-teams into the copy, and meters the usage Codex
+//! reports. Proven here with a "user" CODEX_HOME whose provider is the local mock model, so
+//! the whole real-model path (no harness-started mock, provider copied, usage from Codex's
+//! own turn.completed events) runs offline. Skips locally without a Codex CLI; fails in CI.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use codex_teams::bench::eval;
+
+fn codex_bin() -> Option<PathBuf> {
+    let p = std::env::var_os("CODEX_TEAMS_CODEX")
+        .map(PathBuf::from)
+        .filter(|p| p.exists());
+    if p.is_none() && std::env::var_os("CI").is_some() {
+        panic!("CI is set but no Codex CLI: set CODEX_TEAMS_CODEX (scripts/verify.sh does)");
+    }
+    p
+}
+
+#[test]
+fn codex_runner_uses_the_users_provider_and_reports_codex_usage() {
+    let Some(codex) = codex_bin() else {
+        eprintln!("SKIPPED: no Codex CLI (set CODEX_TEAMS_CODEX)");
+        return;
+    };
+    let exe = env!("CARGO_BIN_EXE_codex-teams");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let task = eval::load_task(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benchmarks/eval/fix-paginate-last-page"),
+    )
+    .expect("eval task");
+    let plan = dir.path().join("plan.json");
+    std::fs::write(&plan, serde_json::to_string(&task.plan).expect("plan json"))
+        .expect("write plan");
+    let mut mock = Command::new(exe)
+        .args(["mock-model", "--port", "0", "--log"])
+        .arg(dir.path().join("mock.log"))
+        .arg("--plan")
+        .arg(&plan)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mock-model");
+    let mut line = String::new();
+    BufReader::new(mock.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let port: u16 = line
+        .trim()
+        .strip_prefix("listening on 127.0.0.1:")
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    // The user's own Codex home: a provider (here the mock) and nothing of codex-teams.
+    let user_home = dir.path().join("user-codex-home");
+    std::fs::create_dir_all(&user_home).expect("mkdir");
+    std::fs::write(
+        user_home.join("config.toml"),
+        format!(
+            "model = \"mock-model\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\nname = \"mock\"\n\
+             base_url = \"http://127.0.0.1:{port}/v1\"\nwire_api = \"responses\"\nenv_key = \"MOCK_KEY\"\n\
+             supports_websockets = false\n"
+        ),
+    )
+    .expect("config");
+    let before = std::fs::read(user_home.join("config.toml")).expect("read config");
+    let out = dir.path().join("out");
+    let output = Command::new(exe)
+        .args([
+            "bench",
+            "--runner",
+            "codex",
+            "--no-engine",
+            "--json",
+            "--tasks",
+            "fix-paginate-last-page",
+            "--out",
+        ])
+        .arg(&out)
+        .env("CODEX_HOME", &user_home)
+        .env("MOCK_KEY", "mock")
+        .env("CODEX_TEAMS_CODEX", &codex)
+        .output()
+        .expect("bench");
+    let _ = mock.kill();
+    let _ = mock.wait();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    assert!(
+        output.status.success(),
+        "{}\n{report}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(report["runner"], "codex");
+    for arm in ["fixed-6", "adaptive"] {
+        let run = &report["arms"][arm]["tasks"][0];
+        assert_eq!(run["quality_passed"], true, "{arm}: {run}");
+        assert!(
+            run["total_tokens"].as_u64().unwrap_or(0) > 0,
+            "{arm}: {run}"
+        );
+    }
+    assert!(
+        report["arms"]["fixed-6"]["tasks"][0]["agents"].as_u64()
+            > report["arms"]["adaptive"]["tasks"][0]["agents"].as_u64(),
+        "{report}"
+    );
+    // The user's own Codex home is never touched: install ran in a copy.
+    assert_eq!(
+        std::fs::read(user_home.join("config.toml")).expect("read config"),
+        before
+    );
+    assert!(!user_home.join("hooks.json").exists());
+}

@@ -21,7 +21,6 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{self, Trace};
 use crate::engine::ids::{AgentId, DecisionId, TeamId};
 use crate::engine::policy::{ArbitrationMode, Fallback};
-use crate::engine::runner;
 use crate::engine::store::{self, arbitration::DecisionRow, arbitration::VoteRow, now_ms};
 use crate::engine::{Caller, Engine};
 
@@ -929,16 +928,11 @@ impl Engine {
         let agents = self
             .store()
             .read(|c| store::teams::agents(c, team.as_str()))?;
-        for agent in agents.iter().filter(|a| {
-            a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
-        }) {
+        // The same stop as every other early stop: recorded before the signal, an event,
+        // and a word to the lead.
+        for agent in &agents {
             let id = AgentId::from_db(agent.agent_id.clone());
-            if let Ok(r) = runner::by_name(&agent.runner)
-                && let Err(err) = r.stop(&id, agent.pid.map(|p| p as u32))
-            {
-                tracing::warn!(agent_id = %id, error = %err, "stopping worker failed");
-            }
-            self.end_agent(team, &id, "stopped", "decision reached")?;
+            self.stop_worker(team, &id, "decision reached", "guardrail.early_stop")?;
         }
         Ok(())
     }

@@ -92,13 +92,7 @@ impl Engine {
         let row = self
             .store()
             .read(|c| store::teams::agent(c, agent.as_str()))?;
-        if !matches!(row.state.as_str(), "starting" | "active" | "idle") || row.role == "lead" {
-            return Ok(false);
-        }
-        // Record the stop before signalling the process: the runner's supervisor sees the
-        // process end and must find the agent already stopped (not dead). This may run in
-        // the worker's own server, which the signal ends too.
-        if !self.end_agent(team, agent, "stopped", reason)? {
+        if !self.halt_worker(team, &row, reason)? {
             return Ok(false);
         }
         let body = format!("[codex-teams] {agent} ({}) stopped: {reason}", row.role);
@@ -111,8 +105,28 @@ impl Engine {
             )?;
             notify_lead(tx, team, &body)
         })?;
+        Ok(true)
+    }
+
+    /// The one way a live worker is stopped: record the stop (claims released), then
+    /// signal its process. The order matters: the runner's supervisor sees the process end
+    /// and must find the agent already stopped, not take the exit for a crash. This may run
+    /// in the worker's own server, which the signal ends too. False if it was not live.
+    pub(crate) fn halt_worker(
+        &self,
+        team: &TeamId,
+        row: &store::teams::AgentRow,
+        reason: &str,
+    ) -> Result<bool> {
+        if !matches!(row.state.as_str(), "starting" | "active" | "idle") || row.role == "lead" {
+            return Ok(false);
+        }
+        let agent = AgentId::from_db(row.agent_id.clone());
+        if !self.end_agent(team, &agent, "stopped", reason)? {
+            return Ok(false);
+        }
         if let Ok(r) = runner::by_name(&row.runner)
-            && let Err(err) = r.stop(agent, row.pid.map(|p| p as u32))
+            && let Err(err) = r.stop(&agent, row.pid.map(|p| p as u32))
         {
             tracing::warn!(team_id = %team, agent_id = %agent, error = %err, "stopping the worker process failed");
         }

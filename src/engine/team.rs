@@ -533,17 +533,8 @@ impl Engine {
         let agents = self
             .store()
             .read(|c| store::teams::agents(c, caller.team_id.as_str()))?;
-        for agent in agents.iter().filter(|a| a.role != "lead") {
-            if matches!(agent.state.as_str(), "starting" | "active" | "idle") {
-                let id = AgentId::from_db(agent.agent_id.clone());
-                // Stopped first, then signalled: the supervisor then sees an expected exit.
-                self.end_agent(&caller.team_id, &id, "stopped", "team finalized")?;
-                if let Ok(r) = runner::by_name(&agent.runner)
-                    && let Err(err) = r.stop(&id, agent.pid.map(|p| p as u32))
-                {
-                    tracing::warn!(agent_id = %id, error = %err, "stopping worker failed");
-                }
-            }
+        for agent in &agents {
+            self.halt_worker(&caller.team_id, agent, "team finalized")?;
         }
         let profile = self.team_profile(&caller.team_id)?;
         let now = now_ms();

@@ -14,3 +14,4 @@ pub mod integration;
 pub mod logging;
 pub mod mcp;
 pub mod mock;
+pub mod scratch;

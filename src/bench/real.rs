@@ -12,9 +12,10 @@ use anyhow::{Result, anyhow};
 
 use crate::bench::eval::{EvalTask, class_name};
 use crate::bench::report::TaskRun;
-use crate::bench::run::{Arm, BenchConfig, FIXED6_PROFILE, Runner, Scratch, subtask_keys, tail};
+use crate::bench::run::{Arm, BenchConfig, FIXED6_PROFILE, Runner, subtask_keys, tail};
 use crate::harness::{RealOptions, RealTeam};
 use crate::mock::plan::{Plan, PlanSend};
+use crate::scratch::Scratch;
 
 /// The plan the mock follows for `arm`: the task's own plan, reshaped by the arm's
 /// policy (and cut by the sabotage switch).

@@ -15,16 +15,17 @@
 //!   counts of the request bodies Codex really sent (see `crate::harness`).
 //! - `codex`: the real Codex CLI with the user's own model provider and login.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::bench::eval::{EvalTask, class_name};
 use crate::bench::report::TaskRun;
 use crate::engine::Engine;
 use crate::engine::ids::TeamId;
 use crate::engine::sim::{SimSpec, SimTask, run_spec};
+use crate::scratch::Scratch;
 
 /// The baseline profile, shipped with the benchmark.
 pub const FIXED6_PROFILE: &str = include_str!("../../benchmarks/profiles/fixed-6.team.yaml");
@@ -98,30 +99,6 @@ pub struct BenchConfig {
     /// The codex-teams executable to register with Codex (codex runners).
     pub bin: Option<PathBuf>,
     pub timeout: Duration,
-}
-
-/// A directory under the system temp dir, removed on drop.
-pub struct Scratch(PathBuf);
-
-impl Scratch {
-    pub fn new(tag: &str) -> Result<Scratch> {
-        let dir = std::env::temp_dir().join(format!(
-            "codex-teams-{tag}-{}",
-            uuid::Uuid::now_v7().simple()
-        ));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(Scratch(dir))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// The subtask keys `arm` runs: all of them, unless the candidate is sabotaged.

@@ -6,7 +6,7 @@
 //! Not a benchmark of Codex or of a model: only the MCP server, the engine and SQLite.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ use crate::commands::Paths;
 use crate::engine::store::HOME_ENV;
 use crate::logging::stderr_is_terminal;
 use crate::mcp::client::StdioClient;
+use crate::scratch::Scratch;
 
 /// The targets: p50 and p99 per call, and sends per second with 7 processes.
 const TARGET_P50_MS: f64 = 0.5;
@@ -77,7 +78,7 @@ struct Targets {
 
 pub fn run(args: &BenchArgs, _paths: &Paths) -> Result<()> {
     let exe = std::env::current_exe().context("finding this executable")?;
-    let dir = ScratchDir::new()?;
+    let dir = Scratch::new("bench")?;
     let report = measure(args, &exe, dir.path())?;
     drop(dir);
     if args.json {
@@ -369,43 +370,13 @@ impl Progress {
     }
 }
 
-/// A fresh directory under the system temp dir, removed (with the database) on drop.
-struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    fn new() -> Result<ScratchDir> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "codex-teams-bench-{}-{nanos:09}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&path)
-            .with_context(|| format!("creating the scratch directory {}", path.display()))?;
-        Ok(ScratchDir(path))
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        if let Err(err) = std::fs::remove_dir_all(&self.0) {
-            tracing::warn!(dir = %self.0.display(), error = %err, "could not remove the bench directory");
-        }
-    }
-}
-
 /// The engine figures for the team benchmark's report.
 pub fn engine_figures(
     args: &BenchArgs,
     _paths: &Paths,
 ) -> Result<crate::bench::report::EngineFigures> {
     let exe = std::env::current_exe().context("finding this executable")?;
-    let dir = ScratchDir::new()?;
+    let dir = Scratch::new("bench")?;
     let r = measure(args, &exe, dir.path())?;
     let get = |tool: &str| {
         r.latency_ms

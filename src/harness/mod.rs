@@ -28,6 +28,7 @@ use crate::engine::Engine;
 use crate::engine::runner::{codex_exec, procs};
 use crate::integration;
 use crate::mock::Plan;
+use crate::scratch::Scratch;
 
 pub use crate::engine::runner::procs::Leftover;
 pub use report::RealReport;
@@ -120,34 +121,6 @@ impl RealOptions {
     }
 }
 
-/// The run's private directory, removed on drop unless kept.
-struct RunDir {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl RunDir {
-    fn create(keep: bool) -> Result<RunDir> {
-        let path = std::env::temp_dir().join(format!(
-            "codex-teams-real-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&path)
-            .with_context(|| format!("creating the run directory {}", path.display()))?;
-        // Codex canonicalizes CODEX_HOME (hook trust keys carry that form).
-        let path = std::fs::canonicalize(&path).unwrap_or(path);
-        Ok(RunDir { path, keep })
-    }
-}
-
-impl Drop for RunDir {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_dir_all(&self.path);
-        }
-    }
-}
-
 /// How the lead's Codex ended.
 #[derive(Debug, Default)]
 struct LeadExit {
@@ -172,7 +145,7 @@ impl MockProcess {
 /// A real team run in progress.
 pub struct RealTeam {
     options: RealOptions,
-    dir: RunDir,
+    dir: Scratch,
     codex_home: PathBuf,
     teams_home: PathBuf,
     db: PathBuf,
@@ -209,8 +182,8 @@ impl RealTeam {
         let codex = find_codex(options.codex.as_deref())?;
         let bin = integration::plan::resolve_bin(options.bin.as_deref())
             .map_err(|e| anyhow!("the codex-teams binary: {e}"))?;
-        let dir = RunDir::create(options.keep)?;
-        let root = dir.path.clone();
+        let dir = Scratch::kept("real", options.keep)?;
+        let root = dir.path().to_path_buf();
         let codex_home = root.join("codex-home");
         let teams_home = root.join("teams");
         let db = teams_home.join("teams.db");
@@ -307,8 +280,8 @@ impl RealTeam {
     }
 
     fn start_lead(&mut self, codex: &Path) -> Result<()> {
-        let out_path = self.dir.path.join("lead.jsonl");
-        let err_path = self.dir.path.join("lead.err");
+        let out_path = self.dir.path().join("lead.jsonl");
+        let err_path = self.dir.path().join("lead.err");
         let stdout = std::fs::File::create(&out_path)
             .with_context(|| format!("creating {}", out_path.display()))?;
         let stderr = std::fs::File::create(&err_path)
@@ -553,14 +526,14 @@ impl RealTeam {
         if let Some(mut mock) = self.mock.take() {
             mock.stop();
         }
-        let (requests, mut tokens) = report::read_requests(&self.dir.path.join("mock.log"))?;
+        let (requests, mut tokens) = report::read_requests(&self.dir.path().join("mock.log"))?;
         tokens.engine_metered = facts.engine_metered;
-        let mut lead = report::read_lead(&self.dir.path.join("lead.jsonl"));
+        let mut lead = report::read_lead(&self.dir.path().join("lead.jsonl"));
         if self.options.user_codex_home.is_some() {
             tokens = report::reported_usage(lead.usage.as_ref(), facts.engine_metered);
         }
         let hook = if self.options.capture_bodies {
-            report::check_hook(&self.dir.path.join("bodies"), &requests)
+            report::check_hook(&self.dir.path().join("bodies"), &requests)
         } else {
             report::HookRecord::default()
         };
@@ -597,7 +570,7 @@ impl RealTeam {
             requests,
             events: facts.events,
             team_log: facts.team_log,
-            dir: self.options.keep.then(|| self.dir.path.clone()),
+            dir: self.options.keep.then(|| self.dir.path().to_path_buf()),
         })
     }
 }

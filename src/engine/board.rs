@@ -139,10 +139,9 @@ fn check_len(field: &str, value: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
-fn view(conn: &rusqlite::Connection, row: TaskRow) -> Result<TaskView> {
-    let deps = store::board::deps(conn, &row.task_id)?;
+fn view(row: TaskRow, deps: Vec<String>) -> TaskView {
     let claimed = row.shown == "claimed";
-    Ok(TaskView {
+    TaskView {
         deps,
         owner: if claimed { row.owner } else { None },
         task_id: row.task_id,
@@ -154,7 +153,7 @@ fn view(conn: &rusqlite::Connection, row: TaskRow) -> Result<TaskView> {
         version: row.version,
         artifact: row.artifact,
         note: row.note,
-    })
+    }
 }
 
 impl Engine {
@@ -330,11 +329,15 @@ impl Engine {
         }
         let now = now_ms();
         self.store().read(|c| {
-            store::board::tasks(c, caller.team_id.as_str(), now)?
+            let mut deps = store::board::team_deps(c, caller.team_id.as_str())?;
+            Ok(store::board::tasks(c, caller.team_id.as_str(), now)?
                 .into_iter()
                 .filter(|t| status.is_none_or(|s| t.shown == s))
-                .map(|t| view(c, t))
-                .collect()
+                .map(|t| {
+                    let d = deps.remove(&t.task_id).unwrap_or_default();
+                    view(t, d)
+                })
+                .collect())
         })
     }
 

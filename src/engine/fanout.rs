@@ -385,9 +385,12 @@ mod engine_glue {
                     .collect();
                 let ids: std::collections::BTreeSet<String> =
                     unfinished.iter().map(|r| r.task_id.clone()).collect();
+                let mut all_deps = store::board::team_deps(c, team.as_str())?;
                 let mut tasks = Vec::with_capacity(unfinished.len());
                 for r in unfinished {
-                    let deps = store::board::deps(c, &r.task_id)?
+                    let deps = all_deps
+                        .remove(&r.task_id)
+                        .unwrap_or_default()
                         .into_iter()
                         .filter(|d| ids.contains(d))
                         .collect();

@@ -268,3 +268,24 @@ pub fn cancel_open(tx: &Transaction<'_>, team_id: &str, now: i64) -> Result<i64>
     )?;
     Ok(n as i64)
 }
+
+/// Every dependency edge of a team's tasks, as task id -> its dependency ids, in one query
+/// (listing and planning read the whole board; one query per task would not scale).
+pub fn team_deps(
+    conn: &Connection,
+    team_id: &str,
+) -> Result<std::collections::HashMap<String, Vec<String>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.task_id, d.dep_id FROM task_deps d JOIN tasks t ON t.task_id = d.task_id
+         WHERE t.team_id = ?1 ORDER BY d.task_id, d.dep_id",
+    )?;
+    let rows = stmt.query_map([team_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for row in rows {
+        let (task, dep) = row?;
+        out.entry(task).or_default().push(dep);
+    }
+    Ok(out)
+}

@@ -538,7 +538,7 @@ _codex__teams() {
             return 0
             ;;
         codex__subcmd__teams__subcmd__install)
-            opts="-h -V --dry-run --json --codex-home --bin --db --help --version"
+            opts="-h -V --dry-run --json --codex-home --bin --codex --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -549,6 +549,10 @@ _codex__teams() {
                     return 0
                     ;;
                 --bin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --codex)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

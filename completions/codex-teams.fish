@@ -45,6 +45,7 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -s h -l he
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -s V -l version -d 'Print version'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l codex-home -d 'The Codex home to install into (default: $CODEX_HOME, else ~/.codex)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l bin -d 'The codex-teams executable Codex should run (default: this one)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l codex -d 'The Codex CLI to record for workers and check-config when Codex is not on PATH (written to $CODEX_TEAMS_HOME/codex-path)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l dry-run -d 'Print a unified diff of every file that would change, and write nothing'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l json -d 'Print the result as JSON'

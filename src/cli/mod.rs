@@ -135,6 +135,10 @@ pub struct InstallArgs {
     /// The codex-teams executable Codex should run (default: this one)
     #[arg(long, value_name = "PATH")]
     pub bin: Option<PathBuf>,
+    /// The Codex CLI to record for workers and check-config when Codex is not on PATH
+    /// (written to $CODEX_TEAMS_HOME/codex-path)
+    #[arg(long, value_name = "PATH")]
+    pub codex: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

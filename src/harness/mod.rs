@@ -66,6 +66,10 @@ pub struct RealOptions {
     pub codex: Option<PathBuf>,
     /// The codex-teams binary to install and run; None: this executable.
     pub bin: Option<PathBuf>,
+    /// Start the lead with an environment that names no Codex ($CODEX_TEAMS_CODEX unset, no
+    /// `codex` on PATH), as a user of the IDE extension or of install.sh's private copy
+    /// has it: workers must then find the lead's own Codex.
+    pub hide_codex_location: bool,
     /// The lead is killed after this long.
     pub timeout: Duration,
     /// Keep the run's directory (its path is in the report).
@@ -96,6 +100,7 @@ impl RealOptions {
             user_profiles: Vec::new(),
             codex: None,
             bin: None,
+            hide_codex_location: false,
             timeout: Duration::from_secs(300),
             keep: false,
             capture_bodies: true,
@@ -298,11 +303,16 @@ impl RealTeam {
             .env("CODEX_HOME", &self.codex_home)
             .env("CODEX_TEAMS_HOME", &self.teams_home)
             .env("CODEX_TEAMS_DB", &self.db)
-            .env(codex_exec::ENV_CODEX_BIN, codex)
             .env_remove(crate::engine::runner::ENV_TEAM_ID)
             .env_remove(crate::engine::runner::ENV_AGENT_ID)
             .env_remove(crate::engine::runner::ENV_AGENT_TOKEN)
             .env_remove("CODEX_TEAMS_PROFILE");
+        if self.options.hide_codex_location {
+            cmd.env_remove(codex_exec::ENV_CODEX_BIN)
+                .env("PATH", path_without("codex"));
+        } else {
+            cmd.env(codex_exec::ENV_CODEX_BIN, codex);
+        }
         if self.mock.is_some() {
             cmd.env(MOCK_KEY, "mock").env_remove("OPENAI_API_KEY");
         } else if let Some(p) = &self.options.profile {
@@ -662,6 +672,15 @@ fn start_mock(bin: &Path, root: &Path, plan: &Path, capture: bool) -> Result<(Mo
             )
         }
     }
+}
+
+/// This process's PATH without the directories that hold an executable named `name`.
+fn path_without(name: &str) -> std::ffi::OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let kept: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|dir| !dir.join(name).exists())
+        .collect();
+    std::env::join_paths(kept).unwrap_or_default()
 }
 
 /// `codex --version` (first line), if it answers.

@@ -648,3 +648,63 @@ fn real_codex_lists_the_installed_hook_as_trusted() {
     assert_eq!(ours["key"], manifest["hook_key"]);
     assert_eq!(ours["currentHash"], manifest["hook_hash"]);
 }
+
+/// PATH of this process without any directory holding a `codex`.
+fn path_without_codex() -> std::ffi::OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let kept: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|d| !d.join("codex").exists())
+        .collect();
+    std::env::join_paths(kept).expect("join PATH")
+}
+
+/// Issue 9 point 1: what scripts/install.sh runs after its build (`init`, then `install
+/// --bin BIN --codex CODEX` with the Codex it found or fetched into .cache/), on an empty
+/// home with Codex not on PATH, leaves `check-config` green; the one line that puts `codex`
+/// on the user's PATH is printed once.
+#[test]
+fn install_sh_steps_on_an_empty_home_without_codex_on_path_leave_check_config_green() {
+    let script =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh"))
+            .expect("read install.sh");
+    assert!(
+        script.contains(r#""$bin" install --bin "$bin" --codex "$codex""#),
+        "install.sh no longer records its Codex: update this test with it"
+    );
+    let Some(codex) = codex() else {
+        eprintln!("SKIPPED: no Codex CLI (set $CODEX_TEAMS_CODEX)");
+        return;
+    };
+    let home = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        let mut c = ct(args);
+        c.env("HOME", home.path())
+            .env("PATH", path_without_codex())
+            .env_remove("CODEX_TEAMS_HOME")
+            .env_remove("CODEX_TEAMS_PROFILE")
+            .current_dir(home.path());
+        c.assert()
+    };
+    run(&["init"]).success();
+    run(&[
+        "install",
+        "--bin",
+        BIN,
+        "--codex",
+        codex.to_str().expect("utf-8"),
+    ])
+    .success();
+    let out = run(&["check-config"]);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    out.success();
+    let codex_line = text
+        .lines()
+        .find(|l| l.contains(" codex "))
+        .unwrap_or_default();
+    assert!(codex_line.starts_with("OK"), "{text}");
+    assert!(
+        codex_line.contains("recorded by `codex-teams install`"),
+        "{text}"
+    );
+    assert_eq!(text.matches("export PATH=").count(), 1, "{text}");
+}

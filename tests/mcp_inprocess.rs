@@ -626,6 +626,12 @@ async fn invalid_values_are_refused_with_the_valid_choices() {
             "letters",
         ),
         (
+            "team_start",
+            json!({ "goal": "g", "profile": "" }),
+            "profile",
+            "empty",
+        ),
+        (
             "team_spawn",
             json!({ "role": "wizard" }),
             "role",
@@ -674,6 +680,12 @@ async fn invalid_values_are_refused_with_the_valid_choices() {
             json!({ "title": "t", "size": "xl" }),
             "size",
             "s, m, l",
+        ),
+        (
+            "task_create",
+            json!({ "title": "t", "size": "" }),
+            "size",
+            "empty",
         ),
         (
             "task_create",

@@ -68,6 +68,9 @@ pub struct EngineFigures {
     /// o200k tokens of one bare worker request as Codex sent it (real traffic), if measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_request_tokens: Option<u64>,
+    /// The bare worker request of every shipped profile (`harness::bare`), codex-mock only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bare_worker_requests: Vec<crate::harness::bare::BareRequest>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -333,6 +336,9 @@ pub fn markdown(r: &Report) -> String {
         ));
         if let Some(t) = e.worker_request_tokens {
             s.push_str(&format!("- fixed cost of one more agent: {t} o200k tokens per bare worker request (measured from Codex's real request bodies)\n"));
+        }
+        for line in crate::harness::bare::lines(&e.bare_worker_requests) {
+            s.push_str(&format!("- {line}\n"));
         }
     }
     s

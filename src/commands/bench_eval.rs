@@ -116,6 +116,9 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     if !args.no_engine {
         let mut engine = crate::commands::bench::engine_figures(args, paths)?;
         engine.worker_request_tokens = worker_request_tokens(&rep);
+        if runner == Runner::CodexMock {
+            engine.bare_worker_requests = bare_worker_requests(&cfg)?;
+        }
         rep.engine = Some(engine);
     }
     let out_dir = match &args.out {
@@ -160,6 +163,29 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
         bail!("benchmark verdict: fail — {}", rep.reason);
     }
     Ok(())
+}
+
+/// The bare worker request of every shipped profile and of the `fixed-6` baseline.
+fn bare_worker_requests(cfg: &BenchConfig) -> Result<Vec<crate::harness::bare::BareRequest>> {
+    use crate::harness::bare::{self, ProbeProfile};
+    let mut profiles: Vec<ProbeProfile> = crate::engine::policy::BUILTIN
+        .iter()
+        .map(|(name, _)| ProbeProfile {
+            name: name.to_string(),
+            yaml: None,
+        })
+        .collect();
+    profiles.push(ProbeProfile {
+        name: "fixed-6".into(),
+        yaml: Some(crate::bench::run::FIXED6_PROFILE.into()),
+    });
+    eprintln!("bench: measuring the bare worker request of each profile");
+    let figures = bare::bare_worker_requests(cfg.codex.clone(), cfg.bin.clone(), &profiles)
+        .context("measuring the bare worker request per profile")?;
+    for line in bare::lines(&figures) {
+        eprintln!("bench: {line}");
+    }
+    Ok(figures)
 }
 
 /// The fixed cost of one more agent: the median over runs of the smallest worker request

@@ -14,6 +14,7 @@
 //! Not a benchmark harness: one run, one lead, one report. Its token figures are real
 //! Codex traffic against a scripted mock model (see [`report::NOTE`]).
 
+pub mod bare;
 pub mod report;
 
 use std::io::{BufRead, BufReader};

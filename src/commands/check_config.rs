@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use crate::cli::CheckConfigArgs;
 use crate::commands::Paths;
+use crate::commands::display::Paint;
+use crate::engine::arbitration::mode_str;
 use crate::engine::policy::visible_profiles;
 use crate::engine::store::Store;
 use crate::integration::{self, check::Finding};
@@ -81,17 +83,17 @@ pub fn core_checks(paths: &Paths, workspace: Option<&std::path::Path>) -> Vec<Ch
             Ok(profile) => ok(
                 name,
                 format!(
-                    "{}{hides}: max_threads {}, team budget {} tokens, {:?} merges",
+                    "{}{hides}: max_threads {}, team budget {} tokens, {} merges",
                     p.origin,
                     profile.max_threads,
                     profile.budget.team_tokens,
-                    profile.arbitration.mode
+                    mode_str(profile.arbitration.mode)
                 ),
             ),
             Err(e) => fail(
                 name,
                 e.to_string(),
-                "fix the file as the message says (keys and types: docs/profiles.md), or delete it",
+                "fix the file as the message says (keys and types: `codex-teams help profiles`), or delete it",
             ),
         });
     }
@@ -126,15 +128,20 @@ pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {
             )?
         );
     } else {
+        let paint = Paint::stdout();
         for c in &checks {
             println!(
                 "{} {:<20} {}",
-                if c.ok { "OK  " } else { "FAIL" },
+                if c.ok {
+                    paint.green("OK  ")
+                } else {
+                    paint.red("FAIL")
+                },
                 c.name,
                 c.detail
             );
             if let Some(warning) = &c.warning {
-                println!("     warning: {warning}");
+                println!("     {} {warning}", paint.yellow("warning:"));
             }
             if let Some(fix) = &c.fix {
                 println!("     fix: {fix}");

@@ -356,7 +356,7 @@ fn parse_error(origin: &str, yaml: &str, raw: &str) -> EngineError {
                 .map(|f| format!(" `{f}`:"))
                 .unwrap_or_default();
             EngineError::Config(format!(
-                "{origin}:{line}:{col}:{field} {reason}; hint: see docs/profiles.md for every key and its type"
+                "{origin}:{line}:{col}:{field} {reason}; hint: `codex-teams help profiles` lists every key and its type"
             ))
         }
         None => EngineError::Config(format!("{origin}: {located}")),

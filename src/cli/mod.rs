@@ -245,7 +245,7 @@ pub struct BenchArgs {
     /// The candidate arm
     #[arg(long, default_value = "adaptive", value_parser = ["fixed-6", "adaptive"])]
     pub candidate: String,
-    /// The eval set (default: benchmarks/eval of this repository)
+    /// The eval set (default: benchmarks/eval of the checkout this binary was built from, else of the current directory)
     #[arg(long, value_name = "DIR")]
     pub eval_dir: Option<PathBuf>,
     /// Only these tasks (comma-separated names)
@@ -257,7 +257,7 @@ pub struct BenchArgs {
     /// Runs per task and arm
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub repeat: u32,
-    /// Where the report goes (default: benchmarks/results)
+    /// Where the report goes (default: $CODEX_TEAMS_HOME/bench; `--out benchmarks/results` refreshes the repository's committed reports)
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// The Codex CLI for the codex runners (default: $CODEX_TEAMS_CODEX, else `codex` on PATH)

@@ -626,6 +626,12 @@ async fn invalid_values_are_refused_with_the_valid_choices() {
             "letters",
         ),
         (
+            "team_start",
+            json!({ "goal": "g", "profile": "" }),
+            "profile",
+            "empty",
+        ),
+        (
             "team_spawn",
             json!({ "role": "wizard" }),
             "role",
@@ -674,6 +680,12 @@ async fn invalid_values_are_refused_with_the_valid_choices() {
             json!({ "title": "t", "size": "xl" }),
             "size",
             "s, m, l",
+        ),
+        (
+            "task_create",
+            json!({ "title": "t", "size": "" }),
+            "size",
+            "empty",
         ),
         (
             "task_create",
@@ -1067,7 +1079,9 @@ async fn idempotency_key_repeat_returns_the_first_message_and_stores_nothing() {
     let fx = Fixture::new();
     let (lead, team_id) = started(&fx, None).await;
     let w1 = fx.worker(&spawn(&lead, "implementer").await).await;
-    let w2 = fx.worker(&spawn(&lead, "reviewer").await).await;
+    let spawned_w2 = spawn(&lead, "reviewer").await;
+    let w2_id = s(&spawned_w2["env"]["CODEX_TEAMS_AGENT_ID"]);
+    let w2 = fx.worker(&spawned_w2).await;
 
     let args = json!({ "to": "lead", "body": "done with 1", "idempotency_key": "t1-done" });
     let first = w1.ok("team_send", args.clone()).await;
@@ -1076,15 +1090,26 @@ async fn idempotency_key_repeat_returns_the_first_message_and_stores_nothing() {
     assert_eq!(again["message_id"], first["message_id"]);
     assert_eq!(again["duplicate"], true);
     assert_eq!(again["recipients"], first["recipients"]);
-    // Same key, different body: still the first message.
+    // Same key, different body or recipient: a conflict naming the first message, never a
+    // silent drop of the second one.
     let changed = w1
-        .ok(
+        .err(
             "team_send",
-            json!({ "to": "lead", "body": "other", "idempotency_key": "t1-done" }),
+            json!({ "to": "lead", "body": "DO NOT deploy", "idempotency_key": "t1-done" }),
         )
         .await;
-    assert_eq!(changed["message_id"], first["message_id"]);
-    assert_eq!(changed["duplicate"], true);
+    assert_error(&changed, "conflict", "idempotency_key");
+    assert!(
+        s(&changed["message"]).contains(&s(&first["message_id"])),
+        "{changed}"
+    );
+    let elsewhere = w1
+        .err(
+            "team_send",
+            json!({ "to": w2_id, "body": "done with 1", "idempotency_key": "t1-done" }),
+        )
+        .await;
+    assert_error(&elsewhere, "conflict", "recipient");
     // Keys are per sender: another agent may use the same key.
     let other = w2
         .ok(

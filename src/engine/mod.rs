@@ -13,6 +13,7 @@ pub mod fanout;
 pub mod guardrails;
 pub mod ids;
 pub mod policy;
+pub mod private;
 pub mod redact;
 pub mod replay;
 pub mod roles;

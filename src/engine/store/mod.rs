@@ -16,7 +16,7 @@
 //! The numbers and the durability they give are in `docs/storage.md`.
 
 use std::cell::RefCell;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -102,10 +102,13 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
+            crate::engine::private::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
         }
         let conn = {
             let _guard = OpenLock::acquire(path)?;
+            // Created 0600 before SQLite sees it, so the database and the WAL and SHM files
+            // SQLite derives from it are private whatever the umask.
+            crate::engine::private::touch(path).map_err(|e| EngineError::io(path, e))?;
             let mut conn = open_connection(path)?;
             // WAL is a property of the file: switch once, under the lock.
             let mode: String = conn
@@ -331,7 +334,7 @@ fn elect(db: &Path, stopped: &mpsc::Receiver<()>) -> Option<File> {
     let mut name = db.as_os_str().to_owned();
     name.push(".checkpoint.lock");
     let lock_path = PathBuf::from(name);
-    let file = match OpenOptions::new()
+    let file = match crate::engine::private::options()
         .create(true)
         .truncate(false)
         .write(true)
@@ -437,7 +440,7 @@ impl OpenLock {
         let mut name = db.as_os_str().to_owned();
         name.push(".lock");
         let lock_path = PathBuf::from(name);
-        let file = OpenOptions::new()
+        let file = crate::engine::private::options()
             .create(true)
             .truncate(false)
             .write(true)

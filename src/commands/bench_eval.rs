@@ -241,7 +241,9 @@ mod tests {
     fn a_missing_eval_set_names_the_flag_that_gives_one() {
         let dir = tempfile::tempdir().expect("tempdir");
         let missing = [dir.path().join("benchmarks/eval")];
-        let err = find_eval_dir(&missing).expect_err("no eval set").to_string();
+        let err = find_eval_dir(&missing)
+            .expect_err("no eval set")
+            .to_string();
         assert!(err.contains("--eval-dir"), "{err}");
         assert!(err.contains(&missing[0].display().to_string()), "{err}");
         std::fs::create_dir_all(&missing[0]).expect("mkdir");

@@ -125,7 +125,9 @@ pub struct Paint {
 
 impl Paint {
     pub fn stdout() -> Paint {
-        Paint { on: stdout_colour() }
+        Paint {
+            on: stdout_colour(),
+        }
     }
 
     fn wrap(self, code: &str, text: &str) -> String {

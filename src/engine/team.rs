@@ -333,7 +333,10 @@ impl Engine {
             let unread = store::teams::unread(c, caller.agent_id.as_str(), now)?;
             let tokens = sum_tokens(&agents);
             Ok(TeamStatus {
-                agents: agents.iter().map(|a| agent_status(a, &team.state)).collect(),
+                agents: agents
+                    .iter()
+                    .map(|a| agent_status(a, &team.state))
+                    .collect(),
                 team_id: team.team_id,
                 state: team.state,
                 profile: team.profile,
@@ -560,7 +563,10 @@ impl Engine {
                 goal: team.goal.clone(),
                 profile: team.profile.clone(),
                 summary: summary_text.clone(),
-                agents: agents.iter().map(|a| agent_status(a, &team.state)).collect(),
+                agents: agents
+                    .iter()
+                    .map(|a| agent_status(a, &team.state))
+                    .collect(),
                 tasks: TaskCounts {
                     cancelled: tasks.cancelled + cancelled,
                     ready: 0,

@@ -17,6 +17,7 @@ pub fn generate(shell: clap_complete::Shell) -> Vec<u8> {
     let mut visible = clap::Command::new("codex-teams")
         .version(env!("CARGO_PKG_VERSION"))
         .propagate_version(full.is_propagate_version_set())
+        .disable_help_subcommand(full.is_disable_help_subcommand_set())
         .args(full.get_arguments().cloned())
         .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
     // The help texts decide how the root's `-h` is described ("see more with '--help'").

@@ -34,8 +34,19 @@ impl ShortIds {
     /// The shortest tail of at least [`SHORT_DIGITS`] digits no other id of the same kind
     /// ends with; ids that are not `<kind>_<hex>` are returned whole.
     pub fn short(&self, id: &str) -> String {
-        let Some((kind, hex)) = id.split_once('_') else {
-            return id.to_string();
+        let Some((kind, hex)) = id
+            .split_once('_')
+            .filter(|(k, h)| k.bytes().all(|b| b.is_ascii_lowercase()) && is_hex(h))
+        else {
+            // Not an id itself (an artifact ref such as `art:result/task_...@1`): shorten
+            // the known ids inside it.
+            let mut text = id.to_string();
+            for known in &self.ids {
+                if known != id && text.contains(known.as_str()) {
+                    text = text.replace(known.as_str(), &self.short(known));
+                }
+            }
+            return text;
         };
         if hex.len() <= SHORT_DIGITS {
             return id.to_string();
@@ -54,6 +65,10 @@ impl ShortIds {
         }
         id.to_string()
     }
+}
+
+fn is_hex(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A team named on the command line: the full id, a unique prefix (`team_0193ab`, `0193ab`)
@@ -179,8 +194,15 @@ mod tests {
         assert_eq!(ids.short(b), "team_..1a1b2c3");
         assert_eq!(ids.short(c), "team_..0fffff");
         // Another kind with the same tail does not clash.
-        let ids = ShortIds::new([a, "task_0193ab00000070008000000001a1b2c3"]);
+        let task = "task_0193ab00000070008000000001a1b2c3";
+        let ids = ShortIds::new([a, task]);
         assert_eq!(ids.short(a), "team_..a1b2c3");
+        // An artifact ref names a task: the task's id inside it is shortened too.
+        assert_eq!(
+            ids.short(&format!("art:result/{task}@1")),
+            "art:result/task_..a1b2c3@1"
+        );
+        assert_eq!(ids.short("art:fix@1"), "art:fix@1");
     }
 
     #[test]

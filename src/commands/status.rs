@@ -155,7 +155,8 @@ fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
     table.set_content_arrangement(ContentArrangement::Dynamic);
-    let width = table.width().unwrap_or(DEFAULT_WIDTH);
+    // A terminal that reports no size (0 columns, as under `script`) gets the default.
+    let width = table.width().filter(|w| *w >= 40).unwrap_or(DEFAULT_WIDTH);
     table.set_width(width);
     table.set_header(header.to_vec());
     table
@@ -165,8 +166,7 @@ fn print_team(t: &TeamOverview, paint: Paint) {
     let ids = ShortIds::new(
         std::iter::once(t.team_id.as_str())
             .chain(t.agents.iter().map(|a| a.agent_id.as_str()))
-            .chain(t.tasks.iter().map(|task| task.task_id.as_str()))
-            .chain(t.tasks.iter().filter_map(|task| task.artifact.as_deref())),
+            .chain(t.tasks.iter().map(|task| task.task_id.as_str())),
     );
     let opt = |id: &Option<String>| id.as_deref().map(|i| ids.short(i)).unwrap_or_default();
     println!(

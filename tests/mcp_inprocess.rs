@@ -68,6 +68,7 @@ impl Fixture {
         let quick = set(&default, "name", "quick");
         let quick = set(&quick, "inbox_lease_ms", "200");
         let quick = set(&quick, "task_lease_ms", "300");
+        let quick = set(&quick, "team_bytes", "100000");
         let dir = self.home.join("profiles");
         std::fs::create_dir_all(&dir).expect("profiles dir");
         std::fs::write(dir.join("quick.team.yaml"), quick).expect("write quick profile");
@@ -840,6 +841,35 @@ async fn message_over_the_profile_cap_is_refused_with_an_artifact_hint() {
     // Only the message at the cap was stored.
     let inbox = lead.ok("team_pull_inbox", json!({})).await;
     assert_eq!(inbox["messages"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publishing_past_the_team_storage_quota_is_a_limit_and_stores_nothing() {
+    let fx = Fixture::new().with_quick_profile();
+    let (lead, team_id) = started(&fx, Some("quick")).await;
+    let chunk = "x".repeat(40_000);
+    lead.ok("artifact_publish", json!({ "name": "a", "content": chunk }))
+        .await;
+    lead.ok("artifact_publish", json!({ "name": "b", "content": chunk }))
+        .await;
+    // 80,000 of 100,000 bytes used: a third 40,000 would pass the quota.
+    let err = lead
+        .err("artifact_publish", json!({ "name": "c", "content": chunk }))
+        .await;
+    assert_error(&err, "limit", "storage.team_bytes");
+    assert_eq!(
+        fx.count(
+            "SELECT COUNT(*) FROM artifacts WHERE team_id = ?1",
+            &team_id
+        ),
+        2
+    );
+    // What still fits is taken.
+    lead.ok(
+        "artifact_publish",
+        json!({ "name": "c", "content": "y".repeat(20_000) }),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

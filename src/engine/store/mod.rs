@@ -27,6 +27,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::engine::error::{EngineError, Result};
+use crate::engine::home_config::Synchronous;
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -88,6 +89,7 @@ pub fn resolve_db_path(explicit: Option<&Path>) -> Result<PathBuf> {
 /// pooled connection for its duration.
 pub struct Store {
     path: PathBuf,
+    synchronous: Synchronous,
     pool: Mutex<Vec<Connection>>,
     _checkpointer: Option<Checkpointer>,
 }
@@ -99,8 +101,14 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date,
+    /// with `synchronous = NORMAL`.
     pub fn open(path: &Path) -> Result<Store> {
+        Self::open_with(path, Synchronous::Normal)
+    }
+
+    /// [`Store::open`] with the home's `store.synchronous` for every connection.
+    pub fn open_with(path: &Path, synchronous: Synchronous) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::engine::private::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
         }
@@ -109,7 +117,7 @@ impl Store {
             // Created 0600 before SQLite sees it, so the database and the WAL and SHM files
             // SQLite derives from it are private whatever the umask.
             crate::engine::private::touch(path).map_err(|e| EngineError::io(path, e))?;
-            let mut conn = open_connection(path)?;
+            let mut conn = open_connection(path, synchronous)?;
             // WAL is a property of the file: switch once, under the lock.
             let mode: String = conn
                 .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
@@ -127,6 +135,7 @@ impl Store {
         };
         Ok(Store {
             path: path.to_path_buf(),
+            synchronous,
             pool: Mutex::new(vec![conn]),
             _checkpointer: Checkpointer::start(path),
         })
@@ -140,7 +149,7 @@ impl Store {
         let pooled = self.pool.lock().ok().and_then(|mut pool| pool.pop());
         match pooled {
             Some(conn) => Ok(conn),
-            None => open_connection(&self.path),
+            None => open_connection(&self.path, self.synchronous),
         }
     }
 
@@ -276,7 +285,7 @@ impl Checkpointer {
                 let Some(_lock) = elect(&path, &stopped) else {
                     return;
                 };
-                let conn = match open_connection(&path).and_then(|mut conn| {
+                let conn = match open_connection(&path, Synchronous::Normal).and_then(|mut conn| {
                     conn.busy_handler(Some(restart_wait))
                         .map_err(|e| EngineError::store("setting the checkpoint busy handler", e))?;
                     Ok(conn)
@@ -371,7 +380,7 @@ fn backoff(attempt: u32) -> Duration {
     base + Duration::from_micros(jitter)
 }
 
-fn open_connection(path: &Path) -> Result<Connection> {
+fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -382,11 +391,14 @@ fn open_connection(path: &Path) -> Result<Connection> {
     // wastes most of a write slot when seven processes contend for a lock held ~50 µs.
     conn.busy_handler(Some(busy_wait))
         .map_err(|e| EngineError::store("installing the busy handler", e))?;
-    conn.execute_batch(
-        "PRAGMA synchronous = NORMAL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;",
-    )
+    conn.execute_batch(match synchronous {
+        Synchronous::Normal => {
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
+        }
+        Synchronous::Full => {
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
+        }
+    })
     .map_err(|e| EngineError::store("setting pragmas", e))?;
     // The query planner stability guarantee: without it SQLite marks `col = ?` terms as
     // "re-plan when rebound", and rusqlite clears bindings whenever a cached statement goes
@@ -491,6 +503,29 @@ mod tests {
     use std::rc::Rc;
 
     use super::*;
+
+    #[test]
+    fn the_home_config_chooses_synchronous_for_every_connection() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join(crate::engine::home_config::FILE),
+            "[store]\nsynchronous = \"full\"\n",
+        )
+        .expect("write config");
+        let engine =
+            crate::engine::Engine::open(&dir.path().join("t.db"), dir.path()).expect("open");
+        let level = |e: &crate::engine::Engine| -> i64 {
+            e.store()
+                .read(|c| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
+                .expect("pragma")
+        };
+        assert_eq!(level(&engine), 2, "FULL");
+        let default = Store::open(&dir.path().join("u.db")).expect("open");
+        let normal: i64 = default
+            .read(|c| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
+            .expect("pragma");
+        assert_eq!(normal, 1, "NORMAL");
+    }
 
     #[test]
     fn after_commit_work_runs_once_for_a_commit_and_never_for_a_rollback() {

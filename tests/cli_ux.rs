@@ -739,3 +739,37 @@ fn sigterm_with_keep_says_what_was_kept() {
     let left = codex_teams::engine::runner::procs::find(&markers, &[]);
     assert!(left.is_empty(), "left running: {left:?}");
 }
+
+#[test]
+fn a_profile_named_team_yml_is_found_like_team_yaml() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let profiles = home.path().join("profiles");
+    std::fs::create_dir_all(&profiles).expect("mkdir");
+    let fast = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/fast.team.yaml"),
+    )
+    .expect("fast profile");
+    std::fs::write(
+        profiles.join("mine.team.yml"),
+        fast.replace("name: fast", "name: mine"),
+    )
+    .expect("write");
+    let out = cli(home.path())
+        .args(["check-config", "--json"])
+        .output()
+        .expect("check-config");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mine = report["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "profile mine"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(mine["ok"], Value::Bool(true), "{report}");
+    let out = cli(home.path())
+        .args(["smoke", "small", "--profile", "mine", "--json"])
+        .output()
+        .expect("smoke");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["profile"], "mine", "{report}");
+}

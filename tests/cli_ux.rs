@@ -773,3 +773,34 @@ fn a_profile_named_team_yml_is_found_like_team_yaml() {
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["profile"], "mine", "{report}");
 }
+
+#[test]
+fn a_real_smoke_on_a_terminal_shows_progress_per_agent_and_task() {
+    let Some(codex) = codex() else { return };
+    let home = tempfile::tempdir().expect("tempdir");
+    let cmd = format!(
+        "{} smoke small --real --codex {}",
+        shell_quote(exe()),
+        shell_quote(&codex)
+    );
+    let Some(out) = on_a_terminal(home.path(), &cmd, &[]) else {
+        return;
+    };
+    let screen = text(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    // The task bar and an agent line for the lead and for a worker, while it ran.
+    assert!(screen.contains("tasks  ["), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("agent_..") && l.contains(" lead ")),
+        "{screen}"
+    );
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("agent_..") && !l.contains(" lead ")),
+        "{screen}"
+    );
+    assert!(screen.contains("result    ok"), "{screen}");
+}

@@ -339,8 +339,8 @@ fn check_real(r: &RealReport, bounds: Option<(u32, u32)>) -> Vec<String> {
     }
     if r.teams_started != 1 {
         problems.push(format!(
-            "{} teams were started, expected 1",
-            r.teams_started
+            "{} started, expected 1",
+            count(r.teams_started as i64, "team")
         ));
     }
     if r.team_state.as_deref() != Some("finalized") {
@@ -352,8 +352,8 @@ fn check_real(r: &RealReport, bounds: Option<(u32, u32)>) -> Vec<String> {
     match bounds {
         Some((min, max)) if r.workers_spawned < min || r.workers_spawned > max => {
             problems.push(format!(
-                "{} workers were spawned; the profile's bounds for this size are {min}-{max}",
-                r.workers_spawned
+                "{} spawned; the profile's bounds for this size are {min}-{max}",
+                count(i64::from(r.workers_spawned), "worker")
             ))
         }
         Some(_) => {}
@@ -361,8 +361,8 @@ fn check_real(r: &RealReport, bounds: Option<(u32, u32)>) -> Vec<String> {
     }
     if r.max_live > HARD_CAP {
         problems.push(format!(
-            "{} workers were live at once; the hard cap is {HARD_CAP}",
-            r.max_live
+            "{} live at once; the hard cap is {HARD_CAP}",
+            count(i64::from(r.max_live), "worker")
         ));
     }
     if r.tasks_total == 0 || r.tasks.done != r.tasks_total {

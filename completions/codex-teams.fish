@@ -39,7 +39,7 @@ complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "check-confi
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "hook" -d 'Entry point Codex runs for its hooks (installed by `install`; not for direct use)'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "help" -d 'Print help for a command, or a reference page (`profiles`)'
-complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -l json -d 'Print the result as JSON'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l codex-home -d 'The Codex home to install into (default: $CODEX_HOME, else ~/.codex)' -r -F
@@ -51,10 +51,10 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -l co
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -l dry-run -d 'Print a unified diff of every file that would change, and write nothing'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -l json -d 'Print the result as JSON'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -s h -l help -d 'Print help'
-complete -c codex-teams -n "__fish_codex_teams_using_subcommand serve-mcp" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand serve-mcp" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand serve-mcp" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l interval -d 'Seconds between redraws with --watch' -r
-complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l all -d 'Include finalized teams'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l json -d 'Print JSON instead of tables'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l watch -d 'Redraw every interval until interrupted (terminal only)'
@@ -79,7 +79,7 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l proces
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l messages -d 'Messages each process sends for the throughput figure' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l synchronous -d 'The engine benchmark\'s store.synchronous (normal, or full: fsync at every commit)' -r -f -a "normal\t''
 full\t''"
-complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l engine-only -d 'Only the engine benchmark (latency and throughput), no team runs'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l no-engine -d 'Skip the engine benchmark in the team report'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l json -d 'Print JSON instead of a table'
@@ -87,17 +87,17 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -s h -l h
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l profile -d 'Profile to run under (default: $CODEX_TEAMS_PROFILE, else `default`)' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l codex -d 'The Codex CLI for --real (default: $CODEX_TEAMS_CODEX, else `codex` on PATH)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l timeout -d 'Stop the --real lead after this many seconds [default: 300]' -r
-complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l json -d 'Print JSON instead of text'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l real -d 'Run through the real Codex CLI (lead and `codex exec` workers) against the local mock model, in a temporary CODEX_HOME set up by `install`'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l keep -d 'Keep the --real run\'s directory (CODEX_HOME, database, logs, mock log) and print it'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c codex-teams -n "__fish_codex_teams_using_subcommand replay" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand replay" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand replay" -l json -d 'Print JSON instead of text'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand replay" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l workspace -d 'Also look for profiles in this repository\'s `.codex-teams/profiles/` (default: cwd)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l codex-home -d 'The Codex home to check (default: $CODEX_HOME, else ~/.codex)' -r -F
-complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l json -d 'Print JSON instead of text'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and not __fish_seen_subcommand_from user-prompt-submit" -s h -l help -d 'Print help'

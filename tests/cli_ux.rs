@@ -804,3 +804,28 @@ fn a_real_smoke_on_a_terminal_shows_progress_per_agent_and_task() {
     );
     assert!(screen.contains("result    ok"), "{screen}");
 }
+
+#[test]
+fn an_explicit_db_beats_codex_teams_db_before_or_after_the_command() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let from_env = home.path().join("env.db");
+    let explicit = home.path().join("explicit.db");
+    for args in [
+        vec!["--db", explicit.to_str().expect("utf-8"), "init", "--json"],
+        vec!["init", "--json", "--db", explicit.to_str().expect("utf-8")],
+    ] {
+        let out = cli(home.path())
+            .env("CODEX_TEAMS_DB", &from_env)
+            .args(&args)
+            .output()
+            .expect("init");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(
+            v["db"],
+            Value::from(explicit.display().to_string()),
+            "{args:?}"
+        );
+    }
+    assert!(!from_env.exists());
+}

@@ -81,8 +81,10 @@ impl Command {
 /// does not list it).
 #[derive(Debug, Args)]
 pub struct DbArg {
-    /// Database file (default: $CODEX_TEAMS_HOME/teams.db)
-    #[arg(long, env = "CODEX_TEAMS_DB", value_name = "PATH")]
+    /// Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)
+    // No `env` here: the root's `--db` reads CODEX_TEAMS_DB, so `--db X status` beats the
+    // environment and `status --db X` beats both.
+    #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
 }
 

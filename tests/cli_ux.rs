@@ -788,20 +788,23 @@ fn a_real_smoke_on_a_terminal_shows_progress_per_agent_and_task() {
     };
     let screen = text(&out.stdout);
     assert!(out.status.success(), "{screen}");
-    // The task bar and an agent line for the lead and for a worker, while it ran.
+    // The task bar, and a line for the lead and for a worker naming the task it holds,
+    // while it ran (the bars redraw in place, padded to the width rather than newline-cut).
     assert!(screen.contains("tasks  ["), "{screen}");
-    assert!(
-        screen
-            .lines()
-            .any(|l| l.contains("agent_..") && l.contains(" lead ")),
-        "{screen}"
-    );
-    assert!(
-        screen
-            .lines()
-            .any(|l| l.contains("agent_..") && !l.contains(" lead ")),
-        "{screen}"
-    );
+    let agents: std::collections::HashSet<&str> = screen
+        .match_indices("agent_..")
+        .filter_map(|(i, _)| screen.get(i..i + "agent_..".len() + 6))
+        .collect();
+    assert!(agents.len() >= 2, "agent lines: {agents:?}\n{screen}");
+    let lead_line = agents
+        .iter()
+        .any(|a| screen.contains(&format!("{a}   lead ")));
+    assert!(lead_line, "{screen}");
+    let worker_on_a_task = screen.match_indices("agent_..").any(|(i, _)| {
+        let line: String = screen[i..].chars().take(70).collect();
+        !line.contains(" lead ") && line.contains("active") && line.contains("task_..")
+    });
+    assert!(worker_on_a_task, "{screen}");
     assert!(screen.contains("result    ok"), "{screen}");
 }
 

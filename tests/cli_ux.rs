@@ -222,6 +222,23 @@ fn read_only_commands_refuse_a_missing_database_and_create_nothing() {
             args.join(" ")
         );
     }
+    // check-config reports a missing database without creating it.
+    let out = cli(home.path())
+        .args(["check-config", "--json"])
+        .output()
+        .expect("check-config");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let db = report["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "database"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(db["ok"], Value::Bool(true), "{report}");
+    assert_eq!(
+        tree(home.path()),
+        Vec::<PathBuf>::new(),
+        "check-config created files"
+    );
     // A path under a file: one clear line, no cause repeated.
     let out = cli(home.path())
         .args(["--db", "/etc/passwd/x.db", "status"])

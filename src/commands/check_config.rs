@@ -60,14 +60,7 @@ fn fail(name: String, detail: String, fix: &str) -> Check {
 /// The checks that need no Codex installation: the database and every visible profile.
 pub fn core_checks(paths: &Paths, workspace: Option<&std::path::Path>) -> Vec<Check> {
     let mut checks = Vec::new();
-    checks.push(match Store::open(&paths.db) {
-        Ok(_) => ok("database".into(), paths.db.display().to_string()),
-        Err(e) => fail(
-            "database".into(),
-            e.to_string(),
-            "run `codex-teams init`, or point --db / CODEX_TEAMS_DB at a writable local path",
-        ),
-    });
+    checks.push(database_check(&paths.db));
     let mut dirs = Vec::new();
     if let Some(ws) = workspace {
         dirs.push(ws.join(".codex-teams").join("profiles"));
@@ -98,6 +91,34 @@ pub fn core_checks(paths: &Paths, workspace: Option<&std::path::Path>) -> Vec<Ch
         });
     }
     checks
+}
+
+/// The database opens; a missing one is fine (init or the first team creates it) as long as
+/// it could be created there. A check creates nothing.
+fn database_check(db: &std::path::Path) -> Check {
+    const FIX: &str =
+        "run `codex-teams init`, or point --db / CODEX_TEAMS_DB at a writable local path";
+    if !db.exists() {
+        let ancestor = db.ancestors().skip(1).find(|a| a.exists());
+        return match ancestor {
+            Some(dir) if !dir.is_dir() => fail(
+                "database".into(),
+                format!("{}: {} is not a directory", db.display(), dir.display()),
+                FIX,
+            ),
+            _ => ok(
+                "database".into(),
+                format!(
+                    "{} (not created yet: `codex-teams init` or the first team creates it)",
+                    db.display()
+                ),
+            ),
+        };
+    }
+    match Store::open(db) {
+        Ok(_) => ok("database".into(), db.display().to_string()),
+        Err(e) => fail("database".into(), e.to_string(), FIX),
+    }
 }
 
 pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {

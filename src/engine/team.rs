@@ -35,7 +35,7 @@ pub struct TeamStarted {
 pub struct AgentStatus {
     pub agent_id: String,
     pub role: String,
-    /// starting | active | idle | stopped | dead
+    /// starting | active | idle | stopped | dead; the lead of an ended team: finished
     pub state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task_id: Option<String>,

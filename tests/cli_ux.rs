@@ -454,6 +454,12 @@ fn check_config_prints_merge_modes_by_their_profile_names_in_colour_on_a_termina
 #[test]
 fn status_fits_80_columns_with_short_ids_it_accepts_back() {
     let (home, team) = home_with_a_team();
+    // A second team with a long goal and long task titles.
+    let engine = Engine::open(&home.path().join("teams.db"), home.path()).expect("engine");
+    let mut long = sim::scenario("high").expect("scenario").clone();
+    long.goal = "add CSV, JSON and YAML exporters behind one export command, with a test \
+                 suite for each format and a migration note for the old flags";
+    sim::run(&engine, &long, "default").expect("sim run");
     let out = cli(home.path())
         .args(["status", "--all"])
         .output()

@@ -177,8 +177,11 @@ fn print_team(t: &TeamOverview, paint: Paint) {
         t.tokens.total,
         t.budget_left
     );
-    println!("goal: {}", t.goal);
     let mut agents = table(&["agent", "role", "state", "task", "tokens"]);
+    let width = agents.width().unwrap_or(DEFAULT_WIDTH) as usize;
+    for line in wrap(&format!("goal: {}", t.goal), width) {
+        println!("{line}");
+    }
     for a in &t.agents {
         let state = match &a.reason {
             Some(r) => format!("{} ({r})", a.state),
@@ -213,4 +216,45 @@ fn print_team(t: &TeamOverview, paint: Paint) {
         println!("{tasks}");
     }
     println!();
+}
+
+/// `text` cut at spaces into lines of at most `width` characters (a longer word stands on
+/// its own line), continuation lines indented by two.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if !line.trim().is_empty() && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, "  ".to_string()));
+        } else if len > 0 && line != "  " {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.trim().is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn a_long_goal_wraps_at_the_width() {
+        let goal = "goal: add CSV, JSON and YAML exporters behind one export command, with tests";
+        let lines = wrap(goal, 30);
+        assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
+        assert_eq!(
+            lines.join(" ").split_whitespace().collect::<Vec<_>>(),
+            goal.split_whitespace().collect::<Vec<_>>()
+        );
+        assert!(
+            lines[1].starts_with("  ") && !lines[1].starts_with("   "),
+            "{lines:?}"
+        );
+        assert_eq!(wrap("goal: short", 80), vec!["goal: short".to_string()]);
+    }
 }

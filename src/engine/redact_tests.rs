@@ -114,4 +114,3 @@ fn json_strings_are_redacted_in_place() {
     assert_eq!(v["a"][0], "Bearer [REDACTED]");
     assert_eq!(v["b"], 3);
 }
-

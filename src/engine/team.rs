@@ -684,7 +684,17 @@ impl Engine {
             let id = TeamId::from_db(row.team_id.clone());
             let profile = self.team_profile(&id)?;
             let lead = self.lead_caller(&id)?;
-            let tasks = self.task_list(&lead, None)?;
+            // What people and scripts see of a team is redacted like its logs: a goal or a
+            // title may quote a secret the user pasted.
+            let tasks = self
+                .task_list(&lead, None)?
+                .into_iter()
+                .map(|mut t| {
+                    t.title = crate::engine::redact::redact(&t.title);
+                    t.note = t.note.map(|n| crate::engine::redact::redact(&n));
+                    t
+                })
+                .collect();
             let (agents, counts) = self.store().read(|c| {
                 Ok((
                     store::teams::agents(c, id.as_str())?,
@@ -695,7 +705,7 @@ impl Engine {
             out.push(TeamOverview {
                 agents: agents.iter().map(|a| agent_status(a, &row.state)).collect(),
                 team_id: row.team_id,
-                goal: row.goal,
+                goal: crate::engine::redact::redact(&row.goal),
                 state: row.state,
                 profile: row.profile,
                 created_at: row.created_at,

@@ -63,14 +63,18 @@ impl Home {
     }
 }
 
-/// Starts a team with `workers` external workers; returns the lead, the team id and the
-/// workers' credentials.
+/// Starts a team with `workers` external workers; returns the lead, the team id (with the
+/// lead secret after a space) and the workers' credentials.
 fn team(home: &Home, workers: usize) -> (StdioClient, String, Vec<BTreeMap<String, String>>) {
     let mut lead = home.lead();
     let started = lead
         .call_ok("team_start", json!({ "goal": "chaos" }))
         .expect("team_start");
-    let team_id = started["team_id"].as_str().expect("team id").to_string();
+    let team_id = format!(
+        "{} {}",
+        started["team_id"].as_str().expect("team id"),
+        started["lead_secret"].as_str().expect("lead secret")
+    );
     let creds = (0..workers)
         .map(|_| {
             let spawned = lead
@@ -311,11 +315,14 @@ fn leads_spawning_into_one_team_at_once_never_pass_six_live_workers() {
             .map(|_| {
                 let barrier = barrier.clone();
                 let (db, env, cwd) = (home.db.clone(), home.env(&BTreeMap::new()), home.dir.path().to_path_buf());
-                let team_id = team_id.clone();
+                let (team_id, secret) = team_id.split_once(' ').map(|(t, s)| (t.to_string(), s.to_string())).expect("id and secret");
                 std::thread::spawn(move || {
                     let mut lead = StdioClient::spawn(exe(), &db, &env, Some(&cwd)).expect("lead");
-                    lead.call_ok("team_start", json!({ "goal": "chaos", "team_id": team_id }))
-                        .expect("resume");
+                    lead.call_ok(
+                        "team_start",
+                        json!({ "goal": "chaos", "team_id": team_id, "lead_secret": secret }),
+                    )
+                    .expect("resume");
                     barrier.wait();
                     let mut ok = 0;
                     for _ in 0..4 {

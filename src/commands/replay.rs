@@ -37,6 +37,11 @@ pub fn run(args: &ReplayArgs, paths: &Paths) -> Result<()> {
             "\n{} events; re-checked: chain {}, {} recommendation(s), {} claim(s), {} decision(s)",
             report.events, c.chain, c.recommendations, c.claims, c.decisions
         );
+        let t = &report.tokens;
+        println!(
+            "tokens {} (lead {}, workers {}) in {} charged request(s); re-added for {} agent(s)",
+            t.total, t.lead, t.workers, t.requests, c.usage
+        );
         if report.divergences.is_empty() {
             println!("replay: consistent (no divergence)");
         } else {

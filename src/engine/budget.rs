@@ -361,3 +361,7 @@ impl Engine {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "budget_tests.rs"]
+mod tests;

@@ -1,5 +1,5 @@
 //! SQL for metering: one mark per Codex thread whose requests are charged to an agent (see
-//! `migrations/V5__metering.sql`).
+//! `migrations/V7__metering.sql`).
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 

@@ -1,4 +1,4 @@
--- codex-teams schema, version 5: metering from Codex's own records.
+-- codex-teams schema, version 7: metering from Codex's own records.
 -- Every model request a Codex session makes is written to its thread's rollout file
 -- ($CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread id>.jsonl). One row per thread
 -- being metered says whom its requests are charged to and how far the file has been

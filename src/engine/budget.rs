@@ -43,6 +43,9 @@ pub struct BudgetVerdict {
     pub team_stopped: Vec<String>,
 }
 
+/// Longest a stop waits for a worker's in-flight model request to be recorded.
+pub const LAND_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Where a charge came from, as recorded in its `tokens.used` event.
 #[derive(Debug, Clone, Copy)]
 enum Source<'a> {
@@ -344,6 +347,24 @@ impl Engine {
                 self.enforce(&team, &agent, totals).map(Some)
             }
             None => Ok(None),
+        }
+    }
+
+    /// Before a worker is stopped: waits (at most [`LAND_WAIT`]) for a model request it has
+    /// already sent to be recorded in its rollout file, so stopping it does not lose a
+    /// request the provider served. Immediate when the worker is in a tool call or has no
+    /// rollout file.
+    pub(crate) fn let_request_land(&self, agent: &AgentId) {
+        let marks = self
+            .store()
+            .read(|c| store::usage::agent_marks(c, agent.as_str()))
+            .unwrap_or_default();
+        for m in marks.iter().filter(|m| m.source == "rollout") {
+            if let Some(path) = &m.path
+                && !rollout::wait_for_usage(Path::new(path), LAND_WAIT)
+            {
+                tracing::warn!(agent_id = %agent, thread = %m.thread_id, "a model request was still in flight when the worker was stopped: its usage is not recorded");
+            }
         }
     }
 

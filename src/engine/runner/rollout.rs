@@ -145,6 +145,56 @@ fn usage_of(u: &Value) -> Usage {
     }
 }
 
+/// Whether the session is waiting for a model response, or has one whose usage it has not
+/// written yet: the last input item (a tool's output, a user message) comes after the last
+/// usage line. `tail` is the end of the file; a session stopped now would lose that
+/// request's record.
+pub fn awaiting_usage(tail: &[u8]) -> bool {
+    let mut awaiting = false;
+    for line in tail.split(|b| *b == b'\n') {
+        let has = |needle: &[u8]| line.windows(needle.len()).any(|w| w == needle);
+        if has(b"\"token_usage_record\"") || has(b"\"token_count\"") {
+            awaiting = false;
+        } else if has(b"\"response_item\"")
+            && (has(b"\"function_call_output\"")
+                || has(b"\"custom_tool_call_output\"")
+                || has(b"\"role\":\"user\""))
+        {
+            awaiting = true;
+        }
+    }
+    awaiting
+}
+
+/// How much of a rollout file's end [`wait_for_usage`] looks at.
+const TAIL_BYTES: u64 = 256 * 1024;
+
+/// Waits (up to `limit`) until the session writing `path` is not awaiting a response's
+/// usage (see [`awaiting_usage`]). Returns whether it got there. Used before a worker is
+/// stopped, so that a request already sent is recorded, and charged, rather than lost.
+pub fn wait_for_usage(path: &Path, limit: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    let mut seen_len = None;
+    loop {
+        let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else {
+            return true; // no file: nothing to lose
+        };
+        if seen_len != Some(len) {
+            seen_len = Some(len);
+            let Ok(tail) = read_from(path, len.saturating_sub(TAIL_BYTES)) else {
+                return true;
+            };
+            if !awaiting_usage(&tail) {
+                return true;
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 /// Reads `path` from byte `offset` to its end.
 pub fn read_from(path: &Path, offset: u64) -> Result<Vec<u8>> {
     let mut file = std::fs::File::open(path).map_err(|e| EngineError::io(path, e))?;
@@ -381,6 +431,32 @@ mod tests {
         let tail = read_from(&path, (first.len() + second.len()) as u64).unwrap();
         assert_eq!(parse(&tail, None, 0).requests.len(), 1);
         assert!(read_from(&path, 1 << 20).is_err());
+    }
+
+    #[test]
+    fn a_request_sent_and_not_yet_recorded_is_awaited() {
+        let input = line(
+            json!({"type": "response_item", "payload": {"type": "function_call_output", "output": "x"}}),
+        );
+        let call = line(
+            json!({"type": "response_item", "payload": {"type": "function_call", "name": "t"}}),
+        );
+        let user =
+            line(json!({"type": "response_item", "payload": {"type": "message", "role": "user"}}));
+        assert!(awaiting_usage(user.as_bytes()));
+        assert!(awaiting_usage(input.as_bytes()));
+        // The response's items arrived, its usage line not yet.
+        assert!(awaiting_usage(format!("{input}{call}").as_bytes()));
+        assert!(!awaiting_usage(
+            format!("{input}{call}{}", record("r", 1, 1)).as_bytes()
+        ));
+        assert!(!awaiting_usage(b""));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollout.jsonl");
+        std::fs::write(&path, format!("{input}{call}")).unwrap();
+        assert!(!wait_for_usage(&path, std::time::Duration::from_millis(30)));
+        std::fs::write(&path, format!("{input}{call}{}", record("r", 1, 1))).unwrap();
+        assert!(wait_for_usage(&path, std::time::Duration::from_millis(30)));
     }
 
     #[test]

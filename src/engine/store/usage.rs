@@ -58,6 +58,15 @@ pub fn team_marks(conn: &Connection, team_id: &str) -> Result<Vec<Mark>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The threads charged to one agent.
+pub fn agent_marks(conn: &Connection, agent_id: &str) -> Result<Vec<Mark>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLS} FROM usage_marks WHERE agent_id = ?1 ORDER BY thread_id"
+    ))?;
+    let rows = stmt.query_map([agent_id], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 /// Starts metering a thread for an agent; a thread already metered is charged to this
 /// agent from now on (a lead that starts a second team in the same session). Returns
 /// whether the thread is new.

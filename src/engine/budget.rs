@@ -125,6 +125,36 @@ fn refresh_summary(tx: &rusqlite::Transaction<'_>, team: &TeamId) -> Result<()> 
     store::teams::set_summary(tx, team.as_str(), &text)
 }
 
+/// How often one process looks again for a rollout file it did not find.
+const SEARCH_AGAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Threads whose rollout file this process looked for and did not find, and when.
+static NOT_FOUND: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// [`rollout::find`], at most once per [`SEARCH_AGAIN`] per thread while it finds nothing:
+/// a session without a rollout file would otherwise cost a walk of the user's whole
+/// session history on every tool call.
+fn find_throttled(codex_home: &str, thread: &str) -> Option<PathBuf> {
+    let recently = NOT_FOUND
+        .lock()
+        .ok()
+        .and_then(|m| m.get(thread).map(|t| t.elapsed() < SEARCH_AGAIN))
+        .unwrap_or(false);
+    if recently {
+        return None;
+    }
+    let found = rollout::find(Path::new(codex_home), thread);
+    if let Ok(mut m) = NOT_FOUND.lock() {
+        match found {
+            Some(_) => m.remove(thread),
+            None => m.insert(thread.to_string(), std::time::Instant::now()),
+        };
+    }
+    found
+}
+
 impl Engine {
     /// Adds `usage` to `agent`'s count and enforces the budgets (the simulated runner).
     pub fn record_usage(
@@ -252,7 +282,7 @@ impl Engine {
             None => match mark
                 .codex_home
                 .as_deref()
-                .and_then(|h| rollout::find(Path::new(h), thread))
+                .and_then(|h| find_throttled(h, thread))
             {
                 Some(p) => p,
                 None => return Ok(None),
@@ -313,6 +343,15 @@ impl Engine {
     /// of `turn.completed`'s cumulative usage. Does nothing for a thread metered from its
     /// rollout file.
     pub fn meter_stream(&self, thread: &str, cumulative: Usage) -> Result<Option<BudgetVerdict>> {
+        // Falling back is for good: look for the file once more, now, before deciding.
+        if let Ok(mut m) = NOT_FOUND.lock() {
+            m.remove(thread);
+        }
+        self.meter_thread(thread)?;
+        let mark = self.store().read(|c| store::usage::mark(c, thread))?;
+        if mark.is_none_or(|m| m.path.is_some()) {
+            return Ok(None);
+        }
         let charged = self.store().write(|tx| {
             let Some(m) = store::usage::mark(tx, thread)? else {
                 return Ok(None);

@@ -589,6 +589,10 @@ impl Engine {
         for agent in &agents {
             self.halt_worker(&caller.team_id, agent, "team finalized")?;
         }
+        // The summary's totals include every request written down so far, the stopped
+        // workers' last ones too. What comes after (the lead's closing answer) is added to
+        // the stored summary when it is charged.
+        self.meter_team(&caller.team_id)?;
         let profile = self.team_profile(&caller.team_id)?;
         let now = now_ms();
         let summary_text = summary
@@ -685,7 +689,7 @@ fn agent_status(a: &store::teams::AgentRow, team_state: &str) -> AgentStatus {
     }
 }
 
-fn sum_tokens(agents: &[store::teams::AgentRow]) -> Tokens {
+pub(crate) fn sum_tokens(agents: &[store::teams::AgentRow]) -> Tokens {
     let mut t = Tokens::default();
     for a in agents {
         t.input += a.tokens_input;
@@ -726,6 +730,9 @@ impl Engine {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let id = TeamId::from_db(row.team_id.clone());
+            // Usage recorded since the last charge (a lead's closing answer, a worker
+            // whose supervisor is gone) before totals are shown.
+            self.meter_team(&id)?;
             let profile = self.team_profile(&id)?;
             let lead = self.lead_caller(&id)?;
             // What people and scripts see of a team is redacted like its logs: a goal or a

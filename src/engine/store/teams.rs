@@ -393,3 +393,13 @@ pub fn set_activity(tx: &Transaction<'_>, agent_id: &str, now: i64) -> Result<()
         .execute(params![agent_id, now])?;
     Ok(())
 }
+
+/// Rewrites a finalized team's run summary (usage charged after finalize: the lead's last
+/// answer, a worker's last request).
+pub fn set_summary(tx: &Transaction<'_>, team_id: &str, summary: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE teams SET summary = ?2 WHERE team_id = ?1 AND state = 'finalized'",
+        params![team_id, summary],
+    )?;
+    Ok(())
+}

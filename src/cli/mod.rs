@@ -196,6 +196,12 @@ pub struct BenchArgs {
     /// The candidate arm
     #[arg(long, default_value = "adaptive", value_parser = ["fixed-6", "adaptive"])]
     pub candidate: String,
+    /// Arms to run besides the baseline and the candidate (comma-separated): lean-6, solo, codex-subagents, the ablation arms lean-6+whole-briefs, lean-6+broadcast, lean-6+no-early-stop, lean-6+full-workers, or `ablation` for those four
+    #[arg(long, value_delimiter = ',', value_name = "ARMS", value_parser = [
+        "fixed-6", "lean-6", "adaptive", "solo", "codex-subagents", "lean-6+whole-briefs",
+        "lean-6+broadcast", "lean-6+no-early-stop", "lean-6+full-workers", "ablation",
+    ])]
+    pub arms: Vec<String>,
     /// The eval set (default: benchmarks/eval of this repository)
     #[arg(long, value_name = "DIR")]
     pub eval_dir: Option<PathBuf>,

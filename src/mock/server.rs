@@ -7,9 +7,9 @@
 //! `output_tokens` the count of what the mock emits (call arguments, message text).
 //! `cached_tokens` is what a provider's prompt cache would serve: the o200k tokens of the
 //! prompt prefix this request shares with the previous request of the same
-//! `prompt_cache_key` (see [`PromptCache`]).
+//! `prompt_cache_key` — of its own thread, when threads share a key (see [`PromptCache`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -63,12 +63,22 @@ impl Tokenizer {
 /// provider feeds it to the model (tools, then the conversation items in order), and the
 /// tokens it shares as a prefix with the previous request of the same `prompt_cache_key`
 /// are cached. A request without a key, or the first of its key, has nothing cached.
+///
+/// Codex's own sub-agents send their parent's key (the session id), so one key can carry
+/// several threads whose requests interleave. A provider's cache holds several prefixes
+/// per key, so each thread still finds its own previous prompt there: the cached part is
+/// the longest prefix shared with any of the key's last [`PromptCache::RECENT`] prompts.
+/// With one thread per key (the lead, each codex-teams worker) that is exactly the
+/// previous request.
 #[derive(Default)]
 pub struct PromptCache {
-    last: Mutex<HashMap<String, Vec<u32>>>,
+    last: Mutex<HashMap<String, VecDeque<Vec<u32>>>>,
 }
 
 impl PromptCache {
+    /// Prompts remembered per key.
+    pub const RECENT: usize = 8;
+
     /// The prompt as the cache sees it: tools first, then each input item, in order.
     pub fn render(request: &Value) -> String {
         let mut out = request
@@ -98,13 +108,21 @@ impl PromptCache {
         let Ok(mut last) = self.last.lock() else {
             return 0;
         };
-        let shared = last.get(key).map_or(0, |prev| {
-            prev.iter()
-                .zip(tokens.iter())
-                .take_while(|(a, b)| a == b)
-                .count()
-        });
-        last.insert(key.to_string(), tokens);
+        let recent = last.entry(key.to_string()).or_default();
+        let shared = recent
+            .iter()
+            .map(|prev| {
+                prev.iter()
+                    .zip(tokens.iter())
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        if recent.len() >= Self::RECENT {
+            recent.pop_front();
+        }
+        recent.push_back(tokens);
         shared.min(input_tokens)
     }
 }
@@ -542,6 +560,21 @@ mod tests {
         let edited = request(Some("a"), &["goodbye there, do the work", "tool output"]);
         let after_edit = cache.cached(&tok, &edited, 10_000);
         assert!(after_edit < cached, "{after_edit} vs {cached}");
+        // Two threads on one key (Codex's sub-agents share their parent's): each finds its
+        // own previous prompt.
+        let lead = request(
+            Some("s"),
+            &["lead prompt, a long one with many words in it"],
+        );
+        let sub = request(Some("s"), &["a sub-agent's very different task text"]);
+        cache.cached(&tok, &lead, 10_000);
+        cache.cached(&tok, &sub, 10_000);
+        let lead_next = request(
+            Some("s"),
+            &["lead prompt, a long one with many words in it", "result"],
+        );
+        let lead_len = tok.count(&PromptCache::render(&lead));
+        assert!(cache.cached(&tok, &lead_next, 10_000) > lead_len - 3);
         // Never more than the request's own input count.
         assert_eq!(cache.cached(&tok, &edited, 5), 5);
     }

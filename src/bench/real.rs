@@ -157,6 +157,19 @@ pub fn run_real(
             .filter_map(|r| r.agent_id.as_deref())
             .collect();
         run.agents = subagents.len() as u32;
+        // Open at once: the lead's spawns minus its closes, in request order.
+        let (mut open, mut most) = (0i64, 0i64);
+        let mut lead: Vec<_> = report.requests_of("lead");
+        lead.sort_by_key(|r| r.n);
+        for call in lead.iter().flat_map(|r| r.calls.iter()) {
+            match call.name.as_str() {
+                "spawn_agent" => open += 1,
+                "close_agent" => open -= 1,
+                _ => {}
+            }
+            most = most.max(open);
+        }
+        run.max_live = most.max(0) as u32;
     }
     run.quality_passed = check.passed;
     run.worker_request_tokens = report

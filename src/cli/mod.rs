@@ -38,7 +38,7 @@ pub enum Command {
     /// Show teams, agents and tasks
     Status(StatusArgs),
     /// Benchmark the adaptive team against a fixed fan-out of 6 on the eval set, plus engine latency and throughput
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Run a fixed scenario end to end (simulated workers, or the real Codex CLI with --real) and check the team size
     Smoke(SmokeArgs),
     /// Print a team's timeline from its event log and re-check the engine's decisions

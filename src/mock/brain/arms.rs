@@ -371,6 +371,181 @@ fn subagent_lead(conv: &Conversation, plan: &Plan, request: &Value) -> Item {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mock::plan::PlanMode;
+
+    fn plan(mode: PlanMode) -> Plan {
+        let yaml = "tasks:\n  - {key: c, title: Join, deps: [a, b], files: {c.txt: c}}\n  - {key: a, title: Do A, files: {a.txt: a}}\n  - {key: b, title: Do B, files: {b.txt: b}}\n";
+        let mut p = Plan::parse(yaml, "t.yaml").unwrap_or_else(|e| panic!("{e:#}"));
+        p.mode = mode;
+        p
+    }
+
+    fn tools() -> Value {
+        json!([
+            {"type": "function", "name": "exec_command", "parameters": {"type": "object",
+             "properties": {"cmd": {"type": "string"}}}},
+            {"type": "namespace", "name": MULTI_AGENT_NS, "tools": [
+                {"type": "function", "name": "spawn_agent"},
+                {"type": "function", "name": "wait_agent"},
+                {"type": "function", "name": "close_agent"}]}
+        ])
+    }
+
+    /// A conversation: the prompt, then (call name, namespace, args, output) rounds.
+    fn request(prompt: &str, rounds: &[(&str, Option<&str>, Value, Value)]) -> Value {
+        let mut input = vec![json!({"type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": prompt}]})];
+        for (i, (name, ns, args, out)) in rounds.iter().enumerate() {
+            let mut call = json!({"type": "function_call", "name": name,
+                "call_id": format!("c{i}"), "arguments": args.to_string()});
+            if let Some(ns) = ns {
+                call["namespace"] = json!(ns);
+            }
+            input.push(call);
+            input.push(
+                json!({"type": "function_call_output", "call_id": format!("c{i}"),
+                "output": out.to_string()}),
+            );
+        }
+        json!({"tools": tools(), "input": input})
+    }
+
+    fn next_of(request: &Value, plan: &Plan) -> (Who, String, Value) {
+        let reply = super::super::next(request, plan);
+        match reply.items.first() {
+            Some(Item::FunctionCall {
+                name, arguments, ..
+            }) => (reply.who, name.clone(), arguments.clone()),
+            Some(Item::Message { text }) => (reply.who, "message".into(), json!(text)),
+            None => panic!("empty reply"),
+        }
+    }
+
+    #[test]
+    fn solo_writes_every_subtask_in_dependency_order_then_answers() {
+        let p = plan(PlanMode::Solo);
+        let mut rounds = Vec::new();
+        for want in ["a.txt", "b.txt", "c.txt"] {
+            let (who, name, args) = next_of(&request("do it", &rounds), &p);
+            assert_eq!((who, name.as_str()), (Who::Lead, "exec_command"));
+            assert!(args["cmd"].as_str().unwrap_or("").contains(want), "{args}");
+            rounds.push(("exec_command", None, args, json!("ok")));
+        }
+        let (_, name, text) = next_of(&request("do it", &rounds), &p);
+        assert_eq!(name, "message");
+        assert!(text.as_str().unwrap_or("").contains("all 3"), "{text}");
+    }
+
+    #[test]
+    fn subagent_lead_spawns_ready_work_waits_closes_and_spawns_the_join() {
+        let p = plan(PlanMode::Subagents);
+        let ns = Some(MULTI_AGENT_NS);
+        let mut rounds: Vec<(&str, Option<&str>, Value, Value)> = Vec::new();
+        let step = |rounds: &Vec<(&str, Option<&str>, Value, Value)>| {
+            let (who, name, args) = next_of(&request("Use sub-agents: the task", rounds), &p);
+            assert_eq!(who, Who::Lead);
+            (name, args)
+        };
+        let (name, args) = step(&rounds);
+        assert_eq!(name, "spawn_agent");
+        assert!(
+            args["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("[subtask a]"),
+            "{args}"
+        );
+        rounds.push((
+            "spawn_agent",
+            ns,
+            args,
+            json!({"agent_id": "id-a", "nickname": "A"}),
+        ));
+        let (name, args) = step(&rounds);
+        assert!(
+            args["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("[subtask b]"),
+            "{args}"
+        );
+        rounds.push(("spawn_agent", ns, args, json!({"agent_id": "id-b"})));
+        // The join is not ready: wait on both.
+        let (name2, args) = step(&rounds);
+        assert_eq!(
+            (name.as_str(), name2.as_str()),
+            ("spawn_agent", "wait_agent")
+        );
+        assert_eq!(args["targets"], json!(["id-a", "id-b"]));
+        rounds.push((
+            "wait_agent",
+            ns,
+            args,
+            json!({"status": {"id-a": {"completed": "a done"}}, "timed_out": false}),
+        ));
+        let (name, args) = step(&rounds);
+        assert_eq!(
+            (name.as_str(), &args["target"]),
+            ("close_agent", &json!("id-a"))
+        );
+        rounds.push(("close_agent", ns, args, json!({"status": "completed"})));
+        let (name, args) = step(&rounds);
+        assert_eq!(
+            (name.as_str(), &args["targets"]),
+            ("wait_agent", &json!(["id-b"]))
+        );
+        rounds.push((
+            "wait_agent",
+            ns,
+            args,
+            json!({"status": {"id-b": "completed"}}),
+        ));
+        let (name, args) = step(&rounds);
+        assert_eq!(name, "close_agent");
+        rounds.push(("close_agent", ns, args, json!({})));
+        let (name, args) = step(&rounds);
+        assert!(
+            args["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("[subtask c]"),
+            "{name} {args}"
+        );
+        rounds.push(("spawn_agent", ns, args, json!({"agent_id": "id-c"})));
+        let (name, args) = step(&rounds);
+        assert_eq!(name, "wait_agent");
+        rounds.push((
+            "wait_agent",
+            ns,
+            args,
+            json!({"status": {"id-c": {"completed": "c"}}}),
+        ));
+        let (name, args) = step(&rounds);
+        assert_eq!(name, "close_agent");
+        rounds.push(("close_agent", ns, args, json!({})));
+        let (name, text) = step(&rounds);
+        assert_eq!(name, "message");
+        assert!(
+            text.as_str()
+                .unwrap_or("")
+                .contains("all 3 subtask(s) done by 3"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_subagent_does_its_subtask_then_answers() {
+        let p = plan(PlanMode::Subagents);
+        let prompt = spawn_message("goal", &p.tasks[1]);
+        let (who, name, args) = next_of(&request(&prompt, &[]), &p);
+        assert_eq!(who.agent_id(), Some("subagent:a"));
+        assert_eq!(name, "exec_command");
+        assert!(args["cmd"].as_str().unwrap_or("").contains("a.txt"));
+        let rounds = vec![("exec_command", None, args, json!("ok"))];
+        let (_, name, text) = next_of(&request(&prompt, &rounds), &p);
+        assert_eq!(name, "message");
+        assert_eq!(text, json!("subtask a done: wrote a.txt"));
+    }
 
     #[test]
     fn subtask_keys_round_trip_through_the_spawn_message() {

@@ -35,7 +35,7 @@ pub struct TeamStarted {
 pub struct AgentStatus {
     pub agent_id: String,
     pub role: String,
-    /// starting | active | idle | stopped | dead
+    /// starting | active | idle | stopped | dead; the lead of an ended team: finished
     pub state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task_id: Option<String>,
@@ -333,10 +333,13 @@ impl Engine {
             let unread = store::teams::unread(c, caller.agent_id.as_str(), now)?;
             let tokens = sum_tokens(&agents);
             Ok(TeamStatus {
+                agents: agents
+                    .iter()
+                    .map(|a| agent_status(a, &team.state))
+                    .collect(),
                 team_id: team.team_id,
                 state: team.state,
                 profile: team.profile,
-                agents: agents.iter().map(agent_status).collect(),
                 tasks,
                 unread,
                 budget_left: profile.budget.team_tokens - tokens.total,
@@ -560,7 +563,10 @@ impl Engine {
                 goal: team.goal.clone(),
                 profile: team.profile.clone(),
                 summary: summary_text.clone(),
-                agents: agents.iter().map(agent_status).collect(),
+                agents: agents
+                    .iter()
+                    .map(|a| agent_status(a, &team.state))
+                    .collect(),
                 tasks: TaskCounts {
                     cancelled: tasks.cancelled + cancelled,
                     ready: 0,
@@ -615,11 +621,20 @@ pub(crate) fn refuse_dead(caller: &Caller, live: &store::teams::Liveness) -> Res
     Ok(())
 }
 
-fn agent_status(a: &store::teams::AgentRow) -> AgentStatus {
+/// An agent as `status` shows it. The lead's row is never ended by a worker's stop path, so
+/// once its team is finalized the lead is reported `finished`, not still `active`.
+fn agent_status(a: &store::teams::AgentRow, team_state: &str) -> AgentStatus {
+    let lead_done = a.role == "lead"
+        && team_state != "active"
+        && matches!(a.state.as_str(), "starting" | "active" | "idle");
     AgentStatus {
         agent_id: a.agent_id.clone(),
         role: a.role.clone(),
-        state: a.state.clone(),
+        state: if lead_done {
+            "finished".to_string()
+        } else {
+            a.state.clone()
+        },
         task_id: a.current_task.clone(),
         tokens: a.tokens_input + a.tokens_output,
         reason: a.stop_reason.clone(),
@@ -678,12 +693,12 @@ impl Engine {
             })?;
             let tokens = sum_tokens(&agents);
             out.push(TeamOverview {
+                agents: agents.iter().map(|a| agent_status(a, &row.state)).collect(),
                 team_id: row.team_id,
                 goal: row.goal,
                 state: row.state,
                 profile: row.profile,
                 created_at: row.created_at,
-                agents: agents.iter().map(agent_status).collect(),
                 tasks,
                 task_counts: counts,
                 budget_left: profile.budget.team_tokens - tokens.total,

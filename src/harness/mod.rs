@@ -85,6 +85,9 @@ pub struct RealOptions {
     /// The lead's `-s/--sandbox` (None: Codex's default, read-only for `exec`). A lead that
     /// writes files itself (solo, sub-agents) needs `workspace-write`.
     pub lead_sandbox: Option<String>,
+    /// After the run, copy its database here (with its WAL), so the team can still be
+    /// replayed once the run's directory is gone.
+    pub save_db: Option<PathBuf>,
 }
 
 impl RealOptions {
@@ -109,6 +112,7 @@ impl RealOptions {
             user_codex_home: None,
             install: true,
             lead_sandbox: None,
+            save_db: None,
         }
     }
 
@@ -350,6 +354,11 @@ impl RealTeam {
         &self.db
     }
 
+    /// The run's private directory (removed when the run ends unless kept).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     pub fn teams_home(&self) -> &Path {
         &self.teams_home
     }
@@ -534,6 +543,9 @@ impl RealTeam {
         let mut groups = self.recorded().1;
         groups.push(self.lead_pid);
         procs::kill_all(&self.everything(), &groups);
+        if let Some(to) = &self.options.save_db {
+            save_db(&self.db, to)?;
+        }
 
         let facts = report::read_team(&self.db, &self.teams_home)?;
         if let Some(mut mock) = self.mock.take() {
@@ -605,6 +617,26 @@ impl Drop for RealTeam {
             mock.stop();
         }
     }
+}
+
+/// Copies a database no process uses any more, with its write-ahead log, to `to`.
+fn save_db(db: &Path, to: &Path) -> Result<()> {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    // An earlier copy's log or shared-memory index must not be applied to this one.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", to.display()));
+    }
+    for suffix in ["", "-wal"] {
+        let from = PathBuf::from(format!("{}{suffix}", db.display()));
+        let dest = PathBuf::from(format!("{}{suffix}", to.display()));
+        if from.is_file() {
+            std::fs::copy(&from, &dest)
+                .with_context(|| format!("saving the run's database to {}", dest.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Copies a Codex home's provider setup (`config.toml`, `auth.json`) into the run's own

@@ -855,3 +855,39 @@ fn an_explicit_db_beats_codex_teams_db_before_or_after_the_command() {
     }
     assert!(!from_env.exists());
 }
+
+#[test]
+fn status_shows_goals_and_titles_redacted_in_tables_and_json() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let engine = Engine::open(&home.path().join("teams.db"), home.path()).expect("engine");
+    let lead_server = codex_teams::mcp::TeamServer::new(
+        std::sync::Arc::new(engine),
+        codex_teams::mcp::Identity::Lead(Default::default()),
+        None,
+    )
+    .expect("lead");
+    lead_server
+        .call_blocking(
+            "team_start",
+            serde_json::json!({ "goal": "deploy with DB_PASS=tr0ub4dor to staging" }),
+        )
+        .expect("team_start");
+    lead_server
+        .call_blocking(
+            "task_create",
+            serde_json::json!({ "title": "rotate sk_live_51HabcdefGHIJKLmnop now" }),
+        )
+        .expect("task_create");
+    for args in [vec!["status"], vec!["status", "--json"]] {
+        let out = cli(home.path()).args(&args).output().expect("status");
+        let printed = text(&out.stdout);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        for secret in ["tr0ub4dor", "sk_live_51HabcdefGHIJKLmnop"] {
+            assert!(
+                !printed.contains(secret),
+                "{args:?} printed {secret}:\n{printed}"
+            );
+        }
+        assert!(printed.contains("[REDACTED]"), "{args:?}:\n{printed}");
+    }
+}

@@ -269,7 +269,11 @@ fn assert_real_usage(mock: &Mock, run: &Run) {
     let usage = run.usage();
     assert_eq!(usage["input_tokens"].as_u64(), Some(input), "{usage}");
     assert_eq!(usage["output_tokens"].as_u64(), Some(output), "{usage}");
-    assert_eq!(usage["cached_input_tokens"].as_u64(), Some(cached), "{usage}");
+    assert_eq!(
+        usage["cached_input_tokens"].as_u64(),
+        Some(cached),
+        "{usage}"
+    );
 }
 
 const LEAD_PLAN: &str = "\

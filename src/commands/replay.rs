@@ -52,6 +52,11 @@ pub fn run(args: &ReplayArgs, paths: &Paths) -> Result<()> {
             count(c.claims as i64, "claim"),
             count(c.decisions as i64, "decision")
         );
+        let t = &report.tokens;
+        println!(
+            "tokens {} (lead {}, workers {}) in {} charged request(s); re-added for {} agent(s)",
+            t.total, t.lead, t.workers, t.requests, c.usage
+        );
         if report.divergences.is_empty() {
             println!("replay: consistent (no divergence)");
         } else {

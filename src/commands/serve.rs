@@ -31,6 +31,7 @@ pub fn run(paths: &Paths) -> Result<()> {
     let identity = Identity::from_env()?;
     let workspace = std::env::current_dir().ok();
     let server = TeamServer::new(engine.clone(), identity, workspace)?;
+    let session = server.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -61,6 +62,7 @@ pub fn run(paths: &Paths) -> Result<()> {
         Ok::<_, anyhow::Error>(())
     });
     codex_exec::shutdown_all(&engine, "the lead's Codex session ended");
+    session.session_ended();
     // Long-polls may still be sleeping on blocking threads; do not wait for them.
     runtime.shutdown_background();
     outcome

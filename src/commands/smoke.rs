@@ -24,6 +24,9 @@ use crate::engine::policy::HARD_CAP;
 use crate::engine::sim;
 use crate::harness::{RealOptions, RealReport, RealTeam};
 
+/// How far the engine's metering may be from the mock model's own count.
+const METERING_TOLERANCE: f64 = 0.01;
+
 pub fn run(args: &SmokeArgs, paths: &Paths) -> Result<()> {
     let name = match args.scenario {
         SmokeScenario::Small => "small",
@@ -368,6 +371,15 @@ fn check_real(r: &RealReport, bounds: Option<(u32, u32)>) -> Vec<String> {
     if r.tasks_total == 0 || r.tasks.done != r.tasks_total {
         problems.push(format!("{} of {} tasks done", r.tasks.done, r.tasks_total));
     }
+    if r.tokens.metering_gap() > METERING_TOLERANCE {
+        problems.push(format!(
+            "codex-teams metered {} tokens but the mock model counted {} ({:.2}% apart, more than {}%)",
+            r.tokens.engine_metered,
+            r.tokens.total.total,
+            r.tokens.metering_gap() * 100.0,
+            METERING_TOLERANCE * 100.0
+        ));
+    }
     if !r.leftover.is_empty() {
         let list: Vec<String> = r
             .leftover
@@ -410,6 +422,14 @@ fn print_real(
         t.total.total, t.lead.total, t.lead.requests, t.workers.total, t.workers.requests
     );
     println!("            real Codex request bodies counted with o200k_base, scripted mock model");
+    println!(
+        "  metered   {} (lead {}, workers {}) in {} requests, from Codex's rollout files; {:.2}% off the mock's count",
+        t.engine_metered,
+        t.engine_lead,
+        t.engine_workers,
+        t.engine_requests,
+        t.metering_gap() * 100.0
+    );
     println!(
         "  bus       {} message(s), {} artifact(s)",
         r.messages.len(),

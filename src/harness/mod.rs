@@ -552,10 +552,10 @@ impl RealTeam {
             mock.stop();
         }
         let (requests, mut tokens) = report::read_requests(&self.dir.path().join("mock.log"))?;
-        tokens.engine_metered = facts.engine_metered;
+        tokens.set_engine(&facts);
         let mut lead = report::read_lead(&self.dir.path().join("lead.jsonl"));
         if self.options.user_codex_home.is_some() {
-            tokens = report::reported_usage(lead.usage.as_ref(), facts.engine_metered);
+            tokens = report::reported_usage(&facts);
         }
         let hook = if self.options.capture_bodies {
             report::check_hook(&self.dir.path().join("bodies"), &requests)

@@ -496,6 +496,7 @@ pub mod board;
 pub mod bus;
 pub mod events;
 pub mod teams;
+pub mod usage;
 
 #[cfg(test)]
 mod tests {

@@ -67,6 +67,16 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l baseli
 adaptive\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l candidate -d 'The candidate arm' -r -f -a "fixed-6\t''
 adaptive\t''"
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l arms -d 'Arms to run besides the baseline and the candidate (comma-separated): lean-6, solo, codex-subagents, the ablation arms lean-6+whole-briefs, lean-6+broadcast, lean-6+no-early-stop, lean-6+full-workers, or `ablation` for those four' -r -f -a "fixed-6\t''
+lean-6\t''
+adaptive\t''
+solo\t''
+codex-subagents\t''
+lean-6+whole-briefs\t''
+lean-6+broadcast\t''
+lean-6+no-early-stop\t''
+lean-6+full-workers\t''
+ablation\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l eval-dir -d 'The eval set (default: benchmarks/eval of the checkout this binary was built from, else of the current directory)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l tasks -d 'Only these tasks (comma-separated names)' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l profile -d 'The adaptive arm\'s profile' -r

@@ -1,6 +1,7 @@
-//! `codex-teams bench` (the team benchmark): both arms over the eval set, then the report
-//! (`benchmarks/results/<date>-<runner>.md`, `.json`, `.svg`) and its verdict. Exits
-//! non-zero on a `fail` verdict, so CI can gate on it.
+//! `codex-teams bench` (the team benchmark): the baseline, the candidate and the `--arms`
+//! asked for, over the eval set, then the report (`benchmarks/results/<date>-<runner>.md`,
+//! `.json`, `.svg`) and its verdict. Exits non-zero on a `fail` verdict, so CI can gate on
+//! it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,6 +28,18 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
         bail!(
             "--baseline and --candidate are both `{}`; compare two different arms",
             args.baseline
+        );
+    }
+    let mut arms = Arm::parse_list(&args.arms)?;
+    arms.extend([baseline, candidate]);
+    arms.sort();
+    arms.dedup();
+    if runner == Runner::Sim
+        && let Some(a) = arms.iter().find(|a| !a.is_team())
+    {
+        bail!(
+            "--arms: `{}` runs no codex-teams team, so the sim runner cannot play it; use --runner codex-mock (or codex)",
+            a.name()
         );
     }
     let eval_dir = match &args.eval_dir {
@@ -59,7 +72,7 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
         bin: std::env::current_exe().ok(),
         timeout: Duration::from_secs(args.timeout),
     };
-    let total = tasks.len() as u64 * 2 * u64::from(args.repeat);
+    let total = tasks.len() as u64 * arms.len() as u64 * u64::from(args.repeat);
     let bar = if crate::logging::stderr_is_terminal() {
         let b = ProgressBar::new(total);
         b.set_style(
@@ -70,10 +83,10 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     } else {
         None
     };
-    let mut runs: [Vec<TaskRun>; 2] = [Vec::new(), Vec::new()];
+    let mut runs: Vec<Vec<TaskRun>> = vec![Vec::new(); arms.len()];
     for repeat in 0..args.repeat {
         for task in &tasks {
-            for (i, arm) in [baseline, candidate].into_iter().enumerate() {
+            for (i, &arm) in arms.iter().enumerate() {
                 let label = format!("{} {} #{}", task.name, arm.name(), repeat + 1);
                 match &bar {
                     Some(b) => b.set_message(label.clone()),
@@ -99,19 +112,25 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let [base_runs, cand_runs] = runs;
     let date = today();
-    let mut rep = report::build(
-        runner.name(),
-        runner.measurement(),
-        &date,
-        (runner != Runner::Sim)
+    let meta = report::ReportMeta {
+        runner: runner.name().to_string(),
+        measurement: runner.measurement().to_string(),
+        date: date.clone(),
+        codex_version: (runner != Runner::Sim)
             .then(|| codex_version(&cfg))
             .flatten(),
-        &shown_path(&eval_dir),
-        &args.profile,
-        (baseline.name(), base_runs),
-        (candidate.name(), cand_runs),
+        eval_dir: shown_path(&eval_dir),
+        profile: args.profile.clone(),
+    };
+    let mut rep = report::build(
+        meta,
+        baseline.name(),
+        candidate.name(),
+        arms.iter()
+            .map(|a| a.name().to_string())
+            .zip(runs)
+            .collect(),
     );
     if !args.no_engine {
         let mut engine = crate::commands::bench::engine_figures(args, paths)?;
@@ -156,7 +175,32 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
                 d.baseline_quality_passed
             );
         }
-        println!("verdict: {} — {}", rep.verdict, rep.reason);
+        for name in &rep.arm_order {
+            if let Some(a) = rep.arms.get(name) {
+                println!(
+                    "  arm {name:<22} median {:>8.0} tokens (uncached {:.0}, cached {:.0}, output {:.0}; cost index {:.0}); quality {}/{}",
+                    a.median_tokens,
+                    a.median_uncached_tokens,
+                    a.median_cached_tokens,
+                    a.median_output_tokens,
+                    a.median_cost_index,
+                    a.quality_passed,
+                    a.runs
+                );
+            }
+        }
+        if let Some(ab) = &rep.ablation {
+            let parts: Vec<String> = ab
+                .shares
+                .iter()
+                .filter_map(|s| s.share_pct.map(|p| format!("{} {p:.1}%", s.factor)))
+                .collect();
+            println!("  ablation: {}", parts.join(", "));
+        }
+        println!(
+            "verdict: {} — {} ({} median is {:.1}% of {}'s)",
+            rep.verdict, rep.reason, rep.candidate, rep.candidate_pct_of_baseline, rep.baseline
+        );
         println!("report: {} (.json, .svg)", md.display());
     }
     if rep.verdict != "pass" {

@@ -84,6 +84,12 @@ pub struct RealOptions {
     /// are copied into the run's own CODEX_HOME) instead of the mock model: a real model,
     /// real tokens. The plan is then unused.
     pub user_codex_home: Option<PathBuf>,
+    /// Install codex-teams into the run's Codex home (default). Off: plain Codex, for the
+    /// benchmark's arms without a team (`solo`, `codex-subagents`).
+    pub install: bool,
+    /// The lead's `-s/--sandbox` (None: Codex's default, read-only for `exec`). A lead that
+    /// writes files itself (solo, sub-agents) needs `workspace-write`.
+    pub lead_sandbox: Option<String>,
     /// After the run, copy its database here (with its WAL), so the team can still be
     /// replayed once the run's directory is gone.
     pub save_db: Option<PathBuf>,
@@ -110,6 +116,8 @@ impl RealOptions {
             capture_bodies: true,
             workspace: None,
             user_codex_home: None,
+            install: true,
+            lead_sandbox: None,
             save_db: None,
         }
     }
@@ -263,10 +271,12 @@ impl RealTeam {
         if team.mock.is_some() {
             team.write_config(port)?;
         }
-        let plan = integration::plan::plan_install(&team.codex_home, &bin)
-            .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
-        plan.apply()
-            .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
+        if team.options.install {
+            let plan = integration::plan::plan_install(&team.codex_home, &bin)
+                .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
+            plan.apply()
+                .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
+        }
         team.start_lead(&codex)?;
         Ok(team)
     }
@@ -300,6 +310,9 @@ impl RealTeam {
         cmd.args(["exec", "--json", "--skip-git-repo-check"]);
         if let Some(m) = &self.options.lead_model {
             cmd.args(["-m", m]);
+        }
+        if let Some(s) = &self.options.lead_sandbox {
+            cmd.args(["-s", s]);
         }
         cmd.arg(&self.options.prompt)
             .current_dir(&self.workspace)

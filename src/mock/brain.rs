@@ -15,12 +15,17 @@
 //!   `artifact_publish` -> `team_send`s -> `task_update done` -> `team_pull_inbox` (acking)
 //!   -> `task_claim` again, until no task is open.
 //!
+//! - **Solo** and **sub-agents** (plans with `mode: solo | subagents`, the benchmark's arms
+//!   without a team): see the `arms` submodule.
+//!
 //! MCP tools are called in the namespace Codex put them in (found in `tools`, never
 //! hard-coded). Every error result is handled and every loop is capped.
 
+mod arms;
+
 use serde_json::{Map, Value, json};
 
-use crate::mock::plan::{Plan, PlanTask};
+use crate::mock::plan::{Plan, PlanMode, PlanTask};
 
 /// The most workers a team may have live (the engine's hard cap).
 const HARD_CAP: usize = 6;
@@ -534,6 +539,12 @@ fn parse_brief(text: &str) -> Option<(String, String, String)> {
 /// built-in plan with `scenario=<small|medium|high>`.
 pub fn next(request: &Value, plan: &Plan) -> Reply {
     let conv = Conversation::parse(request);
+    // The benchmark's arms without a codex-teams team (see `arms`).
+    match plan.mode {
+        PlanMode::Team => {}
+        PlanMode::Solo => return arms::solo(&conv, plan),
+        PlanMode::Subagents => return arms::subagents(&conv, plan, request),
+    }
     if conv.naming.is_none() {
         return Reply {
             who: Who::Plain,

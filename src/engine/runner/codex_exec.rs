@@ -1,12 +1,14 @@
 //! The `codex-exec` runner: each worker is a real `codex exec --json` process.
 //!
 //! - Launch: `codex exec --json --skip-git-repo-check -s <sandbox> -C <workspace>
-//!   --disable multi_agent [lean flags] [-m <model>] [inherited provider flags] <brief>` with
-//!   stdin from /dev/null, in its own process group, with the worker's identity in its environment
+//!   --disable multi_agent [lean flags] [-m <model>] [inherited provider flags] -` with the
+//!   brief on stdin (never on the command line, where `ps` shows it to every local user), in
+//!   its own process group, with the worker's identity in its environment
 //!   (`CODEX_TEAMS_TEAM_ID`, `..._AGENT_ID`, `..._AGENT_TOKEN`, `..._DB`). `-c` overrides
 //!   make the `codex-teams` MCP server pass those variables through and approve its tools,
-//!   so a worker works even when the user's server entry lacks them. Secrets never go on a
-//!   command line. The lean flags ([`lean_flags`]) come from the profile's `worker.codex`:
+//!   so a worker works even when the user's server entry lacks them; the worker's token is
+//!   excluded from its shell commands' environment (`shell_environment_policy.exclude`).
+//!   Secrets never go on a command line. The lean flags ([`lean_flags`]) come from the profile's `worker.codex`:
 //!   what a worker cannot use is kept out of every request it sends.
 //! - Which Codex: the one that started this process (the lead's), else `$CODEX_TEAMS_CODEX`,
 //!   else the one `install` recorded, else `codex` on PATH ([`resolve_codex_from`]).
@@ -43,7 +45,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::{AgentId, TeamId};
 use crate::engine::policy::{Instructions, WorkerCodex};
 use crate::engine::roles::Role;
-use crate::engine::runner::{LaunchRequest, Launched, Runner, procs, rollout};
+use crate::engine::runner::{ENV_AGENT_TOKEN, LaunchRequest, Launched, Runner, procs, rollout};
 
 /// The Codex version these integration points were verified against.
 pub const TESTED_CODEX_VERSION: &str = "0.169.0";
@@ -221,16 +223,27 @@ pub fn exec_args(
         format!("mcp_servers.{SERVER_NAME}.env_vars=[{}]", pass.join(",")),
         "-c".into(),
         format!("mcp_servers.{SERVER_NAME}.default_tools_approval_mode=\"approve\""),
+        // The worker's secret reaches its MCP server (env_vars above), never its shell: a
+        // command the model runs cannot read it and act as the worker elsewhere.
+        "-c".into(),
+        format!("shell_environment_policy.exclude=[\"{ENV_AGENT_TOKEN}\"]"),
     ]);
     args.extend(request.inherited_flags.iter().cloned());
-    args.push(match &request.resume_thread {
+    // The prompt comes on stdin (`-`): a brief on the command line is readable by every
+    // local user through `ps`.
+    args.push("-".into());
+    args
+}
+
+/// What the worker's `codex exec` reads on stdin: its brief, or the resume nudge.
+pub fn prompt(request: &LaunchRequest) -> String {
+    match &request.resume_thread {
         Some(_) => {
             "Continue your work for the team: claim the next task or finish the one you hold."
                 .into()
         }
         None => request.brief.clone(),
-    });
-    args
+    }
 }
 
 /// The flags that keep out of a worker's Codex what the profile's `worker.codex` removes
@@ -393,7 +406,7 @@ impl CodexExec {
             .envs(&request.env)
             .env("CODEX_TEAMS_HOME", &request.home)
             .env(ENV_LAUNCH_ID, &launch)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
             .process_group(0);
@@ -408,6 +421,16 @@ impl CodexExec {
         }
         let mut child = spawn_on_launcher(command)?;
         let pid = child.id();
+        // The prompt, then EOF (a brief is a few KB: the pipe takes it without blocking).
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            if let Err(e) = stdin.write_all(prompt(request).as_bytes()) {
+                stop_group(pid);
+                return Err(EngineError::Config(format!(
+                    "giving the worker its brief on stdin failed: {e}"
+                )));
+            }
+        }
         if let Ok(mut started) = STARTED.lock() {
             started.insert(
                 request.agent_id.to_string(),

@@ -557,7 +557,7 @@ fn real_codex_accepts_the_installed_server_entry() {
     let vars = entry["transport"]["env_vars"].as_array().expect("env_vars");
     assert!(vars.contains(&json!("MOCK_KEY")) && vars.contains(&json!("CODEX_TEAMS_AGENT_TOKEN")));
     assert_eq!(entry["startup_timeout_sec"], 20.0);
-    assert_eq!(entry["tool_timeout_sec"], 120.0);
+    assert_eq!(entry["tool_timeout_sec"], 660.0);
 
     // 0.169.0 leaves the approval mode out of --json; the text form shows it.
     let out = real_codex(&codex, home, &["mcp", "get", "codex-teams"]);

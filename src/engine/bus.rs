@@ -19,7 +19,8 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{self, Trace};
 use crate::engine::ids::{AgentId, MessageId};
 use crate::engine::store::{self, now_ms};
-use crate::engine::team::refuse_dead;
+use crate::engine::team::{TaskCounts, refuse_dead};
+use crate::engine::wait::{HOUSEKEEPING_EVERY, LEAD_SETTLE, News, Pull};
 use crate::engine::{Caller, Engine};
 
 const KEY_MAX: usize = 128;
@@ -49,7 +50,7 @@ pub struct InboxMessage {
     pub sent_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Inbox {
     pub messages: Vec<InboxMessage>,
     /// How many of the passed `ack` ids were acknowledged now.
@@ -57,6 +58,28 @@ pub struct Inbox {
     /// When the returned messages come back if not acknowledged (unix ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<i64>,
+    /// Lead only: what happened since its last pull.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub news: Vec<News>,
+    /// Lead only: the board now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<TaskCounts>,
+    /// Lead only: live workers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<i64>,
+    /// Lead only: workers the planner would start now.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub spawn: u32,
+    /// Lead only: no task is open (finalize).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub board_done: bool,
+    /// Lead only: where the next pull's news starts (kept by the server, not shown).
+    #[serde(skip)]
+    pub cursor: Option<i64>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Engine {
@@ -194,9 +217,26 @@ impl Engine {
         max: Option<i64>,
         wait_ms: Option<i64>,
     ) -> Result<Inbox> {
+        self.pull(
+            caller,
+            &Pull {
+                ack,
+                max,
+                wait_ms,
+                news_after: None,
+                cancelled: &|| false,
+            },
+        )
+    }
+
+    /// Acknowledges `ack`, then leases up to `max` messages, waiting up to `wait_ms` for
+    /// something to return. A worker waits for a message (at most `messages.max_wait_ms`).
+    /// A lead with a news cursor waits for anything that needs it (see [`crate::engine::wait`]),
+    /// at most `messages.lead_max_wait_ms`, and gets the board's state with the result.
+    pub fn pull(&self, caller: &Caller, req: &Pull<'_>) -> Result<Inbox> {
         self.check_live(caller)?;
         let profile = self.team_profile(&caller.team_id)?;
-        let max = match max {
+        let max = match req.max {
             None => profile.messages.max_pull,
             Some(m) if (1..=profile.messages.max_pull).contains(&m) => m,
             Some(m) => {
@@ -206,27 +246,42 @@ impl Engine {
                 ));
             }
         };
-        let wait = match wait_ms {
+        let news_after = req.news_after.filter(|_| caller.is_lead());
+        let cap = match news_after {
+            Some(_) => profile
+                .messages
+                .lead_max_wait_ms
+                .max(profile.messages.max_wait_ms),
+            None => profile.messages.max_wait_ms,
+        };
+        let wait = match req.wait_ms {
             None => 0,
             Some(w) if w < 0 => {
                 return Err(EngineError::invalid(
                     "wait_ms",
-                    format!("{w} is negative; 0 to {}", profile.messages.max_wait_ms),
+                    format!("{w} is negative; 0 to {cap}"),
                 ));
             }
-            Some(w) => w.min(profile.messages.max_wait_ms),
+            Some(w) => w.min(cap),
         };
-        let mut ids = Vec::with_capacity(ack.len());
-        for (i, raw) in ack.iter().enumerate() {
+        let mut ids = Vec::with_capacity(req.ack.len());
+        for (i, raw) in req.ack.iter().enumerate() {
             ids.push(MessageId::parse(&format!("ack[{i}]"), raw)?.to_string());
         }
-        let deadline = Instant::now() + Duration::from_millis(wait as u64);
+        let started = Instant::now();
+        let mut deadline = started + Duration::from_millis(wait as u64);
         let agent = caller.agent_id.as_str();
         let mut acked_total = 0i64;
         let mut pending_ack = ids;
+        let mut messages: Vec<InboxMessage> = Vec::new();
+        let mut lease_until = None;
+        let mut settling = false;
+        let mut housekept = started;
+        let mut spawn_before: Option<u32> = None;
         loop {
             let now = now_ms();
-            let lease_until = now + profile.messages.inbox_lease_ms;
+            let until = now + profile.messages.inbox_lease_ms;
+            let room = max - messages.len() as i64;
             let (acked, pulled) = self.store().write(|tx| {
                 let acked = store::bus::ack(tx, agent, &pending_ack, now)?;
                 for id in &acked {
@@ -240,7 +295,11 @@ impl Engine {
                         json!({}),
                     )?;
                 }
-                let pulled = store::bus::lease(tx, agent, max, now, lease_until)?;
+                let pulled = if room > 0 {
+                    store::bus::lease(tx, agent, room, now, until)?
+                } else {
+                    Vec::new()
+                };
                 for p in &pulled {
                     let mid = MessageId::from_db(p.message_id.clone());
                     events::record(
@@ -256,36 +315,82 @@ impl Engine {
             })?;
             acked_total += acked;
             pending_ack.clear();
-            if !pulled.is_empty() || Instant::now() >= deadline {
-                return Ok(Inbox {
-                    lease_until: (!pulled.is_empty()).then_some(lease_until),
-                    messages: pulled
-                        .into_iter()
-                        .map(|p| InboxMessage {
-                            message_id: p.message_id,
-                            from: p.from,
-                            body: p.body,
-                            delivery_count: p.delivery_count,
-                            broadcast: p.broadcast,
-                            sent_at: p.sent_at,
-                        })
-                        .collect(),
-                    acked: acked_total,
-                });
+            if !pulled.is_empty() {
+                lease_until = Some(until);
             }
-            self.wait_for_mail(agent, deadline)?;
+            messages.extend(pulled.into_iter().map(|p| InboxMessage {
+                message_id: p.message_id,
+                from: p.from,
+                body: p.body,
+                delivery_count: p.delivery_count,
+                broadcast: p.broadcast,
+                sent_at: p.sent_at,
+            }));
+            let lead = match news_after {
+                Some(after) => Some(self.lead_view(&caller.team_id, after)?),
+                None => None,
+            };
+            let before = *spawn_before.get_or_insert(lead.as_ref().map_or(0, |l| l.spawn));
+            let woken = !messages.is_empty() || lead.as_ref().is_some_and(|l| l.needs_lead(before));
+            // A message from a worker that still holds a task usually comes just before
+            // that task's result: wait a little for the result, so one wake carries both.
+            if woken
+                && !settling
+                && lead.as_ref().is_some_and(|l| l.news.is_empty())
+                && Instant::now() < deadline
+                && self.senders_hold_tasks(&caller.team_id, &messages)?
+            {
+                settling = true;
+                deadline = deadline.min(Instant::now() + LEAD_SETTLE);
+            } else if (woken && !settling)
+                || (settling && lead.as_ref().is_some_and(|l| !l.news.is_empty()))
+                || Instant::now() >= deadline
+                || (req.cancelled)()
+            {
+                let mut inbox = Inbox {
+                    messages,
+                    acked: acked_total,
+                    lease_until,
+                    ..Inbox::default()
+                };
+                if let Some(view) = lead {
+                    inbox.tasks = Some(view.tasks.clone());
+                    inbox.workers = Some(view.workers);
+                    inbox.spawn = view.spawn;
+                    inbox.board_done = view.board_done();
+                    inbox.cursor = Some(view.cursor);
+                    inbox.news = view.news;
+                }
+                return Ok(inbox);
+            }
+            if news_after.is_some() && housekept.elapsed() >= HOUSEKEEPING_EVERY {
+                // Idle shutdown needs someone to look; a waiting lead is the one who is there.
+                self.housekeeping(&caller.team_id)?;
+                housekept = Instant::now();
+                continue;
+            }
+            let until = deadline.min(Instant::now() + HOUSEKEEPING_EVERY);
+            let news = news_after.map(|after| (caller.team_id.as_str(), after));
+            self.wait_for_mail(agent, news, until, req.cancelled)?;
         }
     }
 
-    /// Sleeps until something may be deliverable to `agent` or `deadline` passes. Looks at
-    /// `data_version` (no table read) and only queries the inbox after another commit, or
-    /// when an unacknowledged lease is due to run out.
-    fn wait_for_mail(&self, agent: &str, deadline: Instant) -> Result<()> {
+    /// Sleeps until something may be deliverable to `agent` (or, with `news`, the team has
+    /// lead news after the cursor), `deadline` passes or `cancelled` says so. Looks at
+    /// `data_version` (no table read) and only queries after another commit, or when an
+    /// unacknowledged lease is due to run out.
+    fn wait_for_mail(
+        &self,
+        agent: &str,
+        news: Option<(&str, i64)>,
+        deadline: Instant,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<()> {
         self.store().read(|conn| {
             let mut version = store::bus::data_version(conn)?;
             let mut lease_due = store::bus::next_lease_expiry(conn, agent)?;
             let mut step = POLL_FIRST;
-            while Instant::now() < deadline {
+            while Instant::now() < deadline && !cancelled() {
                 std::thread::sleep(step.min(deadline.saturating_duration_since(Instant::now())));
                 step = (step * 2).min(POLL_MAX);
                 let now = now_ms();
@@ -293,6 +398,11 @@ impl Engine {
                 let due = lease_due.is_some_and(|t| t <= now);
                 if v != version || due {
                     if store::bus::has_deliverable(conn, agent, now)? {
+                        return Ok(());
+                    }
+                    if let Some((team, after)) = news
+                        && store::events::has_lead_news(conn, team, after)?
+                    {
                         return Ok(());
                     }
                     version = v;

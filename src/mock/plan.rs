@@ -10,7 +10,7 @@
 //! runner: codex-exec                   # team_spawn runner (default codex-exec; falls back to
 //!                                      # external when the server does not know the runner)
 //! role: implementer                    # default role of spawned workers and of tasks
-//! wait_ms: 20000                       # lead long-poll per wait round (team_pull_inbox)
+//! wait_ms: 600000                      # lead wait per round (team_pull_inbox; wakes on news)
 //! max_wait_rounds: 40                  # lead gives up waiting and finalizes after this many
 //! max_lead_calls: 60                   # hard cap on the lead's tool calls in one turn
 //! max_worker_calls: 80                 # hard cap on a worker's tool calls in one turn
@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::sim::SCENARIOS;
 
 /// Default lead long-poll per wait round.
-pub const DEFAULT_WAIT_MS: u64 = 20_000;
+pub const DEFAULT_WAIT_MS: u64 = crate::engine::policy::LEAD_WAIT_CEILING_MS as u64;
 /// Default number of lead wait rounds before it finalizes anyway.
 pub const DEFAULT_MAX_WAIT_ROUNDS: u32 = 40;
 /// Default cap on the lead's tool calls in one turn.

@@ -58,13 +58,21 @@ pub fn run_real(
     let scratch = Scratch::new("bench-ws")?;
     let ws = scratch.path().join("ws");
     task.prepare_workspace(&ws)?;
-    let plan = arm_plan(task, arm, &cfg.profile, sabotaged);
+    let mut plan = arm_plan(task, arm, &cfg.profile, sabotaged);
+    plan.pace_secs = cfg.pace;
+    let subtasks = plan.tasks.len() as u64;
     let mut options = RealOptions::new(plan);
     options.prompt = format!("use agents team: {}", task.statement);
     options.user_profiles = vec![("fixed-6".into(), FIXED6_PROFILE.into())];
     options.codex = cfg.codex.clone();
     options.bin = cfg.bin.clone();
     options.timeout = cfg.timeout;
+    if let Some(pace) = cfg.pace {
+        // Paced: even one worker doing every subtask in turn must fit, with room to spare.
+        options.timeout = options
+            .timeout
+            .max(std::time::Duration::from_secs(pace * subtasks * 2 + 300));
+    }
     options.capture_bodies = false;
     options.workspace = Some(ws.clone());
     if cfg.runner == Runner::Codex {
@@ -115,6 +123,17 @@ pub fn run_real(
             .map(|r| r.input_tokens)
             .min(),
         error: (!problems.is_empty()).then(|| problems.join("; ")),
+        lead_requests: Some(report.requests.iter().filter(|r| r.role == "lead").count() as u64),
+        lead_waits: Some(
+            report
+                .lead
+                .tools()
+                .iter()
+                .filter(|t| **t == "team_pull_inbox")
+                .count() as u64,
+        ),
+        tasks_done: Some(report.tasks.done.max(0) as u64),
+        pace_secs: cfg.pace,
     })
 }
 

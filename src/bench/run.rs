@@ -99,6 +99,8 @@ pub struct BenchConfig {
     /// The codex-teams executable to register with Codex (codex runners).
     pub bin: Option<PathBuf>,
     pub timeout: Duration,
+    /// Paced mode (codex-mock): each scripted subtask takes this many seconds.
+    pub pace: Option<u64>,
 }
 
 /// The subtask keys `arm` runs: all of them, unless the candidate is sabotaged.
@@ -146,6 +148,10 @@ pub fn run_task(cfg: &BenchConfig, arm: Arm, task: &EvalTask, repeat: u32) -> Re
             artifacts: 0,
             quality_passed: check.passed,
             worker_request_tokens: None,
+            lead_requests: None,
+            lead_waits: None,
+            tasks_done: None,
+            pace_secs: None,
             error: Some("no subtask left to run".into()),
         });
     }
@@ -236,6 +242,10 @@ fn run_sim(
         artifacts: report.artifacts.max(0) as u64,
         quality_passed: check.passed,
         worker_request_tokens: None,
+        lead_requests: None,
+        lead_waits: None,
+        tasks_done: None,
+        pace_secs: None,
         error: (!check.passed).then(|| tail(&check.output, 400)),
     })
 }

@@ -114,6 +114,8 @@ impl Item {
 pub struct Reply {
     pub who: Who,
     pub items: Vec<Item>,
+    /// Paced mode: how long the server holds this reply (a worker working on its task).
+    pub delay: Option<std::time::Duration>,
 }
 
 /// How the codex-teams tools are named in this request.
@@ -540,6 +542,7 @@ pub fn next(request: &Value, plan: &Plan) -> Reply {
             items: vec![message(
                 "Mock model: no codex-teams tools in this session, so I answer directly.",
             )],
+            delay: None,
         };
     }
     let chosen = prompt_setting(conv.prompt(), "scenario")
@@ -550,6 +553,7 @@ pub fn next(request: &Value, plan: &Plan) -> Reply {
         return Reply {
             who: Who::Lead,
             items: vec![lead(&conv, plan)],
+            delay: None,
         };
     }
     let identity = conv.prompts.iter().find_map(|p| parse_brief(p));
@@ -562,12 +566,28 @@ pub fn next(request: &Value, plan: &Plan) -> Reply {
         return Reply {
             who,
             items: vec![message("Mock model: no task board tools; nothing to do.")],
+            delay: None,
         };
     }
     let me = identity.map(|i| i.0).unwrap_or_default();
+    // Paced mode: the step right after a successful claim is the task's work.
+    let delay = plan
+        .pace_secs
+        .filter(|s| *s > 0)
+        .filter(|_| {
+            conv.turn.last().is_some_and(|c| {
+                c.ours
+                    && c.name == "task_claim"
+                    && c.out
+                        .ok()
+                        .is_some_and(|v| v.get("claimed").and_then(Value::as_bool) == Some(true))
+            })
+        })
+        .map(std::time::Duration::from_secs);
     Reply {
         who,
         items: vec![worker(&conv, plan, &me)],
+        delay,
     }
 }
 

@@ -15,6 +15,7 @@
 //! max_lead_calls: 60                   # hard cap on the lead's tool calls in one turn
 //! max_worker_calls: 80                 # hard cap on a worker's tool calls in one turn
 //! worker_wait_ms: 5000                 # worker long-poll when every open task is blocked
+//! pace_secs: 60                        # paced mode: each claimed task takes this long
 //! whole_task_briefs: false             # naive baseline: brief every worker with the whole task
 //! tasks:
 //!   - key: csv                         # artifact name the worker publishes; deps name keys
@@ -77,6 +78,11 @@ pub struct Plan {
     pub max_worker_calls: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_wait_ms: Option<u64>,
+    /// Paced mode (`bench --pace`): a worker "thinks" this many seconds on each task it
+    /// claims (the mock holds that reply), as a real model takes minutes where the script
+    /// takes milliseconds. Shows what the lead costs while it waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace_secs: Option<u64>,
     /// The naive baseline's briefs: every worker is briefed with the whole task (goal and
     /// every subtask), as a fixed fan-out that does not plan would do.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -143,6 +149,7 @@ impl Plan {
             max_lead_calls: None,
             max_worker_calls: None,
             worker_wait_ms: None,
+            pace_secs: None,
             whole_task_briefs: false,
             tasks: scenario
                 .tasks

@@ -359,6 +359,10 @@ fn respond(req: &Request, shared: &Shared) -> (&'static str, &'static str, Strin
     };
     let input_tokens = shared.tokenizer.count(&raw);
     let reply = brain::next(&request, &shared.config.plan);
+    if let Some(delay) = reply.delay {
+        // Paced mode: one connection per thread, so only this worker waits.
+        std::thread::sleep(delay);
+    }
     let output_tokens: usize = reply
         .items
         .iter()

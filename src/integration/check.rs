@@ -74,7 +74,7 @@ pub fn inspect(codex_home: &Path) -> Vec<Finding> {
         Ok(doc) => out.extend(server_findings(doc, &config_path)),
         Err(f) => {
             out.push(f.clone());
-            for name in ["server binary", "tool approvals"] {
+            for name in ["server binary", "tool approvals", "tool timeout"] {
                 out.push(Finding::fail(name, "no readable config.toml", FIX_INSTALL));
             }
         }

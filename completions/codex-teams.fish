@@ -84,6 +84,8 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l sabota
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l calls -d 'Sequential calls per tool for the latency figures' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l processes -d 'Sending processes for the throughput figure (1 to 7)' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l messages -d 'Messages each process sends for the throughput figure' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l synchronous -d 'The engine benchmark\'s store.synchronous (normal, or full: fsync at every commit)' -r -f -a "normal\t''
+full\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l db -d 'Database file (default: $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l engine-only -d 'Only the engine benchmark (latency and throughput), no team runs'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l no-engine -d 'Skip the engine benchmark in the team report'

@@ -24,6 +24,11 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --all-targets --locked
 
+# Fuzzing (proptest on stable): the stdio framing and every tool's argument decoding, 25 s
+# each; a crash fails the run and its shrunk input lands in tests/fuzz_corpus/.
+echo "== fuzz (stdio framing, tool arguments: 25 s each)"
+CODEX_TEAMS_FUZZ_SECONDS=25 cargo test --locked --test fuzz -- --nocapture
+
 # The benchmark gate on real Codex traffic (reduced set: one task per size class): the
 # adaptive team must beat the fixed fan-out of 6 without losing a quality check...
 echo "== benchmark gate (codex-mock, reduced eval set)"

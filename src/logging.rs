@@ -4,7 +4,7 @@
 //! Both sinks redact secrets.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -74,10 +74,18 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// Appends every event that has a `team_id` field to that team's log file.
+/// How many team log files one process keeps open at once. A long-lived lead server sees
+/// many teams; each file is reopened (append) when its team logs again, so the bound costs
+/// an `open` now and then and never a lost line or a leaked descriptor.
+const MAX_OPEN_TEAM_FILES: usize = 16;
+
+/// Appends every event that has a `team_id` field to that team's log file (0600, in a 0700
+/// directory). A team's file is closed when the team is finalized, and at most
+/// [`MAX_OPEN_TEAM_FILES`] are open at a time (the least recently written is closed first).
 pub struct TeamFiles {
     dir: PathBuf,
-    files: Mutex<HashMap<String, File>>,
+    files: Mutex<HashMap<String, (File, u64)>>,
+    clock: std::sync::atomic::AtomicU64,
 }
 
 impl TeamFiles {
@@ -85,10 +93,11 @@ impl TeamFiles {
         TeamFiles {
             dir,
             files: Mutex::new(HashMap::new()),
+            clock: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    fn append(&self, team: &str, line: &str) {
+    fn append(&self, team: &str, line: &str, last: bool) {
         // Team ids are validated `team_<hex>`; refuse anything else as a file name.
         if !team.starts_with("team_") || !team[5..].bytes().all(|b| b.is_ascii_hexdigit()) {
             return;
@@ -96,21 +105,45 @@ impl TeamFiles {
         let Ok(mut files) = self.files.lock() else {
             return;
         };
+        let tick = self
+            .clock
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if !files.contains_key(team) {
-            if std::fs::create_dir_all(&self.dir).is_err() {
+            if crate::engine::private::create_dir_all(&self.dir).is_err() {
                 return;
             }
+            if files.len() >= MAX_OPEN_TEAM_FILES
+                && let Some(oldest) = files
+                    .iter()
+                    .min_by_key(|(_, (_, used))| *used)
+                    .map(|(k, _)| k.clone())
+            {
+                files.remove(&oldest);
+            }
             let path = self.dir.join(format!("{team}.jsonl"));
-            match OpenOptions::new().create(true).append(true).open(&path) {
+            match crate::engine::private::options()
+                .create(true)
+                .append(true)
+                .open(&path)
+            {
                 Ok(f) => {
-                    files.insert(team.to_string(), f);
+                    files.insert(team.to_string(), (f, tick));
                 }
                 Err(_) => return,
             }
         }
-        if let Some(f) = files.get_mut(team) {
+        if let Some((f, used)) = files.get_mut(team) {
             let _ = f.write_all(line.as_bytes());
+            *used = tick;
         }
+        if last {
+            files.remove(team);
+        }
+    }
+
+    /// How many team files are open now.
+    pub fn open_files(&self) -> usize {
+        self.files.lock().map(|f| f.len()).unwrap_or(0)
     }
 }
 
@@ -153,8 +186,32 @@ impl<S: tracing::Subscriber> Layer<S> for TeamFiles {
         );
         line.insert("target".into(), Value::from(event.metadata().target()));
         line.extend(visitor.0);
+        // The finalize event is the team's last line: close its file after writing it.
+        let last = line.get("kind").and_then(Value::as_str) == Some("team.finalized");
         let mut text = Value::Object(line).to_string();
         text.push('\n');
-        self.append(&team, &text);
+        self.append(&team, &text, last);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn team_files_are_bounded_and_closed_on_finalize() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let files = TeamFiles::new(dir.path().join("logs"));
+        let team = |i: usize| format!("team_{i:032x}");
+        for i in 0..100 {
+            files.append(&team(i), "{\"kind\":\"x\"}\n", false);
+        }
+        assert_eq!(files.open_files(), MAX_OPEN_TEAM_FILES);
+        // An evicted team's file is reopened for append: nothing is lost.
+        files.append(&team(0), "{\"kind\":\"team.finalized\"}\n", true);
+        let first = std::fs::read_to_string(dir.path().join(format!("logs/{}.jsonl", team(0))))
+            .unwrap_or_default();
+        assert_eq!(first.lines().count(), 2, "{first}");
+        assert_eq!(files.open_files(), MAX_OPEN_TEAM_FILES - 1);
     }
 }

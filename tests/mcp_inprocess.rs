@@ -68,6 +68,7 @@ impl Fixture {
         let quick = set(&default, "name", "quick");
         let quick = set(&quick, "inbox_lease_ms", "200");
         let quick = set(&quick, "task_lease_ms", "300");
+        let quick = set(&quick, "team_bytes", "100000");
         let dir = self.home.join("profiles");
         std::fs::create_dir_all(&dir).expect("profiles dir");
         std::fs::write(dir.join("quick.team.yaml"), quick).expect("write quick profile");
@@ -626,6 +627,12 @@ async fn invalid_values_are_refused_with_the_valid_choices() {
             "letters",
         ),
         (
+            "team_start",
+            json!({ "goal": "g", "profile": "" }),
+            "profile",
+            "empty",
+        ),
+        (
             "team_spawn",
             json!({ "role": "wizard" }),
             "role",
@@ -674,6 +681,12 @@ async fn invalid_values_are_refused_with_the_valid_choices() {
             json!({ "title": "t", "size": "xl" }),
             "size",
             "s, m, l",
+        ),
+        (
+            "task_create",
+            json!({ "title": "t", "size": "" }),
+            "size",
+            "empty",
         ),
         (
             "task_create",
@@ -828,6 +841,35 @@ async fn message_over_the_profile_cap_is_refused_with_an_artifact_hint() {
     // Only the message at the cap was stored.
     let inbox = lead.ok("team_pull_inbox", json!({})).await;
     assert_eq!(inbox["messages"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publishing_past_the_team_storage_quota_is_a_limit_and_stores_nothing() {
+    let fx = Fixture::new().with_quick_profile();
+    let (lead, team_id) = started(&fx, Some("quick")).await;
+    let chunk = "x".repeat(40_000);
+    lead.ok("artifact_publish", json!({ "name": "a", "content": chunk }))
+        .await;
+    lead.ok("artifact_publish", json!({ "name": "b", "content": chunk }))
+        .await;
+    // 80,000 of 100,000 bytes used: a third 40,000 would pass the quota.
+    let err = lead
+        .err("artifact_publish", json!({ "name": "c", "content": chunk }))
+        .await;
+    assert_error(&err, "limit", "storage.team_bytes");
+    assert_eq!(
+        fx.count(
+            "SELECT COUNT(*) FROM artifacts WHERE team_id = ?1",
+            &team_id
+        ),
+        2
+    );
+    // What still fits is taken.
+    lead.ok(
+        "artifact_publish",
+        json!({ "name": "c", "content": "y".repeat(20_000) }),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1067,7 +1109,9 @@ async fn idempotency_key_repeat_returns_the_first_message_and_stores_nothing() {
     let fx = Fixture::new();
     let (lead, team_id) = started(&fx, None).await;
     let w1 = fx.worker(&spawn(&lead, "implementer").await).await;
-    let w2 = fx.worker(&spawn(&lead, "reviewer").await).await;
+    let spawned_w2 = spawn(&lead, "reviewer").await;
+    let w2_id = s(&spawned_w2["env"]["CODEX_TEAMS_AGENT_ID"]);
+    let w2 = fx.worker(&spawned_w2).await;
 
     let args = json!({ "to": "lead", "body": "done with 1", "idempotency_key": "t1-done" });
     let first = w1.ok("team_send", args.clone()).await;
@@ -1076,15 +1120,26 @@ async fn idempotency_key_repeat_returns_the_first_message_and_stores_nothing() {
     assert_eq!(again["message_id"], first["message_id"]);
     assert_eq!(again["duplicate"], true);
     assert_eq!(again["recipients"], first["recipients"]);
-    // Same key, different body: still the first message.
+    // Same key, different body or recipient: a conflict naming the first message, never a
+    // silent drop of the second one.
     let changed = w1
-        .ok(
+        .err(
             "team_send",
-            json!({ "to": "lead", "body": "other", "idempotency_key": "t1-done" }),
+            json!({ "to": "lead", "body": "DO NOT deploy", "idempotency_key": "t1-done" }),
         )
         .await;
-    assert_eq!(changed["message_id"], first["message_id"]);
-    assert_eq!(changed["duplicate"], true);
+    assert_error(&changed, "conflict", "idempotency_key");
+    assert!(
+        s(&changed["message"]).contains(&s(&first["message_id"])),
+        "{changed}"
+    );
+    let elsewhere = w1
+        .err(
+            "team_send",
+            json!({ "to": w2_id, "body": "done with 1", "idempotency_key": "t1-done" }),
+        )
+        .await;
+    assert_error(&elsewhere, "conflict", "recipient");
     // Keys are per sender: another agent may use the same key.
     let other = w2
         .ok(

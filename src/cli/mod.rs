@@ -238,6 +238,9 @@ pub struct BenchArgs {
     /// Messages each process sends for the throughput figure
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub messages: u32,
+    /// The engine benchmark's store.synchronous (normal, or full: fsync at every commit)
+    #[arg(long, default_value = "normal", value_parser = ["normal", "full"])]
+    pub synchronous: String,
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,

@@ -31,6 +31,8 @@ const TARGET_SENDS_PER_S: f64 = 5000.0;
 #[derive(Debug, Serialize)]
 struct Report {
     environment: Environment,
+    /// The store's `synchronous` setting during the run (`normal` or `full`).
+    synchronous: String,
     calls: u32,
     warmup: u32,
     latency_ms: BTreeMap<&'static str, Latency>,
@@ -91,6 +93,12 @@ pub fn run(args: &BenchArgs, _paths: &Paths) -> Result<()> {
 
 fn measure(args: &BenchArgs, exe: &Path, dir: &Path) -> Result<Report> {
     let db = dir.join("bench.db");
+    // The scratch directory is the servers' home: its config.toml sets store.synchronous.
+    std::fs::write(
+        dir.join(crate::engine::home_config::FILE),
+        format!("[store]\nsynchronous = \"{}\"\n", args.synchronous),
+    )
+    .with_context(|| format!("writing {}", dir.display()))?;
     let mut lead_env = BTreeMap::new();
     lead_env.insert(HOME_ENV.to_string(), dir.display().to_string());
     let mut lead = StdioClient::spawn(exe, &db, &lead_env, Some(dir))?;
@@ -161,6 +169,7 @@ fn measure(args: &BenchArgs, exe: &Path, dir: &Path) -> Result<Report> {
     let throughput_met = args.processes < 7 || throughput.sends_per_s >= TARGET_SENDS_PER_S;
     Ok(Report {
         environment: Environment::detect(),
+        synchronous: args.synchronous.clone(),
         calls: args.calls,
         warmup,
         latency_ms: latency,
@@ -335,8 +344,14 @@ fn print_report(r: &Report) {
     );
     let t = &r.throughput;
     println!(
-        "throughput: {} processes x {} team_send = {} durable sends in {:.3} s: {:.0} sends/s (target >= {TARGET_SENDS_PER_S:.0} with 7 processes); WAL afterwards {:.1} MB",
-        t.processes, t.messages_per_process, t.total, t.seconds, t.sends_per_s, t.wal_mb
+        "throughput: {} processes x {} team_send = {} durable sends in {:.3} s: {:.0} sends/s (target >= {TARGET_SENDS_PER_S:.0} with 7 processes, synchronous = {}); WAL afterwards {:.1} MB",
+        t.processes,
+        t.messages_per_process,
+        t.total,
+        t.seconds,
+        t.sends_per_s,
+        r.synchronous,
+        t.wal_mb
     );
     println!("targets: {}", if r.targets.met { "met" } else { "MISSED" });
 }

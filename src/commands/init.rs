@@ -7,7 +7,7 @@ use crate::cli::InitArgs;
 use crate::commands::Paths;
 
 pub fn run(args: &InitArgs, paths: &Paths) -> Result<()> {
-    std::fs::create_dir_all(paths.home.join("profiles"))?;
+    crate::engine::private::create_dir_all(&paths.home.join("profiles"))?;
     paths.open()?;
     if args.json {
         println!(

@@ -10,7 +10,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::commands::Paths;
 use crate::engine::runner::codex_exec;
-use crate::mcp::{Identity, TeamServer};
+use crate::mcp::{Identity, TeamServer, framing};
 
 pub fn run(paths: &Paths) -> Result<()> {
     // SAFETY: getppid has no preconditions.
@@ -27,8 +27,13 @@ pub fn run(paths: &Paths) -> Result<()> {
     let outcome = runtime.block_on(async move {
         let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
         let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+        // Our own framing in front of rmcp: every unparsable or invalid line is answered.
+        let (read, write) =
+            tokio::io::split(framing::start(tokio::io::stdin(), tokio::io::stdout()));
+        let transport = rmcp::transport::async_rw::AsyncRwTransport::new_server(read, write)
+            .with_max_line_length(framing::MAX_LINE + 2);
         let service = server
-            .serve(rmcp::transport::stdio_pipes())
+            .serve(transport)
             .await
             .context("starting the MCP session on stdio")?;
         tracing::info!("serving MCP on stdio");

@@ -146,7 +146,15 @@ impl Engine {
         let sha = sha256_hex(content);
         let id = ArtifactId::generate();
         let team = caller.team_id.as_str();
+        let quota = self.team_profile(&caller.team_id)?.storage.team_bytes;
         self.store().write(|tx| {
+            let used = store::artifacts::team_bytes(tx, team)?;
+            if used + content.len() as i64 > quota {
+                return Err(EngineError::Limit(format!(
+                    "team storage quota: the team's artifacts hold {used} bytes and `content` is {} more, over the profile's storage.team_bytes {quota}; hint: publish less, or raise storage.team_bytes in a profile of your own",
+                    content.len()
+                )));
+            }
             let latest = store::artifacts::latest_version(tx, team, name)?;
             match (latest, parent) {
                 (None, Some(p)) => {

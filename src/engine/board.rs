@@ -116,7 +116,11 @@ const UPDATE_STATUSES: &[&str] = &["claimed", "done", "failed", "ready", "cancel
 
 fn parse_size(raw: Option<&str>) -> Result<&'static str> {
     match raw.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("") | Some("m") | Some("medium") => Ok("m"),
+        None | Some("m") | Some("medium") => Ok("m"),
+        Some("") => Err(EngineError::invalid(
+            "size",
+            "is empty; valid: s, m, l (or leave it out for m)",
+        )),
         Some("s") | Some("small") => Ok("s"),
         Some("l") | Some("large") => Ok("l"),
         Some(other) => Err(EngineError::invalid(

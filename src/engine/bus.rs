@@ -1,7 +1,8 @@
 //! The team message bus: direct messages and broadcasts with at-least-once delivery.
 //!
 //! - A send with an idempotency key that was used before returns the first message id and
-//!   stores nothing.
+//!   stores nothing; the same key with another recipient or body is a `conflict` naming the
+//!   first message, never a silent drop.
 //! - A pull leases what it returns for the profile's `inbox_lease_ms` (at most 30 s).
 //!   Messages are acknowledged by passing their ids to the next pull; anything not
 //!   acknowledged comes back after its lease with a higher `delivery_count`. An acknowledged
@@ -162,11 +163,24 @@ impl Engine {
                 ));
             }
             if let Some(k) = key
-                && let Some((id, _)) = store::bus::find_by_key(tx, team, from, k)?
+                && let Some(first) = store::bus::find_by_key(tx, team, from, k)?
             {
-                let recipients = store::bus::recipient_count(tx, &id)?;
+                // A key names one request, as in payment APIs: the same key with another
+                // recipient or body is a caller bug, and answering `duplicate` would drop
+                // the second message silently.
+                if first.to.as_deref() != to.map(AgentId::as_str) || first.body != body {
+                    return Err(EngineError::conflict(
+                        format!(
+                            "`idempotency_key` `{k}` was already used for message {} with another {}; hint: use a new key for a new message",
+                            first.message_id,
+                            if first.body != body { "body" } else { "recipient" }
+                        ),
+                        json!({ "message_id": first.message_id, "to": first.to }),
+                    ));
+                }
+                let recipients = store::bus::recipient_count(tx, &first.message_id)?;
                 return Ok(Sent {
-                    message_id: id,
+                    message_id: first.message_id,
                     recipients,
                     duplicate: true,
                 });

@@ -11,8 +11,10 @@ pub mod error;
 pub mod events;
 pub mod fanout;
 pub mod guardrails;
+pub mod home_config;
 pub mod ids;
 pub mod policy;
+pub mod private;
 pub mod redact;
 pub mod replay;
 pub mod roles;
@@ -78,8 +80,10 @@ pub const HEARTBEAT_EVERY_MS: i64 = 1000;
 impl Engine {
     /// Opens the engine on the database at `db` (created and migrated if needed). `home` is
     /// where per-team logs and user profiles live.
+    /// Opens the store at `db` with the settings of `home` (`<home>/config.toml`).
     pub fn open(db: &Path, home: &Path) -> Result<Engine> {
-        let store = Store::open(db)?;
+        let settings = home_config::HomeConfig::load(home)?;
+        let store = Store::open_with(db, settings.synchronous)?;
         Ok(Engine {
             store,
             home: home.to_path_buf(),

@@ -35,6 +35,28 @@ pub struct Profile {
     pub arbitration: Arbitration,
     pub early_stop: EarlyStop,
     pub worker: Worker,
+    /// What a team may keep in the store; absent in profiles written before it existed.
+    #[serde(default)]
+    pub storage: Storage,
+}
+
+/// The default `storage.team_bytes`: 256 MiB of artifact content per team.
+pub const DEFAULT_TEAM_BYTES: i64 = 256 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    /// Bytes of artifact content (every version counts) one team may store; a publish over
+    /// it is refused with `limit`.
+    pub team_bytes: i64,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            team_bytes: DEFAULT_TEAM_BYTES,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -274,6 +296,7 @@ impl Profile {
             ("leases.idle_timeout_ms", self.leases.idle_timeout_ms),
             ("arbitration.timeout_ms", self.arbitration.timeout_ms),
             ("worker.brief_max_bytes", self.worker.brief_max_bytes),
+            ("storage.team_bytes", self.storage.team_bytes),
         ] {
             if v <= 0 {
                 return fail(field, format!("{v} must be a positive number"));

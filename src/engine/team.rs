@@ -191,6 +191,12 @@ impl Engine {
                 ),
             ));
         }
+        if profile_name.is_some_and(|n| n.trim().is_empty()) {
+            return Err(EngineError::invalid(
+                "profile",
+                "is empty; name a profile (default, fast, deep or one of yours) or leave it out for the default",
+            ));
+        }
         let env_profile = std::env::var("CODEX_TEAMS_PROFILE").ok();
         let name = profile_name
             .or(env_profile.as_deref())

@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod client;
+pub mod framing;
 pub mod server;
 pub mod tools;
 

@@ -204,10 +204,10 @@ impl CodexExec {
             .ok_or_else(|| EngineError::Config("no workspace for the worker".into()))?;
         let args = exec_args(request, &workspace);
         let logs = request.home.join("logs");
-        std::fs::create_dir_all(&logs).map_err(|e| EngineError::io(&logs, e))?;
+        crate::engine::private::create_dir_all(&logs).map_err(|e| EngineError::io(&logs, e))?;
         let stderr_path = logs.join(format!("{}.stderr", request.agent_id));
-        let stderr =
-            std::fs::File::create(&stderr_path).map_err(|e| EngineError::io(&stderr_path, e))?;
+        let stderr = crate::engine::private::create(&stderr_path)
+            .map_err(|e| EngineError::io(&stderr_path, e))?;
         let launch = uuid::Uuid::new_v4().simple().to_string();
         let mut command = Command::new(&codex);
         command

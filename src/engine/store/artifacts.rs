@@ -91,3 +91,11 @@ pub fn insert(tx: &Transaction<'_>, a: &NewArtifact<'_>) -> Result<()> {
     ])?;
     Ok(())
 }
+
+/// Bytes of artifact content the team stores, every version counted (read from the
+/// `(team_id, bytes)` index, never from the content itself).
+pub fn team_bytes(tx: &Transaction<'_>, team_id: &str) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("SELECT COALESCE(SUM(bytes), 0) FROM artifacts WHERE team_id = ?1")?
+        .query_row([team_id], |r| r.get(0))?)
+}

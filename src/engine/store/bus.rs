@@ -4,18 +4,31 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::engine::error::Result;
 
+/// The message an idempotency key was first used for: what a repeat is compared with.
+pub struct Keyed {
+    pub message_id: String,
+    pub to: Option<String>,
+    pub body: String,
+}
+
 pub fn find_by_key(
     tx: &Transaction<'_>,
     team_id: &str,
     from: &str,
     key: &str,
-) -> Result<Option<(String, Option<String>)>> {
+) -> Result<Option<Keyed>> {
     Ok(tx
         .prepare_cached(
-            "SELECT message_id, to_agent_id FROM messages
+            "SELECT message_id, to_agent_id, body FROM messages
              WHERE team_id = ?1 AND from_agent_id = ?2 AND idempotency_key = ?3",
         )?
-        .query_row(params![team_id, from, key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![team_id, from, key], |r| {
+            Ok(Keyed {
+                message_id: r.get(0)?,
+                to: r.get(1)?,
+                body: r.get(2)?,
+            })
+        })
         .optional()?)
 }
 

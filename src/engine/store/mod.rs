@@ -16,7 +16,7 @@
 //! The numbers and the durability they give are in `docs/storage.md`.
 
 use std::cell::RefCell;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -27,6 +27,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::engine::error::{EngineError, Result};
+use crate::engine::home_config::Synchronous;
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -88,6 +89,7 @@ pub fn resolve_db_path(explicit: Option<&Path>) -> Result<PathBuf> {
 /// pooled connection for its duration.
 pub struct Store {
     path: PathBuf,
+    synchronous: Synchronous,
     pool: Mutex<Vec<Connection>>,
     _checkpointer: Option<Checkpointer>,
 }
@@ -99,14 +101,23 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date,
+    /// with `synchronous = NORMAL`.
     pub fn open(path: &Path) -> Result<Store> {
+        Self::open_with(path, Synchronous::Normal)
+    }
+
+    /// [`Store::open`] with the home's `store.synchronous` for every connection.
+    pub fn open_with(path: &Path, synchronous: Synchronous) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
+            crate::engine::private::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
         }
         let conn = {
             let _guard = OpenLock::acquire(path)?;
-            let mut conn = open_connection(path)?;
+            // Created 0600 before SQLite sees it, so the database and the WAL and SHM files
+            // SQLite derives from it are private whatever the umask.
+            crate::engine::private::touch(path).map_err(|e| EngineError::io(path, e))?;
+            let mut conn = open_connection(path, synchronous)?;
             // WAL is a property of the file: switch once, under the lock.
             let mode: String = conn
                 .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
@@ -124,6 +135,7 @@ impl Store {
         };
         Ok(Store {
             path: path.to_path_buf(),
+            synchronous,
             pool: Mutex::new(vec![conn]),
             _checkpointer: Checkpointer::start(path),
         })
@@ -137,7 +149,7 @@ impl Store {
         let pooled = self.pool.lock().ok().and_then(|mut pool| pool.pop());
         match pooled {
             Some(conn) => Ok(conn),
-            None => open_connection(&self.path),
+            None => open_connection(&self.path, self.synchronous),
         }
     }
 
@@ -273,7 +285,7 @@ impl Checkpointer {
                 let Some(_lock) = elect(&path, &stopped) else {
                     return;
                 };
-                let conn = match open_connection(&path).and_then(|mut conn| {
+                let conn = match open_connection(&path, Synchronous::Normal).and_then(|mut conn| {
                     conn.busy_handler(Some(restart_wait))
                         .map_err(|e| EngineError::store("setting the checkpoint busy handler", e))?;
                     Ok(conn)
@@ -331,7 +343,7 @@ fn elect(db: &Path, stopped: &mpsc::Receiver<()>) -> Option<File> {
     let mut name = db.as_os_str().to_owned();
     name.push(".checkpoint.lock");
     let lock_path = PathBuf::from(name);
-    let file = match OpenOptions::new()
+    let file = match crate::engine::private::options()
         .create(true)
         .truncate(false)
         .write(true)
@@ -368,7 +380,7 @@ fn backoff(attempt: u32) -> Duration {
     base + Duration::from_micros(jitter)
 }
 
-fn open_connection(path: &Path) -> Result<Connection> {
+fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -379,11 +391,14 @@ fn open_connection(path: &Path) -> Result<Connection> {
     // wastes most of a write slot when seven processes contend for a lock held ~50 µs.
     conn.busy_handler(Some(busy_wait))
         .map_err(|e| EngineError::store("installing the busy handler", e))?;
-    conn.execute_batch(
-        "PRAGMA synchronous = NORMAL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;",
-    )
+    conn.execute_batch(match synchronous {
+        Synchronous::Normal => {
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
+        }
+        Synchronous::Full => {
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
+        }
+    })
     .map_err(|e| EngineError::store("setting pragmas", e))?;
     // The query planner stability guarantee: without it SQLite marks `col = ?` terms as
     // "re-plan when rebound", and rusqlite clears bindings whenever a cached statement goes
@@ -437,7 +452,7 @@ impl OpenLock {
         let mut name = db.as_os_str().to_owned();
         name.push(".lock");
         let lock_path = PathBuf::from(name);
-        let file = OpenOptions::new()
+        let file = crate::engine::private::options()
             .create(true)
             .truncate(false)
             .write(true)
@@ -488,6 +503,29 @@ mod tests {
     use std::rc::Rc;
 
     use super::*;
+
+    #[test]
+    fn the_home_config_chooses_synchronous_for_every_connection() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join(crate::engine::home_config::FILE),
+            "[store]\nsynchronous = \"full\"\n",
+        )
+        .expect("write config");
+        let engine =
+            crate::engine::Engine::open(&dir.path().join("t.db"), dir.path()).expect("open");
+        let level = |e: &crate::engine::Engine| -> i64 {
+            e.store()
+                .read(|c| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
+                .expect("pragma")
+        };
+        assert_eq!(level(&engine), 2, "FULL");
+        let default = Store::open(&dir.path().join("u.db")).expect("open");
+        let normal: i64 = default
+            .read(|c| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
+            .expect("pragma");
+        assert_eq!(normal, 1, "NORMAL");
+    }
 
     #[test]
     fn after_commit_work_runs_once_for_a_commit_and_never_for_a_rollback() {

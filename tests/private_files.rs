@@ -1,0 +1,90 @@
+//! What codex-teams creates in its home is private whatever the umask, and a long-lived
+//! lead server does not leak a descriptor per team: `init` and the real `serve-mcp` binary
+//! under umask 022, many teams started and finalized through one server.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use codex_teams::mcp::client::StdioClient;
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_codex-teams");
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Descriptors of `pid` open on files under `dir`.
+fn open_under(pid: u32, dir: &Path) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.filter_map(|fd| fd.ok())
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .filter(|target| target.starts_with(dir))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn home_database_and_logs_are_private_and_team_logs_are_closed_on_finalize() {
+    // SAFETY: sets this test process's file-creation mask, inherited by the children; this
+    // binary has no other test.
+    unsafe { libc::umask(0o022) };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path().join("home");
+    let db = home.join("teams.db");
+    let workspace = dir.path().join("ws");
+    std::fs::create_dir_all(&workspace).expect("workspace");
+
+    let init = std::process::Command::new(BIN)
+        .arg("init")
+        .env("CODEX_TEAMS_HOME", &home)
+        .env_remove("CODEX_TEAMS_DB")
+        .output()
+        .expect("run init");
+    assert!(init.status.success(), "{init:?}");
+    assert_eq!(mode(&home), 0o700, "home");
+    assert_eq!(mode(&home.join("profiles")), 0o700, "profiles dir");
+
+    let mut env = BTreeMap::new();
+    env.insert("CODEX_TEAMS_HOME".to_string(), home.display().to_string());
+    let mut lead = StdioClient::spawn(Path::new(BIN), &db, &env, Some(&workspace)).expect("lead");
+    let logs = home.join("logs");
+    for round in 0..40 {
+        let started = lead
+            .call_ok("team_start", json!({ "goal": format!("round {round}") }))
+            .expect("team_start");
+        assert!(started["team_id"].is_string(), "{started}");
+        lead.call_ok("team_finalize", json!({ "summary": "done" }))
+            .expect("team_finalize");
+        assert_eq!(
+            open_under(lead.pid(), &logs),
+            0,
+            "a finalized team's log file is still open (round {round})"
+        );
+    }
+    let files: Vec<_> = std::fs::read_dir(&logs)
+        .expect("logs dir")
+        .filter_map(|e| e.ok())
+        .collect();
+    assert!(files.len() >= 40, "one log per team: {}", files.len());
+    assert_eq!(mode(&logs), 0o700, "logs dir");
+    for file in &files {
+        assert_eq!(mode(&file.path()), 0o600, "{}", file.path().display());
+    }
+    for name in ["teams.db", "teams.db-wal", "teams.db-shm", "teams.db.lock"] {
+        let path = home.join(name);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{name}");
+        } else {
+            assert_ne!(name, "teams.db", "no database");
+        }
+    }
+    lead.close().expect("close lead");
+}

@@ -435,3 +435,53 @@ fn a_cancelled_lead_wait_ends_at_once_and_takes_nothing_from_the_inbox() {
     assert_eq!(messages[0]["body"], "question");
     assert_eq!(messages[0]["delivery_count"], 1, "{pulled}");
 }
+
+#[test]
+fn a_result_and_the_message_announcing_it_wake_the_lead_once() {
+    let fx = Fixture::new();
+    let (mut lead, mut worker, task) = lead_and_worker(&fx);
+    let claimed = ok(&mut worker, "task_claim", json!({}));
+    assert_eq!(claimed["claimed"], true, "{claimed}");
+    let finisher = std::thread::spawn(move || {
+        // As a worker does: tell the lead, then (a model request later) mark the task done.
+        ok(
+            &mut worker,
+            "team_send",
+            json!({"to": "lead", "body": "done: art:thing@1"}),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        ok(
+            &mut worker,
+            "task_update",
+            json!({"task_id": claimed["task_id"], "status": "done", "version": claimed["version"]}),
+        );
+        worker
+    });
+    let woke = ok(&mut lead, "team_pull_inbox", json!({"wait_ms": 600_000}));
+    let _worker = finisher.join().expect("worker thread");
+    assert_eq!(woke["messages"][0]["body"], "done: art:thing@1", "{woke}");
+    assert!(
+        woke["news"].as_array().is_some_and(|n| n
+            .iter()
+            .any(|x| x["kind"] == "task.done" && x["task_id"] == task.as_str())),
+        "{woke}"
+    );
+    assert_eq!(woke["board_done"], true, "{woke}");
+}
+
+#[test]
+fn a_lead_wait_returns_at_once_when_open_work_has_no_worker() {
+    let fx = Fixture::new();
+    let mut lead = fx.lead();
+    ok(&mut lead, "team_start", json!({"goal": "nobody to do it"}));
+    ok(&mut lead, "task_create", json!({"title": "Orphan task"}));
+    let started = std::time::Instant::now();
+    let woke = ok(&mut lead, "team_pull_inbox", json!({"wait_ms": 600_000}));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{woke}"
+    );
+    assert_eq!(woke["workers"], 0, "{woke}");
+    assert_eq!(woke["tasks"]["ready"], 1, "{woke}");
+    assert_eq!(woke["spawn"], 1, "the planner asks for a worker: {woke}");
+}

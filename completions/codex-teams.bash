@@ -128,7 +128,7 @@ _codex__teams() {
             return 0
             ;;
         codex__subcmd__teams__subcmd__bench)
-            opts="-h -V --runner --baseline --candidate --eval-dir --tasks --profile --repeat --out --codex --timeout --engine-only --no-engine --sabotage --calls --processes --messages --synchronous --json --db --help --version"
+            opts="-h -V --runner --baseline --candidate --eval-dir --tasks --profile --repeat --out --codex --timeout --pace --engine-only --no-engine --sabotage --calls --processes --messages --synchronous --json --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,6 +171,10 @@ _codex__teams() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

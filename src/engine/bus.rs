@@ -293,6 +293,15 @@ impl Engine {
         let mut housekept = started;
         let mut spawn_before: Option<u32> = None;
         loop {
+            if spawn_before.is_some() && (req.cancelled)() {
+                // Nobody reads a cancelled call's result: lease nothing more for it.
+                return Ok(Inbox {
+                    messages,
+                    acked: acked_total,
+                    lease_until,
+                    ..Inbox::default()
+                });
+            }
             let now = now_ms();
             let until = now + profile.messages.inbox_lease_ms;
             let room = max - messages.len() as i64;
@@ -346,10 +355,12 @@ impl Engine {
             };
             let before = *spawn_before.get_or_insert(lead.as_ref().map_or(0, |l| l.spawn));
             let woken = !messages.is_empty() || lead.as_ref().is_some_and(|l| l.needs_lead(before));
+            let full = messages.len() as i64 >= max;
             // A message from a worker that still holds a task usually comes just before
             // that task's result: wait a little for the result, so one wake carries both.
             if woken
                 && !settling
+                && !full
                 && lead.as_ref().is_some_and(|l| l.news.is_empty())
                 && Instant::now() < deadline
                 && self.senders_hold_tasks(&caller.team_id, &messages)?
@@ -357,7 +368,7 @@ impl Engine {
                 settling = true;
                 deadline = deadline.min(Instant::now() + LEAD_SETTLE);
             } else if (woken && !settling)
-                || (settling && lead.as_ref().is_some_and(|l| !l.news.is_empty()))
+                || (settling && (full || lead.as_ref().is_some_and(|l| !l.news.is_empty())))
                 || Instant::now() >= deadline
                 || (req.cancelled)()
             {

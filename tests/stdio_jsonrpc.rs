@@ -485,3 +485,49 @@ fn a_lead_wait_returns_at_once_when_open_work_has_no_worker() {
     assert_eq!(woke["tasks"]["ready"], 1, "{woke}");
     assert_eq!(woke["spawn"], 1, "the planner asks for a worker: {woke}");
 }
+
+#[test]
+fn a_blocked_workers_wait_ends_when_its_dependency_is_done() {
+    let fx = Fixture::new();
+    let mut lead = fx.lead();
+    ok(&mut lead, "team_start", json!({"goal": "a chain"}));
+    ok(
+        &mut lead,
+        "task_create",
+        json!({"tasks": [{"key": "a", "title": "First"}, {"key": "b", "title": "Second", "deps": ["a"]}]}),
+    );
+    let mut first = fx.worker(&ok(
+        &mut lead,
+        "team_spawn",
+        json!({"role": "implementer", "runner": "external", "justification": "test"}),
+    ));
+    let mut second = fx.worker(&ok(
+        &mut lead,
+        "team_spawn",
+        json!({"role": "implementer", "runner": "external", "justification": "test"}),
+    ));
+    let claimed = ok(&mut first, "task_claim", json!({}));
+    assert_eq!(claimed["claimed"], true, "{claimed}");
+    let blocked = ok(&mut second, "task_claim", json!({}));
+    assert_eq!(blocked["claimed"], false, "{blocked}");
+    let finisher = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        ok(
+            &mut first,
+            "task_update",
+            json!({"task_id": claimed["task_id"], "status": "done", "version": claimed["version"]}),
+        );
+        first
+    });
+    let started = std::time::Instant::now();
+    ok(&mut second, "team_pull_inbox", json!({"wait_ms": 20_000}));
+    let waited = started.elapsed();
+    let _first = finisher.join().expect("worker thread");
+    assert!(
+        waited < std::time::Duration::from_secs(10),
+        "the wait ran to its end: {waited:?}"
+    );
+    let next = ok(&mut second, "task_claim", json!({}));
+    assert_eq!(next["claimed"], true, "{next}");
+    assert_eq!(next["title"], "Second");
+}

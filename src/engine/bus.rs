@@ -8,7 +8,9 @@
 //!   acknowledged comes back after its lease with a higher `delivery_count`. An acknowledged
 //!   message never comes back.
 //! - A pull with `wait_ms` long-polls: it sleeps and re-checks only when SQLite's
-//!   `data_version` says another connection committed, so waiting costs no queries.
+//!   `data_version` says another connection committed, so waiting costs no queries. A
+//!   worker's wait also ends when a task finishes or returns to the board (its next task
+//!   may be claimable now); a lead's wait is the one of [`crate::engine::wait`].
 
 use std::time::{Duration, Instant};
 
@@ -244,7 +246,8 @@ impl Engine {
     }
 
     /// Acknowledges `ack`, then leases up to `max` messages, waiting up to `wait_ms` for
-    /// something to return. A worker waits for a message (at most `messages.max_wait_ms`).
+    /// something to return. A worker waits (at most `messages.max_wait_ms`) for a message,
+    /// or for work that may have become claimable: a task finished or back on the board.
     /// A lead with a news cursor waits for anything that needs it (see [`crate::engine::wait`]),
     /// at most `messages.lead_max_wait_ms`, and gets the board's state with the result.
     pub fn pull(&self, caller: &Caller, req: &Pull<'_>) -> Result<Inbox> {
@@ -284,6 +287,15 @@ impl Engine {
         }
         let started = Instant::now();
         let mut deadline = started + Duration::from_millis(wait as u64);
+        // A waiting worker also wakes when work may have become claimable (a task finished,
+        // so its dependants may be ready, or a task came back to the board).
+        let unblock_after = match (news_after, wait > 0) {
+            (None, true) => Some(
+                self.store()
+                    .read(|c| store::events::last_seq(c, caller.team_id.as_str()))?,
+            ),
+            _ => None,
+        };
         let agent = caller.agent_id.as_str();
         let mut acked_total = 0i64;
         let mut pending_ack = ids;
@@ -354,7 +366,15 @@ impl Engine {
                 None => None,
             };
             let before = *spawn_before.get_or_insert(lead.as_ref().map_or(0, |l| l.spawn));
-            let woken = !messages.is_empty() || lead.as_ref().is_some_and(|l| l.needs_lead(before));
+            let unblocked = match unblock_after {
+                Some(after) => self
+                    .store()
+                    .read(|c| store::events::has_lead_news(c, caller.team_id.as_str(), after))?,
+                None => false,
+            };
+            let woken = !messages.is_empty()
+                || unblocked
+                || lead.as_ref().is_some_and(|l| l.needs_lead(before));
             let full = messages.len() as i64 >= max;
             // A message from a worker that still holds a task usually comes just before
             // that task's result: wait a little for the result, so one wake carries both.
@@ -395,7 +415,9 @@ impl Engine {
                 continue;
             }
             let until = deadline.min(Instant::now() + HOUSEKEEPING_EVERY);
-            let news = news_after.map(|after| (caller.team_id.as_str(), after));
+            let news = news_after
+                .or(unblock_after)
+                .map(|after| (caller.team_id.as_str(), after));
             self.wait_for_mail(agent, news, until, req.cancelled)?;
         }
     }

@@ -23,7 +23,7 @@ use crate::engine::events::{self, Trace};
 use crate::engine::ids::{AgentId, MessageId};
 use crate::engine::store::{self, now_ms};
 use crate::engine::team::{TaskCounts, refuse_dead};
-use crate::engine::wait::{HOUSEKEEPING_EVERY, LEAD_SETTLE, News, Pull};
+use crate::engine::wait::{News, Pull};
 use crate::engine::{Caller, Engine};
 
 const KEY_MAX: usize = 128;
@@ -79,6 +79,16 @@ pub struct Inbox {
     /// Lead only: where the next pull's news starts (kept by the server, not shown).
     #[serde(skip)]
     pub cursor: Option<i64>,
+}
+
+/// Which deliverable mail ends a wait.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mail<'a> {
+    /// None (a settling lead waits for news only).
+    Ignore,
+    Any,
+    /// Mail from anyone but this sender (a lead is not woken by the engine's own notes).
+    NotFrom(&'a str),
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -285,151 +295,121 @@ impl Engine {
         for (i, raw) in req.ack.iter().enumerate() {
             ids.push(MessageId::parse(&format!("ack[{i}]"), raw)?.to_string());
         }
-        let started = Instant::now();
-        let mut deadline = started + Duration::from_millis(wait as u64);
+        if let Some(after) = news_after {
+            return self.lead_wait(caller, &ids, max, wait, after, req.cancelled);
+        }
+        let deadline = Instant::now() + Duration::from_millis(wait as u64);
         // A waiting worker also wakes when work may have become claimable (a task finished,
         // so its dependants may be ready, or a task came back to the board).
-        let unblock_after = match (news_after, wait > 0) {
-            (None, true) => Some(
+        let unblock_after = match wait > 0 {
+            true => Some(
                 self.store()
                     .read(|c| store::events::last_seq(c, caller.team_id.as_str()))?,
             ),
-            _ => None,
+            false => None,
         };
         let agent = caller.agent_id.as_str();
         let mut acked_total = 0i64;
         let mut pending_ack = ids;
-        let mut messages: Vec<InboxMessage> = Vec::new();
-        let mut lease_until = None;
-        let mut settling = false;
-        let mut housekept = started;
-        let mut spawn_before: Option<u32> = None;
         loop {
-            if spawn_before.is_some() && (req.cancelled)() {
-                // Nobody reads a cancelled call's result: lease nothing more for it.
-                return Ok(Inbox {
-                    messages,
-                    acked: acked_total,
-                    lease_until,
-                    ..Inbox::default()
-                });
-            }
-            let now = now_ms();
-            let until = now + profile.messages.inbox_lease_ms;
-            let room = max - messages.len() as i64;
-            let (acked, pulled) = self.store().write(|tx| {
-                let acked = store::bus::ack(tx, agent, &pending_ack, now)?;
-                for id in &acked {
-                    let mid = MessageId::from_db(id.clone());
-                    events::record(
-                        tx,
-                        &Trace::team(&caller.team_id)
-                            .agent(&caller.agent_id)
-                            .message(&mid),
-                        "message.acked",
-                        json!({}),
-                    )?;
-                }
-                let pulled = if room > 0 {
-                    store::bus::lease(tx, agent, room, now, until)?
-                } else {
-                    Vec::new()
-                };
-                for p in &pulled {
-                    let mid = MessageId::from_db(p.message_id.clone());
-                    events::record(
-                        tx,
-                        &Trace::team(&caller.team_id)
-                            .agent(&caller.agent_id)
-                            .message(&mid),
-                        "message.delivered",
-                        json!({ "delivery_count": p.delivery_count }),
-                    )?;
-                }
-                Ok((acked.len() as i64, pulled))
-            })?;
+            let (acked, inbox) = self.ack_and_lease(caller, &pending_ack, max)?;
             acked_total += acked;
             pending_ack.clear();
-            if !pulled.is_empty() {
-                lease_until = Some(until);
-            }
-            messages.extend(pulled.into_iter().map(|p| InboxMessage {
-                message_id: p.message_id,
-                from: p.from,
-                body: p.body,
-                delivery_count: p.delivery_count,
-                broadcast: p.broadcast,
-                sent_at: p.sent_at,
-            }));
-            let lead = match news_after {
-                Some(after) => Some(self.lead_view(&caller.team_id, after)?),
-                None => None,
-            };
-            let before = *spawn_before.get_or_insert(lead.as_ref().map_or(0, |l| l.spawn));
             let unblocked = match unblock_after {
                 Some(after) => self
                     .store()
                     .read(|c| store::events::has_lead_news(c, caller.team_id.as_str(), after))?,
                 None => false,
             };
-            let woken = !messages.is_empty()
+            if !inbox.messages.is_empty()
                 || unblocked
-                || lead.as_ref().is_some_and(|l| l.needs_lead(before));
-            let full = messages.len() as i64 >= max;
-            // A message from a worker that still holds a task usually comes just before
-            // that task's result: wait a little for the result, so one wake carries both.
-            if woken
-                && !settling
-                && !full
-                && lead.as_ref().is_some_and(|l| l.news.is_empty())
-                && Instant::now() < deadline
-                && self.senders_hold_tasks(&caller.team_id, &messages)?
-            {
-                settling = true;
-                deadline = deadline.min(Instant::now() + LEAD_SETTLE);
-            } else if (woken && !settling)
-                || (settling && (full || lead.as_ref().is_some_and(|l| !l.news.is_empty())))
                 || Instant::now() >= deadline
                 || (req.cancelled)()
             {
-                let mut inbox = Inbox {
-                    messages,
+                return Ok(Inbox {
                     acked: acked_total,
-                    lease_until,
-                    ..Inbox::default()
-                };
-                if let Some(view) = lead {
-                    inbox.tasks = Some(view.tasks.clone());
-                    inbox.workers = Some(view.workers);
-                    inbox.spawn = view.spawn;
-                    inbox.board_done = view.board_done();
-                    inbox.cursor = Some(view.cursor);
-                    inbox.news = view.news;
-                }
-                return Ok(inbox);
+                    ..inbox
+                });
             }
-            if news_after.is_some() && housekept.elapsed() >= HOUSEKEEPING_EVERY {
-                // Idle shutdown needs someone to look; a waiting lead is the one who is there.
-                self.housekeeping(&caller.team_id)?;
-                housekept = Instant::now();
-                continue;
-            }
-            let until = deadline.min(Instant::now() + HOUSEKEEPING_EVERY);
-            let news = news_after
-                .or(unblock_after)
-                .map(|after| (caller.team_id.as_str(), after));
-            self.wait_for_mail(agent, news, until, req.cancelled)?;
+            let news = unblock_after.map(|after| (caller.team_id.as_str(), after));
+            self.wait_for_mail(agent, news, Mail::Any, deadline, req.cancelled)?;
         }
     }
 
-    /// Sleeps until something may be deliverable to `agent` (or, with `news`, the team has
-    /// lead news after the cursor), `deadline` passes or `cancelled` says so. Looks at
+    /// Acknowledges `ack` and leases up to `max` deliverable messages, in one transaction.
+    /// Returns how many were acknowledged and the leased messages.
+    pub(crate) fn ack_and_lease(
+        &self,
+        caller: &Caller,
+        ack: &[String],
+        max: i64,
+    ) -> Result<(i64, Inbox)> {
+        let profile = self.team_profile(&caller.team_id)?;
+        let agent = caller.agent_id.as_str();
+        let now = now_ms();
+        let until = now + profile.messages.inbox_lease_ms;
+        let (acked, pulled) = self.store().write(|tx| {
+            let acked = store::bus::ack(tx, agent, ack, now)?;
+            for id in &acked {
+                let mid = MessageId::from_db(id.clone());
+                events::record(
+                    tx,
+                    &Trace::team(&caller.team_id)
+                        .agent(&caller.agent_id)
+                        .message(&mid),
+                    "message.acked",
+                    json!({}),
+                )?;
+            }
+            let pulled = if max > 0 {
+                store::bus::lease(tx, agent, max, now, until)?
+            } else {
+                Vec::new()
+            };
+            for p in &pulled {
+                let mid = MessageId::from_db(p.message_id.clone());
+                events::record(
+                    tx,
+                    &Trace::team(&caller.team_id)
+                        .agent(&caller.agent_id)
+                        .message(&mid),
+                    "message.delivered",
+                    json!({ "delivery_count": p.delivery_count }),
+                )?;
+            }
+            Ok((acked.len() as i64, pulled))
+        })?;
+        Ok((
+            acked,
+            Inbox {
+                lease_until: (!pulled.is_empty()).then_some(until),
+                messages: pulled
+                    .into_iter()
+                    .map(|p| InboxMessage {
+                        message_id: p.message_id,
+                        from: p.from,
+                        body: p.body,
+                        delivery_count: p.delivery_count,
+                        broadcast: p.broadcast,
+                        sent_at: p.sent_at,
+                    })
+                    .collect(),
+                acked,
+                ..Inbox::default()
+            },
+        ))
+    }
+
+    /// Sleeps until mail for `agent` may be deliverable (as `mail` says), the team has news
+    /// after the cursor in `news`,
+    /// `deadline` passes or `cancelled` says so. Looks at
     /// `data_version` (no table read) and only queries after another commit, or when an
     /// unacknowledged lease is due to run out.
-    fn wait_for_mail(
+    pub(crate) fn wait_for_mail(
         &self,
         agent: &str,
         news: Option<(&str, i64)>,
+        mail: Mail<'_>,
         deadline: Instant,
         cancelled: &dyn Fn() -> bool,
     ) -> Result<()> {
@@ -444,7 +424,14 @@ impl Engine {
                 let v = store::bus::data_version(conn)?;
                 let due = lease_due.is_some_and(|t| t <= now);
                 if v != version || due {
-                    if store::bus::has_deliverable(conn, agent, now)? {
+                    let wake = match mail {
+                        Mail::Ignore => false,
+                        Mail::Any => store::bus::has_deliverable(conn, agent, now, None)?,
+                        Mail::NotFrom(from) => {
+                            store::bus::has_deliverable(conn, agent, now, Some(from))?
+                        }
+                    };
+                    if wake {
                         return Ok(());
                     }
                     if let Some((team, after)) = news

@@ -4,8 +4,9 @@
 //! instructions, tools and growing history) every few seconds for nothing. So a lead's pull
 //! with a news cursor waits up to `messages.lead_max_wait_ms` (at most ten minutes) and wakes
 //! when:
-//! - a message reaches the lead (including the engine's own notes: a worker stopped for its
-//!   budget, idle or early stop, a message refused by a guardrail);
+//! - a message reaches the lead from a worker (the engine's own notes — a worker ended or
+//!   was stopped — come with the next wake: what they change wakes the lead when it
+//!   matters);
 //! - there is lead news: a task done or failed, work back on the board (a claim released or
 //!   expired), a worker dead, a decision resolved;
 //! - the board is done, or open work has no live worker left (the lead must act), or the
@@ -14,20 +15,23 @@
 //! The result carries the news and the board's counts, so the lead needs no status call
 //! after a wake. Other processes write the news: the wait sleeps on SQLite's
 //! `data_version` (no table read while nothing commits) and checks with one indexed query.
-//! This module is the view the wait returns; the waiting loop is the bus's pull.
+//! The bus's pull hands a lead's call to [`Engine::lead_wait`] here. Nothing is leased
+//! while it waits, so a cancelled wait takes nothing from the inbox.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::engine::bus::{Inbox, Mail};
 use crate::engine::error::Result;
 use crate::engine::events::Event;
+use crate::engine::guardrails::SYSTEM;
 use crate::engine::ids::TeamId;
 use crate::engine::store::{self, now_ms};
 use crate::engine::team::TaskCounts;
-use crate::engine::{Engine, bus::InboxMessage};
+use crate::engine::{Caller, Engine};
 
 /// How often a waiting lead runs the team's housekeeping (idle shutdown needs a caller).
 pub const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(30);
@@ -195,22 +199,96 @@ impl Engine {
         })
     }
 
-    /// Whether any of `messages` comes from a worker of `team` that holds a task now.
-    pub(crate) fn senders_hold_tasks(
-        &self,
-        team: &TeamId,
-        messages: &[InboxMessage],
-    ) -> Result<bool> {
-        if messages.is_empty() {
+    /// Whether any of `senders` is a worker of `team` that holds a task now.
+    fn senders_hold_tasks(&self, team: &TeamId, senders: &[String]) -> Result<bool> {
+        if senders.is_empty() {
             return Ok(false);
         }
         let agents = self
             .store()
             .read(|c| store::teams::agents(c, team.as_str()))?;
-        Ok(messages.iter().any(|m| {
+        Ok(senders.iter().any(|s| {
             agents
                 .iter()
-                .any(|a| a.agent_id == m.from && a.current_task.is_some())
+                .any(|a| a.agent_id == *s && a.current_task.is_some())
         }))
+    }
+
+    /// The lead's pull with a news cursor: acknowledges `ack`, waits up to `wait` ms until
+    /// something needs the lead (see the module doc), then leases up to `max` messages and
+    /// returns them with the news and the board. Nothing is leased while waiting, so a
+    /// cancelled wait takes nothing from the inbox.
+    pub(crate) fn lead_wait(
+        &self,
+        caller: &Caller,
+        ack: &[String],
+        max: i64,
+        wait: i64,
+        after: i64,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Inbox> {
+        let started = Instant::now();
+        let mut deadline = started + Duration::from_millis(wait as u64);
+        let (acked, _) = self.ack_and_lease(caller, ack, 0)?;
+        let team = &caller.team_id;
+        let agent = caller.agent_id.as_str();
+        let mut settling = false;
+        let mut housekept = started;
+        let mut spawn_before = None;
+        loop {
+            if cancelled() {
+                return Ok(Inbox {
+                    acked,
+                    ..Inbox::default()
+                });
+            }
+            let view = self.lead_view(team, after)?;
+            let before = *spawn_before.get_or_insert(view.spawn);
+            let senders = self
+                .store()
+                .read(|c| store::bus::deliverable_senders(c, agent, now_ms()))?;
+            // The engine's own notes (a worker ended or was stopped) do not need the lead by
+            // themselves: what they change wakes it when it matters (stalled work, the
+            // board done, more workers wanted). They come with the next wake.
+            let mail = senders.iter().any(|s| s != SYSTEM);
+            let woken = mail || view.needs_lead(before);
+            let now = Instant::now();
+            if woken
+                && !settling
+                && view.news.is_empty()
+                && now < deadline
+                && self.senders_hold_tasks(team, &senders)?
+            {
+                // A message from a worker that still holds a task usually comes just
+                // before that task's result: wait a little for it, so one wake has both.
+                settling = true;
+                deadline = deadline.min(now + LEAD_SETTLE);
+            } else if (woken && !settling) || (settling && !view.news.is_empty()) || now >= deadline
+            {
+                let (_, inbox) = self.ack_and_lease(caller, &[], max)?;
+                return Ok(Inbox {
+                    acked,
+                    board_done: view.board_done(),
+                    tasks: Some(view.tasks),
+                    workers: Some(view.workers),
+                    spawn: view.spawn,
+                    cursor: Some(view.cursor),
+                    news: view.news,
+                    ..inbox
+                });
+            }
+            if housekept.elapsed() >= HOUSEKEEPING_EVERY {
+                // Idle shutdown needs someone to look; a waiting lead is the one who is there.
+                self.housekeeping(team)?;
+                housekept = Instant::now();
+                continue;
+            }
+            let until = deadline.min(Instant::now() + HOUSEKEEPING_EVERY);
+            let mail = match settling {
+                true => Mail::Ignore,
+                false => Mail::NotFrom(SYSTEM),
+            };
+            self.wait_for_mail(agent, Some((team.as_str(), after)), mail, until, cancelled)?;
+        }
     }
 }

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::{AgentId, DecisionId, TaskId, TeamId};
 use crate::engine::runner::{ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID};
-use crate::engine::team::SpawnRequest;
+use crate::engine::team::{Resume, SpawnRequest};
 use crate::engine::wait::Pull;
 use crate::engine::{Caller, Engine};
 use crate::mcp::args;
@@ -170,7 +170,7 @@ impl Inner {
                         let id = TeamId::parse("team_id", t)?;
                         if !teams.contains(&id) {
                             return Err(EngineError::Forbidden(format!(
-                                "this server is not the lead of team {id}; hint: team_start {{goal, team_id: \"{id}\"}} resumes it"
+                                "this server is not the lead of team {id}; hint: team_start {{goal, team_id: \"{id}\", lead_secret}} resumes it with the lead_secret team_start returned"
                             )));
                         }
                         id
@@ -227,11 +227,21 @@ impl Inner {
                     .as_deref()
                     .map(|t| TeamId::parse("team_id", t))
                     .transpose()?;
+                // The server that started (or resumed) a team already holds its lead role;
+                // anyone else must show the lead secret.
+                let who = match (&self.identity, &resume) {
+                    (Identity::Lead(teams), Some(id))
+                        if teams.lock().is_ok_and(|t| t.contains(id)) =>
+                    {
+                        Resume::AlreadyLead
+                    }
+                    _ => Resume::WithSecret(a.lead_secret.as_deref()),
+                };
                 let started = e.team_start(
                     &a.goal,
                     a.profile.as_deref(),
                     self.workspace.as_deref(),
-                    resume.as_ref(),
+                    resume.as_ref().map(|id| (id, who)),
                 )?;
                 if let Identity::Lead(teams) = &self.identity {
                     let id = TeamId::from_db(started.team_id.clone());

@@ -84,6 +84,7 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l repeat
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l out -d 'Where the report goes (default: $CODEX_TEAMS_HOME/bench; `--out benchmarks/results` refreshes the repository\'s committed reports)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l codex -d 'The Codex CLI for the codex runners (default: $CODEX_TEAMS_CODEX, else `codex` on PATH)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l timeout -d 'Seconds before one team run is killed' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l pace -d 'Paced mode (codex-mock): each scripted subtask takes SECS, as with a real model; the report shows the lead\'s requests per minute' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l sabotage -d 'Break the candidate on purpose (drop-subtask) to prove the gate can fail' -r -f -a "drop-subtask\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l calls -d 'Sequential calls per tool for the latency figures' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l processes -d 'Sending processes for the throughput figure (1 to 7)' -r

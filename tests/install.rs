@@ -463,6 +463,7 @@ fn check_config_fails_before_install_and_passes_after() {
         "mcp server",
         "server binary",
         "tool approvals",
+        "tool timeout",
         "skill",
         "hook",
     ] {
@@ -521,6 +522,55 @@ fn check_config_fails_before_install_and_passes_after() {
     );
 }
 
+#[test]
+fn tool_timeout_covers_the_leads_ten_minute_wait() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("codex");
+    let teams = dir.path().join("teams");
+    install(&home, &[]).success();
+    let (_, report) = check_config(&home, &teams);
+    assert_eq!(check(&report, "tool timeout")["ok"], true, "{report}");
+
+    // The old value (long-polls of 25 s) would cut a lead's wait: check-config says so.
+    let config = home.join("config.toml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    assert!(text.contains("tool_timeout_sec = 660"), "{text}");
+    std::fs::write(
+        &config,
+        text.replace("tool_timeout_sec = 660", "tool_timeout_sec = 120"),
+    )
+    .expect("write");
+    let (ok, report) = check_config(&home, &teams);
+    assert!(!ok);
+    let c = check(&report, "tool timeout");
+    assert_eq!(c["ok"], false, "{c}");
+    assert!(
+        c["detail"].as_str().is_some_and(|d| d.contains("120")),
+        "{c}"
+    );
+    assert!(
+        c["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("codex-teams install")),
+        "{c}"
+    );
+
+    // install raises it again; a larger value the user chose is kept.
+    install(&home, &[]).success();
+    let text = std::fs::read_to_string(&config).expect("read");
+    assert!(text.contains("tool_timeout_sec = 660"), "{text}");
+    std::fs::write(
+        &config,
+        text.replace("tool_timeout_sec = 660", "tool_timeout_sec = 3600.0"),
+    )
+    .expect("write");
+    install(&home, &[]).success();
+    let text = std::fs::read_to_string(&config).expect("read");
+    assert!(text.contains("tool_timeout_sec = 3600.0"), "{text}");
+    let (_, report) = check_config(&home, &teams);
+    assert_eq!(check(&report, "tool timeout")["ok"], true, "{report}");
+}
+
 /// Runs `codex` with a temporary CODEX_HOME (and HOME, so nothing of the real user's leaks).
 fn real_codex(codex: &Path, home: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(codex)
@@ -557,7 +607,7 @@ fn real_codex_accepts_the_installed_server_entry() {
     let vars = entry["transport"]["env_vars"].as_array().expect("env_vars");
     assert!(vars.contains(&json!("MOCK_KEY")) && vars.contains(&json!("CODEX_TEAMS_AGENT_TOKEN")));
     assert_eq!(entry["startup_timeout_sec"], 20.0);
-    assert_eq!(entry["tool_timeout_sec"], 120.0);
+    assert_eq!(entry["tool_timeout_sec"], 660.0);
 
     // 0.169.0 leaves the approval mode out of --json; the text form shows it.
     let out = real_codex(&codex, home, &["mcp", "get", "codex-teams"]);

@@ -314,7 +314,9 @@ fn lead_starts_a_team_creates_the_board_spawns_and_finalizes_through_real_codex(
     assert_eq!(names.first(), Some(&"team_start"), "{tools:?}");
     assert_eq!(names.get(1), Some(&"task_create"), "{tools:?}");
     assert!(names.contains(&"team_spawn"), "{tools:?}");
-    assert!(names.contains(&"team_status"), "{tools:?}");
+    // The lead waits (with the board's state in each wait), never polls the status.
+    assert!(names.contains(&"team_pull_inbox"), "{tools:?}");
+    assert!(!names.contains(&"team_status"), "{tools:?}");
     assert_eq!(names.last(), Some(&"team_finalize"), "{tools:?}");
     assert!(
         tools.iter().all(|(_, s)| s == "completed"),

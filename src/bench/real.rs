@@ -73,13 +73,21 @@ pub fn run_real(
     let scratch = Scratch::new("bench-ws")?;
     let ws = scratch.path().join("ws");
     task.prepare_workspace(&ws)?;
-    let plan = arm_plan(task, arm, &cfg.profile, sabotaged);
+    let mut plan = arm_plan(task, arm, &cfg.profile, sabotaged);
+    plan.pace_secs = cfg.pace;
+    let subtasks = plan.tasks.len() as u64;
     let mut options = RealOptions::new(plan);
     options.prompt = arm_prompt(task, arm);
     options.user_profiles = arm_profiles(&cfg.profile)?;
     options.codex = cfg.codex.clone();
     options.bin = cfg.bin.clone();
     options.timeout = cfg.timeout;
+    if let Some(pace) = cfg.pace {
+        // Paced: even one worker doing every subtask in turn must fit, with room to spare.
+        options.timeout = options
+            .timeout
+            .max(std::time::Duration::from_secs(pace * subtasks * 2 + 300));
+    }
     options.capture_bodies = false;
     options.workspace = Some(ws.clone());
     // Without a team there is nothing of codex-teams to install: plain Codex.
@@ -179,6 +187,16 @@ pub fn run_real(
         .map(|r| r.input_tokens)
         .min();
     run.error = (!problems.is_empty()).then(|| problems.join("; "));
+    run.lead_waits = Some(
+        report
+            .lead
+            .tools()
+            .iter()
+            .filter(|t| **t == "team_pull_inbox")
+            .count() as u64,
+    );
+    run.tasks_done = Some(report.tasks.done.max(0) as u64);
+    run.pace_secs = cfg.pace;
     Ok(run)
 }
 

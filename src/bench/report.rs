@@ -46,6 +46,15 @@ pub struct TaskRun {
     /// What went wrong, when the run itself failed (the checker still decides quality).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The lead's `team_pull_inbox` calls: its waits (codex runners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_waits: Option<u64>,
+    /// Board tasks done: the worker results the lead had to take in (codex runners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks_done: Option<u64>,
+    /// Paced mode: seconds each subtask took (`bench --pace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace_secs: Option<u64>,
 }
 
 /// What a cached input token costs against an uncached one in [`TaskRun::cost_index`]
@@ -74,6 +83,9 @@ impl TaskRun {
             lead_requests: None,
             worker_request_tokens: None,
             error: None,
+            lead_waits: None,
+            tasks_done: None,
+            pace_secs: None,
         }
     }
 
@@ -723,6 +735,7 @@ pub fn markdown(r: &Report) -> String {
             if t.quality_passed { "pass" } else { "FAIL" }
         ));
     }
+    s.push_str(&lead_requests_section(r));
     if let Some(e) = &r.engine {
         s.push_str("\n## Engine\n\n");
         s.push_str(&format!(
@@ -754,6 +767,40 @@ const COLOURS: [&str; 9] = [
     "#c0504d", "#9bbb59", "#4f81bd", "#8064a2", "#f79646", "#4bacc6", "#7f7f7f", "#c09000",
     "#2c4d75",
 ];
+
+/// The lead's requests per run (codex runners): per task, per minute of team run, and in
+/// paced mode the target of issue 8 — at most one wait per worker result plus one per ten
+/// minutes of quiet (the lead's other requests are start, board, finalize and the report).
+fn lead_requests_section(r: &Report) -> String {
+    let rows: Vec<(&String, &TaskRun)> = r
+        .arms
+        .iter()
+        .flat_map(|(arm, a)| a.tasks.iter().map(move |t| (arm, t)))
+        .filter(|(_, t)| t.lead_requests.is_some())
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("\n## Lead requests\n\n");
+    s.push_str("| task | class | arm | pace | lead requests | waits | results | team run | lead requests/min | waits ≤ results + 1 per 10 min |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    for (arm, t) in rows {
+        let minutes = t.wall_ms as f64 / 60_000.0;
+        let requests = t.lead_requests.unwrap_or(0);
+        let waits = t.lead_waits.unwrap_or(0);
+        let results = t.tasks_done.unwrap_or(0);
+        let allowed = results + (minutes / 10.0).ceil() as u64;
+        s.push_str(&format!(
+            "| {} | {} | {arm} | {} | {requests} | {waits} | {results} | {:.1} min | {:.2} | {} |\n",
+            t.task,
+            t.class,
+            t.pace_secs.map_or("-".to_string(), |p| format!("{p} s")),
+            minutes,
+            requests as f64 / minutes.max(1.0 / 60.0),
+            if waits <= allowed { "yes" } else { "NO" },
+        ));
+    }
+    s
+}
 
 /// A bar chart of each task's median total tokens, every arm side by side, as SVG.
 pub fn svg(r: &Report) -> String {
@@ -881,6 +928,9 @@ mod tests {
             recommended: None,
             lead_requests: None,
             worker_request_tokens: None,
+            lead_waits: None,
+            tasks_done: None,
+            pace_secs: None,
             error: None,
         }
     }

@@ -276,6 +276,8 @@ pub struct BenchConfig {
     /// The codex-teams executable to register with Codex (codex runners).
     pub bin: Option<PathBuf>,
     pub timeout: Duration,
+    /// Paced mode (codex-mock): each scripted subtask takes this many seconds.
+    pub pace: Option<u64>,
 }
 
 /// The subtask keys `arm` runs: all of them, unless the candidate is sabotaged.

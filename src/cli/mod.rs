@@ -278,6 +278,9 @@ pub struct BenchArgs {
     /// Seconds before one team run is killed
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=7200))]
     pub timeout: u64,
+    /// Paced mode (codex-mock): each scripted subtask takes SECS, as with a real model; the report shows the lead's requests per minute
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u16).range(1..=3600))]
+    pub pace: Option<u16>,
     /// Only the engine benchmark (latency and throughput), no team runs
     #[arg(long)]
     pub engine_only: bool,

@@ -71,6 +71,7 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
         codex: args.codex.clone(),
         bin: std::env::current_exe().ok(),
         timeout: Duration::from_secs(args.timeout),
+        pace: args.pace.map(u64::from),
     };
     let total = tasks.len() as u64 * arms.len() as u64 * u64::from(args.repeat);
     let bar = if crate::logging::stderr_is_terminal() {

@@ -22,6 +22,7 @@ pub mod runner;
 pub mod sim;
 pub mod store;
 pub mod team;
+pub mod wait;
 pub mod workers;
 
 use std::collections::HashMap;

@@ -97,6 +97,18 @@ pub struct Messages {
     pub max_pull: i64,
     /// Longest long-poll a pull may ask for.
     pub max_wait_ms: i64,
+    /// Longest wait a lead's pull may ask for (it wakes early on anything that needs the
+    /// lead); at most [`LEAD_WAIT_CEILING_MS`], which `install` sizes Codex's tool timeout to.
+    #[serde(default = "default_lead_max_wait_ms")]
+    pub lead_max_wait_ms: i64,
+}
+
+/// The longest a lead's pull ever waits: ten minutes. `install` sets the server entry's
+/// `tool_timeout_sec` above it, so Codex never times the wait out first.
+pub const LEAD_WAIT_CEILING_MS: i64 = 600_000;
+
+fn default_lead_max_wait_ms() -> i64 {
+    LEAD_WAIT_CEILING_MS
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -373,6 +385,15 @@ impl Profile {
             return fail(
                 "messages.max_wait_ms",
                 format!("{} must be 0 or more", self.messages.max_wait_ms),
+            );
+        }
+        if !(0..=LEAD_WAIT_CEILING_MS).contains(&self.messages.lead_max_wait_ms) {
+            return fail(
+                "messages.lead_max_wait_ms",
+                format!(
+                    "{} is out of range; 0 to {LEAD_WAIT_CEILING_MS} (ten minutes, what install sizes Codex's tool_timeout_sec for)",
+                    self.messages.lead_max_wait_ms
+                ),
             );
         }
         if !(1..=30_000).contains(&self.messages.inbox_lease_ms) {

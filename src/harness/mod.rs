@@ -36,11 +36,12 @@ pub use report::RealReport;
 
 /// The API key the mock provider's `env_key` names; any value works.
 pub const MOCK_KEY: &str = "MOCK_KEY";
-/// Lead long-poll per wait round when the plan does not say (workers' ends wake it).
-pub const DEFAULT_LEAD_WAIT_MS: u64 = 5_000;
-/// Worker long-poll on a blocked board when the plan does not say: nothing wakes a waiting
-/// worker when a dependency finishes, so this bounds how late it notices.
-pub const DEFAULT_WORKER_WAIT_MS: u64 = 2_000;
+/// Lead wait per round when the plan does not say: the longest there is, since anything
+/// that needs the lead (a result, a message, a dead worker, the board done) ends it early.
+pub const DEFAULT_LEAD_WAIT_MS: u64 = crate::engine::policy::LEAD_WAIT_CEILING_MS as u64;
+/// Worker long-poll on a blocked board when the plan does not say: a finished task (which
+/// may unblock the worker's next one) ends the wait early, so it can be long.
+pub const DEFAULT_WORKER_WAIT_MS: u64 = 20_000;
 /// What each task of a built-in scenario runs through Codex's shell tool: a few seconds of
 /// "work", as a real task takes. Without it the mock finishes tasks in milliseconds, and
 /// the team's size would depend on whether the first tasks are done before the lead has

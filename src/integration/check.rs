@@ -76,7 +76,7 @@ pub fn inspect(codex_home: &Path) -> Vec<Finding> {
         Ok(doc) => out.extend(server_findings(doc, &config_path)),
         Err(f) => {
             out.push(f.clone());
-            for name in ["server binary", "tool approvals"] {
+            for name in ["server binary", "tool approvals", "tool timeout"] {
                 out.push(Finding::fail(name, "no readable config.toml", FIX_INSTALL));
             }
         }
@@ -96,6 +96,7 @@ fn server_findings(doc: &DocumentMut, config_path: &Path) -> Vec<Finding> {
             Finding::fail("mcp server", missing, FIX_INSTALL),
             Finding::fail("server binary", "no server entry", FIX_INSTALL),
             Finding::fail("tool approvals", "no server entry", FIX_INSTALL),
+            Finding::fail("tool timeout", "no server entry", FIX_INSTALL),
         ];
     };
     let mut out = Vec::new();
@@ -134,7 +135,27 @@ fn server_findings(doc: &DocumentMut, config_path: &Path) -> Vec<Finding> {
             FIX_INSTALL,
         )
     });
+    out.push(timeout_finding(entry));
     out
+}
+
+/// Codex ends a tool call after `tool_timeout_sec` (60 s when unset); a lead's wait may
+/// take up to ten minutes, so a smaller value turns every long wait into a failed call.
+fn timeout_finding(entry: &dyn TableLike) -> Finding {
+    let need = config::TOOL_TIMEOUT_SEC as f64;
+    match config::tool_timeout_sec(entry) {
+        Some(t) if t >= need => Finding::ok("tool timeout", format!("tool_timeout_sec = {t}")),
+        found => Finding::fail(
+            "tool timeout",
+            format!(
+                "tool_timeout_sec is {}, under the {need} s a lead's team_pull_inbox wait may take",
+                found.map_or("unset (Codex's default 60 s)".to_string(), |t| format!(
+                    "{t}"
+                ))
+            ),
+            format!("{FIX_INSTALL} (or set tool_timeout_sec = {need} in the entry)"),
+        ),
+    }
 }
 
 fn binary_finding(entry: &dyn TableLike) -> Finding {

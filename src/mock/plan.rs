@@ -10,11 +10,12 @@
 //! runner: codex-exec                   # team_spawn runner (default codex-exec; falls back to
 //!                                      # external when the server does not know the runner)
 //! role: implementer                    # default role of spawned workers and of tasks
-//! wait_ms: 20000                       # lead long-poll per wait round (team_pull_inbox)
+//! wait_ms: 600000                      # lead wait per round (team_pull_inbox; wakes on news)
 //! max_wait_rounds: 40                  # lead gives up waiting and finalizes after this many
 //! max_lead_calls: 60                   # hard cap on the lead's tool calls in one turn
 //! max_worker_calls: 80                 # hard cap on a worker's tool calls in one turn
 //! worker_wait_ms: 5000                 # worker long-poll when every open task is blocked
+//! pace_secs: 60                        # paced mode: each claimed task takes this long
 //! whole_task_briefs: false             # naive baseline: brief every worker with the whole task
 //! mode: team                           # team (default) | solo: the lead does every subtask
 //!                                      # itself through the shell | subagents: the lead splits
@@ -47,7 +48,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::sim::SCENARIOS;
 
 /// Default lead long-poll per wait round.
-pub const DEFAULT_WAIT_MS: u64 = 20_000;
+pub const DEFAULT_WAIT_MS: u64 = crate::engine::policy::LEAD_WAIT_CEILING_MS as u64;
 /// Default number of lead wait rounds before it finalizes anyway.
 pub const DEFAULT_MAX_WAIT_ROUNDS: u32 = 40;
 /// Default cap on the lead's tool calls in one turn.
@@ -80,6 +81,11 @@ pub struct Plan {
     pub max_worker_calls: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_wait_ms: Option<u64>,
+    /// Paced mode (`bench --pace`): a worker "thinks" this many seconds on each task it
+    /// claims (the mock holds that reply), as a real model takes minutes where the script
+    /// takes milliseconds. Shows what the lead costs while it waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace_secs: Option<u64>,
     /// The naive baseline's briefs: every worker is briefed with the whole task (goal and
     /// every subtask), as a fixed fan-out that does not plan would do.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -172,6 +178,7 @@ impl Plan {
             max_lead_calls: None,
             max_worker_calls: None,
             worker_wait_ms: None,
+            pace_secs: None,
             whole_task_briefs: false,
             mode: PlanMode::Team,
             tasks: scenario

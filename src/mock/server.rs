@@ -440,6 +440,10 @@ fn respond(req: &Request, shared: &Shared) -> (&'static str, &'static str, Strin
         .cache
         .cached(&shared.tokenizer, &request, input_tokens);
     let reply = brain::next(&request, &shared.config.plan);
+    if let Some(delay) = reply.delay {
+        // Paced mode: one connection per thread, so only this worker waits.
+        std::thread::sleep(delay);
+    }
     let output_tokens: usize = reply
         .items
         .iter()

@@ -80,6 +80,7 @@ pub(super) fn solo(conv: &Conversation, plan: &Plan) -> Reply {
     Reply {
         who: Who::Lead,
         items: vec![item],
+        delay: None,
     }
 }
 
@@ -220,6 +221,7 @@ pub(super) fn subagents(conv: &Conversation, plan: &Plan, request: &Value) -> Re
     Reply {
         who: Who::Lead,
         items: vec![subagent_lead(conv, plan, request)],
+        delay: None,
     }
 }
 
@@ -243,6 +245,7 @@ fn subagent(conv: &Conversation, plan: &Plan, key: &str) -> Reply {
     Reply {
         who,
         items: vec![item],
+        delay: None,
     }
 }
 

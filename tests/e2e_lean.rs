@@ -310,3 +310,38 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A task whose shell step records what a worker's own commands can see: their
+/// environment, and the command line of the worker's Codex (as `ps` shows it to anyone).
+const PEEK: &str = r#"
+goal: fix the parser
+tasks:
+  - key: fix
+    title: Fix the parser
+    size: s
+    run: "env > peek-env.txt; p=$$; while [ \"$p\" -gt 1 ]; do c=$(tr '\\000' ' ' < /proc/$p/cmdline); case \"$c\" in *' exec '*'--json'*) echo \"$c\" > peek-cmdline.txt; break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done; true"
+"#;
+
+#[test]
+fn a_workers_secret_is_not_in_its_shell_and_its_brief_is_not_on_its_command_line() {
+    let codex = codex_or_skip!();
+    let k = run(&codex, PEEK, "default", |_| {});
+    assert_eq!(k.report.tasks.done, 1, "{:?}", k.report.agents);
+    let work = k.dir.join("work");
+    let env = std::fs::read_to_string(work.join("peek-env.txt")).expect("the worker's env dump");
+    assert!(
+        env.contains("CODEX_TEAMS_LAUNCH_ID="),
+        "the dump is not the worker's shell environment:\n{env}"
+    );
+    assert!(
+        !env.contains("CODEX_TEAMS_AGENT_TOKEN") && !env.contains("ctt_"),
+        "a worker's shell can read its token:\n{env}"
+    );
+    let cmdline =
+        std::fs::read_to_string(work.join("peek-cmdline.txt")).expect("the worker's command line");
+    assert!(cmdline.trim_end().ends_with(" -"), "{cmdline}");
+    assert!(
+        !cmdline.contains("agent_") && !cmdline.contains("task_"),
+        "the brief is on the command line: {cmdline}"
+    );
+}

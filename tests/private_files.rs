@@ -87,4 +87,35 @@ fn home_database_and_logs_are_private_and_team_logs_are_closed_on_finalize() {
         }
     }
     lead.close().expect("close lead");
+
+    // A home made looser by hand (an older version, a copy): check-config flags it and
+    // --fix tightens it.
+    let loose_file = files[0].path();
+    std::fs::set_permissions(&loose_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let private_check = |fix: bool| -> serde_json::Value {
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.args(["check-config", "--json"])
+            .env("CODEX_TEAMS_HOME", &home)
+            .env("CODEX_HOME", dir.path().join("codex-home"))
+            .env_remove("CODEX_TEAMS_DB");
+        if fix {
+            cmd.arg("--fix");
+        }
+        let out = cmd.output().expect("check-config");
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("check-config --json");
+        report["checks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == "private files").cloned())
+            .unwrap_or_else(|| panic!("no private files check: {report}"))
+    };
+    let flagged = private_check(false);
+    assert_eq!(flagged["ok"], false, "{flagged}");
+    assert!(flagged["fix"].as_str().is_some_and(|f| f.contains("--fix")), "{flagged}");
+    let fixed = private_check(true);
+    assert_eq!(fixed["ok"], true, "{fixed}");
+    assert_eq!(mode(&home), 0o700);
+    assert_eq!(mode(&loose_file), 0o600);
+    assert_eq!(private_check(false)["ok"], true);
 }

@@ -222,6 +222,9 @@ pub struct CheckConfigArgs {
     /// The Codex home to check (default: $CODEX_HOME, else ~/.codex)
     #[arg(long, value_name = "DIR")]
     pub codex_home: Option<PathBuf>,
+    /// Tighten what other users could read in the codex-teams home (directories 0700, files 0600)
+    #[arg(long)]
+    pub fix: bool,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,

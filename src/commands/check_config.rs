@@ -121,6 +121,90 @@ fn database_check(db: &std::path::Path) -> Check {
     }
 }
 
+/// Everything codex-teams keeps in its home (and the database and its side files, wherever
+/// they are) must be readable by the user alone: other local users could otherwise read
+/// every message, artifact and brief. `fix` removes group and other bits.
+pub fn private_files_check(paths: &Paths, fix: bool) -> Check {
+    use std::os::unix::fs::PermissionsExt;
+    let mut loose: Vec<(std::path::PathBuf, u32)> = Vec::new();
+    let mut seen = 0usize;
+    let mut visit = |path: &std::path::Path, loose: &mut Vec<(std::path::PathBuf, u32)>| {
+        if let Ok(meta) = std::fs::symlink_metadata(path)
+            && !meta.file_type().is_symlink()
+        {
+            seen += 1;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                loose.push((path.to_path_buf(), mode));
+            }
+        }
+    };
+    // The home, two levels deep (logs/, profiles/, smoke/, bench/...), at most 10,000 entries.
+    if paths.home.is_dir() {
+        visit(&paths.home, &mut loose);
+        let mut stack = vec![(paths.home.clone(), 0u8)];
+        while let Some((dir, depth)) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten().take(10_000) {
+                let path = entry.path();
+                visit(&path, &mut loose);
+                if depth < 2 && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push((path, depth + 1));
+                }
+            }
+        }
+    }
+    if !paths.db.starts_with(&paths.home) {
+        for suffix in ["", "-wal", "-shm", ".lock", ".checkpoint.lock"] {
+            let mut name = paths.db.as_os_str().to_owned();
+            name.push(suffix);
+            visit(std::path::Path::new(&name), &mut loose);
+        }
+    }
+    if loose.is_empty() {
+        return ok(
+            "private files".into(),
+            format!("{} entries, none readable by other users", seen),
+        );
+    }
+    if fix {
+        let mut failed = Vec::new();
+        for (path, mode) in &loose {
+            let tightened = std::fs::set_permissions(
+                path,
+                std::fs::Permissions::from_mode(mode & !0o077),
+            );
+            if let Err(e) = tightened {
+                failed.push(format!("{}: {e}", path.display()));
+            }
+        }
+        return if failed.is_empty() {
+            ok(
+                "private files".into(),
+                format!("tightened {} entries to owner-only", loose.len()),
+            )
+        } else {
+            fail(
+                "private files".into(),
+                format!("could not tighten {}", failed.join("; ")),
+                "chmod go-rwx those paths yourself",
+            )
+        };
+    }
+    let (first, mode) = &loose[0];
+    fail(
+        "private files".into(),
+        format!(
+            "{} entries other users can read, e.g. {} ({mode:o})",
+            loose.len(),
+            first.display()
+        ),
+        "codex-teams check-config --fix (directories 0700, files 0600)",
+    )
+}
+
 pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {
     let workspace = args
         .workspace
@@ -140,6 +224,7 @@ pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {
         )),
     }
     checks.extend(core_checks(paths, workspace.as_deref()));
+    checks.push(private_files_check(paths, args.fix));
     let failed = checks.iter().filter(|c| !c.ok).count();
     if args.json {
         println!(

@@ -578,7 +578,7 @@ impl Engine {
     }
 
     /// Puts expired claims back to ready and records why.
-    fn sweep(
+    pub(crate) fn sweep(
         &self,
         tx: &rusqlite::Transaction<'_>,
         team: &crate::engine::ids::TeamId,

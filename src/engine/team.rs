@@ -321,15 +321,16 @@ impl Engine {
         refuse_dead(caller, &live)
     }
 
+    /// A read: one read transaction, no housekeeping, no event. Counts and plan come from
+    /// the board cache while it is fresh (see `engine::status`); the server's ticker does
+    /// the housekeeping and keeps the cache fresh.
     pub fn team_status(&self, caller: &Caller) -> Result<TeamStatus> {
         let profile = self.team_profile(&caller.team_id)?;
-        self.housekeeping(&caller.team_id)?;
-        let plan = self.recommend(&caller.team_id)?;
         let now = now_ms();
-        self.store().read(|c| {
+        self.store().read_snapshot(|c| {
             let team = store::teams::team(c, caller.team_id.as_str())?;
             let agents = store::teams::agents(c, caller.team_id.as_str())?;
-            let tasks = store::board::counts(c, caller.team_id.as_str(), now)?;
+            let view = crate::engine::status::board_view(c, &caller.team_id, &profile, now)?;
             let unread = store::teams::unread(c, caller.agent_id.as_str(), now)?;
             let tokens = sum_tokens(&agents);
             Ok(TeamStatus {
@@ -337,11 +338,11 @@ impl Engine {
                 state: team.state,
                 profile: team.profile,
                 agents: agents.iter().map(agent_status).collect(),
-                tasks,
+                tasks: view.counts,
                 unread,
                 budget_left: profile.budget.team_tokens - tokens.total,
                 tokens,
-                plan,
+                plan: view.plan,
             })
         })
     }

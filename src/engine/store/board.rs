@@ -289,3 +289,198 @@ pub fn team_deps(
     }
     Ok(out)
 }
+
+/// A team's board revision and the counts and plan cached for it (`board_state`, V7).
+#[derive(Debug, Clone, Default)]
+pub struct BoardState {
+    /// Bumped by triggers on every write that changes counts or plan inputs.
+    pub rev: i64,
+    /// The revision the cached values were computed at.
+    pub cached_rev: Option<i64>,
+    /// The earliest lease of a claimed task when they were computed: past it, a claim shows
+    /// as ready again without any write, so the cache is stale.
+    pub valid_until: Option<i64>,
+    pub counts: Option<String>,
+    pub plan: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl BoardState {
+    /// True when the cached counts and plan still describe the board at `now`.
+    pub fn fresh(&self, now: i64) -> bool {
+        self.cached_rev == Some(self.rev) && self.valid_until.is_none_or(|v| now <= v)
+    }
+}
+
+pub fn board_state(conn: &Connection, team_id: &str) -> Result<BoardState> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT rev, cached_rev, valid_until, counts, plan, digest FROM board_state
+             WHERE team_id = ?1",
+        )?
+        .query_row([team_id], |r| {
+            Ok(BoardState {
+                rev: r.get(0)?,
+                cached_rev: r.get(1)?,
+                valid_until: r.get(2)?,
+                counts: r.get(3)?,
+                plan: r.get(4)?,
+                digest: r.get(5)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Stores counts and plan computed at revision `rev`, unless the board moved on since.
+pub fn store_board_state(tx: &Transaction<'_>, team_id: &str, s: &BoardState) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO board_state (team_id, rev, cached_rev, valid_until, counts, plan, digest)
+         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (team_id) DO UPDATE SET cached_rev = ?2, valid_until = ?3, counts = ?4,
+             plan = ?5, digest = ?6
+         WHERE board_state.rev = ?2",
+    )?
+    .execute(params![
+        team_id,
+        s.rev,
+        s.valid_until,
+        s.counts,
+        s.plan,
+        s.digest
+    ])?;
+    Ok(())
+}
+
+/// The earliest lease of a team's claimed tasks.
+pub fn earliest_lease(conn: &Connection, team_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT MIN(leased_until) FROM tasks WHERE team_id = ?1 AND status = 'claimed'",
+        )?
+        .query_row([team_id], |r| r.get(0))?)
+}
+
+/// One unfinished task as the planner reads it: id, size, shown status (ready | blocked |
+/// claimed). Reads only `open` and `claimed` rows, through the (team_id, status) index.
+pub fn unfinished(
+    conn: &Connection,
+    team_id: &str,
+    now: i64,
+) -> Result<Vec<(String, String, String)>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT t.task_id, t.size, {SHOWN} FROM tasks t
+         WHERE t.team_id = ?2 AND t.status IN ('open', 'claimed') ORDER BY t.seq"
+    ))?;
+    let rows = stmt.query_map(params![now, team_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Dependency edges between a team's unfinished tasks (the planner's graph).
+pub fn unfinished_deps(conn: &Connection, team_id: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.task_id, d.dep_id FROM tasks t
+         JOIN task_deps d ON d.task_id = t.task_id
+         JOIN tasks p ON p.task_id = d.dep_id
+         WHERE t.team_id = ?1 AND t.status IN ('open', 'claimed')
+           AND p.status IN ('open', 'claimed')
+         ORDER BY d.task_id, d.dep_id",
+    )?;
+    let rows = stmt.query_map([team_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Whether a team has unfinished (open or claimed) tasks, and whether it has done ones:
+/// the early-stop test, answered from the (team_id, status) index without counting.
+pub fn finished_state(conn: &Connection, team_id: &str) -> Result<(bool, bool)> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM tasks WHERE team_id = ?1 AND status IN ('open', 'claimed')),
+                    EXISTS (SELECT 1 FROM tasks WHERE team_id = ?1 AND status = 'done')",
+        )?
+        .query_row([team_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// Whether any claim of a team has a lease that ran out before `now`.
+pub fn any_expired(conn: &Connection, team_id: &str, now: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM tasks
+                            WHERE team_id = ?1 AND status = 'claimed' AND leased_until < ?2)",
+        )?
+        .query_row(params![team_id, now], |r| r.get(0))?)
+}
+
+/// One page of a team's tasks in creation order after `after_seq`, optionally only those
+/// shown as `status`: at most `limit` rows.
+pub fn page(
+    conn: &Connection,
+    team_id: &str,
+    now: i64,
+    status: Option<&str>,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<TaskRow>> {
+    let sql = format!(
+        "SELECT * FROM (SELECT {} FROM tasks t WHERE t.team_id = ?2 AND t.seq > ?3 {}
+                        ORDER BY t.seq)
+         WHERE ?4 IS NULL OR shown = ?4 LIMIT ?5",
+        cols().replace(&format!("{SHOWN}, "), &format!("{SHOWN} AS shown, ")),
+        stored_filter(status)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![now, team_id, after_seq, status, limit], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// How many of a team's tasks after `after_seq` are shown as `status` (all with `None`).
+pub fn count_after(
+    conn: &Connection,
+    team_id: &str,
+    now: i64,
+    status: Option<&str>,
+    after_seq: i64,
+) -> Result<i64> {
+    let sql = match status {
+        None => "SELECT COUNT(*) FROM tasks t WHERE t.team_id = ?2 AND t.seq > ?3 AND ?1 = ?1 AND ?4 IS NULL".to_string(),
+        Some(_) => format!(
+            "SELECT COUNT(*) FROM (SELECT {SHOWN} AS shown FROM tasks t
+                                   WHERE t.team_id = ?2 AND t.seq > ?3 {})
+             WHERE shown = ?4",
+            stored_filter(status)
+        ),
+    };
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![now, team_id, after_seq, status], |r| r.get(0))?)
+}
+
+/// The stored statuses a shown status can come from, as an SQL condition (so a filtered
+/// listing reads only candidate rows through the (team_id, status) index).
+fn stored_filter(status: Option<&str>) -> &'static str {
+    match status {
+        Some("ready") | Some("blocked") => "AND t.status IN ('open', 'claimed')",
+        Some("claimed") => "AND t.status = 'claimed'",
+        Some("done") => "AND t.status = 'done'",
+        Some("failed") => "AND t.status = 'failed'",
+        Some("cancelled") => "AND t.status = 'cancelled'",
+        _ => "",
+    }
+}
+
+/// Dependency ids of each of `task_ids` (one page of a listing).
+pub fn deps_of(
+    conn: &Connection,
+    task_ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<String>>> {
+    let mut out: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for id in task_ids {
+        let d = deps(conn, id)?;
+        if !d.is_empty() {
+            out.insert(id.clone(), d);
+        }
+    }
+    Ok(out)
+}

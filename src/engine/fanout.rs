@@ -384,19 +384,28 @@ mod engine_glue {
         now: i64,
     ) -> Result<PlanInput> {
         let rows = store::board::unfinished(c, team.as_str(), now)?;
-        let mut deps: std::collections::HashMap<String, Vec<String>> =
+        // task -> (its unfinished dependencies, whether any dependency is not done)
+        let mut deps: std::collections::HashMap<String, (Vec<String>, bool)> =
             std::collections::HashMap::new();
-        for (task, dep) in store::board::unfinished_deps(c, team.as_str())? {
-            deps.entry(task).or_default().push(dep);
+        for (task, dep, unfinished) in store::board::unfinished_deps(c, team.as_str())? {
+            let entry = deps.entry(task).or_default();
+            entry.1 = true;
+            if unfinished {
+                entry.0.push(dep);
+            }
         }
         let tasks = rows
             .into_iter()
-            .map(|(id, size, shown)| PlanTask {
-                ready: shown == "ready",
-                claimed: shown == "claimed",
-                deps: deps.remove(&id).unwrap_or_default(),
-                id,
-                size,
+            .map(|(id, size, claimed)| {
+                let (deps, blocked) = deps.remove(&id).unwrap_or_default();
+                PlanTask {
+                    // An unclaimed task is ready when every dependency is done.
+                    ready: !claimed && !blocked,
+                    claimed,
+                    deps,
+                    id,
+                    size,
+                }
             })
             .collect();
         let agents = store::teams::agents(c, team.as_str())?;

@@ -41,8 +41,20 @@ pub(crate) struct Computed {
 /// The sha256 hex of a plan input's JSON: what a planner event records instead of the
 /// input itself on a large board.
 pub fn input_digest(input: &PlanInput) -> String {
-    let bytes = serde_json::to_vec(input).unwrap_or_default();
-    hex::encode(Sha256::digest(&bytes))
+    // Streamed into the hash: a 10,000-task input is never held as one JSON string.
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Hashing(Sha256::new());
+    let _ = serde_json::to_writer(&mut h, input);
+    hex::encode(h.0.finalize())
 }
 
 /// Counts and plan on `c`, from the cache when it is fresh at `now`.
@@ -71,8 +83,21 @@ pub(crate) fn board_view(
             });
         }
     }
-    let counts = store::board::counts(c, team.as_str(), now)?;
     let input = crate::engine::fanout::plan_input_in(c, team, profile, now)?;
+    // The unfinished counts are the planner's own input; the finished ones an index count.
+    let (done, failed, cancelled) = store::board::finished_counts(c, team.as_str())?;
+    let counts = TaskCounts {
+        ready: input.tasks.iter().filter(|t| t.ready).count() as i64,
+        blocked: input
+            .tasks
+            .iter()
+            .filter(|t| !t.ready && !t.claimed)
+            .count() as i64,
+        claimed: input.tasks.iter().filter(|t| t.claimed).count() as i64,
+        done,
+        failed,
+        cancelled,
+    };
     let valid_until = store::board::earliest_lease(c, team.as_str())?;
     Ok(BoardView {
         counts,

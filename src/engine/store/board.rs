@@ -361,34 +361,59 @@ pub fn earliest_lease(conn: &Connection, team_id: &str) -> Result<Option<i64>> {
         .query_row([team_id], |r| r.get(0))?)
 }
 
-/// One unfinished task as the planner reads it: id, size, shown status (ready | blocked |
-/// claimed). Reads only `open` and `claimed` rows, through the (team_id, status) index.
+/// One unfinished task as the planner reads it: id, size, and whether it is claimed (a
+/// live lease at `now`). Reads only `open` and `claimed` rows, through the (team_id,
+/// status) index, with no per-row subquery: whether an unclaimed task is ready or blocked
+/// follows from [`unfinished_deps`].
 pub fn unfinished(
     conn: &Connection,
     team_id: &str,
     now: i64,
-) -> Result<Vec<(String, String, String)>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT t.task_id, t.size, {SHOWN} FROM tasks t
-         WHERE t.team_id = ?2 AND t.status IN ('open', 'claimed') ORDER BY t.seq"
-    ))?;
+) -> Result<Vec<(String, String, bool)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.task_id, t.size, t.status = 'claimed' AND t.leased_until >= ?1 FROM tasks t
+         WHERE t.team_id = ?2 AND t.status IN ('open', 'claimed') ORDER BY t.seq",
+    )?;
     let rows = stmt.query_map(params![now, team_id], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Dependency edges between a team's unfinished tasks (the planner's graph).
-pub fn unfinished_deps(conn: &Connection, team_id: &str) -> Result<Vec<(String, String)>> {
+/// How many of a team's tasks are done, failed and cancelled, from the (team_id, status)
+/// index alone.
+pub fn finished_counts(conn: &Connection, team_id: &str) -> Result<(i64, i64, i64)> {
     let mut stmt = conn.prepare_cached(
-        "SELECT d.task_id, d.dep_id FROM tasks t
+        "SELECT status, COUNT(*) FROM tasks
+         WHERE team_id = ?1 AND status IN ('done', 'failed', 'cancelled') GROUP BY status",
+    )?;
+    let rows = stmt.query_map([team_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let (mut done, mut failed, mut cancelled) = (0, 0, 0);
+    for row in rows {
+        let (status, n) = row?;
+        match status.as_str() {
+            "done" => done = n,
+            "failed" => failed = n,
+            _ => cancelled = n,
+        }
+    }
+    Ok((done, failed, cancelled))
+}
+
+/// Dependency edges from a team's unfinished tasks to dependencies that are not done:
+/// (task, dependency, whether the dependency is itself unfinished). Any such edge blocks the
+/// task; the unfinished ones are the planner's graph.
+pub fn unfinished_deps(conn: &Connection, team_id: &str) -> Result<Vec<(String, String, bool)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.task_id, d.dep_id, p.status IN ('open', 'claimed') FROM tasks t
          JOIN task_deps d ON d.task_id = t.task_id
          JOIN tasks p ON p.task_id = d.dep_id
-         WHERE t.team_id = ?1 AND t.status IN ('open', 'claimed')
-           AND p.status IN ('open', 'claimed')
+         WHERE t.team_id = ?1 AND t.status IN ('open', 'claimed') AND p.status != 'done'
          ORDER BY d.task_id, d.dep_id",
     )?;
-    let rows = stmt.query_map([team_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map([team_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 

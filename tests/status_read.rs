@@ -196,3 +196,59 @@ fn a_dead_external_worker_loses_its_slot_and_its_claim() {
         .team_spawn(&lead, &seventh)
         .expect("a new spawn is not refused by the cap");
 }
+
+#[test]
+fn task_list_pages_with_cursor_and_limit_and_says_how_many_more() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (engine, team) = open(home.path());
+    let lead = engine.lead_caller(&team).expect("lead");
+    for b in 0..3 {
+        let batch: Vec<NewTask> = (0..40).map(|i| task(&format!("t{}", b * 40 + i))).collect();
+        engine.task_create(&lead, &batch).expect("tasks");
+    }
+
+    let first = engine.task_list(&lead, None, None, None).expect("page 1");
+    assert_eq!(first.tasks.len(), 50, "default page");
+    assert_eq!(first.more, 70);
+    assert_eq!(first.tasks[0].title, "t0");
+    let second = engine
+        .task_list(&lead, None, first.next_cursor.as_deref(), Some(60))
+        .expect("page 2");
+    assert_eq!(second.tasks.len(), 60);
+    assert_eq!(second.tasks[0].title, "t50");
+    assert_eq!(second.more, 10);
+    let last = engine
+        .task_list(&lead, None, second.next_cursor.as_deref(), Some(60))
+        .expect("page 3");
+    assert_eq!(last.tasks.len(), 10);
+    assert_eq!((last.more, last.next_cursor.as_deref()), (0, None));
+
+    // A filter pages too, and counts only what matches.
+    let ready = engine
+        .task_list(&lead, Some("ready"), None, Some(100))
+        .expect("ready");
+    assert_eq!((ready.tasks.len(), ready.more), (100, 20));
+    assert!(
+        engine
+            .task_list(&lead, Some("done"), None, None)
+            .expect("done")
+            .tasks
+            .is_empty()
+    );
+
+    // Bad input names the field and what is valid.
+    let err = engine
+        .task_list(&lead, None, Some("abc"), None)
+        .expect_err("bad cursor")
+        .to_string();
+    assert!(
+        err.contains("cursor") && err.contains("next_cursor"),
+        "{err}"
+    );
+    let err = engine
+        .task_list(&lead, None, None, Some(0))
+        .expect_err("bad limit")
+        .to_string();
+    assert!(err.contains("limit") && err.contains("1 to 500"), "{err}");
+    assert_eq!(engine.task_list_all(&lead).expect("all").len(), 120);
+}

@@ -670,7 +670,7 @@ impl Engine {
             let id = TeamId::from_db(row.team_id.clone());
             let profile = self.team_profile(&id)?;
             let lead = self.lead_caller(&id)?;
-            let tasks = self.task_list(&lead, None)?;
+            let tasks = self.task_list_all(&lead)?;
             let (agents, counts) = self.store().read(|c| {
                 Ok((
                     store::teams::agents(c, id.as_str())?,

@@ -337,7 +337,7 @@ impl Inner {
             "task_list" => {
                 let a: args::TaskList = parse(args)?;
                 let caller = self.caller(a.team_id.as_deref())?;
-                to_value(json!({ "tasks": e.task_list(&caller, a.status.as_deref())? }))
+                to_value(e.task_list(&caller, a.status.as_deref(), a.cursor.as_deref(), a.limit)?)
             }
             "task_claim" => {
                 let a: args::TaskClaim = parse(args)?;

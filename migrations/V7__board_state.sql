@@ -38,3 +38,8 @@ CREATE INDEX tasks_claimed_owner ON tasks(owner, seq) WHERE status = 'claimed';
 CREATE INDEX tasks_team_seq ON tasks(team_id, seq);
 -- What blocks a task: the tasks that depend on a given one.
 CREATE INDEX task_deps_dep ON task_deps(dep_id);
+-- task_claim without a task id takes the best ready task: this order, read until the first
+-- ready one the caller may take, instead of sorting the whole board.
+CREATE INDEX tasks_claim_order ON tasks(team_id, priority DESC,
+    (CASE size WHEN 'l' THEN 0 WHEN 'm' THEN 1 ELSE 2 END), seq)
+    WHERE status IN ('open', 'claimed');

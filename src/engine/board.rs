@@ -484,12 +484,12 @@ impl Engine {
                     row
                 }
                 None => {
-                    let ready = store::board::ready(tx, caller.team_id.as_str(), now)?;
-                    let total = ready.len();
-                    let pick = ready.into_iter().find(|t| {
-                        let wanted = t.role.as_deref().and_then(|r| Role::parse("role", r).ok());
-                        caller.is_lead() || caller.role.may_claim(wanted)
-                    });
+                    let (pick, total) =
+                        store::board::first_ready(tx, caller.team_id.as_str(), now, |t| {
+                            let wanted =
+                                t.role.as_deref().and_then(|r| Role::parse("role", r).ok());
+                            caller.is_lead() || caller.role.may_claim(wanted)
+                        })?;
                     match pick {
                         Some(row) => row,
                         None => {
@@ -648,7 +648,7 @@ impl Engine {
         })?;
         if matches!(status, "done" | "failed" | "cancelled") {
             // Finishing the last task may end the team's work: early stop.
-            self.housekeeping(&caller.team_id)?;
+            self.housekeeping_due(&caller.team_id)?;
         }
         Ok(updated)
     }

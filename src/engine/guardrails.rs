@@ -140,6 +140,14 @@ impl Engine {
     /// (counts and plan) refreshed. Runs on the server's ticker thread and after a task
     /// finishes, never inside `team_status`. Reads one snapshot; writes only what is due.
     pub fn housekeeping(&self, team: &TeamId) -> Result<Housekeeping> {
+        let done = self.housekeeping_due(team)?;
+        self.refresh_board(team)?;
+        Ok(done)
+    }
+
+    /// [`Engine::housekeeping`] without the board cache refresh (a scan of the unfinished
+    /// tasks): what a finished task needs at once (early stop). The ticker refreshes.
+    pub fn housekeeping_due(&self, team: &TeamId) -> Result<Housekeeping> {
         let profile = self.team_profile(team)?;
         let now = now_ms();
         let mut done = Housekeeping::default();
@@ -208,7 +216,6 @@ impl Engine {
                 }
             }
         }
-        self.refresh_board(team)?;
         Ok(done)
     }
 }

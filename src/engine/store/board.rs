@@ -93,6 +93,33 @@ pub fn ready(conn: &Connection, team_id: &str, now: i64) -> Result<Vec<TaskRow>>
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The first ready task, best first (as [`ready`]), for which `wanted` holds, and how many
+/// ready tasks were looked at. Stops at the first match: with the `tasks_claim_order` index
+/// (V7) a claim reads a few rows, not the whole board.
+pub fn first_ready(
+    conn: &Connection,
+    team_id: &str,
+    now: i64,
+    mut wanted: impl FnMut(&TaskRow) -> bool,
+) -> Result<(Option<TaskRow>, usize)> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT * FROM (SELECT {} FROM tasks t WHERE t.team_id = ?2 AND t.status IN ('open', 'claimed')
+                        ORDER BY t.priority DESC, CASE t.size WHEN 'l' THEN 0 WHEN 'm' THEN 1 ELSE 2 END, t.seq)
+         WHERE shown = 'ready'",
+        cols().replace(&format!("{SHOWN}, "), &format!("{SHOWN} AS shown, "))
+    ))?;
+    let mut rows = stmt.query_map(params![now, team_id], from_row)?;
+    let mut seen = 0;
+    for row in rows.by_ref() {
+        let row = row?;
+        seen += 1;
+        if wanted(&row) {
+            return Ok((Some(row), seen));
+        }
+    }
+    Ok((None, seen))
+}
+
 pub fn deps(conn: &Connection, task_id: &str) -> Result<Vec<String>> {
     let mut stmt =
         conn.prepare_cached("SELECT dep_id FROM task_deps WHERE task_id = ?1 ORDER BY dep_id")?;

@@ -252,3 +252,78 @@ fn task_list_pages_with_cursor_and_limit_and_says_how_many_more() {
     assert!(err.contains("limit") && err.contains("1 to 500"), "{err}");
     assert_eq!(engine.task_list_all(&lead).expect("all").len(), 120);
 }
+
+#[test]
+fn activity_the_supervisor_sees_extends_the_lease_of_a_live_worker_only() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let db = home.path().join("teams.db");
+    let (engine, team) = open(home.path());
+    let lead = engine.lead_caller(&team).expect("lead");
+    engine
+        .task_create(&lead, &[task("slow build"), task("abandoned")])
+        .expect("tasks");
+    let mut agents = Vec::new();
+    for _ in 0..2 {
+        let spawned = engine
+            .team_spawn(
+                &lead,
+                &SpawnRequest {
+                    role: "implementer",
+                    runner: Some("external"),
+                    justification: Some("test: two workers"),
+                    ..Default::default()
+                },
+            )
+            .expect("spawn");
+        agents.push(spawned.agent_id);
+    }
+    let now = codex_teams::engine::store::now_ms();
+    let c = Connection::open(&db).expect("db");
+    // Worker 0 holds "slow build" with 2 s of lease left; worker 1 held "abandoned", whose
+    // lease ran out a second ago.
+    for (title, agent, lease) in [
+        ("slow build", &agents[0], now + 2_000),
+        ("abandoned", &agents[1], now - 1_000),
+    ] {
+        c.execute(
+            "UPDATE tasks SET status = 'claimed', owner = ?1, leased_until = ?2,
+                              version = version + 1 WHERE title = ?3",
+            rusqlite::params![agent, lease, title],
+        )
+        .expect("claim");
+    }
+    // The codex-exec supervisor sees JSONL events from both processes.
+    for agent in &agents {
+        let id = codex_teams::engine::ids::AgentId::parse("agent", agent).expect("agent id");
+        engine.record_activity(&id).expect("activity");
+    }
+    let lease = |title: &str| -> i64 {
+        c.query_row(
+            "SELECT COALESCE(leased_until, 0) FROM tasks WHERE title = ?1",
+            [title],
+            |r| r.get(0),
+        )
+        .expect("lease")
+    };
+    let lease_ms = 600_000; // the default profile's leases.task_lease_ms
+    assert!(
+        lease("slow build") >= now + lease_ms - 5_000,
+        "the alive worker's lease was extended"
+    );
+    assert!(lease("abandoned") < now, "an expired lease is not revived");
+    engine.housekeeping(&team).expect("housekeeping");
+    let page = engine.task_list(&lead, None, None, None).expect("list");
+    let status = |title: &str| {
+        page.tasks
+            .iter()
+            .find(|t| t.title == title)
+            .map(|t| t.status.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(status("slow build"), "claimed");
+    assert_eq!(
+        status("abandoned"),
+        "ready",
+        "the silent worker lost its task"
+    );
+}

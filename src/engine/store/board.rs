@@ -536,3 +536,14 @@ pub fn deps_of(
     }
     Ok(out)
 }
+
+/// Extends to `until` the leases of the tasks `agent_id` holds whose lease has not run out
+/// at `now` (an expired claim is not revived). Leases never move backwards.
+pub fn extend_leases_of(tx: &Transaction<'_>, agent_id: &str, now: i64, until: i64) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE tasks SET leased_until = ?3
+         WHERE owner = ?1 AND status = 'claimed' AND leased_until >= ?2 AND leased_until < ?3",
+    )?
+    .execute(params![agent_id, now, until])?;
+    Ok(())
+}

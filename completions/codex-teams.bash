@@ -52,56 +52,8 @@ _codex__teams() {
             codex__teams,uninstall)
                 cmd="codex__teams__subcmd__uninstall"
                 ;;
-            codex__teams__subcmd__help,bench)
-                cmd="codex__teams__subcmd__help__subcmd__bench"
-                ;;
-            codex__teams__subcmd__help,check-config)
-                cmd="codex__teams__subcmd__help__subcmd__check__subcmd__config"
-                ;;
-            codex__teams__subcmd__help,completions)
-                cmd="codex__teams__subcmd__help__subcmd__completions"
-                ;;
-            codex__teams__subcmd__help,help)
-                cmd="codex__teams__subcmd__help__subcmd__help"
-                ;;
-            codex__teams__subcmd__help,hook)
-                cmd="codex__teams__subcmd__help__subcmd__hook"
-                ;;
-            codex__teams__subcmd__help,init)
-                cmd="codex__teams__subcmd__help__subcmd__init"
-                ;;
-            codex__teams__subcmd__help,install)
-                cmd="codex__teams__subcmd__help__subcmd__install"
-                ;;
-            codex__teams__subcmd__help,replay)
-                cmd="codex__teams__subcmd__help__subcmd__replay"
-                ;;
-            codex__teams__subcmd__help,serve-mcp)
-                cmd="codex__teams__subcmd__help__subcmd__serve__subcmd__mcp"
-                ;;
-            codex__teams__subcmd__help,smoke)
-                cmd="codex__teams__subcmd__help__subcmd__smoke"
-                ;;
-            codex__teams__subcmd__help,status)
-                cmd="codex__teams__subcmd__help__subcmd__status"
-                ;;
-            codex__teams__subcmd__help,uninstall)
-                cmd="codex__teams__subcmd__help__subcmd__uninstall"
-                ;;
-            codex__teams__subcmd__help__subcmd__hook,user-prompt-submit)
-                cmd="codex__teams__subcmd__help__subcmd__hook__subcmd__user__subcmd__prompt__subcmd__submit"
-                ;;
-            codex__teams__subcmd__hook,help)
-                cmd="codex__teams__subcmd__hook__subcmd__help"
-                ;;
             codex__teams__subcmd__hook,user-prompt-submit)
                 cmd="codex__teams__subcmd__hook__subcmd__user__subcmd__prompt__subcmd__submit"
-                ;;
-            codex__teams__subcmd__hook__subcmd__help,help)
-                cmd="codex__teams__subcmd__hook__subcmd__help__subcmd__help"
-                ;;
-            codex__teams__subcmd__hook__subcmd__help,user-prompt-submit)
-                cmd="codex__teams__subcmd__hook__subcmd__help__subcmd__user__subcmd__prompt__subcmd__submit"
                 ;;
             *)
                 ;;
@@ -127,8 +79,8 @@ _codex__teams() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        codex__subcmd__teams__subcmd__bench)
-            opts="-h -V --runner --baseline --candidate --eval-dir --tasks --profile --repeat --out --codex --timeout --engine-only --no-engine --sabotage --calls --processes --messages --synchronous --json --db --help --version"
+        codex__teams__subcmd__bench)
+            opts="-h --runner --baseline --candidate --eval-dir --tasks --profile --repeat --out --codex --timeout --engine-only --no-engine --sabotage --calls --processes --messages --synchronous --json --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -205,8 +157,8 @@ _codex__teams() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        codex__subcmd__teams__subcmd__check__subcmd__config)
-            opts="-h -V --workspace --codex-home --json --db --help --version"
+        codex__teams__subcmd__check__subcmd__config)
+            opts="-h --workspace --codex-home --json --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -231,8 +183,64 @@ _codex__teams() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        codex__subcmd__teams__subcmd__completions)
-            opts="-h -V --db --help --version bash elvish fish powershell zsh"
+        codex__teams__subcmd__completions)
+            opts="-h --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        codex__teams__subcmd__help)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        codex__teams__subcmd__hook)
+            opts="-h --help user-prompt-submit"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        codex__teams__subcmd__hook__subcmd__user__subcmd__prompt__subcmd__submit)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        codex__teams__subcmd__init)
+            opts="-h --json --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,300 +257,8 @@ _codex__teams() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        codex__subcmd__teams__subcmd__help)
-            opts="init install uninstall serve-mcp status bench smoke replay check-config hook completions help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__bench)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__check__subcmd__config)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__completions)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__hook)
-            opts="user-prompt-submit"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__hook__subcmd__user__subcmd__prompt__subcmd__submit)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__init)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__install)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__replay)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__serve__subcmd__mcp)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__smoke)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__status)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__help__subcmd__uninstall)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__hook)
-            opts="-h -V --db --help --version user-prompt-submit help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__hook__subcmd__help)
-            opts="user-prompt-submit help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__hook__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__hook__subcmd__help__subcmd__user__subcmd__prompt__subcmd__submit)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__hook__subcmd__user__subcmd__prompt__subcmd__submit)
-            opts="-h -V --db --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__init)
-            opts="-h -V --json --db --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        codex__subcmd__teams__subcmd__install)
-            opts="-h -V --dry-run --json --codex-home --bin --db --help --version"
+        codex__teams__subcmd__install)
+            opts="-h --dry-run --json --codex-home --bin --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,10 +272,6 @@ _codex__teams() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -567,8 +279,8 @@ _codex__teams() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        codex__subcmd__teams__subcmd__replay)
-            opts="-h -V --json --db --help --version"
+        codex__teams__subcmd__replay)
+            opts="-h --json --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -585,8 +297,8 @@ _codex__teams() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        codex__subcmd__teams__subcmd__serve__subcmd__mcp)
-            opts="-h -V --db --help --version"
+        codex__teams__subcmd__serve__subcmd__mcp)
+            opts="-h --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -603,8 +315,8 @@ _codex__teams() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        codex__subcmd__teams__subcmd__smoke)
-            opts="-h -V --profile --json --real --codex --keep --timeout --db --help --version small medium high"
+        codex__teams__subcmd__smoke)
+            opts="-h --profile --json --real --codex --keep --timeout --db --help small medium high"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -633,8 +345,8 @@ _codex__teams() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        codex__subcmd__teams__subcmd__status)
-            opts="-h -V --all --json --watch --interval --db --help --version"
+        codex__teams__subcmd__status)
+            opts="-h --all --json --watch --interval --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -655,18 +367,14 @@ _codex__teams() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        codex__subcmd__teams__subcmd__uninstall)
-            opts="-h -V --dry-run --json --codex-home --db --help --version"
+        codex__teams__subcmd__uninstall)
+            opts="-h --dry-run --json --codex-home --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --codex-home)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -9,4 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked --quiet
-exec target/release/codex-teams bench "$@"
+# The repository's committed reports live in benchmarks/results; `codex-teams bench` itself
+# writes under $CODEX_TEAMS_HOME/bench unless given --out.
+for arg in "$@"; do
+  case "$arg" in --out|--out=*) exec target/release/codex-teams bench "$@" ;; esac
+done
+exec target/release/codex-teams bench --out benchmarks/results "$@"

@@ -10,12 +10,33 @@ use codex_teams::logging;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A command that prints for a person ends quietly when its reader goes away
+    // (`status | head -1`), as cargo and gh do: the default SIGPIPE action, instead of Rust's
+    // "ignore, then panic in println!". `serve-mcp` keeps ignoring it: its stdout is the MCP
+    // channel, and a closed channel must end the session through its error path, which
+    // stops the workers it launched. `mock-model` serves HTTP and must survive a client
+    // that hangs up.
+    if !matches!(cli.command, Command::ServeMcp(_) | Command::MockModel(_)) {
+        // SAFETY: setting a signal's disposition to its default has no preconditions; no
+        // other thread exists yet.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
+            // A cause already quoted in the message above (or in the previous cause) is not
+            // repeated on a line of its own.
+            let mut shown = err.to_string();
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if shown.contains(&text) {
+                    continue;
+                }
+                eprintln!("  caused by: {text}");
+                shown = text;
             }
             ExitCode::FAILURE
         }
@@ -31,15 +52,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Hook(args) = &cli.command {
         return commands::hook::run(args);
     }
-    let paths = Paths::resolve(cli.db.as_deref())?;
+    // Printing help or a completion script needs no home either (and must create nothing).
+    match &cli.command {
+        Command::Help(args) => return commands::help::run(args),
+        Command::Completions(args) => return commands::completions::run(args),
+        _ => {}
+    }
+    let paths = Paths::resolve(cli.command.db().or(cli.db.as_deref()))?;
     let serving = matches!(cli.command, Command::ServeMcp(_));
+    // Read-only commands keep no per-team log files: they must not create the home.
+    let read_only = matches!(cli.command, Command::Status(_) | Command::Replay(_));
     logging::init(
         if serving {
             "warn,codex_teams=info"
         } else {
             "warn"
         },
-        Some(paths.home.join("logs")),
+        (!read_only).then(|| paths.home.join("logs")),
     );
     match &cli.command {
         Command::Init(args) => commands::init::run(args, &paths),
@@ -56,5 +85,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Completions(args) => commands::completions::run(args),
         Command::Schemas(args) => commands::schemas::run(args),
         Command::MockModel(args) => commands::mock_model::run(args),
+        Command::Help(args) => commands::help::run(args),
     }
 }

@@ -1,8 +1,9 @@
 //! `bench --runner codex` runs against YOUR Codex setup: the run copies your CODEX_HOME's
 //! provider and login, installs codex-teams into the copy, and meters the usage Codex
 //! reports. Proven here with a "user" CODEX_HOME whose provider is the local mock model, so
-//! the whole real-model path (no harness-started mock, provider copied, usage from Codex's
-//! own turn.completed events) runs offline. Skips locally without a Codex CLI; fails in CI.
+//! the whole real-model path (no harness-started mock, provider copied, usage metered from
+//! Codex's own rollout files) runs offline, and the bench's totals are checked against the
+//! mock's own count. Skips locally without a Codex CLI; fails in CI.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -102,6 +103,27 @@ fn codex_runner_uses_the_users_provider_and_reports_codex_usage() {
             "{arm}: {run}"
         );
     }
+    // What the bench reports (metered by codex-teams from the sessions' rollout files, lead
+    // included) is what the model served: the mock's own count of every request, within 1%.
+    let metered: u64 = ["fixed-6", "adaptive"]
+        .iter()
+        .map(|arm| {
+            report["arms"][arm]["tasks"][0]["total_tokens"]
+                .as_u64()
+                .unwrap_or(0)
+        })
+        .sum();
+    let counted: u64 = std::fs::read_to_string(dir.path().join("mock.log"))
+        .expect("mock log")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|r| r["input_tokens"].as_u64().unwrap_or(0) + r["output_tokens"].as_u64().unwrap_or(0))
+        .sum();
+    eprintln!("bench metered {metered} tokens; the mock counted {counted}");
+    assert!(
+        (metered as f64 - counted as f64).abs() <= counted as f64 * 0.01,
+        "bench reported {metered} tokens, the mock model counted {counted}"
+    );
     assert!(
         report["arms"]["fixed-6"]["tasks"][0]["agents"].as_u64()
             > report["arms"]["adaptive"]["tasks"][0]["agents"].as_u64(),

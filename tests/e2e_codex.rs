@@ -165,6 +165,48 @@ fn assert_all_done(r: &RealReport) {
 }
 
 /// Status results the lead saw (structured content of its `team_status` calls).
+/// How far `metered` may be from the mock model's own count of the same requests.
+const METERING_TOLERANCE: f64 = 0.01;
+
+fn assert_close(what: &str, metered: i64, counted: u64) {
+    let gap = (metered as f64 - counted as f64).abs() / (counted.max(1) as f64);
+    assert!(
+        gap <= METERING_TOLERANCE,
+        "{what}: codex-teams metered {metered} tokens, the mock model counted {counted} ({:.2}% apart)",
+        gap * 100.0
+    );
+}
+
+/// The mock model's own count (input + output) of the requests `agent` made.
+fn mock_count(r: &RealReport, agent: &codex_teams::harness::report::AgentRecord) -> Vec<u64> {
+    r.requests
+        .iter()
+        .filter(|q| match agent.role.as_str() {
+            "lead" => q.role == "lead",
+            _ => q.agent_id.as_deref() == Some(agent.agent_id.as_str()),
+        })
+        .map(|q| q.input_tokens + q.output_tokens)
+        .collect()
+}
+
+/// Every agent, the lead included, was charged what the mock model counted for the
+/// requests it made (the mock tokenizes every request body; workers are told apart by the
+/// agent id in their brief), and so was the team.
+fn assert_metered_like_the_mock(r: &RealReport) {
+    for a in &r.agents {
+        let counted: u64 = mock_count(r, a).iter().sum();
+        assert!(counted > 0, "the mock saw no request of {}", a.agent_id);
+        assert_close(&format!("{} ({})", a.agent_id, a.role), a.tokens, counted);
+    }
+    assert_close("the team", r.tokens.engine_metered, r.tokens.total.total);
+    assert_close("the lead", r.tokens.engine_lead, r.tokens.lead.total);
+    assert_close(
+        "the workers",
+        r.tokens.engine_workers,
+        r.tokens.workers.total,
+    );
+}
+
 fn lead_statuses(r: &RealReport) -> Vec<&Value> {
     r.lead
         .events
@@ -592,6 +634,7 @@ tasks:
 
 #[test]
 fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
+    // (The killed worker never reached turn.completed: see the metering check at the end.)
     let codex = codex_or_skip!();
     let mut team = RealTeam::start(options(&codex, plan(SLOW_PAIR))).unwrap();
     let mut victim = None;
@@ -664,6 +707,21 @@ fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
                 .any(|x| x["agent_id"] == victim.as_str() && x["state"] == "dead"))),
         "team_status showed the dead worker"
     );
+    // Killed in the middle of a turn, it is still charged for the requests Codex wrote
+    // down: all of them but, at most, the last one, when the kill came within milliseconds
+    // of its response (the shell command starts before Codex records the usage). Everyone
+    // else is charged exactly what the mock counted.
+    let victim_requests = mock_count(&r, dead);
+    let counted: u64 = victim_requests.iter().sum();
+    let last = victim_requests.last().copied().unwrap_or(0);
+    assert!(
+        dead.tokens > 0 && (counted - last) as i64 <= dead.tokens && dead.tokens <= counted as i64,
+        "the killed worker was charged {} of the {counted} tokens the mock counted ({victim_requests:?})",
+        dead.tokens
+    );
+    for a in r.agents.iter().filter(|a| a.agent_id != victim) {
+        assert_close(&a.agent_id, a.tokens, mock_count(&r, a).iter().sum());
+    }
 }
 
 const TINY_PROFILE: &str = "
@@ -675,8 +733,8 @@ fanout:
   medium: { min: 3, max: 4 }
   high: { min: 5, max: 6 }
 budget:
-  team_tokens: 30000
-  agent_tokens: 30000
+  team_tokens: 150000
+  agent_tokens: 150000
   agent_fixed_cost_tokens: 1000
 messages:
   body_cap_bytes: 4096
@@ -721,21 +779,33 @@ fn a_budget_too_small_stops_the_workers_and_tells_the_lead() {
     assert_eq!(r.profile.as_deref(), Some("tiny"));
     assert_eq!(r.team_state.as_deref(), Some("finalized"), "{}", show(&r));
     assert!(r.leftover.is_empty(), "{}", show(&r));
-    // The first worker's metered turn put the team over its budget ...
+    // The team's metered requests (lead included) put it over its budget ...
     assert!(
-        r.tokens.engine_metered > 30_000,
+        r.tokens.engine_metered > 150_000,
         "{}",
         r.tokens.engine_metered
     );
+    // ... and the worker stopped in the middle of its slow task's turn (it never reached
+    // turn.completed) was charged for every request it made, as was everyone else.
+    assert_metered_like_the_mock(&r);
     assert!(
         !r.events_of("budget.team_exceeded").is_empty(),
         "{:?}",
         r.stop_events
     );
-    // ... which stopped every worker, the one still busy on the slow task included.
+    // ... which stopped every worker still running, the one busy on the slow task included
+    // (the quick one may have finished its task and exited first).
     let stopped = r.workers_stopped_for("budget");
-    assert_eq!(stopped.len(), 2, "{}", show(&r));
+    assert!(!stopped.is_empty(), "{}", show(&r));
     assert!(stopped.iter().all(|a| a.state == "stopped"));
+    assert!(
+        r.agents.iter().filter(|a| a.role != "lead").all(|a| a
+            .stop_reason
+            .as_deref()
+            .is_some_and(|why| why.contains("budget") || why.contains("worker finished"))),
+        "{}",
+        show(&r)
+    );
     assert!(
         r.events.iter().any(|e| e.kind == "task.released"
             && e.data["reason"]
@@ -898,4 +968,133 @@ fn no_team_process_is_alive_after_the_lead_codex_is_killed() {
 #[test]
 fn no_team_process_is_alive_after_the_lead_codex_is_terminated() {
     lead_dies_and_takes_the_team_along(libc::SIGTERM);
+}
+
+/// Removes a kept run's directory when the test ends, passed or failed (unless
+/// `CODEX_TEAMS_E2E_KEEP` is set).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if std::env::var_os("CODEX_TEAMS_E2E_KEEP").is_none_or(|v| v.is_empty()) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// Runs a `codex-teams` subcommand against the kept run's database; its stdout as JSON.
+fn cli_json(db: &Path, args: &[&str]) -> Value {
+    let out = std::process::Command::new(EXE)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "codex-teams {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "codex-teams {args:?} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+#[test]
+fn status_summary_replay_and_smoke_agree_with_the_mock_models_count() {
+    let codex = codex_or_skip!();
+    // `smoke --real` exactly as a user runs it, keeping its directory for the other views.
+    let out = std::process::Command::new(EXE)
+        .args(["smoke", "small", "--real", "--keep", "--json"])
+        .env("CODEX_TEAMS_CODEX", &codex)
+        .env_remove("CODEX_TEAMS_PROFILE")
+        .output()
+        .unwrap();
+    let smoke: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "smoke printed no JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let dir = PathBuf::from(smoke["report"]["dir"].as_str().unwrap());
+    let _cleanup = RemoveOnDrop(dir.clone());
+    assert!(
+        out.status.success(),
+        "{}",
+        serde_json::to_string_pretty(&smoke["problems"]).unwrap()
+    );
+    let tokens = &smoke["report"]["tokens"];
+    let counted = tokens["total"]["total"].as_u64().unwrap();
+    let lead_counted = tokens["lead"]["total"].as_u64().unwrap();
+    assert!(counted > 100_000, "{tokens}");
+    assert_close("smoke", tokens["engine_metered"].as_i64().unwrap(), counted);
+    assert_close(
+        "smoke (lead)",
+        tokens["engine_lead"].as_i64().unwrap(),
+        lead_counted,
+    );
+
+    let db = dir.join("teams").join("teams.db");
+    let team = smoke["report"]["team_id"].as_str().unwrap().to_string();
+    let status = cli_json(&db, &["status", &team, "--json"]);
+    let status = status.as_array().and_then(|a| a.first()).unwrap_or(&status);
+    assert_close(
+        "status --json",
+        status["tokens"]["total"].as_i64().unwrap(),
+        counted,
+    );
+    let lead_status = status["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["role"] == "lead")
+        .unwrap();
+    assert_close(
+        "status --json (lead)",
+        lead_status["tokens"].as_i64().unwrap(),
+        lead_counted,
+    );
+
+    // The summary team_finalize stored, brought up to date with the lead's closing answer.
+    let engine = Engine::open(&db, &dir.join("teams")).unwrap();
+    let stored = engine
+        .store()
+        .read(|c| store::teams::team(c, &team))
+        .unwrap()
+        .summary
+        .unwrap();
+    let summary: Value = serde_json::from_str(&stored).unwrap();
+    assert_close(
+        "finalize summary",
+        summary["tokens"]["total"].as_i64().unwrap(),
+        counted,
+    );
+
+    let replay = cli_json(&db, &["replay", &team, "--json"]);
+    assert_close(
+        "replay",
+        replay["tokens"]["total"].as_i64().unwrap(),
+        counted,
+    );
+    assert_close(
+        "replay (lead)",
+        replay["tokens"]["lead"].as_i64().unwrap(),
+        lead_counted,
+    );
+    assert_eq!(
+        replay["divergences"],
+        serde_json::json!([]),
+        "{}",
+        replay["divergences"]
+    );
+    // One charge per model request the mock answered.
+    assert_eq!(
+        replay["tokens"]["requests"].as_u64(),
+        tokens["total"]["requests"].as_u64(),
+        "{}",
+        replay["tokens"]
+    );
 }

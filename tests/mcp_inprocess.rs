@@ -392,7 +392,13 @@ async fn lead_lists_every_tool_and_worker_sees_only_worker_tools_without_team_id
 #[tokio::test(flavor = "multi_thread")]
 async fn team_start_with_team_id_resumes_the_team_on_a_new_server() {
     let fx = Fixture::new();
-    let (first, team_id) = started(&fx, None).await;
+    let first = fx.lead().await;
+    let team = first
+        .ok("team_start", json!({ "goal": "build the thing" }))
+        .await;
+    let team_id = s(&team["team_id"]);
+    let secret = s(&team["lead_secret"]);
+    assert!(secret.starts_with("ctl_"), "{team}");
     let lead_agent = s(&first.ok("team_status", json!({})).await["agents"][0]["agent_id"]);
     first.ok("task_create", json!({ "title": "survive" })).await;
     drop(first);
@@ -401,9 +407,10 @@ async fn team_start_with_team_id_resumes_the_team_on_a_new_server() {
     let resumed = second
         .ok(
             "team_start",
-            json!({ "goal": "build the thing", "team_id": team_id }),
+            json!({ "goal": "build the thing", "team_id": team_id, "lead_secret": secret }),
         )
         .await;
+    assert!(resumed.get("lead_secret").is_none(), "{resumed}");
     assert_eq!(resumed["resumed"], true);
     assert_eq!(resumed["team_id"], team_id.as_str());
     assert_eq!(resumed["agent_id"], lead_agent.as_str());
@@ -1644,9 +1651,56 @@ async fn a_call_without_arguments_is_an_empty_object() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn resuming_a_team_needs_its_lead_secret() {
+    let fx = Fixture::new();
+    let first = fx.lead().await;
+    let team = first.ok("team_start", json!({ "goal": "g" })).await;
+    let team_id = s(&team["team_id"]);
+    let secret = s(&team["lead_secret"]);
+    // The database keeps only its hash.
+    assert_eq!(
+        fx.count(
+            "SELECT COUNT(*) FROM agents WHERE team_id = ?1 AND role = 'lead' AND token_hash IS NOT NULL AND token_hash NOT LIKE 'ctl_%'",
+            &team_id
+        ),
+        1
+    );
+    // Any process that can open the database (a worker that unset its variables) is a
+    // lead server without the secret: it may not take the team over.
+    let intruder = fx.lead().await;
+    for args in [
+        json!({ "goal": "g", "team_id": team_id }),
+        json!({ "goal": "g", "team_id": team_id, "lead_secret": "ctl_0000" }),
+    ] {
+        let err = intruder.err("team_start", args).await;
+        assert_error(&err, "forbidden", "lead secret");
+    }
+    let err = intruder
+        .err(
+            "team_spawn",
+            json!({ "team_id": team_id, "role": "tester" }),
+        )
+        .await;
+    assert_error(&err, "forbidden", &team_id);
+    // The server that started it resumes without the secret; another one with it.
+    first
+        .ok("team_start", json!({ "goal": "g", "team_id": team_id }))
+        .await;
+    intruder
+        .ok(
+            "team_start",
+            json!({ "goal": "g", "team_id": team_id, "lead_secret": secret }),
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn following_the_resume_hint_resumes_the_team() {
     let fx = Fixture::new();
-    let (_first, team_id) = started(&fx, None).await;
+    let first = fx.lead().await;
+    let team = first.ok("team_start", json!({ "goal": "g" })).await;
+    let team_id = s(&team["team_id"]);
+    let secret = s(&team["lead_secret"]);
     let second = fx.lead().await;
     let err = second
         .err("team_status", json!({ "team_id": team_id }))
@@ -1658,11 +1712,8 @@ async fn following_the_resume_hint_resumes_the_team() {
         .split("hint: team_start ")
         .nth(1)
         .unwrap_or_else(|| panic!("no team_start hint: {message}"));
-    let args = if hint.contains("goal") {
-        json!({ "goal": "build the thing", "team_id": team_id })
-    } else {
-        json!({ "team_id": team_id })
-    };
+    assert!(hint.contains("lead_secret"), "{message}");
+    let args = json!({ "goal": "build the thing", "team_id": team_id, "lead_secret": secret });
     let resumed = second.ok("team_start", args).await;
     assert_eq!(resumed["resumed"], true);
     second

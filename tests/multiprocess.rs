@@ -479,3 +479,148 @@ fn drain(client: &mut StdioClient, me: &str, want: &HashSet<String>) {
     assert_eq!(messages(&last), Vec::<Value>::new(), "{me}: {last}");
     assert_eq!(acked.len(), want.len());
 }
+
+/// One `token_usage_record` line of a Codex rollout file, as 0.169.0 writes it.
+fn usage_record(turn: &str, n: usize, input: u64, output: u64) -> String {
+    let line = json!({"timestamp": "2026-12-02T07:13:58.702Z", "type": "token_usage_record",
+        "payload": {"turn_id": turn, "response_id": format!("resp_{n}"),
+            "usage": {"input_tokens": input, "cached_input_tokens": 0, "output_tokens": output,
+                      "reasoning_output_tokens": 0, "total_tokens": input + output}}});
+    format!("{line}\n")
+}
+
+fn turn_context(turn: &str) -> String {
+    format!(
+        "{}\n",
+        json!({"type": "turn_context", "payload": {"turn_id": turn}})
+    )
+}
+
+#[test]
+fn a_leads_requests_are_charged_once_however_many_servers_read_its_rollout_file() {
+    use std::io::Write;
+    let home = Home::new();
+    let codex_home = home.path().join("codex-home");
+    let thread = "01a2359a-5c61-7ee1-a9ee-ef6d5e228c6a";
+    let day = codex_home.join("sessions/2026/12/02");
+    std::fs::create_dir_all(&day).unwrap();
+    let rollout = day.join(format!("rollout-2026-12-02T07-13-58-{thread}.jsonl"));
+    // An earlier turn of the same session (not team work), then the turn that starts the team.
+    std::fs::write(
+        &rollout,
+        [
+            turn_context("turn-0"),
+            usage_record("turn-0", 0, 50_000, 5),
+            turn_context("turn-1"),
+            usage_record("turn-1", 1, 1_000, 10),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let meta = json!({"x-codex-turn-metadata": {"thread_id": thread, "turn_id": "turn-1"}});
+    let mut env = home.env();
+    env.insert("CODEX_HOME".into(), codex_home.display().to_string());
+    let spawn = || StdioClient::spawn(exe(), &home.db, &env, Some(home.path())).unwrap();
+
+    let mut first = spawn();
+    let started = first
+        .call_with_meta("team_start", json!({"goal": "metering"}), Some(&meta))
+        .unwrap()
+        .unwrap();
+    let team = str_of(&started, "team_id");
+    // Four more lead servers pick the same team up (restarted leads), all reading the same
+    // session's file while Codex keeps appending to it, a line at a time in two writes.
+    let readers: Vec<StdioClient> = (0..4)
+        .map(|_| {
+            let mut lead = spawn();
+            lead.call_with_meta(
+                "team_start",
+                json!({"goal": "metering", "team_id": team}),
+                Some(&meta),
+            )
+            .unwrap()
+            .unwrap();
+            lead
+        })
+        .collect();
+    const MORE: usize = 200;
+    let writer = {
+        let rollout = rollout.clone();
+        std::thread::spawn(move || {
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&rollout)
+                .unwrap();
+            for n in 2..MORE + 2 {
+                let line = usage_record("turn-1", n, 1_000 + n as u64, 10);
+                let (a, b) = line.split_at(line.len() / 2);
+                file.write_all(a.as_bytes()).unwrap();
+                file.flush().unwrap();
+                std::thread::sleep(Duration::from_millis(1));
+                file.write_all(b.as_bytes()).unwrap();
+                file.flush().unwrap();
+            }
+        })
+    };
+    let handles: Vec<_> = readers
+        .into_iter()
+        .map(|mut lead| {
+            let meta = meta.clone();
+            std::thread::spawn(move || {
+                for _ in 0..40 {
+                    lead.call_with_meta("team_status", json!({}), Some(&meta))
+                        .unwrap()
+                        .unwrap();
+                }
+                lead.close().unwrap();
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let status = first
+        .call_with_meta("team_status", json!({}), Some(&meta))
+        .unwrap()
+        .unwrap();
+    let expected: i64 = (1..MORE + 2)
+        .map(|n| if n == 1 { 1_010 } else { 1_010 + n as i64 })
+        .sum();
+    assert_eq!(status["tokens"]["total"], json!(expected), "{status}");
+    let lead = status["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["role"] == "lead")
+        .unwrap();
+    assert_eq!(lead["tokens"], json!(expected));
+    first.close().unwrap();
+    // One charge per request, each once: replay re-adds them and finds the same total.
+    let out = std::process::Command::new(exe())
+        .arg("--db")
+        .arg(&home.db)
+        .args(["replay", &team, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replay: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(replay["tokens"]["requests"], json!(MORE + 1));
+    assert_eq!(replay["tokens"]["lead"], json!(expected));
+    let ids: HashSet<&str> = replay["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "tokens.used")
+        .filter_map(|e| e["data"]["response_id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), MORE + 1, "every response charged once");
+    assert!(
+        !ids.contains("resp_0"),
+        "the turn before the team is not charged"
+    );
+}

@@ -24,7 +24,7 @@ fn same_scenario_under_fast_and_deep_differs_as_documented() {
     assert_eq!((fast.agents_used, deep.agents_used), (4, 6));
     assert!(fast.max_live <= 6 && deep.max_live <= 6);
     // Budget.
-    assert_eq!(fast.budget_team_tokens, 800_000);
+    assert_eq!(fast.budget_team_tokens, 1_200_000);
     assert_eq!(deep.budget_team_tokens, 6_000_000);
     // Merge rule, as stored with each team.
     let mode = |team: &str| {
@@ -81,7 +81,7 @@ fn a_user_profile_overrides_a_shipped_one_by_name() {
     let profiles = dir.path().join("profiles");
     std::fs::create_dir_all(&profiles).expect("mkdir");
     let yaml = include_str!("../profiles/fast.team.yaml")
-        .replace("team_tokens: 800000", "team_tokens: 700000");
+        .replace("team_tokens: 1200000", "team_tokens: 700000");
     std::fs::write(profiles.join("fast.team.yaml"), yaml).expect("write");
     let engine = engine(&dir);
     let loaded = Profile::load("fast", &engine.profile_dirs(None)).expect("load");

@@ -113,6 +113,8 @@ fn a_forged_double_claim_is_reported_as_divergent() {
 #[test]
 fn replay_of_an_unknown_team_is_a_clear_error() {
     let home = tempfile::tempdir().expect("tempdir");
+    // The database exists (a missing one is its own error: tests/cli_ux.rs).
+    Engine::open(&home.path().join("teams.db"), home.path()).expect("engine");
     let out = replay_cli(home.path(), &TeamId::generate());
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));

@@ -13,12 +13,13 @@ use clap::{Args, Parser, Subcommand};
     long_about = "Agent teams for the OpenAI Codex CLI.\n\n\
         Codex (the lead) starts a team through the codex-teams MCP server; workers coordinate \
         through a shared message bus, task board and artifact store kept in one SQLite file.\n\n\
-        Data lives in $CODEX_TEAMS_HOME (default ~/.codex-teams); --db overrides the database path.",
-    propagate_version = true
+        Data lives in $CODEX_TEAMS_HOME (default ~/.codex-teams); --db overrides the database path.\n\n\
+        More: `codex-teams help <command>`, `codex-teams help profiles` (the profile reference).",
+    disable_help_subcommand = true
 )]
 pub struct Cli {
-    /// Database file (default: $CODEX_TEAMS_HOME/teams.db)
-    #[arg(long, global = true, env = "CODEX_TEAMS_DB", value_name = "PATH")]
+    /// Database file (default: $CODEX_TEAMS_HOME/teams.db); also accepted after the commands that use one
+    #[arg(long, env = "CODEX_TEAMS_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -55,6 +56,43 @@ pub enum Command {
     /// Serve a deterministic mock of the OpenAI Responses API for tests and offline benchmarks
     #[command(hide = true)]
     MockModel(MockModelArgs),
+    /// Print help for a command, or a reference page (`profiles`)
+    Help(HelpArgs),
+}
+
+impl Command {
+    /// The `--db` given after the subcommand, for the commands that open a database.
+    pub fn db(&self) -> Option<&std::path::Path> {
+        let db = match self {
+            Command::Init(a) => &a.db,
+            Command::ServeMcp(a) => &a.db,
+            Command::Status(a) => &a.db,
+            Command::Bench(a) => &a.db,
+            Command::Smoke(a) => &a.db,
+            Command::Replay(a) => &a.db,
+            Command::CheckConfig(a) => &a.db,
+            _ => return None,
+        };
+        db.db.as_deref()
+    }
+}
+
+/// `--db`, on the subcommands that open a database (and only there: `completions --help`
+/// does not list it).
+#[derive(Debug, Args)]
+pub struct DbArg {
+    /// Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)
+    // No `env` here: the root's `--db` reads CODEX_TEAMS_DB, so `--db X status` beats the
+    // environment and `status --db X` beats both.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HelpArgs {
+    /// A command (`status`, `hook user-prompt-submit`, ...) or a reference page: `profiles`
+    #[arg(value_name = "TOPIC")]
+    pub topic: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -62,10 +100,15 @@ pub struct InitArgs {
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {}
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+}
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -83,6 +126,8 @@ pub struct StatusArgs {
     /// Seconds between redraws with --watch
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub interval: u64,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -119,6 +164,8 @@ pub struct SmokeArgs {
     /// Stop the --real lead after this many seconds [default: 300]
     #[arg(long, value_name = "SECS", requires = "real")]
     pub timeout: Option<u64>,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +221,8 @@ pub struct CheckConfigArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +232,8 @@ pub struct ReplayArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Debug, Args)]
@@ -196,7 +247,7 @@ pub struct BenchArgs {
     /// The candidate arm
     #[arg(long, default_value = "adaptive", value_parser = ["fixed-6", "adaptive"])]
     pub candidate: String,
-    /// The eval set (default: benchmarks/eval of this repository)
+    /// The eval set (default: benchmarks/eval of the checkout this binary was built from, else of the current directory)
     #[arg(long, value_name = "DIR")]
     pub eval_dir: Option<PathBuf>,
     /// Only these tasks (comma-separated names)
@@ -208,7 +259,7 @@ pub struct BenchArgs {
     /// Runs per task and arm
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub repeat: u32,
-    /// Where the report goes (default: benchmarks/results)
+    /// Where the report goes (default: $CODEX_TEAMS_HOME/bench; `--out benchmarks/results` refreshes the repository's committed reports)
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// The Codex CLI for the codex runners (default: $CODEX_TEAMS_CODEX, else `codex` on PATH)
@@ -241,6 +292,8 @@ pub struct BenchArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,7 @@
 //! (`benchmarks/results/<date>-<runner>.md`, `.json`, `.svg`) and its verdict. Exits
 //! non-zero on a `fail` verdict, so CI can gate on it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -31,7 +31,7 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     }
     let eval_dir = match &args.eval_dir {
         Some(d) => d.clone(),
-        None => repo_path("benchmarks/eval")?,
+        None => find_eval_dir(&eval_candidates())?,
     };
     let mut tasks = eval::load(&eval_dir)
         .with_context(|| format!("loading the eval set {}", eval_dir.display()))?;
@@ -83,9 +83,9 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
                     .with_context(|| format!("bench run {label}"))?;
                 if bar.is_none() {
                     eprintln!(
-                        "bench: {label}: {} tokens, {} workers, quality {}",
+                        "bench: {label}: {} tokens, {}, quality {}",
                         run.total_tokens,
-                        run.agents,
+                        crate::commands::display::count(i64::from(run.agents), "worker"),
                         if run.quality_passed { "pass" } else { "FAIL" }
                     );
                 }
@@ -120,10 +120,10 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     }
     let out_dir = match &args.out {
         Some(d) => d.clone(),
-        // Beside the eval set's repository when there is one, else the current directory.
-        None => repo_path("benchmarks")
-            .map(|b| b.join("results"))
-            .or_else(|_| std::env::current_dir().map(|d| d.join("benchmarks/results")))?,
+        // Under the data home, never into a source checkout: a run's report is the user's
+        // output, not a change to the repository (`--out benchmarks/results` refreshes the
+        // committed reports on purpose).
+        None => default_out_dir(&paths.home),
     };
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let stem = out_dir.join(format!("{date}-{}", runner.name()));
@@ -183,18 +183,31 @@ fn codex_version(cfg: &BenchConfig) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// A path inside this repository (where the binary was built), falling back to the cwd.
-fn repo_path(rel: &str) -> Result<PathBuf> {
-    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel);
-    if built.exists() {
-        return Ok(built);
+/// Where the report goes without `--out`: `<CODEX_TEAMS_HOME>/bench/`.
+fn default_out_dir(home: &Path) -> PathBuf {
+    home.join("bench")
+}
+
+/// Where an eval set is looked for without `--eval-dir`: `benchmarks/eval` of the checkout
+/// the binary was built from, then of the current directory.
+fn eval_candidates() -> Vec<PathBuf> {
+    let mut v = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benchmarks/eval")];
+    if let Ok(cwd) = std::env::current_dir() {
+        v.push(cwd.join("benchmarks/eval"));
     }
-    let here = std::env::current_dir()?.join(rel);
-    if here.exists() {
-        return Ok(here);
+    v
+}
+
+/// The first candidate that is a directory, else an error that names `--eval-dir`.
+fn find_eval_dir(candidates: &[PathBuf]) -> Result<PathBuf> {
+    if let Some(dir) = candidates.iter().find(|d| d.is_dir()) {
+        return Ok(dir.clone());
     }
+    let looked: Vec<String> = candidates.iter().map(|d| d.display().to_string()).collect();
     bail!(
-        "{rel} not found next to the binary's sources or in the current directory; pass it explicitly"
+        "no eval set found (looked in {}); hint: pass --eval-dir DIR, a folder with one \
+         sub-folder per task (see docs/benchmarks.md)",
+        looked.join(", ")
     )
 }
 
@@ -218,4 +231,22 @@ fn today() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_eval_set_names_the_flag_that_gives_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = [dir.path().join("benchmarks/eval")];
+        let err = find_eval_dir(&missing)
+            .expect_err("no eval set")
+            .to_string();
+        assert!(err.contains("--eval-dir"), "{err}");
+        assert!(err.contains(&missing[0].display().to_string()), "{err}");
+        std::fs::create_dir_all(&missing[0]).expect("mkdir");
+        assert_eq!(find_eval_dir(&missing).expect("found"), missing[0]);
+    }
 }

@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use crate::cli::CheckConfigArgs;
 use crate::commands::Paths;
+use crate::commands::display::Paint;
+use crate::engine::arbitration::mode_str;
 use crate::engine::policy::visible_profiles;
 use crate::engine::store::Store;
 use crate::integration::{self, check::Finding};
@@ -58,14 +60,7 @@ fn fail(name: String, detail: String, fix: &str) -> Check {
 /// The checks that need no Codex installation: the database and every visible profile.
 pub fn core_checks(paths: &Paths, workspace: Option<&std::path::Path>) -> Vec<Check> {
     let mut checks = Vec::new();
-    checks.push(match Store::open(&paths.db) {
-        Ok(_) => ok("database".into(), paths.db.display().to_string()),
-        Err(e) => fail(
-            "database".into(),
-            e.to_string(),
-            "run `codex-teams init`, or point --db / CODEX_TEAMS_DB at a writable local path",
-        ),
-    });
+    checks.push(database_check(&paths.db));
     let mut dirs = Vec::new();
     if let Some(ws) = workspace {
         dirs.push(ws.join(".codex-teams").join("profiles"));
@@ -81,21 +76,49 @@ pub fn core_checks(paths: &Paths, workspace: Option<&std::path::Path>) -> Vec<Ch
             Ok(profile) => ok(
                 name,
                 format!(
-                    "{}{hides}: max_threads {}, team budget {} tokens, {:?} merges",
+                    "{}{hides}: max_threads {}, team budget {} tokens, {} merges",
                     p.origin,
                     profile.max_threads,
                     profile.budget.team_tokens,
-                    profile.arbitration.mode
+                    mode_str(profile.arbitration.mode)
                 ),
             ),
             Err(e) => fail(
                 name,
                 e.to_string(),
-                "fix the file as the message says (keys and types: docs/profiles.md), or delete it",
+                "fix the file as the message says (keys and types: `codex-teams help profiles`), or delete it",
             ),
         });
     }
     checks
+}
+
+/// The database opens; a missing one is fine (init or the first team creates it) as long as
+/// it could be created there. A check creates nothing.
+fn database_check(db: &std::path::Path) -> Check {
+    const FIX: &str =
+        "run `codex-teams init`, or point --db / CODEX_TEAMS_DB at a writable local path";
+    if !db.exists() {
+        let ancestor = db.ancestors().skip(1).find(|a| a.exists());
+        return match ancestor {
+            Some(dir) if !dir.is_dir() => fail(
+                "database".into(),
+                format!("{}: {} is not a directory", db.display(), dir.display()),
+                FIX,
+            ),
+            _ => ok(
+                "database".into(),
+                format!(
+                    "{} (not created yet: `codex-teams init` or the first team creates it)",
+                    db.display()
+                ),
+            ),
+        };
+    }
+    match Store::open(db) {
+        Ok(_) => ok("database".into(), db.display().to_string()),
+        Err(e) => fail("database".into(), e.to_string(), FIX),
+    }
 }
 
 pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {
@@ -126,15 +149,20 @@ pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {
             )?
         );
     } else {
+        let paint = Paint::stdout();
         for c in &checks {
             println!(
                 "{} {:<20} {}",
-                if c.ok { "OK  " } else { "FAIL" },
+                if c.ok {
+                    paint.green("OK  ")
+                } else {
+                    paint.red("FAIL")
+                },
                 c.name,
                 c.detail
             );
             if let Some(warning) = &c.warning {
-                println!("     warning: {warning}");
+                println!("     {} {warning}", paint.yellow("warning:"));
             }
             if let Some(fix) = &c.fix {
                 println!("     fix: {fix}");

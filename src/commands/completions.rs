@@ -17,6 +17,7 @@ pub fn generate(shell: clap_complete::Shell) -> Vec<u8> {
     let mut visible = clap::Command::new("codex-teams")
         .version(env!("CARGO_PKG_VERSION"))
         .propagate_version(full.is_propagate_version_set())
+        .disable_help_subcommand(full.is_disable_help_subcommand_set())
         .args(full.get_arguments().cloned())
         .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
     // The help texts decide how the root's `-h` is described ("see more with '--help'").
@@ -28,7 +29,20 @@ pub fn generate(shell: clap_complete::Shell) -> Vec<u8> {
     }
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut visible, "codex-teams", &mut out);
+    if shell == clap_complete::Shell::Bash {
+        out = fix_bash_case_labels(&out);
+    }
     out
+}
+
+/// clap_complete 4.6 escapes a hyphenated binary name two ways in one bash script: the loop
+/// that walks the words sets `cmd="codex__teams__subcmd__status"`, but the `case "${cmd}"`
+/// labels that answer read `codex__subcmd__teams__subcmd__status)`, so nothing after the
+/// first word ever completed. Rewrite the labels to the form the loop produces.
+fn fix_bash_case_labels(script: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(script)
+        .replace("codex__subcmd__teams", "codex__teams")
+        .into_bytes()
 }
 
 pub fn run(args: &CompletionsArgs) -> Result<()> {

@@ -4,6 +4,8 @@ pub mod bench;
 pub mod bench_eval;
 pub mod check_config;
 pub mod completions;
+pub mod display;
+pub mod help;
 pub mod hook;
 pub mod init;
 pub mod install;
@@ -34,6 +36,23 @@ impl Paths {
         let home = store::default_home()?;
         let db = store::resolve_db_path(db)?;
         Ok(Paths { home, db })
+    }
+
+    /// Opens the database for a command that only reads it: a missing file is an error
+    /// (with the fix), never a new empty database and directories.
+    pub fn open_existing(&self) -> Result<Arc<Engine>> {
+        if !self.db.is_file() {
+            let fix = if self.db.exists() {
+                "it is not a file; point --db / CODEX_TEAMS_DB at a codex-teams database"
+            } else {
+                "check --db / CODEX_TEAMS_DB, or run `codex-teams init` to create it"
+            };
+            anyhow::bail!(
+                "the database {} does not exist; hint: {fix}",
+                self.db.display()
+            );
+        }
+        self.open()
     }
 
     pub fn open(&self) -> Result<Arc<Engine>> {

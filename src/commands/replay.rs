@@ -5,15 +5,26 @@ use anyhow::{Result, bail};
 
 use crate::cli::ReplayArgs;
 use crate::commands::Paths;
-use crate::engine::ids::TeamId;
+use crate::commands::display::{ShortIds, count, resolve_team};
 
 pub fn run(args: &ReplayArgs, paths: &Paths) -> Result<()> {
-    let engine = paths.open()?;
-    let team = TeamId::parse("TEAM", &args.team)?;
+    let engine = paths.open_existing()?;
+    let team = resolve_team(&engine, "TEAM", &args.team)?;
     let report = engine.replay(&team)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
+        let ids = ShortIds::new(report.timeline.iter().flat_map(|e| {
+            [
+                e.agent_id.as_deref(),
+                e.task_id.as_deref(),
+                e.message_id.as_deref(),
+                e.artifact_id.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+        }));
+        let short = |id: &str| ids.short(id);
         for e in &report.timeline {
             let who = e.agent_id.as_deref().map(short).unwrap_or_default();
             let what = e
@@ -34,8 +45,17 @@ pub fn run(args: &ReplayArgs, paths: &Paths) -> Result<()> {
         }
         let c = &report.checked;
         println!(
-            "\n{} events; re-checked: chain {}, {} recommendation(s), {} claim(s), {} decision(s)",
-            report.events, c.chain, c.recommendations, c.claims, c.decisions
+            "\n{}; re-checked: chain {}, {}, {}, {}",
+            count(report.events as i64, "event"),
+            c.chain,
+            count(c.recommendations as i64, "recommendation"),
+            count(c.claims as i64, "claim"),
+            count(c.decisions as i64, "decision")
+        );
+        let t = &report.tokens;
+        println!(
+            "tokens {} (lead {}, workers {}) in {} charged request(s); re-added for {} agent(s)",
+            t.total, t.lead, t.workers, t.requests, c.usage
         );
         if report.divergences.is_empty() {
             println!("replay: consistent (no divergence)");
@@ -52,14 +72,6 @@ pub fn run(args: &ReplayArgs, paths: &Paths) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// `agent_0193ab...` -> `agent_..c4d5` (last 6 hex digits): enough to tell agents apart.
-fn short(id: &str) -> String {
-    match id.split_once('_') {
-        Some((prefix, hex)) if hex.len() > 6 => format!("{prefix}_..{}", &hex[hex.len() - 6..]),
-        _ => id.to_string(),
-    }
 }
 
 fn compact(v: &serde_json::Value) -> String {

@@ -4,6 +4,8 @@
 //! server launched is stopped first: no team process outlives its lead. A watchdog also
 //! notices when the parent process is gone without closing stdin first.
 
+use std::io::IsTerminal;
+
 use anyhow::{Context, Result};
 use rmcp::ServiceExt;
 use tokio::signal::unix::{SignalKind, signal};
@@ -12,13 +14,24 @@ use crate::commands::Paths;
 use crate::engine::runner::codex_exec;
 use crate::mcp::{Identity, TeamServer, framing};
 
+/// Said on stderr when a person starts the server in a terminal, where it would otherwise
+/// wait silently for JSON-RPC on stdin.
+const BY_HAND: &str = "codex-teams serve-mcp speaks MCP (JSON-RPC) on stdin/stdout; \
+Codex starts it for you.\n\
+To use it: run `codex-teams install` once, then start `codex` and ask for `use agents team: <goal>`.\n\
+To check the setup: `codex-teams check-config`. Press Ctrl-D or Ctrl-C to quit.";
+
 pub fn run(paths: &Paths) -> Result<()> {
+    if std::io::stdin().is_terminal() {
+        eprintln!("{BY_HAND}");
+    }
     // SAFETY: getppid has no preconditions.
     let parent = unsafe { libc::getppid() };
     let engine = paths.open()?;
     let identity = Identity::from_env()?;
     let workspace = std::env::current_dir().ok();
     let server = TeamServer::new(engine.clone(), identity, workspace)?;
+    let session = server.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -49,6 +62,7 @@ pub fn run(paths: &Paths) -> Result<()> {
         Ok::<_, anyhow::Error>(())
     });
     codex_exec::shutdown_all(&engine, "the lead's Codex session ended");
+    session.session_ended();
     // Long-polls may still be sleeping on blocking threads; do not wait for them.
     runtime.shutdown_background();
     outcome

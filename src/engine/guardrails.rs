@@ -127,6 +127,11 @@ impl Engine {
         if !self.end_agent(team, &agent, "stopped", reason)? {
             return Ok(false);
         }
+        // A request already sent is paid for: let its usage reach the rollout file (and
+        // the budget) rather than kill the worker between the response and its record.
+        if row.runner == "codex-exec" {
+            self.let_request_land(&agent);
+        }
         if let Ok(r) = runner::by_name(&row.runner)
             && let Err(err) = r.stop(&agent, row.pid.map(|p| p as u32))
         {

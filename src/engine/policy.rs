@@ -208,8 +208,14 @@ impl Profile {
     pub fn load(name: &str, dirs: &[PathBuf]) -> Result<Profile> {
         validate_name(name)?;
         for dir in dirs {
-            let path = dir.join(format!("{name}.team.yaml"));
-            if path.is_file() {
+            let Some(path) = PROFILE_EXTENSIONS
+                .iter()
+                .map(|ext| dir.join(format!("{name}{ext}")))
+                .find(|p| p.is_file())
+            else {
+                continue;
+            };
+            {
                 let profile = Profile::load_file(&path)?;
                 if profile.name != name {
                     return Err(EngineError::Config(format!(
@@ -379,7 +385,7 @@ fn parse_error(origin: &str, yaml: &str, raw: &str) -> EngineError {
                 .map(|f| format!(" `{f}`:"))
                 .unwrap_or_default();
             EngineError::Config(format!(
-                "{origin}:{line}:{col}:{field} {reason}; hint: see docs/profiles.md for every key and its type"
+                "{origin}:{line}:{col}:{field} {reason}; hint: `codex-teams help profiles` lists every key and its type"
             ))
         }
         None => EngineError::Config(format!("{origin}: {located}")),
@@ -516,6 +522,9 @@ pub struct VisibleProfile {
     pub loaded: Result<Profile>,
 }
 
+/// A profile file's name ends in one of these; `.team.yaml` wins when both exist.
+pub const PROFILE_EXTENSIONS: [&str; 2] = [".team.yaml", ".team.yml"];
+
 /// Every profile visible from `dirs` (most specific first) plus the shipped ones; the first
 /// of each name wins, as in [`Profile::load`].
 pub fn visible_profiles(dirs: &[PathBuf]) -> Vec<VisibleProfile> {
@@ -526,7 +535,10 @@ pub fn visible_profiles(dirs: &[PathBuf]) -> Vec<VisibleProfile> {
         };
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.to_string_lossy().ends_with(".team.yaml"))
+            .filter(|p| {
+                let p = p.to_string_lossy();
+                PROFILE_EXTENSIONS.iter().any(|ext| p.ends_with(ext))
+            })
             .collect();
         files.sort();
         for path in files {
@@ -534,7 +546,11 @@ pub fn visible_profiles(dirs: &[PathBuf]) -> Vec<VisibleProfile> {
                 .file_name()
                 .map(|f| f.to_string_lossy().to_string())
                 .unwrap_or_default();
-            let name = file.trim_end_matches(".team.yaml").to_string();
+            let name = PROFILE_EXTENSIONS
+                .iter()
+                .find_map(|ext| file.strip_suffix(ext))
+                .unwrap_or(&file)
+                .to_string();
             let origin = path.display().to_string();
             if let Some(winner) = out.iter_mut().find(|p| p.name == name) {
                 // A less specific directory: the earlier one hides it.

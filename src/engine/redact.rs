@@ -1,7 +1,18 @@
-//! Secret redaction for everything that leaves the process as a log line or an event:
-//! API keys, bearer tokens, private keys and codex-teams agent tokens are replaced by
-//! `[REDACTED]`. Message bodies and artifacts are stored as written (teammates need them);
-//! only their logged forms are redacted.
+//! Secret redaction for everything that leaves the process as a log line, an event or a
+//! status line: secrets are replaced by `[REDACTED]`. Message bodies and artifacts are
+//! stored as written (teammates need them); only their logged and displayed forms are
+//! redacted.
+//!
+//! The rules come from three places, so that no hand-kept list decides alone:
+//! - the `secretscan` crate's maintained rule set (provider key formats: AWS, GitHub,
+//!   Stripe, npm, Slack, JWTs, private keys, database URLs, ...), minus its rules for
+//!   encoded blobs, which would take artifact checksums and ids for secrets;
+//! - our own: codex-teams agent and lead tokens, `Authorization` values, secrets in URLs
+//!   (`scheme://user:pass@`), `key=value` and `"key": "value"` forms of secret-looking
+//!   names (quoted values may hold spaces), and prose ("the password is ...");
+//! - entropy: a 32-64 character token of mixed case and digits with Shannon entropy over
+//!   4.2 bits per character (an AWS secret key without its name, a random API key) — hex
+//!   digests (sha256, our ids) stay below it by construction (16 symbols = 4 bits).
 
 use std::sync::LazyLock;
 
@@ -9,51 +20,182 @@ use regex::{Regex, RegexSet};
 
 pub const MASK: &str = "[REDACTED]";
 
-const SOURCES: [&str; 10] = [
+/// Our own rules: (regex, replacement). `$name` groups keep what says what the secret was.
+const OWN: &[(&str, &str)] = &[
     // PEM private keys, whole block.
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
-    // codex-teams agent tokens.
-    r"ctt_[0-9a-f]{16,}",
-    // OpenAI-style and similar API keys.
-    r"\bsk-[A-Za-z0-9_\-]{16,}",
-    // GitHub tokens.
-    r"\bgh[pousr]_[A-Za-z0-9]{20,}",
-    r"\bgithub_pat_[A-Za-z0-9_]{20,}",
-    // Slack tokens.
-    r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",
-    // AWS access key ids.
-    r"\bAKIA[0-9A-Z]{16}\b",
-    // Google API keys.
-    r"\bAIza[0-9A-Za-z_\-]{35}\b",
-    // Bearer / Basic authorization values.
-    r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]{8,}=*",
-    // key=value and "key": "value" forms of common secret names.
-    r#"(?i)\b([A-Z0-9_]*(api[_-]?key|secret|password|passwd|token)[A-Z0-9_]*)(["']?\s*[:=]\s*["']?)[^\s"',;]{6,}"#,
+    (
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+        MASK,
+    ),
+    // codex-teams agent and lead tokens.
+    (r"\bct[tl]_[0-9a-f]{16,}", MASK),
+    // OpenAI-style keys and Stripe-style live/test keys.
+    (r"\bsk[-_][A-Za-z0-9_\-]{12,}", MASK),
+    (r"\b[rp]k_(?:live|test)_[A-Za-z0-9]{8,}", MASK),
+    // npm and GitHub tokens (also in the maintained set; kept so a rule change there cannot
+    // drop them).
+    (r"\bnpm_[A-Za-z0-9]{20,}", MASK),
+    (r"\bgh[pousr]_[A-Za-z0-9]{20,}", MASK),
+    (r"\bgithub_pat_[A-Za-z0-9_]{20,}", MASK),
+    // Bearer / Basic authorization values: keep the scheme word.
+    (
+        r"(?i)\b(?P<scheme>bearer|basic)\s+[A-Za-z0-9\-._~+/]{8,}=*",
+        "$scheme [REDACTED]",
+    ),
+    // Credentials in a URL: keep the scheme and user.
+    (
+        r"(?P<pre>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]+:)[^\s@/]+@",
+        "$pre[REDACTED]@",
+    ),
+    // key = "quoted value, spaces allowed" for secret-looking names.
+    (
+        r#"(?i)(?P<key>\b[A-Z0-9_.\-]*(?:api[_-]?key|secret|passw(?:or)?d|pass|pwd|token|credential|private[_-]?key)[A-Z0-9_.\-]*["']?\s*[:=]\s*)(?P<q>["'])[^"'\n]{1,200}["']"#,
+        "$key$q[REDACTED]$q",
+    ),
+    // Prose: "the password is hunter2", "my token is: abc".
+    (
+        r"(?i)(?P<lead>\b(?:password|passphrase|passcode|secret|token|api key|pin)\s+(?:is|was|=|:)\s*:?\s*)[^\s,;.]+",
+        "$lead[REDACTED]",
+    ),
 ];
 
-static PATTERNS: LazyLock<Vec<Regex>> =
-    LazyLock::new(|| SOURCES.iter().filter_map(|p| Regex::new(p).ok()).collect());
+/// key=value (unquoted) for secret-looking names; a value of any length counts, except a
+/// plain number under a name that is not a password (`max_tokens=4096`, `tokens=1200`).
+const KEY_VALUE: &str = r#"(?i)(?P<key>\b[A-Z0-9_.\-]*(?P<name>api[_-]?key|secret|passw(?:or)?d|pass|pwd|token|credential|private[_-]?key)[A-Z0-9_.\-]*\s*[:=]\s*)(?P<val>[^\s"',;\[\]{}]+)"#;
+static KEY_VALUE_RE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(KEY_VALUE).ok());
 
-/// All patterns in one automaton: almost no log line holds a secret, and one pass that
-/// finds nothing is far cheaper than ten replace passes that copy the text each time.
-static ANY: LazyLock<Option<RegexSet>> = LazyLock::new(|| RegexSet::new(SOURCES).ok());
+/// Rule names from the maintained set that are not taken: they flag encoded blobs and
+/// identifiers (artifact checksums, our ids, client ids), not secrets.
+const SKIPPED: &[&str] = &[
+    "Encoded",
+    "Decoded",
+    "Suspicious",
+    "Variable Pattern",
+    "Character Array",
+    "Split Secret",
+    "URL Encoded",
+    "Client ID",
+    "Tenant ID",
+];
+
+struct Rules {
+    own: Vec<(Regex, &'static str)>,
+    maintained: Vec<&'static Regex>,
+    any: Option<RegexSet>,
+}
+
+static RULES: LazyLock<Rules> = LazyLock::new(|| {
+    let own: Vec<(Regex, &'static str)> = OWN
+        .iter()
+        .filter_map(|(p, r)| Regex::new(p).ok().map(|re| (re, *r)))
+        .collect();
+    let maintained: Vec<&'static Regex> = secretscan::patterns::rules()
+        .iter()
+        .filter(|rule| !SKIPPED.iter().any(|s| rule.name.contains(s)))
+        .map(|rule| &rule.regex)
+        .collect();
+    let any = RegexSet::new(
+        own.iter()
+            .map(|(re, _)| re.as_str().to_string())
+            .chain(maintained.iter().map(|re| re.as_str().to_string()))
+            .chain([KEY_VALUE.to_string(), ENTROPY_CANDIDATE.to_string()]),
+    )
+    .ok();
+    Rules {
+        own,
+        maintained,
+        any,
+    }
+});
+
+/// Tokens the entropy rule looks at.
+const ENTROPY_CANDIDATE: &str = r"[A-Za-z0-9/+=_\-]{32,64}";
+static CANDIDATE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(&format!(r"\b{ENTROPY_CANDIDATE}\b")).ok());
+
+/// How many rules of the maintained set are in use (for docs and tests).
+pub fn maintained_rule_count() -> usize {
+    RULES.maintained.len()
+}
 
 /// Returns `text` with every recognised secret replaced by [`MASK`].
 pub fn redact(text: &str) -> String {
-    if ANY.as_ref().is_some_and(|set| !set.is_match(text)) {
+    let rules = &*RULES;
+    if rules.any.as_ref().is_some_and(|set| !set.is_match(text)) {
         return text.to_string();
     }
     let mut out = text.to_string();
-    for (i, re) in PATTERNS.iter().enumerate() {
-        out = match i {
-            // Keep the scheme word so the log still says what kind of header it was.
-            8 => re.replace_all(&out, format!("$1 {MASK}")).into_owned(),
-            // Keep the key name so the log still says which setting it was.
-            9 => re.replace_all(&out, format!("$1$3{MASK}")).into_owned(),
-            _ => re.replace_all(&out, MASK).into_owned(),
-        };
+    for (re, with) in &rules.own {
+        if re.is_match(&out) {
+            out = re.replace_all(&out, *with).into_owned();
+        }
+    }
+    if let Some(re) = KEY_VALUE_RE.as_ref()
+        && re.is_match(&out)
+    {
+        out = re
+            .replace_all(&out, |c: &regex::Captures<'_>| {
+                let name = c["name"].to_ascii_lowercase();
+                let number = c["val"].bytes().all(|b| b.is_ascii_digit() || b == b'.');
+                if number && !(name.starts_with("pass") || name == "pwd" || name == "secret") {
+                    c[0].to_string()
+                } else {
+                    format!("{}{MASK}", &c["key"])
+                }
+            })
+            .into_owned();
+    }
+    for re in &rules.maintained {
+        if re.is_match(&out) {
+            out = mask_secret_part(re, &out);
+        }
+    }
+    if let Some(candidate) = CANDIDATE.as_ref() {
+        out = candidate
+            .replace_all(&out, |c: &regex::Captures<'_>| {
+                let token = &c[0];
+                if looks_random(token) {
+                    MASK.to_string()
+                } else {
+                    token.to_string()
+                }
+            })
+            .into_owned();
     }
     out
+}
+
+/// Masks what `re` matches in `text`: only its last capture group when it has groups
+/// (the maintained rules capture the value after its key name, which stays readable), and
+/// never a part that is already masked.
+fn mask_secret_part(re: &Regex, text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for caps in re.captures_iter(text) {
+        let Some(whole) = caps.get(0) else { continue };
+        let part = (1..caps.len())
+            .rev()
+            .find_map(|i| caps.get(i))
+            .filter(|g| !g.as_str().is_empty())
+            .unwrap_or(whole);
+        if part.as_str().contains(MASK) || part.start() < last {
+            continue;
+        }
+        out.push_str(&text[last..part.start()]);
+        out.push_str(MASK);
+        last = part.end();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// Mixed case, digits and high entropy: a random key rather than a word, a path or a
+/// hex digest.
+fn looks_random(token: &str) -> bool {
+    let upper = token.bytes().any(|b| b.is_ascii_uppercase());
+    let lower = token.bytes().any(|b| b.is_ascii_lowercase());
+    let digit = token.bytes().any(|b| b.is_ascii_digit());
+    upper && lower && digit && secretscan::entropy::shannon_entropy(token) > 4.2
 }
 
 /// Redacts every string inside a JSON value.
@@ -72,46 +214,5 @@ pub fn redact_json(value: &mut serde_json::Value) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redacts_api_keys_bearer_tokens_private_keys_and_agent_tokens() {
-        let agent_token = format!("ctt_{}", "ab12".repeat(16));
-        let text = format!(
-            "key sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX and Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.x.y \
-             token {agent_token} OPENAI_API_KEY=sk-live-0123456789abcdef \
-             -----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc\n-----END RSA PRIVATE KEY----- \
-             ghp_abcdefghijklmnopqrstuvwxyz0123 AKIAABCDEFGHIJKLMNOP password: hunter2hunter2"
-        );
-        let out = redact(&text);
-        for secret in [
-            "sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX",
-            "eyJhbGciOiJIUzI1NiJ9",
-            agent_token.as_str(),
-            "sk-live-0123456789abcdef",
-            "MIIEow",
-            "ghp_abcdefghijklmnopqrstuvwxyz0123",
-            "AKIAABCDEFGHIJKLMNOP",
-            "hunter2hunter2",
-        ] {
-            assert!(!out.contains(secret), "{secret} survived in {out}");
-        }
-        assert!(out.contains("Bearer [REDACTED]"), "{out}");
-        assert!(out.contains("OPENAI_API_KEY=[REDACTED]"), "{out}");
-    }
-
-    #[test]
-    fn ordinary_text_is_untouched() {
-        let text = "implement parse_config in src/config.rs; tokens used: 1200";
-        assert_eq!(redact(text), text);
-    }
-
-    #[test]
-    fn json_strings_are_redacted_in_place() {
-        let mut v = serde_json::json!({"a": ["Bearer abcdefghijkl"], "b": 3});
-        redact_json(&mut v);
-        assert_eq!(v["a"][0], "Bearer [REDACTED]");
-        assert_eq!(v["b"], 3);
-    }
-}
+#[path = "redact_tests.rs"]
+mod tests;

@@ -7,7 +7,9 @@
 //!    planner and must match what was recorded;
 //! 3. the board is rebuilt event by event and every claim must have been legal when it was
 //!    made (task ready, dependencies done, nobody else holding it);
-//! 4. every arbitration outcome is recomputed from its recorded inputs.
+//! 4. every arbitration outcome is recomputed from its recorded inputs;
+//! 5. the token charges (`tokens.used`, one per model request) are added up per agent and
+//!    must equal what the store holds for that agent; their sum is the report's `tokens`.
 //!
 //! Any mismatch is a divergence; `codex-teams replay` exits non-zero when there is one.
 
@@ -55,7 +57,25 @@ pub struct ReplayReport {
     pub events: usize,
     pub checked: Checked,
     pub divergences: Vec<Divergence>,
+    /// The team's token use, added up from its `tokens.used` events.
+    pub tokens: ReplayTokens,
     pub timeline: Vec<TimelineEntry>,
+}
+
+/// Token use replayed from the charges in the event log.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct ReplayTokens {
+    /// Charges (model requests) recorded.
+    pub requests: usize,
+    pub input: i64,
+    pub cached: i64,
+    pub output: i64,
+    /// input + output, as budgets count it.
+    pub total: i64,
+    /// The lead's part of `total`.
+    pub lead: i64,
+    /// The workers' part of `total`.
+    pub workers: i64,
 }
 
 /// How many decisions of each kind were re-run.
@@ -65,6 +85,8 @@ pub struct Checked {
     pub recommendations: usize,
     pub claims: usize,
     pub decisions: usize,
+    /// Agents whose charged total was re-added from their charges.
+    pub usage: usize,
 }
 
 #[derive(Debug, Default)]
@@ -76,9 +98,15 @@ struct BoardTask {
 
 impl Engine {
     pub fn replay(&self, team: &TeamId) -> Result<ReplayReport> {
-        let raw = self.store().read(|c| {
-            store::teams::team(c, team.as_str())?;
-            store::events::list_raw(c, team.as_str())
+        self.store()
+            .read(|c| store::teams::team(c, team.as_str()))?;
+        // Usage written since the last charge, so the totals match `status`.
+        self.meter_team(team)?;
+        let (raw, agents) = self.store().read(|c| {
+            Ok((
+                store::events::list_raw(c, team.as_str())?,
+                store::teams::agents(c, team.as_str())?,
+            ))
         })?;
         let mut divergences = Vec::new();
         let mut checked = Checked::default();
@@ -228,6 +256,7 @@ impl Engine {
                 _ => {}
             }
         }
+        let tokens = replay_tokens(&events, &agents, &mut checked, &mut divergences);
         let start = events.first().map(|e| e.ts).unwrap_or(0);
         let timeline = events
             .iter()
@@ -247,9 +276,61 @@ impl Engine {
             events: events.len(),
             checked,
             divergences,
+            tokens,
             timeline,
         })
     }
+}
+
+/// Adds up the `tokens.used` charges per agent and compares each agent's sum with its
+/// stored total.
+fn replay_tokens(
+    events: &[&Event],
+    agents: &[store::teams::AgentRow],
+    checked: &mut Checked,
+    divergences: &mut Vec<Divergence>,
+) -> ReplayTokens {
+    let mut tokens = ReplayTokens::default();
+    let mut per_agent: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    let mut last_seq = 0;
+    for e in events.iter().filter(|e| e.kind == "tokens.used") {
+        let n = |k: &str| e.data.get(k).and_then(Value::as_i64).unwrap_or(0);
+        tokens.requests += 1;
+        tokens.input += n("input");
+        tokens.cached += n("cached");
+        tokens.output += n("output");
+        let entry = per_agent
+            .entry(e.agent_id.as_deref().unwrap_or(""))
+            .or_default();
+        entry.0 += n("input");
+        entry.1 += n("output");
+        last_seq = e.seq;
+    }
+    tokens.total = tokens.input + tokens.output;
+    for a in agents {
+        checked.usage += 1;
+        let (input, output) = per_agent
+            .get(a.agent_id.as_str())
+            .copied()
+            .unwrap_or_default();
+        let total = input + output;
+        if a.role == "lead" {
+            tokens.lead += total;
+        } else {
+            tokens.workers += total;
+        }
+        if (input, output) != (a.tokens_input, a.tokens_output) {
+            divergences.push(Divergence {
+                seq: last_seq,
+                kind: "tokens.used".into(),
+                detail: format!(
+                    "agent {} is charged {} input + {} output tokens, but its recorded charges add up to {input} + {output}",
+                    a.agent_id, a.tokens_input, a.tokens_output
+                ),
+            });
+        }
+    }
+    tokens
 }
 
 /// Why a recorded claim could not have been legal, if it could not.

@@ -1,5 +1,5 @@
 //! Status is a read (issue 10). A team's task counts and fan-out plan are cached in
-//! `board_state` (V7) together with the board revision they were computed at; triggers bump
+//! `board_state` (V8) together with the board revision they were computed at; triggers bump
 //! the revision on every write that changes them. [`Engine::team_status`] reads everything
 //! in one read transaction and uses the cached values while they are fresh, computing them
 //! (without writing) when not. [`Engine::refresh_board`] recomputes, stores the cache and

@@ -28,6 +28,10 @@ pub struct TeamStarted {
     pub profile: String,
     /// True when an existing team was picked up again (lead restart).
     pub resumed: bool,
+    /// A new team's lead credential: keep it; `team_start {team_id, lead_secret}` needs it
+    /// to resume the team from another session. Stored only as a hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_secret: Option<String>,
     pub plan: Plan,
 }
 
@@ -35,7 +39,7 @@ pub struct TeamStarted {
 pub struct AgentStatus {
     pub agent_id: String,
     pub role: String,
-    /// starting | active | idle | stopped | dead
+    /// starting | active | idle | stopped | dead; the lead of an ended team: finished
     pub state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task_id: Option<String>,
@@ -137,6 +141,22 @@ fn new_token() -> String {
     format!("ctt_{}", hex::encode(bytes))
 }
 
+/// A lead credential: like a worker token, with its own prefix so logs and redaction tell
+/// them apart.
+fn new_lead_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("ctl_{}", hex::encode(bytes))
+}
+
+/// Who asks to resume a team: the server that already leads it, or a newcomer who must
+/// show the lead secret.
+#[derive(Debug, Clone, Copy)]
+pub enum Resume<'a> {
+    AlreadyLead,
+    WithSecret(Option<&'a str>),
+}
+
 impl Engine {
     /// Starts a team with the caller as lead, or, given `resume`, picks an existing active
     /// team up again (a restarted lead).
@@ -145,9 +165,9 @@ impl Engine {
         goal: &str,
         profile_name: Option<&str>,
         workspace: Option<&Path>,
-        resume: Option<&TeamId>,
+        resume: Option<(&TeamId, Resume<'_>)>,
     ) -> Result<TeamStarted> {
-        if let Some(team_id) = resume {
+        if let Some((team_id, who)) = resume {
             let team = self
                 .store()
                 .read(|c| store::teams::team(c, team_id.as_str()))?;
@@ -158,6 +178,25 @@ impl Engine {
                 )));
             }
             let lead = AgentId::from_db(team.lead_agent_id.clone());
+            if let Resume::WithSecret(secret) = who {
+                // Teams started before lead secrets existed have no hash: nothing to check.
+                let expected = self
+                    .store()
+                    .read(|c| store::teams::liveness(c, team_id.as_str(), lead.as_str()))?
+                    .token_hash;
+                if let Some(expected) = expected.filter(|h| !h.is_empty())
+                    && secret.map(token_hash).as_deref() != Some(expected.as_str())
+                {
+                    return Err(EngineError::Forbidden(format!(
+                        "resuming team {team_id} needs its lead secret{}; hint: pass the `lead_secret` that team_start returned when the team began",
+                        if secret.is_some() {
+                            " (this one does not match)"
+                        } else {
+                            ""
+                        }
+                    )));
+                }
+            }
             self.store().write(|tx| {
                 events::record(
                     tx,
@@ -172,6 +211,7 @@ impl Engine {
                 agent_id: team.lead_agent_id,
                 profile: team.profile,
                 resumed: true,
+                lead_secret: None,
                 plan,
             });
         }
@@ -207,6 +247,8 @@ impl Engine {
             .map_err(|e| EngineError::Config(format!("profile {name}: {e}")))?;
         let team_id = TeamId::generate();
         let lead = AgentId::generate();
+        let secret = new_lead_secret();
+        let secret_hash = token_hash(&secret);
         let workspace_str = workspace.map(|w| w.display().to_string());
         self.store().write(|tx| {
             store::teams::insert_team(
@@ -217,6 +259,7 @@ impl Engine {
                     profile: &profile.name,
                     settings: &settings,
                     lead_agent_id: lead.as_str(),
+                    lead_token_hash: &secret_hash,
                     workspace: workspace_str.as_deref(),
                     now: now_ms(),
                 },
@@ -234,6 +277,7 @@ impl Engine {
             agent_id: lead.to_string(),
             profile: profile.name,
             resumed: false,
+            lead_secret: Some(secret),
             plan,
         })
     }
@@ -334,10 +378,13 @@ impl Engine {
             let unread = store::teams::unread(c, caller.agent_id.as_str(), now)?;
             let tokens = sum_tokens(&agents);
             Ok(TeamStatus {
+                agents: agents
+                    .iter()
+                    .map(|a| agent_status(a, &team.state))
+                    .collect(),
                 team_id: team.team_id,
                 state: team.state,
                 profile: team.profile,
-                agents: agents.iter().map(agent_status).collect(),
                 tasks: view.counts,
                 unread,
                 budget_left: profile.budget.team_tokens - tokens.total,
@@ -543,6 +590,10 @@ impl Engine {
         for agent in &agents {
             self.halt_worker(&caller.team_id, agent, "team finalized")?;
         }
+        // The summary's totals include every request written down so far, the stopped
+        // workers' last ones too. What comes after (the lead's closing answer) is added to
+        // the stored summary when it is charged.
+        self.meter_team(&caller.team_id)?;
         let profile = self.team_profile(&caller.team_id)?;
         let now = now_ms();
         let summary_text = summary
@@ -561,7 +612,10 @@ impl Engine {
                 goal: team.goal.clone(),
                 profile: team.profile.clone(),
                 summary: summary_text.clone(),
-                agents: agents.iter().map(agent_status).collect(),
+                agents: agents
+                    .iter()
+                    .map(|a| agent_status(a, &team.state))
+                    .collect(),
                 tasks: TaskCounts {
                     cancelled: tasks.cancelled + cancelled,
                     ready: 0,
@@ -616,18 +670,27 @@ pub(crate) fn refuse_dead(caller: &Caller, live: &store::teams::Liveness) -> Res
     Ok(())
 }
 
-fn agent_status(a: &store::teams::AgentRow) -> AgentStatus {
+/// An agent as `status` shows it. The lead's row is never ended by a worker's stop path, so
+/// once its team is finalized the lead is reported `finished`, not still `active`.
+fn agent_status(a: &store::teams::AgentRow, team_state: &str) -> AgentStatus {
+    let lead_done = a.role == "lead"
+        && team_state != "active"
+        && matches!(a.state.as_str(), "starting" | "active" | "idle");
     AgentStatus {
         agent_id: a.agent_id.clone(),
         role: a.role.clone(),
-        state: a.state.clone(),
+        state: if lead_done {
+            "finished".to_string()
+        } else {
+            a.state.clone()
+        },
         task_id: a.current_task.clone(),
         tokens: a.tokens_input + a.tokens_output,
         reason: a.stop_reason.clone(),
     }
 }
 
-fn sum_tokens(agents: &[store::teams::AgentRow]) -> Tokens {
+pub(crate) fn sum_tokens(agents: &[store::teams::AgentRow]) -> Tokens {
     let mut t = Tokens::default();
     for a in agents {
         t.input += a.tokens_input;
@@ -668,9 +731,22 @@ impl Engine {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let id = TeamId::from_db(row.team_id.clone());
+            // Usage recorded since the last charge (a lead's closing answer, a worker
+            // whose supervisor is gone) before totals are shown.
+            self.meter_team(&id)?;
             let profile = self.team_profile(&id)?;
             let lead = self.lead_caller(&id)?;
-            let tasks = self.task_list_all(&lead)?;
+            // What people and scripts see of a team is redacted like its logs: a goal or a
+            // title may quote a secret the user pasted.
+            let tasks = self
+                .task_list_all(&lead)?
+                .into_iter()
+                .map(|mut t| {
+                    t.title = crate::engine::redact::redact(&t.title);
+                    t.note = t.note.map(|n| crate::engine::redact::redact(&n));
+                    t
+                })
+                .collect();
             let (agents, counts) = self.store().read(|c| {
                 Ok((
                     store::teams::agents(c, id.as_str())?,
@@ -679,12 +755,12 @@ impl Engine {
             })?;
             let tokens = sum_tokens(&agents);
             out.push(TeamOverview {
+                agents: agents.iter().map(|a| agent_status(a, &row.state)).collect(),
                 team_id: row.team_id,
-                goal: row.goal,
+                goal: crate::engine::redact::redact(&row.goal),
                 state: row.state,
                 profile: row.profile,
                 created_at: row.created_at,
-                agents: agents.iter().map(agent_status).collect(),
                 tasks,
                 task_counts: counts,
                 budget_left: profile.budget.team_tokens - tokens.total,

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::engine::budget::Usage;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{self, Trace};
 use crate::engine::guardrails::notify_lead;
@@ -49,19 +48,6 @@ impl Engine {
         self.store().write(|tx| {
             store::teams::set_activity(tx, agent.as_str(), now)?;
             store::board::extend_leases_of(tx, agent.as_str(), now, now + lease_ms)
-        })
-    }
-
-    /// The usage already charged to an agent: where a resumed thread's cumulative counts
-    /// start from.
-    pub fn charged_usage(&self, agent: &AgentId) -> Result<Usage> {
-        let a = self
-            .store()
-            .read(|c| store::teams::agent(c, agent.as_str()))?;
-        Ok(Usage {
-            input: a.tokens_input,
-            cached: a.tokens_cached,
-            output: a.tokens_output,
         })
     }
 

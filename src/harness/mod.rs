@@ -79,6 +79,9 @@ pub struct RealOptions {
     /// are copied into the run's own CODEX_HOME) instead of the mock model: a real model,
     /// real tokens. The plan is then unused.
     pub user_codex_home: Option<PathBuf>,
+    /// After the run, copy its database here (with its WAL), so the team can still be
+    /// replayed once the run's directory is gone.
+    pub save_db: Option<PathBuf>,
 }
 
 impl RealOptions {
@@ -101,6 +104,7 @@ impl RealOptions {
             capture_bodies: true,
             workspace: None,
             user_codex_home: None,
+            save_db: None,
         }
     }
 
@@ -337,6 +341,11 @@ impl RealTeam {
         &self.db
     }
 
+    /// The run's private directory (removed when the run ends unless kept).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     pub fn teams_home(&self) -> &Path {
         &self.teams_home
     }
@@ -521,16 +530,19 @@ impl RealTeam {
         let mut groups = self.recorded().1;
         groups.push(self.lead_pid);
         procs::kill_all(&self.everything(), &groups);
+        if let Some(to) = &self.options.save_db {
+            save_db(&self.db, to)?;
+        }
 
         let facts = report::read_team(&self.db, &self.teams_home)?;
         if let Some(mut mock) = self.mock.take() {
             mock.stop();
         }
         let (requests, mut tokens) = report::read_requests(&self.dir.path().join("mock.log"))?;
-        tokens.engine_metered = facts.engine_metered;
+        tokens.set_engine(&facts);
         let mut lead = report::read_lead(&self.dir.path().join("lead.jsonl"));
         if self.options.user_codex_home.is_some() {
-            tokens = report::reported_usage(lead.usage.as_ref(), facts.engine_metered);
+            tokens = report::reported_usage(&facts);
         }
         let hook = if self.options.capture_bodies {
             report::check_hook(&self.dir.path().join("bodies"), &requests)
@@ -592,6 +604,26 @@ impl Drop for RealTeam {
             mock.stop();
         }
     }
+}
+
+/// Copies a database no process uses any more, with its write-ahead log, to `to`.
+fn save_db(db: &Path, to: &Path) -> Result<()> {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    // An earlier copy's log or shared-memory index must not be applied to this one.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", to.display()));
+    }
+    for suffix in ["", "-wal"] {
+        let from = PathBuf::from(format!("{}{suffix}", db.display()));
+        let dest = PathBuf::from(format!("{}{suffix}", to.display()));
+        if from.is_file() {
+            std::fs::copy(&from, &dest)
+                .with_context(|| format!("saving the run's database to {}", dest.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Copies a Codex home's provider setup (`config.toml`, `auth.json`) into the run's own

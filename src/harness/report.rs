@@ -126,9 +126,27 @@ pub struct TokenReport {
     /// Requests from sessions without the team tools.
     pub other: TokenSplit,
     pub total: TokenSplit,
-    /// What the engine charged to the budget (workers' `turn.completed` usage; a worker
-    /// stopped mid-turn is never charged for that turn).
+    /// What codex-teams charged to the team's budget (input + output), metered per request
+    /// from each session's rollout file, lead included: it should equal `total.total`.
     pub engine_metered: i64,
+    /// The lead's part of `engine_metered`.
+    pub engine_lead: i64,
+    /// The workers' part of `engine_metered`.
+    pub engine_workers: i64,
+    /// Requests the engine charged (the `tokens.used` events of the team).
+    pub engine_requests: u64,
+}
+
+impl TokenReport {
+    /// How far the engine's metering is from the count it is compared with, as a fraction
+    /// of that count (0.0 when both are zero).
+    pub fn metering_gap(&self) -> f64 {
+        let counted = self.total.total as f64;
+        if counted == 0.0 {
+            return if self.engine_metered == 0 { 0.0 } else { 1.0 };
+        }
+        (self.engine_metered as f64 - counted).abs() / counted
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -259,44 +277,36 @@ pub(crate) fn read_lead(path: &Path) -> LeadRecord {
     }
 }
 
-/// The mock's request log as records, and the token split.
-/// Tokens of a real-model run, from what Codex reported: the lead's last
-/// `turn.completed.usage` and the workers' usage the engine metered from theirs.
-pub(crate) fn reported_usage(lead_usage: Option<&Value>, workers_metered: i64) -> TokenReport {
-    let get = |k: &str| {
-        lead_usage
-            .and_then(|u| u.get(k))
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
+/// Tokens of a real-model run: what the engine metered from the sessions' rollout files
+/// (the usage the provider reported for each request).
+pub(crate) fn reported_usage(facts: &TeamFacts) -> TokenReport {
+    let mut tokens = TokenReport {
+        measured_by: "usage the provider reported for each request, read from the Codex sessions' rollout files by codex-teams",
+        lead: facts.lead_split.clone(),
+        workers: facts.worker_split.clone(),
+        ..Default::default()
     };
-    let lead = TokenSplit {
-        requests: 0,
-        input: get("input_tokens"),
-        output: get("output_tokens") + get("reasoning_output_tokens"),
-        total: get("input_tokens") + get("output_tokens") + get("reasoning_output_tokens"),
-    };
-    let workers = TokenSplit {
-        requests: 0,
-        input: 0,
-        output: 0,
-        total: workers_metered.max(0) as u64,
-    };
-    let total = TokenSplit {
-        requests: 0,
-        input: lead.input,
-        output: lead.output,
-        total: lead.total + workers.total,
-    };
-    TokenReport {
-        measured_by: "usage Codex reported: the lead's turn.completed and the workers' turn.completed as metered by the engine",
-        lead,
-        workers,
-        other: TokenSplit::default(),
-        total,
-        engine_metered: workers_metered,
+    for split in [&facts.lead_split, &facts.worker_split] {
+        tokens.total.requests += split.requests;
+        tokens.total.input += split.input;
+        tokens.total.output += split.output;
+        tokens.total.total += split.total;
+    }
+    tokens.set_engine(facts);
+    tokens
+}
+
+impl TokenReport {
+    /// Fills the engine's figures from the store.
+    pub(crate) fn set_engine(&mut self, facts: &TeamFacts) {
+        self.engine_lead = facts.lead_split.total as i64;
+        self.engine_workers = facts.worker_split.total as i64;
+        self.engine_metered = facts.engine_metered;
+        self.engine_requests = facts.lead_split.requests + facts.worker_split.requests;
     }
 }
 
+/// The mock's request log as records, and the token split.
 pub(crate) fn read_requests(log: &Path) -> Result<(Vec<RequestRecord>, TokenReport)> {
     let text = match std::fs::read_to_string(log) {
         Ok(t) => t,
@@ -388,7 +398,11 @@ pub(crate) struct TeamFacts {
     pub max_live: u32,
     pub tasks_total: i64,
     pub tasks: TaskCounts,
+    /// Tokens (input + output) the engine charged to the team.
     pub engine_metered: i64,
+    /// What the engine charged to the lead and to the workers, request by request.
+    pub lead_split: TokenSplit,
+    pub worker_split: TokenSplit,
     pub messages: Vec<MessageRecord>,
     pub artifacts: Vec<ArtifactRecord>,
     pub agents: Vec<AgentRecord>,
@@ -413,6 +427,10 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
         return Ok(facts);
     };
     let id = TeamId::from_db(team.team_id.clone());
+    // Whatever the sessions wrote after their last charge (the lead's closing answer).
+    engine
+        .meter_team(&id)
+        .with_context(|| format!("metering team {}", team.team_id))?;
     let now = now_ms();
     let (agents, tasks, counts, events) = engine.store().read(|c| {
         Ok((
@@ -442,6 +460,7 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
         })
         .collect();
     let mut live: i64 = 0;
+    let lead_id = team.lead_agent_id.clone();
     for e in &events {
         let data_str = |k: &str| e.data.get(k).and_then(Value::as_str).map(String::from);
         match e.kind.as_str() {
@@ -451,6 +470,15 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
                 facts.max_live = facts.max_live.max(live.max(0) as u32);
             }
             "agent.stopped" | "agent.dead" => live -= 1,
+            "tokens.used" => {
+                let n = |k: &str| e.data.get(k).and_then(Value::as_u64).unwrap_or(0);
+                let split = if e.agent_id.as_deref() == Some(lead_id.as_str()) {
+                    &mut facts.lead_split
+                } else {
+                    &mut facts.worker_split
+                };
+                split.add(n("input"), n("output"));
+            }
             "message.sent" | "message.broadcast" => facts.messages.push(MessageRecord {
                 message_id: e.message_id.clone(),
                 from: data_str("from").or_else(|| e.agent_id.clone()),

@@ -17,6 +17,9 @@ pub struct TeamStart {
     /// Resume this existing team
     #[serde(default)]
     pub team_id: Option<String>,
+    /// The lead_secret team_start returned; needed to resume from another session
+    #[serde(default)]
+    pub lead_secret: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

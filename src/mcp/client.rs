@@ -124,7 +124,22 @@ impl StdioClient {
 
     /// Calls a tool and returns its `structuredContent`.
     pub fn call(&mut self, tool: &str, arguments: Value) -> Result<ToolOutcome> {
-        let result = self.request("tools/call", json!({"name": tool, "arguments": arguments}))?;
+        self.call_with_meta(tool, arguments, None)
+    }
+
+    /// Calls a tool with `params._meta` set, as Codex does (its thread and turn in
+    /// `x-codex-turn-metadata`).
+    pub fn call_with_meta(
+        &mut self,
+        tool: &str,
+        arguments: Value,
+        meta: Option<&Value>,
+    ) -> Result<ToolOutcome> {
+        let mut params = json!({"name": tool, "arguments": arguments});
+        if let Some(meta) = meta {
+            params["_meta"] = meta.clone();
+        }
+        let result = self.request("tools/call", params)?;
         let structured = result
             .get("structuredContent")
             .cloned()

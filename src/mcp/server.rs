@@ -5,6 +5,7 @@
 //! `runs_inline`). Every result is compact JSON in `structuredContent`; every failure is
 //! a tool error whose JSON names the problem (`error`, `message`, and `field` or `details`).
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -19,8 +20,8 @@ use serde_json::{Value, json};
 
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::{AgentId, DecisionId, TaskId, TeamId};
-use crate::engine::runner::{ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID};
-use crate::engine::team::SpawnRequest;
+use crate::engine::runner::{ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID, rollout};
+use crate::engine::team::{Resume, SpawnRequest};
 use crate::engine::{Caller, Engine};
 use crate::mcp::args;
 use crate::mcp::tools::{self, Audience};
@@ -65,6 +66,11 @@ struct Inner {
     engine: Arc<Engine>,
     identity: Identity,
     workspace: Option<PathBuf>,
+    /// The Codex home of the session that started this server: where its rollout file is.
+    codex_home: Option<PathBuf>,
+    /// The Codex threads whose requests this server has charged (its calling session's),
+    /// read once more when the session ends.
+    threads: Mutex<BTreeSet<String>>,
 }
 
 #[derive(Clone)]
@@ -92,11 +98,29 @@ impl TeamServer {
             engine,
             identity,
             workspace,
+            codex_home: rollout::parent_codex_home(),
+            threads: Mutex::new(BTreeSet::new()),
         });
         if inner.identity.is_lead() {
             start_ticker(Arc::downgrade(&inner));
         }
         Ok(TeamServer { inner })
+    }
+
+    /// The calling session has ended (its Codex process exited): charge the requests it
+    /// made after its last tool call (for a lead, the closing answer).
+    pub fn session_ended(&self) {
+        let threads = self
+            .inner
+            .threads
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default();
+        for thread in threads {
+            if let Err(err) = self.inner.engine.meter_thread(&thread) {
+                tracing::warn!(thread, error = %err, "metering the session's last requests failed");
+            }
+        }
     }
 
     /// The tool list this server's identity sees.
@@ -195,7 +219,7 @@ impl Inner {
                         let id = TeamId::parse("team_id", t)?;
                         if !teams.contains(&id) {
                             return Err(EngineError::Forbidden(format!(
-                                "this server is not the lead of team {id}; hint: team_start {{goal, team_id: \"{id}\"}} resumes it"
+                                "this server is not the lead of team {id}; hint: team_start {{goal, team_id: \"{id}\", lead_secret}} resumes it with the lead_secret team_start returned"
                             )));
                         }
                         id
@@ -228,7 +252,57 @@ impl Inner {
         }
     }
 
+    /// Charges the calling session's requests so far, from its rollout file. The session's
+    /// thread comes from the call's `_meta`; a lead's is charged to the team it started
+    /// last, a worker's to the worker. Metering never fails a call: problems are logged.
+    fn meter_caller(&self, meta: Option<&Value>) {
+        let Some((thread, turn)) = meta.and_then(rollout::thread_from_meta) else {
+            return;
+        };
+        let e = &self.engine;
+        let owner = match &self.identity {
+            Identity::Worker {
+                team_id, agent_id, ..
+            } => Some((team_id.clone(), agent_id.clone())),
+            Identity::Lead(teams) => teams
+                .lock()
+                .ok()
+                .and_then(|t| t.last().cloned())
+                .and_then(|team| Some((team.clone(), e.lead_caller(&team).ok()?.agent_id))),
+        };
+        let Some((team, agent)) = owner else {
+            return;
+        };
+        let metered = e
+            .watch_thread(
+                &team,
+                &agent,
+                &thread,
+                self.codex_home.as_deref(),
+                turn.as_deref(),
+            )
+            .and_then(|_| e.meter_thread(&thread));
+        if let Err(err) = metered {
+            tracing::warn!(team_id = %team, agent_id = %agent, thread, error = %err, "metering the caller's requests failed");
+        }
+        if let Ok(mut threads) = self.threads.lock() {
+            threads.insert(thread);
+        }
+    }
+
     fn dispatch(&self, name: &str, args: Value, meta: Option<Value>) -> Result<Value> {
+        // Usage first, so that what this call reports or decides (status, finalize,
+        // budgets) includes the request that made it.
+        self.meter_caller(meta.as_ref());
+        let out = self.run_tool(name, args, meta.as_ref());
+        if name == "team_start" && out.is_ok() {
+            // The team exists now: the session's requests so far are its lead's.
+            self.meter_caller(meta.as_ref());
+        }
+        out
+    }
+
+    fn run_tool(&self, name: &str, args: Value, meta: Option<&Value>) -> Result<Value> {
         let spec = tools::spec(name).ok_or_else(|| {
             EngineError::invalid("name", format!("no tool `{name}`; see tools/list"))
         })?;
@@ -246,11 +320,21 @@ impl Inner {
                     .as_deref()
                     .map(|t| TeamId::parse("team_id", t))
                     .transpose()?;
+                // The server that started (or resumed) a team already holds its lead role;
+                // anyone else must show the lead secret.
+                let who = match (&self.identity, &resume) {
+                    (Identity::Lead(teams), Some(id))
+                        if teams.lock().is_ok_and(|t| t.contains(id)) =>
+                    {
+                        Resume::AlreadyLead
+                    }
+                    _ => Resume::WithSecret(a.lead_secret.as_deref()),
+                };
                 let started = e.team_start(
                     &a.goal,
                     a.profile.as_deref(),
                     self.workspace.as_deref(),
-                    resume.as_ref(),
+                    resume.as_ref().map(|id| (id, who)),
                 )?;
                 if let Identity::Lead(teams) = &self.identity
                     && let Ok(mut teams) = teams.lock()
@@ -283,7 +367,7 @@ impl Inner {
                         runner: a.runner.as_deref(),
                         justification: a.justification.as_deref(),
                         model: a.model.as_deref(),
-                        meta: meta.as_ref(),
+                        meta,
                         resume: resume.as_ref(),
                     },
                 )?)

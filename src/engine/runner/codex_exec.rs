@@ -8,10 +8,13 @@
 //!   so a worker works even when the user's server entry lacks them. Secrets never go on a
 //!   command line.
 //! - Supervision: a thread per worker reads the JSONL stream: `thread.started` (thread id,
-//!   kept for `codex exec resume`), `turn.completed` usage (cumulative per thread: the
-//!   delta goes to the budget), any item (activity, for idle detection). When the process
-//!   ends, the worker is `stopped` (exit 0 or stopped by us) or `dead` (anything else): its
-//!   claims are released and the lead is told.
+//!   kept for `codex exec resume`, and metered from its rollout file under the worker's
+//!   `CODEX_HOME`, see `engine::budget`), any event (the rollout file is read for new
+//!   requests; activity, for idle detection). When the process ends, the rollout file is
+//!   read once more (a worker stopped mid-turn is charged for what it used), then the
+//!   worker is `stopped` (exit 0 or stopped by us) or `dead` (anything else): its claims
+//!   are released and the lead is told. `turn.completed` usage is charged only for a
+//!   thread whose rollout file cannot be found.
 //! - Cleanup: Codex runs a worker's MCP server and sandboxed commands in process groups of
 //!   their own. Each worker gets a random `CODEX_TEAMS_LAUNCH_ID` in its environment, which
 //!   they all inherit; when the worker exits, whatever still carries it is killed.
@@ -35,7 +38,7 @@ use crate::engine::Engine;
 use crate::engine::budget::Usage;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::{AgentId, TeamId};
-use crate::engine::runner::{LaunchRequest, Launched, Runner, procs};
+use crate::engine::runner::{LaunchRequest, Launched, Runner, procs, rollout};
 
 /// The Codex version these integration points were verified against.
 pub const TESTED_CODEX_VERSION: &str = "0.169.0";
@@ -246,9 +249,24 @@ impl CodexExec {
         let team = request.team_id.clone();
         let agent = request.agent_id.clone();
         let (db, home) = (request.db.clone(), request.home.clone());
+        // The Codex home the worker runs with, where its rollout file will be.
+        let codex_home = rollout::codex_home_from(
+            request
+                .env
+                .get("CODEX_HOME")
+                .cloned()
+                .or_else(|| std::env::var("CODEX_HOME").ok())
+                .as_deref(),
+        );
+        let worker = Worker {
+            team,
+            agent,
+            codex_home,
+            thread: None,
+        };
         std::thread::Builder::new()
-            .name(format!("supervise-{agent}"))
-            .spawn(move || supervise(child, stdout, &db, &home, &team, &agent, &launch))
+            .name(format!("supervise-{}", request.agent_id))
+            .spawn(move || supervise(child, stdout, &db, &home, worker, &launch))
             .map_err(|e| EngineError::Config(format!("starting the supervisor thread: {e}")))?;
         Ok(Launched {
             pid: Some(pid),
@@ -346,16 +364,26 @@ fn end_leftovers(launch: &str) -> usize {
     left.len()
 }
 
+/// The worker a supervisor watches.
+struct Worker {
+    team: TeamId,
+    agent: AgentId,
+    /// Where its Codex writes the rollout file.
+    codex_home: Option<PathBuf>,
+    /// Its Codex thread, once `thread.started` named it.
+    thread: Option<String>,
+}
+
 /// Reads one worker's JSONL stream until it ends, feeding the engine.
 fn supervise(
     mut child: Child,
     stdout: Option<std::process::ChildStdout>,
     db: &Path,
     home: &Path,
-    team: &TeamId,
-    agent: &AgentId,
+    mut worker: Worker,
     launch: &str,
 ) {
+    let (team, agent) = (&worker.team.clone(), &worker.agent.clone());
     let engine = match Engine::open(db, home) {
         Ok(e) => e,
         Err(err) => {
@@ -365,8 +393,6 @@ fn supervise(
             return;
         }
     };
-    // Usage is cumulative per thread; a resumed thread starts from what was already charged.
-    let mut seen = engine.charged_usage(agent).unwrap_or_default();
     let mut last_activity = Instant::now() - Duration::from_secs(60);
     if let Some(out) = stdout {
         for line in BufReader::new(out).lines() {
@@ -374,13 +400,19 @@ fn supervise(
             let Ok(event) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            if let Err(err) = on_event(&engine, team, agent, &event, &mut seen, &mut last_activity)
-            {
+            if let Err(err) = on_event(&engine, &mut worker, &event, &mut last_activity) {
                 tracing::warn!(team_id = %team, agent_id = %agent, error = %err, "handling a worker event failed");
             }
         }
     }
     let status = child.wait();
+    // The process is gone and its rollout file complete: charge what it used after the
+    // last event we saw (a worker stopped mid-turn).
+    if let Some(thread) = &worker.thread
+        && let Err(err) = engine.meter_thread(thread)
+    {
+        tracing::warn!(team_id = %team, agent_id = %agent, error = %err, "metering the worker's last requests failed");
+    }
     if let Ok(mut started) = STARTED.lock() {
         started.remove(agent.as_str());
     }
@@ -408,39 +440,33 @@ fn supervise(
 
 fn on_event(
     engine: &Engine,
-    team: &TeamId,
-    agent: &AgentId,
+    worker: &mut Worker,
     event: &Value,
-    seen: &mut Usage,
     last_activity: &mut Instant,
 ) -> Result<()> {
+    let (team, agent) = (&worker.team, &worker.agent);
     let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
-    match kind {
-        "thread.started" => {
-            if let Some(thread) = event.get("thread_id").and_then(Value::as_str) {
-                engine.record_thread(team, agent, thread)?;
-            }
-        }
-        "turn.completed" => {
+    if kind == "thread.started"
+        && let Some(thread) = event.get("thread_id").and_then(Value::as_str)
+    {
+        engine.record_thread(team, agent, thread)?;
+        engine.watch_thread(team, agent, thread, worker.codex_home.as_deref(), None)?;
+        worker.thread = Some(thread.to_string());
+    }
+    if let Some(thread) = &worker.thread {
+        // Every event may follow a finished request: charge what the rollout file holds.
+        engine.meter_thread(thread)?;
+        if kind == "turn.completed" {
+            // Only used when no rollout file was found for the thread.
             let usage = event.get("usage").cloned().unwrap_or(Value::Null);
             let get = |k: &str| usage.get(k).and_then(Value::as_i64).unwrap_or(0);
-            // Codex reports usage cumulatively per thread: charge only the growth.
-            let total = Usage {
+            let cumulative = Usage {
                 input: get("input_tokens"),
                 cached: get("cached_input_tokens"),
-                output: get("output_tokens") + get("reasoning_output_tokens"),
+                output: get("output_tokens"),
             };
-            let delta = Usage {
-                input: (total.input - seen.input).max(0),
-                cached: (total.cached - seen.cached).max(0),
-                output: (total.output - seen.output).max(0),
-            };
-            *seen = total;
-            if delta != Usage::default() {
-                engine.record_usage(team, agent, delta)?;
-            }
+            engine.meter_stream(thread, cumulative)?;
         }
-        _ => {}
     }
     if last_activity.elapsed() >= Duration::from_secs(1) {
         *last_activity = Instant::now();

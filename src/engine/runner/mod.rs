@@ -11,6 +11,7 @@ pub mod codex_exec;
 pub mod external;
 pub mod model;
 pub mod procs;
+pub mod rollout;
 pub mod sim;
 
 use std::collections::BTreeMap;

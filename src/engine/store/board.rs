@@ -95,7 +95,7 @@ pub fn ready(conn: &Connection, team_id: &str, now: i64) -> Result<Vec<TaskRow>>
 
 /// The first ready task, best first (as [`ready`]), for which `wanted` holds, and how many
 /// ready tasks were looked at. Stops at the first match: with the `tasks_claim_order` index
-/// (V7) a claim reads a few rows, not the whole board.
+/// (V8) a claim reads a few rows, not the whole board.
 pub fn first_ready(
     conn: &Connection,
     team_id: &str,
@@ -317,7 +317,7 @@ pub fn team_deps(
     Ok(out)
 }
 
-/// A team's board revision and the counts and plan cached for it (`board_state`, V7).
+/// A team's board revision and the counts and plan cached for it (`board_state`, V8).
 #[derive(Debug, Clone, Default)]
 pub struct BoardState {
     /// Bumped by triggers on every write that changes counts or plan inputs.

@@ -514,6 +514,7 @@ pub mod board;
 pub mod bus;
 pub mod events;
 pub mod teams;
+pub mod usage;
 
 #[cfg(test)]
 mod tests {

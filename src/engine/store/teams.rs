@@ -82,6 +82,8 @@ pub struct NewTeam<'a> {
     pub profile: &'a str,
     pub settings: &'a str,
     pub lead_agent_id: &'a str,
+    /// The hash of the lead secret, kept in the lead's agent row like a worker token's.
+    pub lead_token_hash: &'a str,
     pub workspace: Option<&'a str>,
     pub now: i64,
 }
@@ -93,9 +95,9 @@ pub fn insert_team(tx: &Transaction<'_>, t: &NewTeam<'_>) -> Result<()> {
         params![t.team_id, t.goal, t.profile, t.settings, t.lead_agent_id, t.workspace, t.now],
     )?;
     tx.execute(
-        "INSERT INTO agents (agent_id, team_id, role, runner, state, last_activity_at, created_at)
-         VALUES (?1, ?2, 'lead', 'lead', 'active', ?3, ?3)",
-        params![t.lead_agent_id, t.team_id, t.now],
+        "INSERT INTO agents (agent_id, team_id, role, runner, state, token_hash, last_activity_at, created_at)
+         VALUES (?1, ?2, 'lead', 'lead', 'active', ?4, ?3, ?3)",
+        params![t.lead_agent_id, t.team_id, t.now, t.lead_token_hash],
     )?;
     Ok(())
 }
@@ -389,5 +391,15 @@ pub fn thread_of(conn: &Connection, agent_id: &str) -> Result<Option<String>> {
 pub fn set_activity(tx: &Transaction<'_>, agent_id: &str, now: i64) -> Result<()> {
     tx.prepare_cached("UPDATE agents SET last_activity_at = ?2 WHERE agent_id = ?1")?
         .execute(params![agent_id, now])?;
+    Ok(())
+}
+
+/// Rewrites a finalized team's run summary (usage charged after finalize: the lead's last
+/// answer, a worker's last request).
+pub fn set_summary(tx: &Transaction<'_>, team_id: &str, summary: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE teams SET summary = ?2 WHERE team_id = ?1 AND state = 'finalized'",
+        params![team_id, summary],
+    )?;
     Ok(())
 }

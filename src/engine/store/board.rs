@@ -495,15 +495,17 @@ pub fn count_after(
     status: Option<&str>,
     after_seq: i64,
 ) -> Result<i64> {
-    let sql = match status {
-        None => "SELECT COUNT(*) FROM tasks t WHERE t.team_id = ?2 AND t.seq > ?3 AND ?1 = ?1 AND ?4 IS NULL".to_string(),
-        Some(_) => format!(
-            "SELECT COUNT(*) FROM (SELECT {SHOWN} AS shown FROM tasks t
-                                   WHERE t.team_id = ?2 AND t.seq > ?3 {})
-             WHERE shown = ?4",
-            stored_filter(status)
-        ),
+    let Some(status) = status else {
+        return Ok(conn
+            .prepare_cached("SELECT COUNT(*) FROM tasks t WHERE t.team_id = ?1 AND t.seq > ?2")?
+            .query_row(params![team_id, after_seq], |r| r.get(0))?);
     };
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT {SHOWN} AS shown FROM tasks t
+                               WHERE t.team_id = ?2 AND t.seq > ?3 {})
+         WHERE shown = ?4",
+        stored_filter(Some(status))
+    );
     Ok(conn
         .prepare_cached(&sql)?
         .query_row(params![now, team_id, after_seq, status], |r| r.get(0))?)

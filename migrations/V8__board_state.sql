@@ -12,7 +12,8 @@ CREATE TABLE board_state (
     valid_until INTEGER,
     counts      TEXT,
     plan        TEXT,
-    digest      TEXT
+    digest      TEXT,
+    tokens      INTEGER  -- the team's token total the plan's budget was computed from
 );
 
 CREATE TRIGGER board_rev_task_insert AFTER INSERT ON tasks BEGIN
@@ -27,7 +28,9 @@ CREATE TRIGGER board_rev_agent_insert AFTER INSERT ON agents BEGIN
     INSERT INTO board_state (team_id, rev) VALUES (NEW.team_id, 1)
         ON CONFLICT (team_id) DO UPDATE SET rev = rev + 1;
 END;
-CREATE TRIGGER board_rev_agent_update AFTER UPDATE OF state, tokens_input, tokens_output ON agents BEGIN
+-- Token totals are left out on purpose: metering updates them on nearly every call, and
+-- only the plan's budget cap reads them; the ticker re-plans when they moved (`tokens`).
+CREATE TRIGGER board_rev_agent_update AFTER UPDATE OF state ON agents BEGIN
     INSERT INTO board_state (team_id, rev) VALUES (NEW.team_id, 1)
         ON CONFLICT (team_id) DO UPDATE SET rev = rev + 1;
 END;

@@ -57,15 +57,19 @@ pub fn input_digest(input: &PlanInput) -> String {
     hex::encode(h.0.finalize())
 }
 
-/// Counts and plan on `c`, from the cache when it is fresh at `now`.
+/// Counts and plan on `c`, from the cache when it is fresh at `now`. With `tokens_now`
+/// (the team's token total), a cache computed at another total is stale too: the budget
+/// cap of the plan may have moved (status passes `None` and accepts a plan whose budget
+/// input is up to one housekeeping tick old; its own `tokens` and `budget_left` are live).
 pub(crate) fn board_view(
     c: &Connection,
     team: &TeamId,
     profile: &Profile,
     now: i64,
+    tokens_now: Option<i64>,
 ) -> Result<BoardView> {
     let state = store::board::board_state(c, team.as_str())?;
-    if state.fresh(now) {
+    if state.fresh(now) && tokens_now.is_none_or(|t| state.tokens == Some(t)) {
         let counts = state
             .counts
             .as_deref()
@@ -115,9 +119,10 @@ impl Engine {
     pub fn refresh_board(&self, team: &TeamId) -> Result<Plan> {
         let profile = self.team_profile(team)?;
         let now = now_ms();
-        let view = self
-            .store()
-            .read_snapshot(|c| board_view(c, team, &profile, now))?;
+        let view = self.store().read_snapshot(|c| {
+            let tokens = store::teams::team_tokens(c, team.as_str())?;
+            board_view(c, team, &profile, now, Some(tokens))
+        })?;
         let Some(computed) = view.computed else {
             return Ok(view.plan);
         };
@@ -130,6 +135,7 @@ impl Engine {
             counts: serde_json::to_string(&view.counts).ok(),
             plan: Some(plan_json.clone()),
             digest: Some(digest.clone()),
+            tokens: Some(profile.budget.team_tokens - computed.input.budget_left),
         };
         let input = &computed.input;
         self.store().write(|tx| {

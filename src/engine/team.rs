@@ -374,7 +374,7 @@ impl Engine {
         self.store().read_snapshot(|c| {
             let team = store::teams::team(c, caller.team_id.as_str())?;
             let agents = store::teams::agents(c, caller.team_id.as_str())?;
-            let view = crate::engine::status::board_view(c, &caller.team_id, &profile, now)?;
+            let view = crate::engine::status::board_view(c, &caller.team_id, &profile, now, None)?;
             let unread = store::teams::unread(c, caller.agent_id.as_str(), now)?;
             let tokens = sum_tokens(&agents);
             Ok(TeamStatus {

@@ -330,6 +330,8 @@ pub struct BoardState {
     pub counts: Option<String>,
     pub plan: Option<String>,
     pub digest: Option<String>,
+    /// The team's token total when computed (the plan's budget input).
+    pub tokens: Option<i64>,
 }
 
 impl BoardState {
@@ -342,7 +344,7 @@ impl BoardState {
 pub fn board_state(conn: &Connection, team_id: &str) -> Result<BoardState> {
     Ok(conn
         .prepare_cached(
-            "SELECT rev, cached_rev, valid_until, counts, plan, digest FROM board_state
+            "SELECT rev, cached_rev, valid_until, counts, plan, digest, tokens FROM board_state
              WHERE team_id = ?1",
         )?
         .query_row([team_id], |r| {
@@ -353,6 +355,7 @@ pub fn board_state(conn: &Connection, team_id: &str) -> Result<BoardState> {
                 counts: r.get(3)?,
                 plan: r.get(4)?,
                 digest: r.get(5)?,
+                tokens: r.get(6)?,
             })
         })
         .optional()?
@@ -362,10 +365,11 @@ pub fn board_state(conn: &Connection, team_id: &str) -> Result<BoardState> {
 /// Stores counts and plan computed at revision `rev`, unless the board moved on since.
 pub fn store_board_state(tx: &Transaction<'_>, team_id: &str, s: &BoardState) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO board_state (team_id, rev, cached_rev, valid_until, counts, plan, digest)
-         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO board_state (team_id, rev, cached_rev, valid_until, counts, plan, digest,
+                                  tokens)
+         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (team_id) DO UPDATE SET cached_rev = ?2, valid_until = ?3, counts = ?4,
-             plan = ?5, digest = ?6
+             plan = ?5, digest = ?6, tokens = ?7
          WHERE board_state.rev = ?2",
     )?
     .execute(params![
@@ -374,7 +378,8 @@ pub fn store_board_state(tx: &Transaction<'_>, team_id: &str, s: &BoardState) ->
         s.valid_until,
         s.counts,
         s.plan,
-        s.digest
+        s.digest,
+        s.tokens
     ])?;
     Ok(())
 }

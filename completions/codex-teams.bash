@@ -80,7 +80,7 @@ _codex__teams() {
             return 0
             ;;
         codex__teams__subcmd__bench)
-            opts="-h --runner --baseline --candidate --eval-dir --tasks --profile --repeat --out --codex --timeout --engine-only --no-engine --sabotage --calls --processes --messages --synchronous --json --db --help"
+            opts="-h --runner --baseline --candidate --arms --eval-dir --tasks --profile --repeat --out --codex --timeout --pace --engine-only --no-engine --sabotage --calls --processes --messages --synchronous --json --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -96,6 +96,10 @@ _codex__teams() {
                     ;;
                 --candidate)
                     COMPREPLY=($(compgen -W "fixed-6 adaptive" -- "${cur}"))
+                    return 0
+                    ;;
+                --arms)
+                    COMPREPLY=($(compgen -W "fixed-6 lean-6 adaptive solo codex-subagents lean-6+whole-briefs lean-6+broadcast lean-6+no-early-stop lean-6+full-workers ablation" -- "${cur}"))
                     return 0
                     ;;
                 --eval-dir)
@@ -123,6 +127,10 @@ _codex__teams() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -258,7 +266,7 @@ _codex__teams() {
             return 0
             ;;
         codex__teams__subcmd__install)
-            opts="-h --dry-run --json --codex-home --bin --help"
+            opts="-h --dry-run --json --codex-home --bin --codex --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -269,6 +277,10 @@ _codex__teams() {
                     return 0
                     ;;
                 --bin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --codex)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

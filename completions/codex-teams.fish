@@ -44,6 +44,7 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -l json -d
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand init" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l codex-home -d 'The Codex home to install into (default: $CODEX_HOME, else ~/.codex)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l bin -d 'The codex-teams executable Codex should run (default: this one)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l codex -d 'The Codex CLI to record for workers and check-config when Codex is not on PATH (written to $CODEX_TEAMS_HOME/codex-path)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l dry-run -d 'Print a unified diff of every file that would change, and write nothing'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -l json -d 'Print the result as JSON'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand install" -s h -l help -d 'Print help'
@@ -66,6 +67,16 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l baseli
 adaptive\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l candidate -d 'The candidate arm' -r -f -a "fixed-6\t''
 adaptive\t''"
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l arms -d 'Arms to run besides the baseline and the candidate (comma-separated): lean-6, solo, codex-subagents, the ablation arms lean-6+whole-briefs, lean-6+broadcast, lean-6+no-early-stop, lean-6+full-workers, or `ablation` for those four' -r -f -a "fixed-6\t''
+lean-6\t''
+adaptive\t''
+solo\t''
+codex-subagents\t''
+lean-6+whole-briefs\t''
+lean-6+broadcast\t''
+lean-6+no-early-stop\t''
+lean-6+full-workers\t''
+ablation\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l eval-dir -d 'The eval set (default: benchmarks/eval of the checkout this binary was built from, else of the current directory)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l tasks -d 'Only these tasks (comma-separated names)' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l profile -d 'The adaptive arm\'s profile' -r
@@ -73,6 +84,7 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l repeat
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l out -d 'Where the report goes (default: $CODEX_TEAMS_HOME/bench; `--out benchmarks/results` refreshes the repository\'s committed reports)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l codex -d 'The Codex CLI for the codex runners (default: $CODEX_TEAMS_CODEX, else `codex` on PATH)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l timeout -d 'Seconds before one team run is killed' -r
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l pace -d 'Paced mode (codex-mock): each scripted subtask takes SECS, as with a real model; the report shows the lead\'s requests per minute' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l sabotage -d 'Break the candidate on purpose (drop-subtask) to prove the gate can fail' -r -f -a "drop-subtask\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l calls -d 'Sequential calls per tool for the latency figures' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l processes -d 'Sending processes for the throughput figure (1 to 7)' -r

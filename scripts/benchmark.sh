@@ -4,6 +4,7 @@
 #   scripts/benchmark.sh --baseline fixed-6 --candidate adaptive            # codex-mock, whole set
 #   scripts/benchmark.sh --runner sim                                       # simulated, seconds
 #   scripts/benchmark.sh --runner codex-mock --tasks fix-paginate-last-page
+#   scripts/benchmark.sh --arms fixed-6,lean-6,adaptive,solo,codex-subagents --repeat 3   # every arm
 # Writes benchmarks/results/<date>-<runner>.{md,json,svg}; exits non-zero on a `fail` verdict.
 # The codex runners need the Codex CLI: $CODEX_TEAMS_CODEX, or `codex` on PATH.
 set -euo pipefail

@@ -17,12 +17,10 @@ cargo install --path . --locked --root "$prefix"
 echo "== codex-teams init"
 "$bin" init
 
-echo "== codex-teams install (register with Codex: server entry, skill, prompt hook)"
-"$bin" install --bin "$bin"
-
-# A real team run: the real Codex CLI as lead and workers, against the local mock model.
-# Without a Codex CLI on this machine, the pinned one is installed from npm into .cache/
-# (only for this run; it is not put on PATH). If npm is missing too, the simulated team runs.
+# The Codex CLI: $CODEX_TEAMS_CODEX, else `codex` on PATH. Without one, the pinned release
+# is installed from npm into .cache/ (not put on PATH); `install --codex` records whichever
+# is used, so workers, `smoke --real` and `check-config` find it. If npm is missing too, the
+# simulated team runs.
 CODEX_VERSION=0.169.0
 codex="${CODEX_TEAMS_CODEX:-$(command -v codex || true)}"
 if [ -z "$codex" ] && command -v npm >/dev/null 2>&1; then
@@ -33,6 +31,13 @@ if [ -z "$codex" ] && command -v npm >/dev/null 2>&1; then
   fi
   [ -x "$cache/node_modules/.bin/codex" ] && codex="$cache/node_modules/.bin/codex"
 fi
+echo "== codex-teams install (register with Codex: server entry, skill, prompt hook)"
+if [ -n "$codex" ]; then
+  "$bin" install --bin "$bin" --codex "$codex"
+else
+  "$bin" install --bin "$bin"
+fi
+
 if [ -n "$codex" ]; then
   echo "== codex-teams smoke medium --real (real Codex CLI $codex, local mock model)"
   "$bin" smoke medium --real --codex "$codex"

@@ -50,6 +50,20 @@ const CASES: &[(&str, &str, &str, usize, &str)] = &[
         13,
         "budget.agent_tokens",
     ),
+    (
+        "unknown worker instructions",
+        "    instructions: codex",
+        "    instructions: terse",
+        41,
+        "worker.codex.instructions",
+    ),
+    (
+        "lead given web search",
+        "    web_search: [researcher]",
+        "    web_search: [researcher, lead]",
+        46,
+        "worker.codex.web_search",
+    ),
 ];
 
 fn write_bad(home: &std::path::Path, from: &str, to: &str) -> std::path::PathBuf {

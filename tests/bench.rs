@@ -125,3 +125,98 @@ fn an_unknown_task_name_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn the_sim_runner_refuses_arms_without_a_team() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let (ok, _) = bench(&["--arms", "solo"], out.path());
+    assert!(!ok);
+    let output = Command::cargo_bin("codex-teams")
+        .expect("binary")
+        .args([
+            "bench",
+            "--runner",
+            "sim",
+            "--no-engine",
+            "--arms",
+            "codex-subagents",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .expect("run bench");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("--arms") && err.contains("codex-subagents") && err.contains("codex-mock"),
+        "{err}"
+    );
+}
+
+/// The Codex CLI for the codex-mock runner: `$CODEX_TEAMS_CODEX` (scripts/verify.sh sets
+/// it); skipped locally without one, a failure in CI.
+fn codex_bin() -> Option<std::path::PathBuf> {
+    let p = std::env::var_os("CODEX_TEAMS_CODEX")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.exists());
+    if p.is_none() && std::env::var_os("CI").is_some() {
+        panic!("CI is set but no Codex CLI: set CODEX_TEAMS_CODEX (scripts/verify.sh does)");
+    }
+    p
+}
+
+#[test]
+fn solo_and_codex_subagents_arms_do_the_whole_task_on_real_codex() {
+    let Some(codex) = codex_bin() else {
+        eprintln!("SKIPPED: no Codex CLI (set CODEX_TEAMS_CODEX)");
+        return;
+    };
+    let out = tempfile::tempdir().expect("tempdir");
+    // A medium task: three parallel subtasks and a join that must wait for them.
+    let output = Command::cargo_bin("codex-teams")
+        .expect("binary")
+        .args(["bench", "--runner", "codex-mock", "--no-engine", "--json"])
+        .args([
+            "--tasks",
+            "cart-money-refactor",
+            "--arms",
+            "solo,codex-subagents",
+        ])
+        .arg("--codex")
+        .arg(&codex)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .expect("run bench");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    assert!(
+        output.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        report["arm_order"],
+        serde_json::json!(["fixed-6", "adaptive", "solo", "codex-subagents"])
+    );
+    let run = |arm: &str| report["arms"][arm]["tasks"][0].clone();
+    for arm in ["fixed-6", "adaptive", "solo", "codex-subagents"] {
+        let r = run(arm);
+        assert_eq!(r["quality_passed"], true, "{arm}: {r}");
+        let (input, cached) = (r["input_tokens"].as_u64(), r["cached_tokens"].as_u64());
+        assert!(
+            cached.unwrap_or(0) > 0 && cached < input,
+            "{arm}: the mock reports part of the input as cached: {r}"
+        );
+        assert!(r["lead_requests"].as_u64().unwrap_or(0) > 0, "{arm}: {r}");
+    }
+    // Solo: the lead alone, one shell call per subtask and the answer.
+    assert_eq!(run("solo")["agents"], 0);
+    assert_eq!(run("solo")["lead_requests"], 5);
+    // Codex's own sub-agents: one per subtask, each a thread that reached the model.
+    assert_eq!(run("codex-subagents")["agents"], 4);
+    // The team arms record the planner's view: cart-money-refactor is medium, 3 workers.
+    assert_eq!(run("adaptive")["planner_class"], "medium");
+    assert_eq!(run("adaptive")["recommended"], 3);
+    let sizes = report["team_sizes"].as_array().expect("team_sizes");
+    assert_eq!(sizes[0]["declared_class"], "medium");
+    assert_eq!(sizes[0]["planner_class"], "medium");
+}

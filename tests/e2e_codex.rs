@@ -164,7 +164,6 @@ fn assert_all_done(r: &RealReport) {
     assert_eq!(r.tasks.done, r.tasks_total, "{}", show(r));
 }
 
-/// Status results the lead saw (structured content of its `team_status` calls).
 /// How far `metered` may be from the mock model's own count of the same requests.
 const METERING_TOLERANCE: f64 = 0.01;
 
@@ -207,13 +206,14 @@ fn assert_metered_like_the_mock(r: &RealReport) {
     );
 }
 
-fn lead_statuses(r: &RealReport) -> Vec<&Value> {
+/// What the lead's waits returned (structured content of its `team_pull_inbox` calls).
+fn lead_waits(r: &RealReport) -> Vec<&Value> {
     r.lead
         .events
         .iter()
         .filter(|e| e["type"] == "item.completed")
         .map(|e| &e["item"])
-        .filter(|i| i["type"] == "mcp_tool_call" && i["tool"] == "team_status")
+        .filter(|i| i["type"] == "mcp_tool_call" && i["tool"] == "team_pull_inbox")
         .map(|i| &i["result"]["structured_content"])
         .collect()
 }
@@ -691,7 +691,7 @@ fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
         finished_by.as_deref().is_some_and(|a| a != victim),
         "the released task was finished by another worker: {finished_by:?}"
     );
-    // The lead was told, and saw the dead worker in team_status.
+    // The lead was told, and its wait brought the dead worker as news.
     assert!(
         lead_inbox(&r).iter().any(|(from, body)| from == "system"
             && body.contains(&victim)
@@ -700,12 +700,13 @@ fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
         lead_inbox(&r)
     );
     assert!(
-        lead_statuses(&r)
+        lead_waits(&r)
             .iter()
-            .any(|s| s["agents"].as_array().is_some_and(|a| a
+            .any(|s| s["news"].as_array().is_some_and(|n| n
                 .iter()
-                .any(|x| x["agent_id"] == victim.as_str() && x["state"] == "dead"))),
-        "team_status showed the dead worker"
+                .any(|x| x["agent_id"] == victim.as_str() && x["kind"] == "agent.dead"))),
+        "a wait brought the dead worker: {:?}",
+        lead_waits(&r)
     );
     // Killed in the middle of a turn, it is still charged for the requests Codex wrote
     // down: all of them but, at most, the last one, when the kill came within milliseconds
@@ -816,7 +817,8 @@ fn a_budget_too_small_stops_the_workers_and_tells_the_lead() {
     assert_eq!(r.tasks.done, 1, "{}", show(&r));
     assert_eq!(r.tasks.cancelled, 1, "{}", show(&r));
     // The lead was told: each budget stop sent it a message from `system` (in the same
-    // transaction, so it is the next event), and its team_status showed why.
+    // transaction, so it is the next event), which woke its wait; the wait showed no worker
+    // left and none to spawn.
     let lead = r
         .agents
         .iter()
@@ -834,23 +836,19 @@ fn a_budget_too_small_stops_the_workers_and_tells_the_lead() {
     let told = lead_inbox(&r)
         .iter()
         .any(|(from, body)| from == "system" && body.contains("budget"));
-    let shown = lead_statuses(&r).iter().any(|s| {
-        s["budget_left"].as_i64().is_some_and(|b| b < 0)
-            && s["plan"]["spawn"] == 0
-            && s["agents"].as_array().is_some_and(|a| {
-                a.iter().any(|x| {
-                    x["reason"]
-                        .as_str()
-                        .is_some_and(|why| why.contains("budget"))
-                })
-            })
-    });
+    let shown = lead_waits(&r)
+        .iter()
+        .any(|s| s["workers"] == 0 && s.get("spawn").is_none() && s["tasks"]["claimed"] == 0);
     assert!(
         shown,
-        "team_status showed the spent budget and why the workers stopped"
+        "a wait showed no worker left and none to spawn: {:?}",
+        lead_waits(&r)
     );
-    // Whether the lead pulled the message before finalizing depends on timing.
-    eprintln!("lead pulled the budget message: {told}");
+    assert!(
+        told,
+        "the wait brought the budget message: {:?}",
+        lead_inbox(&r)
+    );
     // The planner would start nobody: the lead finalized without waiting for the slow task.
     assert!(
         r.wall_ms < 30_000,

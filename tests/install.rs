@@ -463,6 +463,7 @@ fn check_config_fails_before_install_and_passes_after() {
         "mcp server",
         "server binary",
         "tool approvals",
+        "tool timeout",
         "skill",
         "hook",
     ] {
@@ -521,6 +522,55 @@ fn check_config_fails_before_install_and_passes_after() {
     );
 }
 
+#[test]
+fn tool_timeout_covers_the_leads_ten_minute_wait() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("codex");
+    let teams = dir.path().join("teams");
+    install(&home, &[]).success();
+    let (_, report) = check_config(&home, &teams);
+    assert_eq!(check(&report, "tool timeout")["ok"], true, "{report}");
+
+    // The old value (long-polls of 25 s) would cut a lead's wait: check-config says so.
+    let config = home.join("config.toml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    assert!(text.contains("tool_timeout_sec = 660"), "{text}");
+    std::fs::write(
+        &config,
+        text.replace("tool_timeout_sec = 660", "tool_timeout_sec = 120"),
+    )
+    .expect("write");
+    let (ok, report) = check_config(&home, &teams);
+    assert!(!ok);
+    let c = check(&report, "tool timeout");
+    assert_eq!(c["ok"], false, "{c}");
+    assert!(
+        c["detail"].as_str().is_some_and(|d| d.contains("120")),
+        "{c}"
+    );
+    assert!(
+        c["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("codex-teams install")),
+        "{c}"
+    );
+
+    // install raises it again; a larger value the user chose is kept.
+    install(&home, &[]).success();
+    let text = std::fs::read_to_string(&config).expect("read");
+    assert!(text.contains("tool_timeout_sec = 660"), "{text}");
+    std::fs::write(
+        &config,
+        text.replace("tool_timeout_sec = 660", "tool_timeout_sec = 3600.0"),
+    )
+    .expect("write");
+    install(&home, &[]).success();
+    let text = std::fs::read_to_string(&config).expect("read");
+    assert!(text.contains("tool_timeout_sec = 3600.0"), "{text}");
+    let (_, report) = check_config(&home, &teams);
+    assert_eq!(check(&report, "tool timeout")["ok"], true, "{report}");
+}
+
 /// Runs `codex` with a temporary CODEX_HOME (and HOME, so nothing of the real user's leaks).
 fn real_codex(codex: &Path, home: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(codex)
@@ -557,7 +607,7 @@ fn real_codex_accepts_the_installed_server_entry() {
     let vars = entry["transport"]["env_vars"].as_array().expect("env_vars");
     assert!(vars.contains(&json!("MOCK_KEY")) && vars.contains(&json!("CODEX_TEAMS_AGENT_TOKEN")));
     assert_eq!(entry["startup_timeout_sec"], 20.0);
-    assert_eq!(entry["tool_timeout_sec"], 120.0);
+    assert_eq!(entry["tool_timeout_sec"], 660.0);
 
     // 0.169.0 leaves the approval mode out of --json; the text form shows it.
     let out = real_codex(&codex, home, &["mcp", "get", "codex-teams"]);
@@ -647,4 +697,64 @@ fn real_codex_lists_the_installed_hook_as_trusted() {
     .expect("json");
     assert_eq!(ours["key"], manifest["hook_key"]);
     assert_eq!(ours["currentHash"], manifest["hook_hash"]);
+}
+
+/// PATH of this process without any directory holding a `codex`.
+fn path_without_codex() -> std::ffi::OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let kept: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|d| !d.join("codex").exists())
+        .collect();
+    std::env::join_paths(kept).expect("join PATH")
+}
+
+/// Issue 9 point 1: what scripts/install.sh runs after its build (`init`, then `install
+/// --bin BIN --codex CODEX` with the Codex it found or fetched into .cache/), on an empty
+/// home with Codex not on PATH, leaves `check-config` green; the one line that puts `codex`
+/// on the user's PATH is printed once.
+#[test]
+fn install_sh_steps_on_an_empty_home_without_codex_on_path_leave_check_config_green() {
+    let script =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh"))
+            .expect("read install.sh");
+    assert!(
+        script.contains(r#""$bin" install --bin "$bin" --codex "$codex""#),
+        "install.sh no longer records its Codex: update this test with it"
+    );
+    let Some(codex) = codex() else {
+        eprintln!("SKIPPED: no Codex CLI (set $CODEX_TEAMS_CODEX)");
+        return;
+    };
+    let home = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        let mut c = ct(args);
+        c.env("HOME", home.path())
+            .env("PATH", path_without_codex())
+            .env_remove("CODEX_TEAMS_HOME")
+            .env_remove("CODEX_TEAMS_PROFILE")
+            .current_dir(home.path());
+        c.assert()
+    };
+    run(&["init"]).success();
+    run(&[
+        "install",
+        "--bin",
+        BIN,
+        "--codex",
+        codex.to_str().expect("utf-8"),
+    ])
+    .success();
+    let out = run(&["check-config"]);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    out.success();
+    let codex_line = text
+        .lines()
+        .find(|l| l.contains(" codex "))
+        .unwrap_or_default();
+    assert!(codex_line.starts_with("OK"), "{text}");
+    assert!(
+        codex_line.contains("recorded by `codex-teams install`"),
+        "{text}"
+    );
+    assert_eq!(text.matches("export PATH=").count(), 1, "{text}");
 }

@@ -1291,6 +1291,36 @@ async fn long_poll_returns_as_soon_as_another_server_sends() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_engines_own_note_does_not_wake_a_waiting_lead_but_comes_with_the_wake() {
+    let fx = Fixture::new();
+    let (lead, team_id) = started(&fx, None).await;
+    lead.ok("task_create", json!({ "title": "Some work" }))
+        .await;
+    let busy = fx.worker(&spawn(&lead, "implementer").await).await;
+    let claimed = busy.ok("task_claim", json!({})).await;
+    assert_eq!(claimed["claimed"], true, "{claimed}");
+    let idle = spawn(&lead, "implementer").await;
+    // The idle worker is stopped: the engine notes it to the lead. One worker still works
+    // on the only task, so the lead has nothing to do yet.
+    let engine = fx.engine();
+    let team = TeamId::parse("team", &team_id).expect("team id");
+    let agent = AgentId::parse("agent", &s(&idle["agent_id"])).expect("agent id");
+    assert!(
+        engine
+            .stop_worker(&team, &agent, "idle in a test", "guardrail.idle_shutdown")
+            .expect("stop")
+    );
+    let t = Instant::now();
+    let inbox = lead.ok("team_pull_inbox", json!({ "wait_ms": 1500 })).await;
+    assert!(
+        t.elapsed() >= Duration::from_millis(1400),
+        "the note woke the lead: {inbox}"
+    );
+    assert_eq!(inbox["messages"][0]["from"], "system", "{inbox}");
+    assert_eq!(inbox["workers"], 1, "{inbox}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn long_poll_without_mail_returns_empty_after_wait() {
     let fx = Fixture::new();
     let (lead, _) = started(&fx, None).await;

@@ -247,6 +247,7 @@ fn assert_real_usage(mock: &Mock, run: &Run) {
     assert!(!lines.is_empty());
     let mut input = 0;
     let mut output = 0;
+    let mut cached = 0;
     for line in &lines {
         let n = line["n"].as_u64().unwrap();
         let body = mock.body(n);
@@ -255,11 +256,24 @@ fn assert_real_usage(mock: &Mock, run: &Run) {
         assert_eq!(line["bytes"].as_u64(), Some(body.len() as u64));
         input += counted;
         output += line["output_tokens"].as_u64().unwrap();
+        // Cached input is part of the input: the prompt prefix shared with the session's
+        // previous request (its first request has none).
+        let c = line["cached_tokens"].as_u64().unwrap();
+        assert!(c <= counted, "request {n}: {c} cached of {counted}");
+        cached += c;
+    }
+    assert_eq!(lines[0]["cached_tokens"].as_u64(), Some(0));
+    if lines.len() > 1 {
+        assert!(cached > 0, "a session's later requests repeat its prefix");
     }
     let usage = run.usage();
     assert_eq!(usage["input_tokens"].as_u64(), Some(input), "{usage}");
     assert_eq!(usage["output_tokens"].as_u64(), Some(output), "{usage}");
-    assert_eq!(usage["cached_input_tokens"].as_u64(), Some(0));
+    assert_eq!(
+        usage["cached_input_tokens"].as_u64(),
+        Some(cached),
+        "{usage}"
+    );
 }
 
 const LEAD_PLAN: &str = "\
@@ -300,7 +314,9 @@ fn lead_starts_a_team_creates_the_board_spawns_and_finalizes_through_real_codex(
     assert_eq!(names.first(), Some(&"team_start"), "{tools:?}");
     assert_eq!(names.get(1), Some(&"task_create"), "{tools:?}");
     assert!(names.contains(&"team_spawn"), "{tools:?}");
-    assert!(names.contains(&"team_status"), "{tools:?}");
+    // The lead waits (with the board's state in each wait), never polls the status.
+    assert!(names.contains(&"team_pull_inbox"), "{tools:?}");
+    assert!(!names.contains(&"team_status"), "{tools:?}");
     assert_eq!(names.last(), Some(&"team_finalize"), "{tools:?}");
     assert!(
         tools.iter().all(|(_, s)| s == "completed"),

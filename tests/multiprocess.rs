@@ -528,6 +528,7 @@ fn a_leads_requests_are_charged_once_however_many_servers_read_its_rollout_file(
         .unwrap()
         .unwrap();
     let team = str_of(&started, "team_id");
+    let secret = str_of(&started, "lead_secret");
     // Four more lead servers pick the same team up (restarted leads), all reading the same
     // session's file while Codex keeps appending to it, a line at a time in two writes.
     let readers: Vec<StdioClient> = (0..4)
@@ -535,7 +536,7 @@ fn a_leads_requests_are_charged_once_however_many_servers_read_its_rollout_file(
             let mut lead = spawn();
             lead.call_with_meta(
                 "team_start",
-                json!({"goal": "metering", "team_id": team}),
+                json!({"goal": "metering", "team_id": team, "lead_secret": secret}),
                 Some(&meta),
             )
             .unwrap()

@@ -330,3 +330,204 @@ fn non_object_arguments_are_refused_and_the_server_keeps_serving() {
     assert!(s(&team["team_id"]).starts_with("team_"));
     assert!(lead.close().expect("close lead").success());
 }
+
+/// A lead with one task on the board and one external worker, both over real stdio.
+fn lead_and_worker(fx: &Fixture) -> (StdioClient, StdioClient, String) {
+    let mut lead = fx.lead();
+    ok(
+        &mut lead,
+        "team_start",
+        json!({"goal": "wait for the worker"}),
+    );
+    let created = ok(
+        &mut lead,
+        "task_create",
+        json!({"title": "Write the thing", "size": "s"}),
+    );
+    let task = s(&created["tasks"][0]["task_id"]);
+    let spawned = ok(
+        &mut lead,
+        "team_spawn",
+        json!({"role": "implementer", "runner": "external"}),
+    );
+    let worker = fx.worker(&spawned);
+    (lead, worker, task)
+}
+
+#[test]
+fn a_lead_wait_blocks_until_a_result_from_another_process_and_brings_it_as_news() {
+    let fx = Fixture::new();
+    let (mut lead, mut worker, task) = lead_and_worker(&fx);
+    let finisher = std::thread::spawn(move || {
+        // A claim is not news: the lead keeps waiting through it.
+        let claimed = ok(&mut worker, "task_claim", json!({}));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(claimed["claimed"], true, "{claimed}");
+        ok(
+            &mut worker,
+            "task_update",
+            json!({"task_id": claimed["task_id"], "status": "done", "version": claimed["version"]}),
+        );
+        worker
+    });
+    let started = std::time::Instant::now();
+    let woke = ok(&mut lead, "team_pull_inbox", json!({"wait_ms": 600_000}));
+    let waited = started.elapsed();
+    let _worker = finisher.join().expect("worker thread");
+    assert!(
+        waited >= std::time::Duration::from_millis(250),
+        "woke before the result: {woke}"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(20),
+        "slow wake: {waited:?}"
+    );
+    let news = woke["news"].as_array().cloned().unwrap_or_default();
+    assert!(
+        news.iter()
+            .any(|n| n["kind"] == "task.done" && n["task_id"] == task.as_str()),
+        "{woke}"
+    );
+    assert_eq!(woke["board_done"], true, "{woke}");
+    assert_eq!(woke["tasks"]["done"], 1, "{woke}");
+    // News is delivered once: the next pull does not repeat it.
+    let again = ok(&mut lead, "team_pull_inbox", json!({}));
+    assert!(again.get("news").is_none(), "{again}");
+}
+
+#[test]
+fn a_cancelled_lead_wait_ends_at_once_and_takes_nothing_from_the_inbox() {
+    let fx = Fixture::new();
+    let (mut lead, mut worker, _task) = lead_and_worker(&fx);
+    let ct = ok(&mut worker, "task_claim", json!({}));
+    assert_eq!(ct["claimed"], true, "{ct}");
+    // A ten-minute wait, left pending.
+    let id = lead
+        .send_request(
+            "tools/call",
+            json!({"name": "team_pull_inbox", "arguments": {"wait_ms": 600_000}}),
+        )
+        .expect("send the wait");
+    // The wait does not block the server: another call is answered meanwhile.
+    let started = std::time::Instant::now();
+    let status = ok(&mut lead, "team_status", json!({}));
+    assert!(status["tasks"]["claimed"] == 1, "{status}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    lead.notify(
+        "notifications/cancelled",
+        json!({"requestId": id, "reason": "the user pressed Esc"}),
+    )
+    .expect("cancel");
+    // The wait polls its cancellation every few ms; give it a moment to end.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Had the cancelled wait kept running, it would have leased this message (a result
+    // nobody reads) and the pull below would come back empty.
+    ok(
+        &mut worker,
+        "team_send",
+        json!({"to": "lead", "body": "question"}),
+    );
+    // A live wait looks every 50 ms at most: this is long enough for one to take it.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let pulled = ok(&mut lead, "team_pull_inbox", json!({}));
+    let messages = pulled["messages"].as_array().cloned().unwrap_or_default();
+    assert_eq!(messages.len(), 1, "{pulled}");
+    assert_eq!(messages[0]["body"], "question");
+    assert_eq!(messages[0]["delivery_count"], 1, "{pulled}");
+}
+
+#[test]
+fn a_result_and_the_message_announcing_it_wake_the_lead_once() {
+    let fx = Fixture::new();
+    let (mut lead, mut worker, task) = lead_and_worker(&fx);
+    let claimed = ok(&mut worker, "task_claim", json!({}));
+    assert_eq!(claimed["claimed"], true, "{claimed}");
+    let finisher = std::thread::spawn(move || {
+        // As a worker does: tell the lead, then (a model request later) mark the task done.
+        ok(
+            &mut worker,
+            "team_send",
+            json!({"to": "lead", "body": "done: art:thing@1"}),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        ok(
+            &mut worker,
+            "task_update",
+            json!({"task_id": claimed["task_id"], "status": "done", "version": claimed["version"]}),
+        );
+        worker
+    });
+    let woke = ok(&mut lead, "team_pull_inbox", json!({"wait_ms": 600_000}));
+    let _worker = finisher.join().expect("worker thread");
+    assert_eq!(woke["messages"][0]["body"], "done: art:thing@1", "{woke}");
+    assert!(
+        woke["news"].as_array().is_some_and(|n| n
+            .iter()
+            .any(|x| x["kind"] == "task.done" && x["task_id"] == task.as_str())),
+        "{woke}"
+    );
+    assert_eq!(woke["board_done"], true, "{woke}");
+}
+
+#[test]
+fn a_lead_wait_returns_at_once_when_open_work_has_no_worker() {
+    let fx = Fixture::new();
+    let mut lead = fx.lead();
+    ok(&mut lead, "team_start", json!({"goal": "nobody to do it"}));
+    ok(&mut lead, "task_create", json!({"title": "Orphan task"}));
+    let started = std::time::Instant::now();
+    let woke = ok(&mut lead, "team_pull_inbox", json!({"wait_ms": 600_000}));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{woke}"
+    );
+    assert_eq!(woke["workers"], 0, "{woke}");
+    assert_eq!(woke["tasks"]["ready"], 1, "{woke}");
+    assert_eq!(woke["spawn"], 1, "the planner asks for a worker: {woke}");
+}
+
+#[test]
+fn a_blocked_workers_wait_ends_when_its_dependency_is_done() {
+    let fx = Fixture::new();
+    let mut lead = fx.lead();
+    ok(&mut lead, "team_start", json!({"goal": "a chain"}));
+    ok(
+        &mut lead,
+        "task_create",
+        json!({"tasks": [{"key": "a", "title": "First"}, {"key": "b", "title": "Second", "deps": ["a"]}]}),
+    );
+    let mut first = fx.worker(&ok(
+        &mut lead,
+        "team_spawn",
+        json!({"role": "implementer", "runner": "external", "justification": "test"}),
+    ));
+    let mut second = fx.worker(&ok(
+        &mut lead,
+        "team_spawn",
+        json!({"role": "implementer", "runner": "external", "justification": "test"}),
+    ));
+    let claimed = ok(&mut first, "task_claim", json!({}));
+    assert_eq!(claimed["claimed"], true, "{claimed}");
+    let blocked = ok(&mut second, "task_claim", json!({}));
+    assert_eq!(blocked["claimed"], false, "{blocked}");
+    let finisher = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        ok(
+            &mut first,
+            "task_update",
+            json!({"task_id": claimed["task_id"], "status": "done", "version": claimed["version"]}),
+        );
+        first
+    });
+    let started = std::time::Instant::now();
+    ok(&mut second, "team_pull_inbox", json!({"wait_ms": 20_000}));
+    let waited = started.elapsed();
+    let _first = finisher.join().expect("worker thread");
+    assert!(
+        waited < std::time::Duration::from_secs(10),
+        "the wait ran to its end: {waited:?}"
+    );
+    let next = ok(&mut second, "task_claim", json!({}));
+    assert_eq!(next["claimed"], true, "{next}");
+    assert_eq!(next["title"], "Second");
+}

@@ -12,9 +12,9 @@ use anyhow::{Result, anyhow};
 
 use crate::bench::eval::{EvalTask, class_name};
 use crate::bench::report::TaskRun;
-use crate::bench::run::{Arm, BenchConfig, FIXED6_PROFILE, Runner, subtask_keys, tail};
+use crate::bench::run::{Arm, BenchConfig, Runner, arm_profiles, subtask_keys, tail};
 use crate::harness::{RealOptions, RealTeam};
-use crate::mock::plan::{Plan, PlanSend};
+use crate::mock::plan::{Plan, PlanMode, PlanSend};
 use crate::scratch::Scratch;
 
 /// The plan the mock follows for `arm`: the task's own plan, reshaped by the arm's
@@ -27,25 +27,40 @@ pub fn arm_plan(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Pl
         t.deps.retain(|d| keys.contains(d));
     }
     plan.goal = Some(task.statement.clone());
-    match arm {
-        Arm::Fixed6 => {
-            plan.profile = Some("fixed-6".into());
-            plan.whole_task_briefs = true;
-            for t in &mut plan.tasks {
-                // Naive coordination: every result is broadcast to every teammate.
-                let body = t
-                    .publish
-                    .clone()
-                    .unwrap_or_else(|| format!("{} done", t.title));
-                t.send.push(PlanSend {
-                    to: "all".into(),
-                    body: Some(body),
-                });
-            }
+    plan.profile = arm.profile(profile);
+    plan.mode = match arm {
+        Arm::Solo => PlanMode::Solo,
+        Arm::CodexSubagents => PlanMode::Subagents,
+        _ => PlanMode::Team,
+    };
+    plan.whole_task_briefs = arm.whole_task_briefs();
+    if arm.broadcasts() {
+        for t in &mut plan.tasks {
+            // Naive coordination: every result is broadcast to every teammate.
+            let body = t
+                .publish
+                .clone()
+                .unwrap_or_else(|| format!("{} done", t.title));
+            t.send.push(PlanSend {
+                to: "all".into(),
+                body: Some(body),
+            });
         }
-        Arm::Adaptive => plan.profile = Some(profile.to_string()),
     }
     plan
+}
+
+/// What the user types for `arm`: the team trigger for team arms, the bare task for
+/// `solo`, and an explicit request for sub-agents (Codex spawns none unless asked).
+pub fn arm_prompt(task: &EvalTask, arm: Arm) -> String {
+    match arm {
+        Arm::Solo => task.statement.clone(),
+        Arm::CodexSubagents => format!(
+            "Use sub-agents for this: split it into its independent parts and give each part to its own agent, in parallel where the parts allow. {}",
+            task.statement
+        ),
+        _ => format!("use agents team: {}", task.statement),
+    }
 }
 
 pub fn run_real(
@@ -58,28 +73,41 @@ pub fn run_real(
     let scratch = Scratch::new("bench-ws")?;
     let ws = scratch.path().join("ws");
     task.prepare_workspace(&ws)?;
-    let plan = arm_plan(task, arm, &cfg.profile, sabotaged);
+    let mut plan = arm_plan(task, arm, &cfg.profile, sabotaged);
+    plan.pace_secs = cfg.pace;
+    let subtasks = plan.tasks.len() as u64;
     let mut options = RealOptions::new(plan);
-    options.prompt = format!("use agents team: {}", task.statement);
-    options.user_profiles = vec![("fixed-6".into(), FIXED6_PROFILE.into())];
+    options.prompt = arm_prompt(task, arm);
+    options.user_profiles = arm_profiles(&cfg.profile)?;
     options.codex = cfg.codex.clone();
     options.bin = cfg.bin.clone();
     options.timeout = cfg.timeout;
+    if let Some(pace) = cfg.pace {
+        // Paced: even one worker doing every subtask in turn must fit, with room to spare.
+        options.timeout = options
+            .timeout
+            .max(std::time::Duration::from_secs(pace * subtasks * 2 + 300));
+    }
     options.capture_bodies = false;
     options.workspace = Some(ws.clone());
+    // Without a team there is nothing of codex-teams to install: plain Codex.
+    options.install = arm.is_team();
+    if !arm.is_team() {
+        // The lead (and Codex's sub-agents, which inherit it) writes the files itself.
+        options.lead_sandbox = Some("workspace-write".into());
+    }
     if cfg.runner == Runner::Codex {
         // A real model: your provider and login, the arm's profile through the environment,
         // and the naive arm's policy in words.
         options.user_codex_home = Some(user_codex_home()?);
-        options.profile = Some(match arm {
-            Arm::Fixed6 => "fixed-6".to_string(),
-            Arm::Adaptive => cfg.profile.clone(),
-        });
-        if arm == Arm::Fixed6 {
-            options.prompt.push_str(
-                "\n(Baseline run: spawn 6 workers at once with justification \"fixed fan-out baseline\", \
-                 brief each with the whole task, and share every result with team_broadcast.)",
-            );
+        options.profile = arm.profile(&cfg.profile);
+        if arm.whole_task_briefs() || arm.broadcasts() || arm == Arm::Lean6 {
+            options.prompt.push_str(&format!(
+                "\n(Benchmark arm {}: spawn 6 workers at once with justification \"fixed fan-out baseline\"{}{}.)",
+                arm.name(),
+                if arm.whole_task_briefs() { ", brief each with the whole task" } else { "" },
+                if arm.broadcasts() { ", and share every result with team_broadcast" } else { "" },
+            ));
         }
     }
     let report = RealTeam::run(options)?;
@@ -94,28 +122,82 @@ pub fn run_real(
     if !check.passed {
         problems.push(tail(&check.output, 400));
     }
-    Ok(TaskRun {
-        task: task.name.clone(),
-        class: class_name(task.size_class).to_string(),
-        repeat,
-        input_tokens: report.tokens.total.input,
-        cached_tokens: 0,
-        output_tokens: report.tokens.total.output,
-        total_tokens: report.tokens.total.total,
-        wall_ms: report.wall_ms,
-        agents: report.workers_spawned,
-        max_live: report.max_live,
-        messages: report.messages.len() as u64,
-        artifacts: report.artifacts.len() as u64,
-        quality_passed: check.passed,
-        worker_request_tokens: report
+    let mut run = TaskRun::new(task, repeat);
+    let lead_requests = report.requests_of("lead");
+    run.input_tokens = report.tokens.total.input;
+    run.output_tokens = report.tokens.total.output;
+    run.total_tokens = report.tokens.total.total;
+    run.cached_tokens = if cfg.runner == Runner::Codex {
+        // Only the lead's own usage says what was cached.
+        report
+            .lead
+            .usage
+            .as_ref()
+            .and_then(|u| u.get("cached_input_tokens"))
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    } else {
+        report.requests.iter().map(|r| r.cached_tokens).sum()
+    };
+    run.lead_requests = (cfg.runner == Runner::CodexMock).then_some(lead_requests.len() as u64);
+    run.wall_ms = report.wall_ms;
+    run.messages = report.messages.len() as u64;
+    run.artifacts = report.artifacts.len() as u64;
+    if arm.is_team() {
+        run.agents = report.workers_spawned;
+        run.max_live = report.max_live;
+        // The planner's first recommendation once the board exists.
+        let first = report
+            .events_of("fanout.recommended")
+            .into_iter()
+            .filter_map(|e| e.data.get("plan"))
+            .filter_map(|p| serde_json::from_value::<crate::engine::fanout::Plan>(p.clone()).ok())
+            .find(|p| !p.reasons.iter().any(|r| r.contains("no tasks yet")));
+        run.planner_class = first.as_ref().map(|p| class_name(p.class).to_string());
+        run.recommended = first.map(|p| p.recommended);
+    } else if arm == Arm::CodexSubagents {
+        // Each sub-agent is its own Codex thread: count the distinct ones that reached the
+        // model.
+        let subagents: std::collections::BTreeSet<&str> = report
             .requests
             .iter()
             .filter(|r| r.role == "worker")
-            .map(|r| r.input_tokens)
-            .min(),
-        error: (!problems.is_empty()).then(|| problems.join("; ")),
-    })
+            .filter_map(|r| r.agent_id.as_deref())
+            .collect();
+        run.agents = subagents.len() as u32;
+        // Open at once: the lead's spawns minus its closes, in request order.
+        let (mut open, mut most) = (0i64, 0i64);
+        let mut lead: Vec<_> = report.requests_of("lead");
+        lead.sort_by_key(|r| r.n);
+        for call in lead.iter().flat_map(|r| r.calls.iter()) {
+            match call.name.as_str() {
+                "spawn_agent" => open += 1,
+                "close_agent" => open -= 1,
+                _ => {}
+            }
+            most = most.max(open);
+        }
+        run.max_live = most.max(0) as u32;
+    }
+    run.quality_passed = check.passed;
+    run.worker_request_tokens = report
+        .requests
+        .iter()
+        .filter(|r| r.role == "worker" && arm.is_team())
+        .map(|r| r.input_tokens)
+        .min();
+    run.error = (!problems.is_empty()).then(|| problems.join("; "));
+    run.lead_waits = Some(
+        report
+            .lead
+            .tools()
+            .iter()
+            .filter(|t| **t == "team_pull_inbox")
+            .count() as u64,
+    );
+    run.tasks_done = Some(report.tasks.done.max(0) as u64);
+    run.pace_secs = cfg.pace;
+    Ok(run)
 }
 
 /// The Codex home whose provider and login a real-model run uses: `$CODEX_HOME`, else

@@ -1,12 +1,15 @@
 //! Running the arms of the benchmark over the eval set.
 //!
-//! Both arms use the same engine, the same tasks and the same checkers; only the
-//! orchestration policy differs:
+//! Every arm runs the same tasks on the same runner and is judged by the same checkers;
+//! only who does the work, and how, differs (see [`Arm`] and docs/benchmarks.md):
 //! - `fixed-6`: the naive fan-out. Profile `fixed-6` (benchmarks/profiles/): six workers
 //!   from the start, every worker briefed with the whole task, results shared by broadcast,
 //!   no early stop.
 //! - `adaptive`: the chosen profile (default `default`): the planner sizes the team, workers
 //!   get compact briefs and references, guardrails stop idle and finished workers.
+//! - `lean-6`: adaptive's profile with six workers; `lean-6+<trait>`: ablation arms.
+//! - `solo` and `codex-subagents`: no codex-teams at all (the lead alone; Codex's own
+//!   sub-agents), codex runners only.
 //!
 //! Runners:
 //! - `sim`: the engine with deterministic simulated workers; the plan's files are written
@@ -58,27 +61,201 @@ impl Runner {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One arm of the benchmark: who does the eval task's work, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Arm {
+    /// The naive baseline: six workers from the start, whole-task briefs, results
+    /// broadcast, no early stop (profile `fixed-6`).
     Fixed6,
+    /// Adaptive's coordination (compact briefs, references, early stop, its workers) with
+    /// six workers: isolates team size from the rest.
+    Lean6,
+    /// The candidate: the chosen profile, the planner sizes the team.
     Adaptive,
+    /// The lead alone, no team and no codex-teams installed: what the task costs without
+    /// orchestration.
+    Solo,
+    /// Codex's own sub-agents (`multi_agent_v1` spawn_agent / wait_agent), the same split of
+    /// work, no codex-teams installed: what a Codex user has without it.
+    CodexSubagents,
+    /// An ablation arm: `lean-6` with one trait of the naive baseline put back.
+    Ablate(Naive),
 }
 
-impl Arm {
-    pub fn parse(raw: &str) -> Result<Arm> {
-        match raw {
-            "fixed-6" => Ok(Arm::Fixed6),
-            "adaptive" => Ok(Arm::Adaptive),
-            other => bail!("`{other}` is not an arm; valid: fixed-6, adaptive"),
+/// A trait of the naive baseline that `lean-6` does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Naive {
+    /// Every worker briefed with the whole task.
+    WholeBriefs,
+    /// Every result broadcast to every teammate.
+    Broadcast,
+    /// No early stop: workers run until the lead finalizes (and idle ones are kept).
+    NoEarlyStop,
+    /// Workers launched the way the baseline's profile launches them (its `worker` section).
+    FullWorkers,
+}
+
+impl Naive {
+    pub const ALL: [Naive; 4] = [
+        Naive::WholeBriefs,
+        Naive::Broadcast,
+        Naive::NoEarlyStop,
+        Naive::FullWorkers,
+    ];
+
+    /// The saving this trait stands for, as the ablation line names it.
+    pub fn factor(self) -> &'static str {
+        match self {
+            Naive::WholeBriefs => "briefs",
+            Naive::Broadcast => "broadcast",
+            Naive::NoEarlyStop => "early stop",
+            Naive::FullWorkers => "lean workers",
         }
+    }
+}
+
+/// What `--arms ablation` stands for.
+pub const ABLATION: &str = "ablation";
+
+impl Arm {
+    /// Every arm, in report order.
+    pub const ALL: [Arm; 9] = [
+        Arm::Fixed6,
+        Arm::Lean6,
+        Arm::Adaptive,
+        Arm::Solo,
+        Arm::CodexSubagents,
+        Arm::Ablate(Naive::WholeBriefs),
+        Arm::Ablate(Naive::Broadcast),
+        Arm::Ablate(Naive::NoEarlyStop),
+        Arm::Ablate(Naive::FullWorkers),
+    ];
+
+    pub fn parse(raw: &str) -> Result<Arm> {
+        Arm::ALL
+            .into_iter()
+            .find(|a| a.name() == raw)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "`{raw}` is not an arm; valid: {}, or `{ABLATION}` for the four ablation arms",
+                    Arm::ALL.map(|a| a.name()).join(", ")
+                )
+            })
+    }
+
+    /// `--arms`: names (and `ablation`) to arms in report order, without repeats.
+    pub fn parse_list(raw: &[String]) -> Result<Vec<Arm>> {
+        let mut arms = Vec::new();
+        for name in raw.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            if name == ABLATION {
+                arms.extend(Naive::ALL.map(Arm::Ablate));
+            } else {
+                arms.push(Arm::parse(name).map_err(|e| anyhow::anyhow!("--arms: {e}"))?);
+            }
+        }
+        arms.sort();
+        arms.dedup();
+        Ok(arms)
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Arm::Fixed6 => "fixed-6",
+            Arm::Lean6 => "lean-6",
             Arm::Adaptive => "adaptive",
+            Arm::Solo => "solo",
+            Arm::CodexSubagents => "codex-subagents",
+            Arm::Ablate(Naive::WholeBriefs) => "lean-6+whole-briefs",
+            Arm::Ablate(Naive::Broadcast) => "lean-6+broadcast",
+            Arm::Ablate(Naive::NoEarlyStop) => "lean-6+no-early-stop",
+            Arm::Ablate(Naive::FullWorkers) => "lean-6+full-workers",
         }
     }
+
+    /// Whether a codex-teams team does the work (solo and Codex's sub-agents have none).
+    pub fn is_team(self) -> bool {
+        !matches!(self, Arm::Solo | Arm::CodexSubagents)
+    }
+
+    /// The profile `team_start` asks for (team arms only).
+    pub fn profile(self, adaptive: &str) -> Option<String> {
+        match self {
+            Arm::Fixed6 => Some("fixed-6".into()),
+            Arm::Adaptive => Some(adaptive.to_string()),
+            Arm::Lean6 | Arm::Ablate(Naive::WholeBriefs | Naive::Broadcast) => {
+                Some(LEAN6_PROFILE.into())
+            }
+            Arm::Ablate(n @ (Naive::NoEarlyStop | Naive::FullWorkers)) => {
+                Some(ablation_profile_name(n))
+            }
+            Arm::Solo | Arm::CodexSubagents => None,
+        }
+    }
+
+    /// Whether this arm briefs every worker with the whole task.
+    pub fn whole_task_briefs(self) -> bool {
+        matches!(self, Arm::Fixed6 | Arm::Ablate(Naive::WholeBriefs))
+    }
+
+    /// Whether this arm broadcasts every result to every teammate.
+    pub fn broadcasts(self) -> bool {
+        matches!(self, Arm::Fixed6 | Arm::Ablate(Naive::Broadcast))
+    }
+}
+
+/// The profile name of the `lean-6` arm.
+pub const LEAN6_PROFILE: &str = "lean-6";
+
+fn ablation_profile_name(n: Naive) -> String {
+    match n {
+        Naive::NoEarlyStop => "lean-6-no-early-stop".into(),
+        Naive::FullWorkers => "lean-6-full-workers".into(),
+        Naive::WholeBriefs | Naive::Broadcast => LEAN6_PROFILE.into(),
+    }
+}
+
+/// The profiles the arms need beside the shipped ones, as (name, YAML): `fixed-6`, and the
+/// `lean-6` family derived from the adaptive arm's profile so that they differ from it only
+/// in team size (and, for an ablation arm, the one trait put back from `fixed-6`).
+pub fn arm_profiles(adaptive: &str) -> Result<Vec<(String, String)>> {
+    use crate::engine::policy::{Bounds, Profile};
+    let base = Profile::builtin(adaptive).map_err(|e| {
+        anyhow::anyhow!(
+            "--profile `{adaptive}`: the lean-6 arms are derived from a shipped profile: {e}"
+        )
+    })?;
+    let fixed = Profile::parse("benchmarks/profiles/fixed-6.team.yaml", FIXED6_PROFILE)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let six = Bounds { min: 6, max: 6 };
+    let mut lean = base.clone();
+    lean.name = LEAN6_PROFILE.into();
+    lean.description = format!("Benchmark arm: the `{adaptive}` profile with always six workers.");
+    lean.fanout.small = six;
+    lean.fanout.medium = six;
+    lean.fanout.high = six;
+    let mut no_stop = lean.clone();
+    no_stop.name = ablation_profile_name(Naive::NoEarlyStop);
+    no_stop.description = "Ablation arm: lean-6 without early stop or idle shutdown.".into();
+    no_stop.early_stop = fixed.early_stop.clone();
+    no_stop.leases = fixed.leases.clone();
+    let mut full = lean.clone();
+    full.name = ablation_profile_name(Naive::FullWorkers);
+    full.description =
+        "Ablation arm: lean-6 with workers launched as fixed-6 launches them.".into();
+    full.worker = fixed.worker.clone();
+    let mut out = vec![("fixed-6".to_string(), FIXED6_PROFILE.to_string())];
+    for p in [lean, no_stop, full] {
+        let yaml = serde_saphyr::to_string(&p)
+            .map_err(|e| anyhow::anyhow!("writing the {} profile: {e}", p.name))?;
+        // What the engine will load must be exactly what was derived.
+        let back = Profile::parse(&format!("<bench>/{}.team.yaml", p.name), &yaml)
+            .map_err(|e| anyhow::anyhow!("the derived {} profile: {e}", p.name))?;
+        if back != p {
+            bail!("the derived {} profile does not survive YAML", p.name);
+        }
+        out.push((p.name.clone(), yaml));
+    }
+    Ok(out)
 }
 
 /// A deliberately broken policy, to prove the gate can fail.
@@ -99,6 +276,8 @@ pub struct BenchConfig {
     /// The codex-teams executable to register with Codex (codex runners).
     pub bin: Option<PathBuf>,
     pub timeout: Duration,
+    /// Paced mode (codex-mock): each scripted subtask takes this many seconds.
+    pub pace: Option<u64>,
 }
 
 /// The subtask keys `arm` runs: all of them, unless the candidate is sabotaged.
@@ -131,23 +310,10 @@ pub fn run_task(cfg: &BenchConfig, arm: Arm, task: &EvalTask, repeat: u32) -> Re
         let ws = scratch.path().join("ws");
         task.prepare_workspace(&ws)?;
         let check = task.check(&ws)?;
-        return Ok(TaskRun {
-            task: task.name.clone(),
-            class: class_name(task.size_class).to_string(),
-            repeat,
-            input_tokens: 0,
-            cached_tokens: 0,
-            output_tokens: 0,
-            total_tokens: 0,
-            wall_ms: 0,
-            agents: 0,
-            max_live: 0,
-            messages: 0,
-            artifacts: 0,
-            quality_passed: check.passed,
-            worker_request_tokens: None,
-            error: Some("no subtask left to run".into()),
-        });
+        let mut run = TaskRun::new(task, repeat);
+        run.quality_passed = check.passed;
+        run.error = Some("no subtask left to run".into());
+        return Ok(run);
     }
     match cfg.runner {
         Runner::Sim => run_sim(cfg, arm, task, repeat, sabotaged),
@@ -164,10 +330,18 @@ fn run_sim(
     repeat: u32,
     sabotaged: bool,
 ) -> Result<TaskRun> {
+    let Some(profile) = arm.profile(&cfg.profile) else {
+        bail!(
+            "the `{}` arm has no codex-teams team to simulate; run it with --runner codex-mock or codex",
+            arm.name()
+        );
+    };
     let scratch = Scratch::new("bench-sim")?;
     let home = scratch.path().join("home");
     std::fs::create_dir_all(home.join("profiles"))?;
-    std::fs::write(home.join("profiles/fixed-6.team.yaml"), FIXED6_PROFILE)?;
+    for (name, yaml) in arm_profiles(&cfg.profile)? {
+        std::fs::write(home.join(format!("profiles/{name}.team.yaml")), yaml)?;
+    }
     let ws = scratch.path().join("ws");
     task.prepare_workspace(&ws)?;
     let engine = Engine::open(&home.join("teams.db"), &home)?;
@@ -201,12 +375,9 @@ fn run_sim(
         goal: task.statement.clone(),
         class: task.size_class,
         tasks,
-        profile: match arm {
-            Arm::Fixed6 => "fixed-6".into(),
-            Arm::Adaptive => cfg.profile.clone(),
-        },
+        profile: profile.clone(),
         fixed_workers: (arm == Arm::Fixed6).then_some(6),
-        broadcast_results: arm == Arm::Fixed6,
+        broadcast_results: arm.broadcasts(),
         on_done: Some(&mut on_done),
     };
     let report = run_spec(&engine, spec)?;
@@ -221,23 +392,24 @@ fn run_sim(
         .map(|o| o.tokens.clone())
         .unwrap_or_default();
     let check = task.check(&ws)?;
-    Ok(TaskRun {
-        task: task.name.clone(),
-        class: class_name(task.size_class).to_string(),
-        repeat,
-        input_tokens: tokens.input.max(0) as u64,
-        cached_tokens: tokens.cached.max(0) as u64,
-        output_tokens: tokens.output.max(0) as u64,
-        total_tokens: tokens.total.max(0) as u64,
-        wall_ms,
-        agents: report.agents_used,
-        max_live: report.max_live,
-        messages: report.messages.max(0) as u64,
-        artifacts: report.artifacts.max(0) as u64,
-        quality_passed: check.passed,
-        worker_request_tokens: None,
-        error: (!check.passed).then(|| tail(&check.output, 400)),
-    })
+    let mut run = TaskRun::new(task, repeat);
+    let first = crate::engine::policy::Profile::load(&profile, &[home.join("profiles")])
+        .ok()
+        .map(|p| crate::bench::eval::planner_first(&task.plan, &p));
+    run.planner_class = first.as_ref().map(|f| class_name(f.class).to_string());
+    run.recommended = first.map(|f| f.recommended);
+    run.input_tokens = tokens.input.max(0) as u64;
+    run.cached_tokens = tokens.cached.max(0) as u64;
+    run.output_tokens = tokens.output.max(0) as u64;
+    run.total_tokens = tokens.total.max(0) as u64;
+    run.wall_ms = wall_ms;
+    run.agents = report.agents_used;
+    run.max_live = report.max_live;
+    run.messages = report.messages.max(0) as u64;
+    run.artifacts = report.artifacts.max(0) as u64;
+    run.quality_passed = check.passed;
+    run.error = (!check.passed).then(|| tail(&check.output, 400));
+    Ok(run)
 }
 
 /// The last `n` bytes of `text`, on a character boundary.
@@ -247,4 +419,83 @@ pub fn tail(text: &str, n: usize) -> String {
         .find(|&i| text.is_char_boundary(i))
         .unwrap_or(text.len());
     text[start..].trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::policy::Profile;
+
+    #[test]
+    fn arms_parse_in_report_order_and_ablation_expands() {
+        let names = |v: &[&str]| {
+            Arm::parse_list(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .map(|a| a.into_iter().map(Arm::name).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            names(&[
+                "codex-subagents",
+                "solo",
+                "fixed-6",
+                "lean-6",
+                "adaptive",
+                "solo"
+            ])
+            .ok(),
+            Some(vec![
+                "fixed-6",
+                "lean-6",
+                "adaptive",
+                "solo",
+                "codex-subagents"
+            ])
+        );
+        assert_eq!(names(&["ablation"]).map(|v| v.len()).ok(), Some(4));
+        let err = names(&["fixed-7"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("--arms") && err.contains("fixed-7") && err.contains("lean-6"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn lean6_profiles_differ_from_the_adaptive_one_only_where_the_arm_says() {
+        let base = Profile::builtin("default").unwrap_or_else(|e| panic!("{e}"));
+        let fixed = Profile::parse("fixed-6", FIXED6_PROFILE).unwrap_or_else(|e| panic!("{e}"));
+        let profiles: Vec<(String, Profile)> = arm_profiles("default")
+            .unwrap_or_else(|e| panic!("{e:#}"))
+            .into_iter()
+            .map(|(n, y)| {
+                let p = Profile::parse(&n, &y).unwrap_or_else(|e| panic!("{n}: {e}"));
+                assert_eq!(p.name, n);
+                (n, p)
+            })
+            .collect();
+        let get = |n: &str| {
+            profiles
+                .iter()
+                .find(|(m, _)| m == n)
+                .map(|(_, p)| p.clone())
+                .unwrap_or_else(|| panic!("no {n}"))
+        };
+        let lean = get("lean-6");
+        for b in [lean.fanout.small, lean.fanout.medium, lean.fanout.high] {
+            assert_eq!((b.min, b.max), (6, 6));
+        }
+        let mut same = lean.clone();
+        same.name = base.name.clone();
+        same.description = base.description.clone();
+        same.fanout = base.fanout.clone();
+        assert_eq!(same, base, "lean-6 is default with six workers");
+        let no_stop = get("lean-6-no-early-stop");
+        assert_eq!(no_stop.early_stop, fixed.early_stop);
+        assert_eq!(no_stop.worker, lean.worker);
+        let full = get("lean-6-full-workers");
+        assert_eq!(full.worker, fixed.worker);
+        assert_eq!(full.early_stop, lean.early_stop);
+        assert!(arm_profiles("no-such-profile").is_err());
+    }
 }

@@ -39,7 +39,7 @@ pub enum Command {
     /// Show teams, agents and tasks
     Status(StatusArgs),
     /// Benchmark the adaptive team against a fixed fan-out of 6 on the eval set, plus engine latency and throughput
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Run a fixed scenario end to end (simulated workers, or the real Codex CLI with --real) and check the team size
     Smoke(SmokeArgs),
     /// Print a team's timeline from its event log and re-check the engine's decisions
@@ -182,6 +182,10 @@ pub struct InstallArgs {
     /// The codex-teams executable Codex should run (default: this one)
     #[arg(long, value_name = "PATH")]
     pub bin: Option<PathBuf>,
+    /// The Codex CLI to record for workers and check-config when Codex is not on PATH
+    /// (written to $CODEX_TEAMS_HOME/codex-path)
+    #[arg(long, value_name = "PATH")]
+    pub codex: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -247,6 +251,12 @@ pub struct BenchArgs {
     /// The candidate arm
     #[arg(long, default_value = "adaptive", value_parser = ["fixed-6", "adaptive"])]
     pub candidate: String,
+    /// Arms to run besides the baseline and the candidate (comma-separated): lean-6, solo, codex-subagents, the ablation arms lean-6+whole-briefs, lean-6+broadcast, lean-6+no-early-stop, lean-6+full-workers, or `ablation` for those four
+    #[arg(long, value_delimiter = ',', value_name = "ARMS", value_parser = [
+        "fixed-6", "lean-6", "adaptive", "solo", "codex-subagents", "lean-6+whole-briefs",
+        "lean-6+broadcast", "lean-6+no-early-stop", "lean-6+full-workers", "ablation",
+    ])]
+    pub arms: Vec<String>,
     /// The eval set (default: benchmarks/eval of the checkout this binary was built from, else of the current directory)
     #[arg(long, value_name = "DIR")]
     pub eval_dir: Option<PathBuf>,
@@ -268,6 +278,9 @@ pub struct BenchArgs {
     /// Seconds before one team run is killed
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=7200))]
     pub timeout: u64,
+    /// Paced mode (codex-mock): each scripted subtask takes SECS, as with a real model; the report shows the lead's requests per minute
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u16).range(1..=3600))]
+    pub pace: Option<u16>,
     /// Only the engine benchmark (latency and throughput), no team runs
     #[arg(long)]
     pub engine_only: bool,

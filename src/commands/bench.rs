@@ -672,5 +672,6 @@ pub fn engine_figures(
         sends_per_sec: r.throughput.sends_per_s,
         processes: r.throughput.processes,
         worker_request_tokens: None,
+        bare_worker_requests: Vec::new(),
     })
 }

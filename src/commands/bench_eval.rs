@@ -1,6 +1,7 @@
-//! `codex-teams bench` (the team benchmark): both arms over the eval set, then the report
-//! (`benchmarks/results/<date>-<runner>.md`, `.json`, `.svg`) and its verdict. Exits
-//! non-zero on a `fail` verdict, so CI can gate on it.
+//! `codex-teams bench` (the team benchmark): the baseline, the candidate and the `--arms`
+//! asked for, over the eval set, then the report (`benchmarks/results/<date>-<runner>.md`,
+//! `.json`, `.svg`) and its verdict. Exits non-zero on a `fail` verdict, so CI can gate on
+//! it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,6 +28,18 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
         bail!(
             "--baseline and --candidate are both `{}`; compare two different arms",
             args.baseline
+        );
+    }
+    let mut arms = Arm::parse_list(&args.arms)?;
+    arms.extend([baseline, candidate]);
+    arms.sort();
+    arms.dedup();
+    if runner == Runner::Sim
+        && let Some(a) = arms.iter().find(|a| !a.is_team())
+    {
+        bail!(
+            "--arms: `{}` runs no codex-teams team, so the sim runner cannot play it; use --runner codex-mock (or codex)",
+            a.name()
         );
     }
     let eval_dir = match &args.eval_dir {
@@ -58,8 +71,9 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
         codex: args.codex.clone(),
         bin: std::env::current_exe().ok(),
         timeout: Duration::from_secs(args.timeout),
+        pace: args.pace.map(u64::from),
     };
-    let total = tasks.len() as u64 * 2 * u64::from(args.repeat);
+    let total = tasks.len() as u64 * arms.len() as u64 * u64::from(args.repeat);
     let bar = if crate::logging::stderr_is_terminal() {
         let b = ProgressBar::new(total);
         b.set_style(
@@ -70,10 +84,10 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     } else {
         None
     };
-    let mut runs: [Vec<TaskRun>; 2] = [Vec::new(), Vec::new()];
+    let mut runs: Vec<Vec<TaskRun>> = vec![Vec::new(); arms.len()];
     for repeat in 0..args.repeat {
         for task in &tasks {
-            for (i, arm) in [baseline, candidate].into_iter().enumerate() {
+            for (i, &arm) in arms.iter().enumerate() {
                 let label = format!("{} {} #{}", task.name, arm.name(), repeat + 1);
                 match &bar {
                     Some(b) => b.set_message(label.clone()),
@@ -99,23 +113,32 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let [base_runs, cand_runs] = runs;
     let date = today();
-    let mut rep = report::build(
-        runner.name(),
-        runner.measurement(),
-        &date,
-        (runner != Runner::Sim)
+    let meta = report::ReportMeta {
+        runner: runner.name().to_string(),
+        measurement: runner.measurement().to_string(),
+        date: date.clone(),
+        codex_version: (runner != Runner::Sim)
             .then(|| codex_version(&cfg))
             .flatten(),
-        &shown_path(&eval_dir),
-        &args.profile,
-        (baseline.name(), base_runs),
-        (candidate.name(), cand_runs),
+        eval_dir: shown_path(&eval_dir),
+        profile: args.profile.clone(),
+    };
+    let mut rep = report::build(
+        meta,
+        baseline.name(),
+        candidate.name(),
+        arms.iter()
+            .map(|a| a.name().to_string())
+            .zip(runs)
+            .collect(),
     );
     if !args.no_engine {
         let mut engine = crate::commands::bench::engine_figures(args, paths)?;
         engine.worker_request_tokens = worker_request_tokens(&rep);
+        if runner == Runner::CodexMock {
+            engine.bare_worker_requests = bare_worker_requests(&cfg)?;
+        }
         rep.engine = Some(engine);
     }
     let out_dir = match &args.out {
@@ -153,13 +176,61 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
                 d.baseline_quality_passed
             );
         }
-        println!("verdict: {} — {}", rep.verdict, rep.reason);
+        for name in &rep.arm_order {
+            if let Some(a) = rep.arms.get(name) {
+                println!(
+                    "  arm {name:<22} median {:>8.0} tokens (uncached {:.0}, cached {:.0}, output {:.0}; cost index {:.0}); quality {}/{}",
+                    a.median_tokens,
+                    a.median_uncached_tokens,
+                    a.median_cached_tokens,
+                    a.median_output_tokens,
+                    a.median_cost_index,
+                    a.quality_passed,
+                    a.runs
+                );
+            }
+        }
+        if let Some(ab) = &rep.ablation {
+            let parts: Vec<String> = ab
+                .shares
+                .iter()
+                .filter_map(|s| s.share_pct.map(|p| format!("{} {p:.1}%", s.factor)))
+                .collect();
+            println!("  ablation: {}", parts.join(", "));
+        }
+        println!(
+            "verdict: {} — {} ({} median is {:.1}% of {}'s)",
+            rep.verdict, rep.reason, rep.candidate, rep.candidate_pct_of_baseline, rep.baseline
+        );
         println!("report: {} (.json, .svg)", md.display());
     }
     if rep.verdict != "pass" {
         bail!("benchmark verdict: fail — {}", rep.reason);
     }
     Ok(())
+}
+
+/// The bare worker request of every shipped profile and of the `fixed-6` baseline.
+fn bare_worker_requests(cfg: &BenchConfig) -> Result<Vec<crate::harness::bare::BareRequest>> {
+    use crate::harness::bare::{self, ProbeProfile};
+    let mut profiles: Vec<ProbeProfile> = crate::engine::policy::BUILTIN
+        .iter()
+        .map(|(name, _)| ProbeProfile {
+            name: name.to_string(),
+            yaml: None,
+        })
+        .collect();
+    profiles.push(ProbeProfile {
+        name: "fixed-6".into(),
+        yaml: Some(crate::bench::run::FIXED6_PROFILE.into()),
+    });
+    eprintln!("bench: measuring the bare worker request of each profile");
+    let figures = bare::bare_worker_requests(cfg.codex.clone(), cfg.bin.clone(), &profiles)
+        .context("measuring the bare worker request per profile")?;
+    for line in bare::lines(&figures) {
+        eprintln!("bench: {line}");
+    }
+    Ok(figures)
 }
 
 /// The fixed cost of one more agent: the median over runs of the smallest worker request

@@ -126,7 +126,7 @@ pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {
         .workspace
         .clone()
         .or_else(|| std::env::current_dir().ok());
-    let mut checks: Vec<Check> = vec![integration::check::codex_version().into()];
+    let mut checks: Vec<Check> = vec![integration::check::codex_version(Some(&paths.home)).into()];
     match integration::resolve_codex_home(args.codex_home.as_deref()) {
         Ok(home) => checks.extend(
             integration::check::inspect(&home)

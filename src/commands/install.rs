@@ -1,22 +1,68 @@
 //! `codex-teams install`: registers codex-teams with Codex in `$CODEX_HOME` (server entry,
-//! skill, prompt hook and its trust). The plan and the edits are
+//! skill, prompt hook and its trust), and with `--codex PATH` records which Codex workers and
+//! `check-config` should use when Codex is not on PATH. The plan and the edits are
 //! [`crate::integration::plan`]; this prints them.
 
-use anyhow::Result;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
 use crate::cli::InstallArgs;
+use crate::engine::runner::codex_exec::RECORDED_CODEX_FILE;
 use crate::integration::plan::{self, Plan};
 use crate::integration::{self, SERVER_NAME, TOOL_NAMESPACE};
 
 pub fn run(args: &InstallArgs) -> Result<()> {
     let home = integration::resolve_codex_home(args.codex_home.as_deref())?;
     let bin = plan::resolve_bin(args.bin.as_deref())?;
+    let codex = args.codex.as_deref().map(check_codex).transpose()?;
     let plan = plan::plan_install(&home, &bin).map_err(nothing_written)?;
+    let recorded = match &codex {
+        Some(codex) => Some(record_codex(codex, args.dry_run)?),
+        None => None,
+    };
     if !args.dry_run {
         plan.apply()?;
     }
-    print(&plan, args.dry_run, args.json)
+    print(&plan, args.dry_run, args.json)?;
+    if let (Some(codex), Some(file)) = (codex, recorded)
+        && !args.json
+    {
+        println!(
+            "  codex   {} recorded in {} (workers and check-config use it when Codex is not on PATH)",
+            codex.display(),
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+/// `--codex PATH`: an absolute path to an executable file.
+fn check_codex(path: &Path) -> Result<PathBuf> {
+    let abs = std::path::absolute(path)
+        .with_context(|| format!("--codex {}: cannot make the path absolute", path.display()))?;
+    let meta =
+        std::fs::metadata(&abs).with_context(|| format!("--codex {}: not found", abs.display()))?;
+    if !plan::is_executable(&meta) {
+        bail!(
+            "--codex {}: not an executable file; give the path of the `codex` command (for example .../node_modules/.bin/codex)",
+            abs.display()
+        );
+    }
+    Ok(abs)
+}
+
+/// Writes the Codex path to `$CODEX_TEAMS_HOME/codex-path` (unless `dry_run`); returns the file.
+fn record_codex(codex: &Path, dry_run: bool) -> Result<PathBuf> {
+    let home = crate::engine::store::default_home()?;
+    let file = home.join(RECORDED_CODEX_FILE);
+    if !dry_run {
+        std::fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
+        std::fs::write(&file, format!("{}\n", codex.display()))
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
+    Ok(file)
 }
 
 /// Adds the hint a failed plan deserves: it stopped before writing anything.

@@ -8,7 +8,9 @@
 //!   acknowledged comes back after its lease with a higher `delivery_count`. An acknowledged
 //!   message never comes back.
 //! - A pull with `wait_ms` long-polls: it sleeps and re-checks only when SQLite's
-//!   `data_version` says another connection committed, so waiting costs no queries.
+//!   `data_version` says another connection committed, so waiting costs no queries. A
+//!   worker's wait also ends when a task finishes or returns to the board (its next task
+//!   may be claimable now); a lead's wait is the one of [`crate::engine::wait`].
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,8 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{self, Trace};
 use crate::engine::ids::{AgentId, MessageId};
 use crate::engine::store::{self, now_ms};
-use crate::engine::team::refuse_dead;
+use crate::engine::team::{TaskCounts, refuse_dead};
+use crate::engine::wait::{News, Pull};
 use crate::engine::{Caller, Engine};
 
 const KEY_MAX: usize = 128;
@@ -50,7 +53,7 @@ pub struct InboxMessage {
     pub sent_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Inbox {
     pub messages: Vec<InboxMessage>,
     /// How many of the passed `ack` ids were acknowledged now.
@@ -58,6 +61,38 @@ pub struct Inbox {
     /// When the returned messages come back if not acknowledged (unix ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<i64>,
+    /// Lead only: what happened since its last pull.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub news: Vec<News>,
+    /// Lead only: the board now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<TaskCounts>,
+    /// Lead only: live workers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<i64>,
+    /// Lead only: workers the planner would start now.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub spawn: u32,
+    /// Lead only: no task is open (finalize).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub board_done: bool,
+    /// Lead only: where the next pull's news starts (kept by the server, not shown).
+    #[serde(skip)]
+    pub cursor: Option<i64>,
+}
+
+/// Which deliverable mail ends a wait.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mail<'a> {
+    /// None (a settling lead waits for news only).
+    Ignore,
+    Any,
+    /// Mail from anyone but this sender (a lead is not woken by the engine's own notes).
+    NotFrom(&'a str),
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Engine {
@@ -208,9 +243,27 @@ impl Engine {
         max: Option<i64>,
         wait_ms: Option<i64>,
     ) -> Result<Inbox> {
+        self.pull(
+            caller,
+            &Pull {
+                ack,
+                max,
+                wait_ms,
+                news_after: None,
+                cancelled: &|| false,
+            },
+        )
+    }
+
+    /// Acknowledges `ack`, then leases up to `max` messages, waiting up to `wait_ms` for
+    /// something to return. A worker waits (at most `messages.max_wait_ms`) for a message,
+    /// or for work that may have become claimable: a task finished or back on the board.
+    /// A lead with a news cursor waits for anything that needs it (see [`crate::engine::wait`]),
+    /// at most `messages.lead_max_wait_ms`, and gets the board's state with the result.
+    pub fn pull(&self, caller: &Caller, req: &Pull<'_>) -> Result<Inbox> {
         self.check_live(caller)?;
         let profile = self.team_profile(&caller.team_id)?;
-        let max = match max {
+        let max = match req.max {
             None => profile.messages.max_pull,
             Some(m) if (1..=profile.messages.max_pull).contains(&m) => m,
             Some(m) => {
@@ -220,93 +273,170 @@ impl Engine {
                 ));
             }
         };
-        let wait = match wait_ms {
+        let news_after = req.news_after.filter(|_| caller.is_lead());
+        let cap = match news_after {
+            Some(_) => profile
+                .messages
+                .lead_max_wait_ms
+                .max(profile.messages.max_wait_ms),
+            None => profile.messages.max_wait_ms,
+        };
+        let wait = match req.wait_ms {
             None => 0,
             Some(w) if w < 0 => {
                 return Err(EngineError::invalid(
                     "wait_ms",
-                    format!("{w} is negative; 0 to {}", profile.messages.max_wait_ms),
+                    format!("{w} is negative; 0 to {cap}"),
                 ));
             }
-            Some(w) => w.min(profile.messages.max_wait_ms),
+            Some(w) => w.min(cap),
         };
-        let mut ids = Vec::with_capacity(ack.len());
-        for (i, raw) in ack.iter().enumerate() {
+        let mut ids = Vec::with_capacity(req.ack.len());
+        for (i, raw) in req.ack.iter().enumerate() {
             ids.push(MessageId::parse(&format!("ack[{i}]"), raw)?.to_string());
         }
+        if let Some(after) = news_after {
+            return self.lead_wait(caller, &ids, max, wait, after, req.cancelled);
+        }
         let deadline = Instant::now() + Duration::from_millis(wait as u64);
+        // A waiting worker also wakes when work may have become claimable (a task finished,
+        // so its dependants may be ready, or a task came back to the board).
+        let unblock_after = match wait > 0 {
+            true => Some(
+                self.store()
+                    .read(|c| store::events::last_seq(c, caller.team_id.as_str()))?,
+            ),
+            false => None,
+        };
         let agent = caller.agent_id.as_str();
         let mut acked_total = 0i64;
         let mut pending_ack = ids;
         loop {
-            let now = now_ms();
-            let lease_until = now + profile.messages.inbox_lease_ms;
-            let (acked, pulled) = self.store().write(|tx| {
-                let acked = store::bus::ack(tx, agent, &pending_ack, now)?;
-                for id in &acked {
-                    let mid = MessageId::from_db(id.clone());
-                    events::record(
-                        tx,
-                        &Trace::team(&caller.team_id)
-                            .agent(&caller.agent_id)
-                            .message(&mid),
-                        "message.acked",
-                        json!({}),
-                    )?;
-                }
-                let pulled = store::bus::lease(tx, agent, max, now, lease_until)?;
-                for p in &pulled {
-                    let mid = MessageId::from_db(p.message_id.clone());
-                    events::record(
-                        tx,
-                        &Trace::team(&caller.team_id)
-                            .agent(&caller.agent_id)
-                            .message(&mid),
-                        "message.delivered",
-                        json!({ "delivery_count": p.delivery_count }),
-                    )?;
-                }
-                Ok((acked.len() as i64, pulled))
-            })?;
+            let (acked, inbox) = self.ack_and_lease(caller, &pending_ack, max)?;
             acked_total += acked;
             pending_ack.clear();
-            if !pulled.is_empty() || Instant::now() >= deadline {
+            let unblocked = match unblock_after {
+                Some(after) => self
+                    .store()
+                    .read(|c| store::events::has_lead_news(c, caller.team_id.as_str(), after))?,
+                None => false,
+            };
+            if !inbox.messages.is_empty()
+                || unblocked
+                || Instant::now() >= deadline
+                || (req.cancelled)()
+            {
                 return Ok(Inbox {
-                    lease_until: (!pulled.is_empty()).then_some(lease_until),
-                    messages: pulled
-                        .into_iter()
-                        .map(|p| InboxMessage {
-                            message_id: p.message_id,
-                            from: p.from,
-                            body: p.body,
-                            delivery_count: p.delivery_count,
-                            broadcast: p.broadcast,
-                            sent_at: p.sent_at,
-                        })
-                        .collect(),
                     acked: acked_total,
+                    ..inbox
                 });
             }
-            self.wait_for_mail(agent, deadline)?;
+            let news = unblock_after.map(|after| (caller.team_id.as_str(), after));
+            self.wait_for_mail(agent, news, Mail::Any, deadline, req.cancelled)?;
         }
     }
 
-    /// Sleeps until something may be deliverable to `agent` or `deadline` passes. Looks at
-    /// `data_version` (no table read) and only queries the inbox after another commit, or
-    /// when an unacknowledged lease is due to run out.
-    fn wait_for_mail(&self, agent: &str, deadline: Instant) -> Result<()> {
+    /// Acknowledges `ack` and leases up to `max` deliverable messages, in one transaction.
+    /// Returns how many were acknowledged and the leased messages.
+    pub(crate) fn ack_and_lease(
+        &self,
+        caller: &Caller,
+        ack: &[String],
+        max: i64,
+    ) -> Result<(i64, Inbox)> {
+        let profile = self.team_profile(&caller.team_id)?;
+        let agent = caller.agent_id.as_str();
+        let now = now_ms();
+        let until = now + profile.messages.inbox_lease_ms;
+        let (acked, pulled) = self.store().write(|tx| {
+            let acked = store::bus::ack(tx, agent, ack, now)?;
+            for id in &acked {
+                let mid = MessageId::from_db(id.clone());
+                events::record(
+                    tx,
+                    &Trace::team(&caller.team_id)
+                        .agent(&caller.agent_id)
+                        .message(&mid),
+                    "message.acked",
+                    json!({}),
+                )?;
+            }
+            let pulled = if max > 0 {
+                store::bus::lease(tx, agent, max, now, until)?
+            } else {
+                Vec::new()
+            };
+            for p in &pulled {
+                let mid = MessageId::from_db(p.message_id.clone());
+                events::record(
+                    tx,
+                    &Trace::team(&caller.team_id)
+                        .agent(&caller.agent_id)
+                        .message(&mid),
+                    "message.delivered",
+                    json!({ "delivery_count": p.delivery_count }),
+                )?;
+            }
+            Ok((acked.len() as i64, pulled))
+        })?;
+        Ok((
+            acked,
+            Inbox {
+                lease_until: (!pulled.is_empty()).then_some(until),
+                messages: pulled
+                    .into_iter()
+                    .map(|p| InboxMessage {
+                        message_id: p.message_id,
+                        from: p.from,
+                        body: p.body,
+                        delivery_count: p.delivery_count,
+                        broadcast: p.broadcast,
+                        sent_at: p.sent_at,
+                    })
+                    .collect(),
+                acked,
+                ..Inbox::default()
+            },
+        ))
+    }
+
+    /// Sleeps until mail for `agent` may be deliverable (as `mail` says), the team has news
+    /// after the cursor in `news`,
+    /// `deadline` passes or `cancelled` says so. Looks at
+    /// `data_version` (no table read) and only queries after another commit, or when an
+    /// unacknowledged lease is due to run out.
+    pub(crate) fn wait_for_mail(
+        &self,
+        agent: &str,
+        news: Option<(&str, i64)>,
+        mail: Mail<'_>,
+        deadline: Instant,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<()> {
         self.store().read(|conn| {
             let mut version = store::bus::data_version(conn)?;
             let mut lease_due = store::bus::next_lease_expiry(conn, agent)?;
             let mut step = POLL_FIRST;
-            while Instant::now() < deadline {
+            while Instant::now() < deadline && !cancelled() {
                 std::thread::sleep(step.min(deadline.saturating_duration_since(Instant::now())));
                 step = (step * 2).min(POLL_MAX);
                 let now = now_ms();
                 let v = store::bus::data_version(conn)?;
                 let due = lease_due.is_some_and(|t| t <= now);
                 if v != version || due {
-                    if store::bus::has_deliverable(conn, agent, now)? {
+                    let wake = match mail {
+                        Mail::Ignore => false,
+                        Mail::Any => store::bus::has_deliverable(conn, agent, now, None)?,
+                        Mail::NotFrom(from) => {
+                            store::bus::has_deliverable(conn, agent, now, Some(from))?
+                        }
+                    };
+                    if wake {
+                        return Ok(());
+                    }
+                    if let Some((team, after)) = news
+                        && store::events::has_lead_news(conn, team, after)?
+                    {
                         return Ok(());
                     }
                     version = v;

@@ -4,8 +4,10 @@
 //!
 //! Evidence, in order of use:
 //! 1. the shape of the unfinished task graph: its parallel width (most tasks on one
-//!    dependency level), the ready width, and the work units (sizes s=1, m=2, l=4);
-//! 2. the profile's bounds for the size class the shape falls in (small, medium, high);
+//!    dependency level) decides the size class: 1-2 small, 3-4 medium, 5 or more
+//!    high-parallel. A strict chain is small whatever its length; six independent subtasks
+//!    are high-parallel whatever their sizes (see [`class_of_width`]);
+//! 2. the profile's bounds for that size class (the seed's bands: 1-2, 3-4, 5-6);
 //! 3. the remaining budget against the measured fixed cost of one more agent.
 //!
 //! Scaling: up only when ready work queues behind busy agents and budget remains; down
@@ -90,6 +92,18 @@ fn units(size: &str) -> u32 {
     }
 }
 
+/// The size class of work whose parallel width (see [`parallel_width`]) is `width`: what
+/// can run at once decides how many agents help, not how much work there is in total. A
+/// chain of ten large tasks still needs one agent at a time; six small independent tasks
+/// can use six. The eval set's declared classes follow the same rule.
+pub fn class_of_width(width: u32) -> SizeClass {
+    match width {
+        0..=2 => SizeClass::Small,
+        3..=4 => SizeClass::Medium,
+        _ => SizeClass::High,
+    }
+}
+
 /// Most unfinished tasks on one dependency level (level = longest chain of unfinished
 /// dependencies below a task). A lower bound on useful parallelism that ignores sizes.
 pub fn parallel_width(tasks: &[PlanTask]) -> u32 {
@@ -135,13 +149,7 @@ pub fn plan(input: &PlanInput) -> Plan {
     let ready = input.tasks.iter().filter(|t| t.ready).count() as u32;
     let work: u32 = input.tasks.iter().map(|t| units(&t.size)).sum();
     let width = parallel_width(&input.tasks);
-    let class = if width <= 2 || work <= 3 {
-        SizeClass::Small
-    } else if width >= 5 && work >= 10 {
-        SizeClass::High
-    } else {
-        SizeClass::Medium
-    };
+    let class = class_of_width(width);
     let bounds = match class {
         SizeClass::Small => input.bounds_small,
         SizeClass::Medium => input.bounds_medium,
@@ -284,11 +292,35 @@ mod tests {
                 SizeClass::High,
                 6,
             ),
-            // Wide but tiny: five one-unit tasks are not worth five agents.
+            // Width, not work, decides: three small independent tasks are medium...
             (
                 (0..3).map(|i| t(&format!("t{i}"), "s", &[])).collect(),
+                SizeClass::Medium,
+                3,
+            ),
+            // ...six small independent tasks plus a join are high-parallel...
+            (
+                (0..6)
+                    .map(|i| t(&format!("t{i}"), "s", &[]))
+                    .chain([t("join", "m", &["t0", "t1", "t2", "t3", "t4", "t5"])])
+                    .collect(),
+                SizeClass::High,
+                6,
+            ),
+            // ...and a strict chain is small whatever its length and sizes.
+            (
+                (0..10)
+                    .map(|i| {
+                        let mut task = t(&format!("t{i}"), "l", &[]);
+                        if i > 0 {
+                            task.deps = vec![format!("t{}", i - 1)];
+                            task.ready = false;
+                        }
+                        task
+                    })
+                    .collect(),
                 SizeClass::Small,
-                2,
+                1,
             ),
         ];
         for (i, (graph, class, size)) in cases.into_iter().enumerate() {

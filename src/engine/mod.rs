@@ -23,6 +23,7 @@ pub mod sim;
 pub mod status;
 pub mod store;
 pub mod team;
+pub mod wait;
 pub mod workers;
 
 use std::collections::HashMap;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::error::{EngineError, Result};
+use crate::engine::roles::{Role, WORKER_ROLES};
 
 /// No team ever has more live agents than this, whatever a profile says.
 pub const HARD_CAP: u32 = 6;
@@ -96,6 +97,18 @@ pub struct Messages {
     pub max_pull: i64,
     /// Longest long-poll a pull may ask for.
     pub max_wait_ms: i64,
+    /// Longest wait a lead's pull may ask for (it wakes early on anything that needs the
+    /// lead); at most [`LEAD_WAIT_CEILING_MS`], which `install` sizes Codex's tool timeout to.
+    #[serde(default = "default_lead_max_wait_ms")]
+    pub lead_max_wait_ms: i64,
+}
+
+/// The longest a lead's pull ever waits: ten minutes. `install` sets the server entry's
+/// `tool_timeout_sec` above it, so Codex never times the wait out first.
+pub const LEAD_WAIT_CEILING_MS: i64 = 600_000;
+
+fn default_lead_max_wait_ms() -> i64 {
+    LEAD_WAIT_CEILING_MS
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,6 +196,78 @@ pub struct Worker {
     pub isolation: Isolation,
     /// Largest brief a worker may be given.
     pub brief_max_bytes: i64,
+    /// What each worker's Codex loads; absent: Codex's defaults (the naive baseline).
+    #[serde(default)]
+    pub codex: WorkerCodex,
+}
+
+/// Which base instructions a worker's Codex runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Instructions {
+    /// Codex's own base instructions (about 3,950 tokens on every request).
+    Codex,
+    /// The compact team-worker instructions shipped with codex-teams
+    /// (`src/engine/runner/worker-instructions.md`), given as `model_instructions_file`.
+    Compact,
+}
+
+/// What a worker's Codex loads besides the team tools: every part is sent on every request
+/// the worker makes, so what a worker cannot use is pure cost. Each key left out keeps
+/// Codex's default, so a profile without this section runs workers exactly as Codex would.
+/// Sub-agents (`multi_agent`) are always off for workers: a worker is one of the team's six.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerCodex {
+    /// `codex` (Codex's base instructions) or `compact` (the shipped worker instructions).
+    #[serde(default = "codex_instructions")]
+    pub instructions: Instructions,
+    /// List the installed skills (Codex's `<skills_instructions>`) to workers.
+    #[serde(default = "yes")]
+    pub skills: bool,
+    /// Codex's goal tools (`get_goal`, `create_goal`, `update_goal`).
+    #[serde(default = "yes")]
+    pub goals: bool,
+    /// Codex's `request_user_input` tool (an exec worker has no user to ask).
+    #[serde(default = "yes")]
+    pub request_user_input: bool,
+    /// Codex's `<environment_context>` (cwd, shell, date, sandbox roots) and
+    /// `<permissions instructions>` messages.
+    #[serde(default = "yes")]
+    pub environment_context: bool,
+    /// Worker roles that get Codex's `web_search` tool.
+    #[serde(default = "all_worker_roles")]
+    pub web_search: Vec<Role>,
+    /// Worker roles that get Codex's `view_image` tool.
+    #[serde(default = "all_worker_roles")]
+    pub view_image: Vec<Role>,
+}
+
+fn codex_instructions() -> Instructions {
+    Instructions::Codex
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn all_worker_roles() -> Vec<Role> {
+    WORKER_ROLES.to_vec()
+}
+
+impl Default for WorkerCodex {
+    /// Codex's own defaults: nothing removed.
+    fn default() -> WorkerCodex {
+        WorkerCodex {
+            instructions: Instructions::Codex,
+            skills: true,
+            goals: true,
+            request_user_input: true,
+            environment_context: true,
+            web_search: all_worker_roles(),
+            view_image: all_worker_roles(),
+        }
+    }
 }
 
 impl Profile {
@@ -302,6 +387,15 @@ impl Profile {
                 format!("{} must be 0 or more", self.messages.max_wait_ms),
             );
         }
+        if !(0..=LEAD_WAIT_CEILING_MS).contains(&self.messages.lead_max_wait_ms) {
+            return fail(
+                "messages.lead_max_wait_ms",
+                format!(
+                    "{} is out of range; 0 to {LEAD_WAIT_CEILING_MS} (ten minutes, what install sizes Codex's tool_timeout_sec for)",
+                    self.messages.lead_max_wait_ms
+                ),
+            );
+        }
         if !(1..=30_000).contains(&self.messages.inbox_lease_ms) {
             return fail(
                 "messages.inbox_lease_ms",
@@ -325,6 +419,21 @@ impl Profile {
                 "arbitration.quorum",
                 format!("{} must be a fraction in (0, 1]", self.arbitration.quorum),
             );
+        }
+        for (field, roles) in [
+            ("worker.codex.web_search", &self.worker.codex.web_search),
+            ("worker.codex.view_image", &self.worker.codex.view_image),
+        ] {
+            if roles.contains(&Role::Lead) {
+                let valid: Vec<&str> = WORKER_ROLES.iter().map(|r| r.as_str()).collect();
+                return fail(
+                    field,
+                    format!(
+                        "`lead` is not a worker role (the lead's Codex is the user's own); valid: {}",
+                        valid.join(", ")
+                    ),
+                );
+            }
         }
         if self.worker.model.trim().is_empty() {
             return fail(
@@ -495,6 +604,51 @@ mod tests {
                 .map(|e| e.to_string())
                 .unwrap_or_default();
             assert!(err.contains(&format!("p.team.yaml{want}")), "{to}: {err}");
+        }
+    }
+
+    #[test]
+    fn worker_codex_is_optional_and_defaults_to_codex_itself() {
+        let yaml = BUILTIN[0].1;
+        let cut = yaml.find("  # What each worker's Codex loads").unwrap();
+        let p = Profile::parse("p.team.yaml", &yaml[..cut]).unwrap();
+        assert_eq!(p.worker.codex, WorkerCodex::default());
+    }
+
+    #[test]
+    fn worker_codex_errors_name_file_line_and_field() {
+        let cases = [
+            (
+                "instructions: codex",
+                "instructions: short",
+                "`worker.codex.instructions`",
+            ),
+            (
+                "web_search: [researcher]",
+                "web_search: [lead]",
+                "`worker.codex.web_search`",
+            ),
+            (
+                "web_search: [researcher]",
+                "web_search: [hacker]",
+                "`worker.codex.web_search",
+            ),
+            ("goals: false", "goals: nope", "`worker.codex.goals`"),
+            (
+                "    goals: false",
+                "    goalz: false",
+                "`worker.codex.goalz`",
+            ),
+        ];
+        for (from, to, want) in cases {
+            let yaml = BUILTIN[0].1.replace(from, to);
+            let err = Profile::parse("p.team.yaml", &yaml)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            let line = yaml.lines().position(|l| l.contains(to.trim())).unwrap() + 1;
+            assert!(err.contains(&format!("p.team.yaml:{line}:")), "{to}: {err}");
+            assert!(err.contains(want), "{to}: {err}");
         }
     }
 

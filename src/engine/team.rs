@@ -503,6 +503,7 @@ impl Engine {
             model: model.clone(),
             inherited_flags,
             sandbox: profile.worker.sandbox.as_str().to_string(),
+            codex: profile.worker.codex.clone(),
             resume_thread: resumed.and_then(|r| r.thread_id),
             db: self.store().path().to_path_buf(),
             home: self.home().to_path_buf(),

@@ -14,6 +14,7 @@
 //! Not a benchmark harness: one run, one lead, one report. Its token figures are real
 //! Codex traffic against a scripted mock model (see [`report::NOTE`]).
 
+pub mod bare;
 pub mod report;
 
 use std::io::{BufRead, BufReader};
@@ -35,11 +36,12 @@ pub use report::RealReport;
 
 /// The API key the mock provider's `env_key` names; any value works.
 pub const MOCK_KEY: &str = "MOCK_KEY";
-/// Lead long-poll per wait round when the plan does not say (workers' ends wake it).
-pub const DEFAULT_LEAD_WAIT_MS: u64 = 5_000;
-/// Worker long-poll on a blocked board when the plan does not say: nothing wakes a waiting
-/// worker when a dependency finishes, so this bounds how late it notices.
-pub const DEFAULT_WORKER_WAIT_MS: u64 = 2_000;
+/// Lead wait per round when the plan does not say: the longest there is, since anything
+/// that needs the lead (a result, a message, a dead worker, the board done) ends it early.
+pub const DEFAULT_LEAD_WAIT_MS: u64 = crate::engine::policy::LEAD_WAIT_CEILING_MS as u64;
+/// Worker long-poll on a blocked board when the plan does not say: a finished task (which
+/// may unblock the worker's next one) ends the wait early, so it can be long.
+pub const DEFAULT_WORKER_WAIT_MS: u64 = 20_000;
 /// What each task of a built-in scenario runs through Codex's shell tool: a few seconds of
 /// "work", as a real task takes. Without it the mock finishes tasks in milliseconds, and
 /// the team's size would depend on whether the first tasks are done before the lead has
@@ -66,6 +68,10 @@ pub struct RealOptions {
     pub codex: Option<PathBuf>,
     /// The codex-teams binary to install and run; None: this executable.
     pub bin: Option<PathBuf>,
+    /// Start the lead with an environment that names no Codex ($CODEX_TEAMS_CODEX unset, no
+    /// `codex` on PATH), as a user of the IDE extension or of install.sh's private copy
+    /// has it: workers must then find the lead's own Codex.
+    pub hide_codex_location: bool,
     /// The lead is killed after this long.
     pub timeout: Duration,
     /// Keep the run's directory (its path is in the report).
@@ -79,6 +85,12 @@ pub struct RealOptions {
     /// are copied into the run's own CODEX_HOME) instead of the mock model: a real model,
     /// real tokens. The plan is then unused.
     pub user_codex_home: Option<PathBuf>,
+    /// Install codex-teams into the run's Codex home (default). Off: plain Codex, for the
+    /// benchmark's arms without a team (`solo`, `codex-subagents`).
+    pub install: bool,
+    /// The lead's `-s/--sandbox` (None: Codex's default, read-only for `exec`). A lead that
+    /// writes files itself (solo, sub-agents) needs `workspace-write`.
+    pub lead_sandbox: Option<String>,
     /// After the run, copy its database here (with its WAL), so the team can still be
     /// replayed once the run's directory is gone.
     pub save_db: Option<PathBuf>,
@@ -99,11 +111,14 @@ impl RealOptions {
             user_profiles: Vec::new(),
             codex: None,
             bin: None,
+            hide_codex_location: false,
             timeout: Duration::from_secs(300),
             keep: false,
             capture_bodies: true,
             workspace: None,
             user_codex_home: None,
+            install: true,
+            lead_sandbox: None,
             save_db: None,
         }
     }
@@ -257,10 +272,12 @@ impl RealTeam {
         if team.mock.is_some() {
             team.write_config(port)?;
         }
-        let plan = integration::plan::plan_install(&team.codex_home, &bin)
-            .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
-        plan.apply()
-            .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
+        if team.options.install {
+            let plan = integration::plan::plan_install(&team.codex_home, &bin)
+                .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
+            plan.apply()
+                .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
+        }
         team.start_lead(&codex)?;
         Ok(team)
     }
@@ -295,6 +312,9 @@ impl RealTeam {
         if let Some(m) = &self.options.lead_model {
             cmd.args(["-m", m]);
         }
+        if let Some(s) = &self.options.lead_sandbox {
+            cmd.args(["-s", s]);
+        }
         cmd.arg(&self.options.prompt)
             .current_dir(&self.workspace)
             // What the lead's MCP server passes on to the workers it launches: install's
@@ -302,11 +322,16 @@ impl RealTeam {
             .env("CODEX_HOME", &self.codex_home)
             .env("CODEX_TEAMS_HOME", &self.teams_home)
             .env("CODEX_TEAMS_DB", &self.db)
-            .env(codex_exec::ENV_CODEX_BIN, codex)
             .env_remove(crate::engine::runner::ENV_TEAM_ID)
             .env_remove(crate::engine::runner::ENV_AGENT_ID)
             .env_remove(crate::engine::runner::ENV_AGENT_TOKEN)
             .env_remove("CODEX_TEAMS_PROFILE");
+        if self.options.hide_codex_location {
+            cmd.env_remove(codex_exec::ENV_CODEX_BIN)
+                .env("PATH", path_without("codex"));
+        } else {
+            cmd.env(codex_exec::ENV_CODEX_BIN, codex);
+        }
         if self.mock.is_some() {
             cmd.env(MOCK_KEY, "mock").env_remove("OPENAI_API_KEY");
         } else if let Some(p) = &self.options.profile {
@@ -694,6 +719,15 @@ fn start_mock(bin: &Path, root: &Path, plan: &Path, capture: bool) -> Result<(Mo
             )
         }
     }
+}
+
+/// This process's PATH without the directories that hold an executable named `name`.
+fn path_without(name: &str) -> std::ffi::OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let kept: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|dir| !dir.join(name).exists())
+        .collect();
+    std::env::join_paths(kept).unwrap_or_default()
 }
 
 /// `codex --version` (first line), if it answers.

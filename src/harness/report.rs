@@ -157,6 +157,10 @@ pub struct RequestRecord {
     pub model: Option<String>,
     pub agent_id: Option<String>,
     pub input_tokens: u64,
+    /// Of `input_tokens`, what the mock reported as cached (the prompt prefix shared with
+    /// the previous request of the same `prompt_cache_key`).
+    #[serde(default)]
+    pub cached_tokens: u64,
     pub output_tokens: u64,
     /// The tool calls the mock answered with.
     pub calls: Vec<MockCall>,
@@ -329,6 +333,7 @@ pub(crate) fn read_requests(log: &Path) -> Result<(Vec<RequestRecord>, TokenRepo
             model: s("model"),
             agent_id: s("agent_id"),
             input_tokens: u("input_tokens"),
+            cached_tokens: u("cached_tokens"),
             output_tokens: u("output_tokens"),
             calls: v
                 .get("calls")
@@ -571,6 +576,7 @@ mod tests {
             model: None,
             agent_id: None,
             input_tokens: 0,
+            cached_tokens: 0,
             output_tokens: 0,
             calls: Vec::new(),
         };

@@ -13,7 +13,9 @@ use super::{
     CODEX_BIN_ENV, CODEX_INSTALL_HINT, CONFIG_FILE, HOOKS_FILE, SERVER_NAME, TESTED_CODEX_VERSION,
     canonicalize_lenient, config, hooks, read_optional, skill,
 };
-use crate::engine::runner::codex_exec::resolve_codex;
+use crate::engine::runner::codex_exec::{
+    CodexSource, RECORDED_CODEX_FILE, recorded_codex, resolve_codex_from,
+};
 
 const FIX_INSTALL: &str = "run `codex-teams install` (or scripts/install.sh)";
 
@@ -74,7 +76,7 @@ pub fn inspect(codex_home: &Path) -> Vec<Finding> {
         Ok(doc) => out.extend(server_findings(doc, &config_path)),
         Err(f) => {
             out.push(f.clone());
-            for name in ["server binary", "tool approvals"] {
+            for name in ["server binary", "tool approvals", "tool timeout"] {
                 out.push(Finding::fail(name, "no readable config.toml", FIX_INSTALL));
             }
         }
@@ -94,6 +96,7 @@ fn server_findings(doc: &DocumentMut, config_path: &Path) -> Vec<Finding> {
             Finding::fail("mcp server", missing, FIX_INSTALL),
             Finding::fail("server binary", "no server entry", FIX_INSTALL),
             Finding::fail("tool approvals", "no server entry", FIX_INSTALL),
+            Finding::fail("tool timeout", "no server entry", FIX_INSTALL),
         ];
     };
     let mut out = Vec::new();
@@ -132,7 +135,27 @@ fn server_findings(doc: &DocumentMut, config_path: &Path) -> Vec<Finding> {
             FIX_INSTALL,
         )
     });
+    out.push(timeout_finding(entry));
     out
+}
+
+/// Codex ends a tool call after `tool_timeout_sec` (60 s when unset); a lead's wait may
+/// take up to ten minutes, so a smaller value turns every long wait into a failed call.
+fn timeout_finding(entry: &dyn TableLike) -> Finding {
+    let need = config::TOOL_TIMEOUT_SEC as f64;
+    match config::tool_timeout_sec(entry) {
+        Some(t) if t >= need => Finding::ok("tool timeout", format!("tool_timeout_sec = {t}")),
+        found => Finding::fail(
+            "tool timeout",
+            format!(
+                "tool_timeout_sec is {}, under the {need} s a lead's team_pull_inbox wait may take",
+                found.map_or("unset (Codex's default 60 s)".to_string(), |t| format!(
+                    "{t}"
+                ))
+            ),
+            format!("{FIX_INSTALL} (or set tool_timeout_sec = {need} in the entry)"),
+        ),
+    }
 }
 
 fn binary_finding(entry: &dyn TableLike) -> Finding {
@@ -313,20 +336,36 @@ fn run_version(bin: &Path, timeout: Duration) -> std::result::Result<String, Str
     }
 }
 
-/// Finds Codex and compares its version with the tested one. Another version is OK with a
-/// warning: it may work, but nothing here was verified against it.
-pub fn codex_version() -> Finding {
+/// Finds Codex the way workers will (see [`resolve_codex_from`]), says which one and why,
+/// and compares its version with the tested one. Another version is OK with a warning: it
+/// may work, but nothing here was verified against it. `teams_home` is where `install`
+/// records the Codex it was given.
+pub fn codex_version(teams_home: Option<&Path>) -> Finding {
     const NAME: &str = "codex";
     let fix = format!(
-        "install the tested release: {CODEX_INSTALL_HINT} (or set {CODEX_BIN_ENV} to its path)"
+        "`codex-teams install --codex <path of your codex>` records it (or set {CODEX_BIN_ENV}, or {CODEX_INSTALL_HINT})"
     );
-    // The same binary the codex-exec runner will launch for workers.
-    let bin = match resolve_codex() {
-        Ok(b) => b,
-        Err(e) => return Finding::fail(NAME, e.to_string(), fix),
+    let (bin, source) = match resolve_codex_from(teams_home) {
+        Ok(found) => found,
+        Err(_) => {
+            let recorded = teams_home
+                .map(|h| h.join(RECORDED_CODEX_FILE).display().to_string())
+                .unwrap_or_else(|| RECORDED_CODEX_FILE.to_string());
+            return Finding::fail(
+                NAME,
+                format!(
+                    "no Codex CLI: {CODEX_BIN_ENV} is unset, nothing usable in {recorded}, no `codex` on PATH"
+                ),
+                fix,
+            );
+        }
     };
     if !bin.is_file() {
-        return Finding::fail(NAME, format!("{} does not exist", bin.display()), fix);
+        return Finding::fail(
+            NAME,
+            format!("{} ({}) does not exist", bin.display(), source.describe()),
+            fix,
+        );
     }
     let out = match run_version(&bin, Duration::from_secs(20)) {
         Ok(o) => o,
@@ -339,15 +378,52 @@ pub fn codex_version() -> Finding {
             fix,
         );
     };
-    let detail = format!("codex-cli {version} ({})", bin.display());
+    let detail = format!(
+        "codex-cli {version} ({}; {})",
+        bin.display(),
+        source.describe()
+    );
     let mut f = Finding::ok(NAME, detail);
+    let mut warnings = Vec::new();
     if version != TESTED_CODEX_VERSION {
-        f.warning = Some(format!(
+        warnings.push(format!(
             "untested: codex-teams was verified with codex-cli {TESTED_CODEX_VERSION}; the hook, its \
              trust and the MCP keys may have changed (to pin it: {CODEX_INSTALL_HINT})"
         ));
     }
+    // Workers find this Codex anyway; the user typing `codex` needs it on PATH.
+    if source != CodexSource::Path
+        && source != CodexSource::Parent
+        && !on_path("codex")
+        && let Some(dir) = as_given(source, teams_home)
+            .as_deref()
+            .unwrap_or(&bin)
+            .parent()
+            .map(Path::to_path_buf)
+    {
+        warnings.push(format!(
+            "`codex` is not on your PATH; to run it yourself: export PATH=\"{}:$PATH\"",
+            dir.display()
+        ));
+    }
+    if !warnings.is_empty() {
+        f.warning = Some(warnings.join("; "));
+    }
     f
+}
+
+/// The path as the user gave it (the npm `.bin/codex`, not the native binary behind it).
+fn as_given(source: CodexSource, teams_home: Option<&Path>) -> Option<std::path::PathBuf> {
+    match source {
+        CodexSource::Recorded => teams_home.and_then(recorded_codex),
+        CodexSource::Env => std::env::var_os(CODEX_BIN_ENV).map(std::path::PathBuf::from),
+        _ => None,
+    }
+}
+
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::path::Path;
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, TableLike, Value};
 
 use super::{CODEX_BIN_ENV, Error, Result, SERVER_NAME};
+use crate::engine::policy::LEAD_WAIT_CEILING_MS;
 use crate::engine::runner::codex_exec::PASS_THROUGH;
 
 /// The most native sub-agent threads a Codex session may run next to a team (a team is
@@ -17,9 +18,10 @@ pub const MAX_THREADS_CAP: i64 = 6;
 
 /// Seconds Codex waits for `serve-mcp` to start.
 pub const STARTUP_TIMEOUT_SEC: i64 = 20;
-/// Seconds Codex waits for one tool call; long-polls (`team_pull_inbox` with `wait_ms`) hold
-/// a call for up to 25 s, so this leaves ample room.
-pub const TOOL_TIMEOUT_SEC: i64 = 120;
+/// Seconds Codex waits for one tool call. A lead's `team_pull_inbox` may wait up to
+/// [`LEAD_WAIT_CEILING_MS`] (ten minutes) for something to need it; a minute more leaves
+/// room for the call itself, so Codex never times a legitimate wait out.
+pub const TOOL_TIMEOUT_SEC: i64 = LEAD_WAIT_CEILING_MS / 1000 + 60;
 /// `codex exec` refuses MCP calls that need approval; workers run under `codex exec`.
 pub const APPROVAL_MODE: &str = "approve";
 
@@ -178,13 +180,22 @@ pub fn upsert_server(doc: &mut DocumentMut, path: &Path, entry: &ServerEntry) ->
         "startup_timeout_sec",
         Value::from(STARTUP_TIMEOUT_SEC),
     );
-    set_value(table, "tool_timeout_sec", Value::from(TOOL_TIMEOUT_SEC));
+    // A larger timeout the user chose is kept; a smaller one would cut the lead's wait.
+    if tool_timeout_sec(table).is_none_or(|t| t < TOOL_TIMEOUT_SEC as f64) {
+        set_value(table, "tool_timeout_sec", Value::from(TOOL_TIMEOUT_SEC));
+    }
     set_value(
         table,
         "default_tools_approval_mode",
         Value::from(APPROVAL_MODE),
     );
     Ok(())
+}
+
+/// The entry's `tool_timeout_sec` (Codex reads integer or float seconds).
+pub fn tool_timeout_sec(entry: &dyn TableLike) -> Option<f64> {
+    let v = entry.get("tool_timeout_sec")?;
+    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
 }
 
 fn env_var_name(v: &Value) -> Option<&str> {

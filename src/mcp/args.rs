@@ -92,7 +92,7 @@ pub struct TeamPullInbox {
     pub ack: Vec<String>,
     #[serde(default)]
     pub max: Option<i64>,
-    /// Long-poll up to this long
+    /// Long-poll ms (lead: wakes when it is needed)
     #[serde(default)]
     pub wait_ms: Option<i64>,
     #[serde(default)]
@@ -120,6 +120,9 @@ pub struct TaskCreate {
     /// Batch instead; deps may name a sibling's key
     #[serde(default)]
     pub tasks: Vec<NewTask>,
+    /// Also start the workers the plan says to spawn
+    #[serde(default)]
+    pub spawn: bool,
     #[serde(default)]
     pub team_id: Option<String>,
 }

@@ -96,11 +96,18 @@ impl StdioClient {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
     }
 
-    /// Sends a request and returns its `result` (a JSON-RPC error is an `Err`).
-    pub fn request(&mut self, method: &str, params: Value) -> Result<Value> {
+    /// Sends a request without waiting for its reply (which later reads skip); returns its
+    /// id, for example to cancel it with `notifications/cancelled`.
+    pub fn send_request(&mut self, method: &str, params: Value) -> Result<u64> {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
+        Ok(id)
+    }
+
+    /// Sends a request and returns its `result` (a JSON-RPC error is an `Err`).
+    pub fn request(&mut self, method: &str, params: Value) -> Result<Value> {
+        let id = self.send_request(method, params)?;
         let mut line = String::new();
         loop {
             line.clear();

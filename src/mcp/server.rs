@@ -5,7 +5,7 @@
 //! `runs_inline`). Every result is compact JSON in `structuredContent`; every failure is
 //! a tool error whose JSON names the problem (`error`, `message`, and `field` or `details`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +22,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::{AgentId, DecisionId, TaskId, TeamId};
 use crate::engine::runner::{ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID, rollout};
 use crate::engine::team::{Resume, SpawnRequest};
+use crate::engine::wait::Pull;
 use crate::engine::{Caller, Engine};
 use crate::mcp::args;
 use crate::mcp::tools::{self, Audience};
@@ -71,6 +72,13 @@ struct Inner {
     /// The Codex threads whose requests this server has charged (its calling session's),
     /// read once more when the session ends.
     threads: Mutex<BTreeSet<String>>,
+    /// Lead only: per team, where the next pull's news starts (see engine::wait).
+    news_cursors: Mutex<HashMap<TeamId, i64>>,
+}
+
+/// Never cancelled: calls made outside an MCP request.
+fn not_cancelled() -> bool {
+    false
 }
 
 #[derive(Clone)]
@@ -100,6 +108,7 @@ impl TeamServer {
             workspace,
             codex_home: rollout::parent_codex_home(),
             threads: Mutex::new(BTreeSet::new()),
+            news_cursors: Mutex::new(HashMap::new()),
         });
         if inner.identity.is_lead() {
             start_ticker(Arc::downgrade(&inner));
@@ -134,7 +143,7 @@ impl TeamServer {
     /// Runs one tool call to completion on the calling thread (blocking).
     pub fn call_blocking(&self, name: &str, args: Value) -> std::result::Result<Value, Value> {
         self.inner
-            .dispatch(name, args, None)
+            .dispatch(name, args, None, &not_cancelled)
             .map_err(|e| e.to_json())
     }
 }
@@ -290,11 +299,17 @@ impl Inner {
         }
     }
 
-    fn dispatch(&self, name: &str, args: Value, meta: Option<Value>) -> Result<Value> {
+    fn dispatch(
+        &self,
+        name: &str,
+        args: Value,
+        meta: Option<Value>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Value> {
         // Usage first, so that what this call reports or decides (status, finalize,
         // budgets) includes the request that made it.
         self.meter_caller(meta.as_ref());
-        let out = self.run_tool(name, args, meta.as_ref());
+        let out = self.run_tool(name, args, meta.as_ref(), cancelled);
         if name == "team_start" && out.is_ok() {
             // The team exists now: the session's requests so far are its lead's.
             self.meter_caller(meta.as_ref());
@@ -302,7 +317,13 @@ impl Inner {
         out
     }
 
-    fn run_tool(&self, name: &str, args: Value, meta: Option<&Value>) -> Result<Value> {
+    fn run_tool(
+        &self,
+        name: &str,
+        args: Value,
+        meta: Option<&Value>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Value> {
         let spec = tools::spec(name).ok_or_else(|| {
             EngineError::invalid("name", format!("no tool `{name}`; see tools/list"))
         })?;
@@ -336,11 +357,16 @@ impl Inner {
                     self.workspace.as_deref(),
                     resume.as_ref().map(|id| (id, who)),
                 )?;
-                if let Identity::Lead(teams) = &self.identity
-                    && let Ok(mut teams) = teams.lock()
-                {
+                if let Identity::Lead(teams) = &self.identity {
                     let id = TeamId::from_db(started.team_id.clone());
-                    if !teams.contains(&id) {
+                    // A resumed lead starts its news now, not at the team's first event.
+                    let cursor = e.news_cursor(&id)?;
+                    if let Ok(mut cursors) = self.news_cursors.lock() {
+                        cursors.entry(id.clone()).or_insert(cursor);
+                    }
+                    if let Ok(mut teams) = teams.lock()
+                        && !teams.contains(&id)
+                    {
                         teams.push(id);
                     }
                 }
@@ -385,7 +411,34 @@ impl Inner {
             "team_pull_inbox" => {
                 let a: args::TeamPullInbox = parse(args)?;
                 let caller = self.caller(a.team_id.as_deref())?;
-                to_value(e.team_pull_inbox(&caller, &a.ack, a.max, a.wait_ms)?)
+                let news_after = match caller.is_lead() {
+                    true => Some(
+                        self.news_cursors
+                            .lock()
+                            .ok()
+                            .and_then(|c| c.get(&caller.team_id).copied())
+                            .unwrap_or(0),
+                    ),
+                    false => None,
+                };
+                let inbox = e.pull(
+                    &caller,
+                    &Pull {
+                        ack: &a.ack,
+                        max: a.max,
+                        wait_ms: a.wait_ms,
+                        news_after,
+                        cancelled,
+                    },
+                )?;
+                // A cancelled call's result is never delivered: keep its news for the next.
+                if let Some(cursor) = inbox.cursor
+                    && !cancelled()
+                    && let Ok(mut cursors) = self.news_cursors.lock()
+                {
+                    cursors.insert(caller.team_id.clone(), cursor);
+                }
+                to_value(inbox)
             }
             "task_create" => {
                 let a: args::TaskCreate = parse(args)?;
@@ -416,7 +469,18 @@ impl Inner {
                 };
                 let created = e.task_create(&caller, &batch)?;
                 let plan = e.recommend(&caller.team_id)?;
-                to_value(json!({ "tasks": created, "plan": plan }))
+                let mut out = json!({ "tasks": created, "plan": plan });
+                if a.spawn {
+                    let (spawned, error) =
+                        spawn_planned(e, &caller, &batch, plan.spawn, meta.cloned());
+                    if !spawned.is_empty() {
+                        out["spawned"] = to_value(spawned)?;
+                    }
+                    if let Some(err) = error {
+                        out["spawn_error"] = err.to_json();
+                    }
+                }
+                to_value(out)
             }
             "task_list" => {
                 let a: args::TaskList = parse(args)?;
@@ -483,6 +547,42 @@ impl Inner {
     }
 }
 
+/// Starts `count` workers for a new batch (`task_create {spawn: true}`): the board and its
+/// team in one call. Roles follow the batch's role-bound tasks in turn (implementer when
+/// none is bound); the default runner and an empty brief (the role brief names the team).
+/// Stops at the first refusal, which is returned beside the workers already started: the
+/// tasks exist either way, so the call must not fail as a whole.
+fn spawn_planned(
+    e: &Engine,
+    caller: &Caller,
+    batch: &[crate::engine::board::NewTask],
+    count: u32,
+    meta: Option<Value>,
+) -> (Vec<crate::engine::team::Spawned>, Option<EngineError>) {
+    let roles: Vec<&str> = batch.iter().filter_map(|t| t.role.as_deref()).collect();
+    let mut spawned = Vec::new();
+    for i in 0..count as usize {
+        let role = roles
+            .get(i % roles.len().max(1))
+            .copied()
+            .unwrap_or("implementer");
+        let request = SpawnRequest {
+            role,
+            brief: None,
+            runner: None,
+            justification: None,
+            model: None,
+            meta: meta.as_ref(),
+            resume: None,
+        };
+        match e.team_spawn(caller, &request) {
+            Ok(s) => spawned.push(s),
+            Err(err) => return (spawned, Some(err)),
+        }
+    }
+    (spawned, None)
+}
+
 /// `team_merge` is three calls in one: open (`candidates`), poll (`decision_id`), and
 /// override (`decision_id` + `choice`). Arguments that belong to another form are refused.
 fn team_merge(
@@ -526,8 +626,9 @@ fn team_merge(
 /// Whether a call runs on the async worker that received it rather than on a blocking
 /// thread. Calls that only touch the database finish in well under a millisecond, and the
 /// hand-off to a blocking thread and back (two thread wake-ups) cost about as much as the
-/// call itself. Calls that may wait (a long-poll pull) or start and stop processes
-/// (spawn, finalize) or run an arbitration keep to the blocking pool. (A status or update
+/// call itself. Calls that may wait (a long-poll pull, which also ends early when the client
+/// cancels it) or start and stop processes (spawn, `task_create {spawn}`, finalize) or run
+/// an arbitration keep to the blocking pool. (A status or update
 /// call that triggers an early or idle stop may signal a worker and wait out its grace
 /// period; the runtime's other worker keeps the session going meanwhile.)
 fn runs_inline(name: &str, args: &Value) -> bool {
@@ -535,7 +636,9 @@ fn runs_inline(name: &str, args: &Value) -> bool {
         .get("wait_ms")
         .and_then(Value::as_i64)
         .is_some_and(|w| w > 0);
+    let spawns = args.get("spawn").and_then(Value::as_bool) == Some(true);
     !waits
+        && !spawns
         && matches!(
             name,
             "team_send"
@@ -582,10 +685,16 @@ impl ServerHandler for TeamServer {
         let inner = self.inner.clone();
         let started = std::time::Instant::now();
         let outcome = if runs_inline(&name, &args) {
-            inner.dispatch(&name, args, meta).map_err(|e| (name, e))
+            inner
+                .dispatch(&name, args, meta, &not_cancelled)
+                .map_err(|e| (name, e))
         } else {
+            // `notifications/cancelled` for this request cancels `ct`: a long wait ends.
+            let ct = context.ct.clone();
             tokio::task::spawn_blocking(move || {
-                inner.dispatch(&name, args, meta).map_err(|e| (name, e))
+                inner
+                    .dispatch(&name, args, meta, &|| ct.is_cancelled())
+                    .map_err(|e| (name, e))
             })
             .await
             .map_err(|e| McpError::internal_error(format!("tool task failed: {e}"), None))?

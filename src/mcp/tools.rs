@@ -134,6 +134,12 @@ pub fn for_worker(schema: &Value) -> Value {
 pub struct TasksCreated {
     pub tasks: Vec<board::CreatedTask>,
     pub plan: fanout::Plan,
+    /// With `spawn`: the workers started (agent id and role).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spawned: Vec<crate::engine::team::Spawned>,
+    /// With `spawn`: why starting a worker failed (the tasks were created).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spawn_error: Option<serde_json::Value>,
 }
 
 pub const TOOLS: &[ToolSpec] = &[

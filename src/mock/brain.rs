@@ -15,12 +15,17 @@
 //!   `artifact_publish` -> `team_send`s -> `task_update done` -> `team_pull_inbox` (acking)
 //!   -> `task_claim` again, until no task is open.
 //!
+//! - **Solo** and **sub-agents** (plans with `mode: solo | subagents`, the benchmark's arms
+//!   without a team): see the `arms` submodule.
+//!
 //! MCP tools are called in the namespace Codex put them in (found in `tools`, never
 //! hard-coded). Every error result is handled and every loop is capped.
 
+mod arms;
+
 use serde_json::{Map, Value, json};
 
-use crate::mock::plan::{Plan, PlanTask};
+use crate::mock::plan::{Plan, PlanMode, PlanTask};
 
 /// The most workers a team may have live (the engine's hard cap).
 const HARD_CAP: usize = 6;
@@ -114,6 +119,8 @@ impl Item {
 pub struct Reply {
     pub who: Who,
     pub items: Vec<Item>,
+    /// Paced mode: how long the server holds this reply (a worker working on its task).
+    pub delay: Option<std::time::Duration>,
 }
 
 /// How the codex-teams tools are named in this request.
@@ -534,12 +541,19 @@ fn parse_brief(text: &str) -> Option<(String, String, String)> {
 /// built-in plan with `scenario=<small|medium|high>`.
 pub fn next(request: &Value, plan: &Plan) -> Reply {
     let conv = Conversation::parse(request);
+    // The benchmark's arms without a codex-teams team (see `arms`).
+    match plan.mode {
+        PlanMode::Team => {}
+        PlanMode::Solo => return arms::solo(&conv, plan),
+        PlanMode::Subagents => return arms::subagents(&conv, plan, request),
+    }
     if conv.naming.is_none() {
         return Reply {
             who: Who::Plain,
             items: vec![message(
                 "Mock model: no codex-teams tools in this session, so I answer directly.",
             )],
+            delay: None,
         };
     }
     let chosen = prompt_setting(conv.prompt(), "scenario")
@@ -550,6 +564,7 @@ pub fn next(request: &Value, plan: &Plan) -> Reply {
         return Reply {
             who: Who::Lead,
             items: vec![lead(&conv, plan)],
+            delay: None,
         };
     }
     let identity = conv.prompts.iter().find_map(|p| parse_brief(p));
@@ -562,12 +577,28 @@ pub fn next(request: &Value, plan: &Plan) -> Reply {
         return Reply {
             who,
             items: vec![message("Mock model: no task board tools; nothing to do.")],
+            delay: None,
         };
     }
     let me = identity.map(|i| i.0).unwrap_or_default();
+    // Paced mode: the step right after a successful claim is the task's work.
+    let delay = plan
+        .pace_secs
+        .filter(|s| *s > 0)
+        .filter(|_| {
+            conv.turn.last().is_some_and(|c| {
+                c.ours
+                    && c.name == "task_claim"
+                    && c.out
+                        .ok()
+                        .is_some_and(|v| v.get("claimed").and_then(Value::as_bool) == Some(true))
+            })
+        })
+        .map(std::time::Duration::from_secs);
     Reply {
         who,
         items: vec![worker(&conv, plan, &me)],
+        delay,
     }
 }
 
@@ -632,6 +663,9 @@ fn lead(conv: &Conversation, plan: &Plan) -> Item {
             plan.max_lead_calls()
         ));
     }
+    // The board and, with the default runner, its team in one call.
+    let one_call_spawn =
+        plan.runner.as_deref().is_none_or(|r| r == "codex-exec") && plan.role.is_none();
     let Some(created) = conv.calls("task_create").last() else {
         let tasks: Vec<Value> = plan
             .tasks
@@ -648,39 +682,67 @@ fn lead(conv: &Conversation, plan: &Plan) -> Item {
                 v
             })
             .collect();
-        return conv.call("task_create", json!({ "tasks": tasks }), 0);
+        let mut args = json!({ "tasks": tasks });
+        if one_call_spawn && !plan.whole_task_briefs {
+            args["spawn"] = json!(true);
+        }
+        return conv.call("task_create", args, 0);
     };
     if !created.out.is_ok() {
         return finalize(format!("task_create failed: {}", created.out.message()));
     }
 
-    // Spawning: as many as the latest plan (from task_create or team_status) says.
+    // Spawning: as many as the latest plan (from task_create, team_status or a wait) says,
+    // less those task_create already started.
     let plan_at = conv.turn.iter().rposition(|c| {
         c.ours
-            && (c.name == "task_create" || c.name == "team_status")
-            && c.out.ok().is_some_and(|v| v.get("plan").is_some())
+            && match c.name.as_str() {
+                "task_create" | "team_status" => {
+                    c.out.ok().is_some_and(|v| v.get("plan").is_some())
+                }
+                "team_pull_inbox" => c.out.ok().is_some_and(|v| v.get("tasks").is_some()),
+                _ => false,
+            }
     });
     let target = plan_at
         .and_then(|i| conv.turn[i].out.ok())
-        .map(|v| i64_at(v, "/plan/spawn"))
+        .map(|v| i64_at(v, "/plan/spawn").max(i64_at(v, "/spawn")))
         .unwrap_or(0);
     let spawned_since = plan_at
         .map(|i| {
-            conv.turn[i + 1..]
-                .iter()
-                .filter(|c| c.ours && c.name == "team_spawn" && c.out.is_ok())
-                .count() as i64
+            let with_board = conv.turn[i]
+                .out
+                .ok()
+                .and_then(|v| v.get("spawned"))
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len) as i64;
+            with_board
+                + conv.turn[i + 1..]
+                    .iter()
+                    .filter(|c| c.ours && c.name == "team_spawn" && c.out.is_ok())
+                    .count() as i64
         })
         .unwrap_or(0);
     let spawns: Vec<&Call> = conv.calls("team_spawn").collect();
     // An unknown runner (other than `external`) is retried with `external`; any other
-    // refusal (planner, cap, budget) stops spawning for the rest of the turn.
+    // refusal (planner, cap, budget) stops spawning for the rest of the turn, and so does
+    // a refusal task_create reports.
     let fallback_error = |c: &Call| {
         is_runner_error(&c.out) && c.args.get("runner").and_then(Value::as_str) != Some("external")
     };
     let runner_fallback = spawns.iter().any(|c| fallback_error(c));
-    let spawn_stopped = spawns.iter().any(|c| !c.out.is_ok() && !fallback_error(c));
-    let spawned_ok = spawns.iter().filter(|c| c.out.is_ok()).count();
+    let spawn_stopped = spawns.iter().any(|c| !c.out.is_ok() && !fallback_error(c))
+        || created
+            .out
+            .ok()
+            .is_some_and(|v| v.get("spawn_error").is_some());
+    let spawned_ok = spawns.iter().filter(|c| c.out.is_ok()).count()
+        + created
+            .out
+            .ok()
+            .and_then(|v| v.get("spawned"))
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
     if !spawn_stopped && spawned_since < target && spawns.len() < HARD_CAP * 2 {
         let roles: Vec<String> = plan
             .tasks
@@ -729,59 +791,49 @@ fn lead(conv: &Conversation, plan: &Plan) -> Item {
         );
     }
 
-    // Waiting: status, then long-poll the inbox, until no task is open.
-    let last = conv.turn.last();
-    if let Some(last) = last.filter(|c| c.ours && c.name == "team_status") {
-        let Some(status) = last.out.ok() else {
-            return finalize(format!("team_status failed: {}", last.out.message()));
+    // Waiting: one long wait at a time; it returns when something needs the lead, with the
+    // board's counts, so no status call is needed between waits.
+    let pulls = conv.calls("team_pull_inbox").count();
+    if let Some(last) = conv
+        .turn
+        .last()
+        .filter(|c| c.ours && c.name == "team_pull_inbox")
+    {
+        let Some(view) = last.out.ok() else {
+            return finalize(format!("team_pull_inbox failed: {}", last.out.message()));
         };
-        let open = i64_at(status, "/tasks/ready")
-            + i64_at(status, "/tasks/blocked")
-            + i64_at(status, "/tasks/claimed");
-        let done = i64_at(status, "/tasks/done");
-        if open == 0 {
+        let open = i64_at(view, "/tasks/ready")
+            + i64_at(view, "/tasks/blocked")
+            + i64_at(view, "/tasks/claimed");
+        if view.get("board_done").and_then(Value::as_bool) == Some(true) {
             return finalize(format!(
-                "mock lead: all tasks finished ({done} done, {} failed)",
-                i64_at(status, "/tasks/failed")
+                "mock lead: all tasks finished ({} done, {} failed)",
+                i64_at(view, "/tasks/done"),
+                i64_at(view, "/tasks/failed")
             ));
         }
-        let live = status
-            .get("agents")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter(|x| x.get("role").and_then(Value::as_str) != Some("lead"))
-                    .filter(|x| {
-                        matches!(
-                            x.get("state").and_then(Value::as_str),
-                            Some("starting" | "active" | "idle")
-                        )
-                    })
-                    .count()
-            })
-            .unwrap_or(0);
         // Nobody left to do the work, and no spawn coming: the planner recommends none now
         // (for example the budget is spent), or spawning was refused.
-        let planned = i64_at(status, "/plan/spawn");
-        if live == 0 && (spawn_stopped || spawns.len() >= HARD_CAP * 2 || planned == 0) {
+        let live = i64_at(view, "/workers");
+        let planned = i64_at(view, "/spawn");
+        if open > 0 && live == 0 && (spawn_stopped || spawns.len() >= HARD_CAP * 2 || planned == 0)
+        {
             return finalize(format!(
                 "mock lead: {open} task(s) open but no worker is left and no more can be spawned"
             ));
         }
-        let rounds = conv.calls("team_pull_inbox").count();
-        if rounds >= plan.max_wait_rounds() as usize {
+        if pulls >= plan.max_wait_rounds() as usize {
             return finalize(format!(
-                "mock lead stopped waiting after {rounds} rounds with {open} task(s) open"
+                "mock lead stopped waiting after {pulls} rounds with {open} task(s) open"
             ));
         }
-        let ack = last_inbox_ids(conv);
-        return conv.call(
-            "team_pull_inbox",
-            json!({ "wait_ms": plan.wait_ms(), "ack": ack }),
-            0,
-        );
     }
-    conv.call("team_status", json!({}), 0)
+    let ack = last_inbox_ids(conv);
+    conv.call(
+        "team_pull_inbox",
+        json!({ "wait_ms": plan.wait_ms(), "ack": ack }),
+        0,
+    )
 }
 
 /// The message ids the last successful pull returned (to acknowledge on the next pull).
@@ -1314,30 +1366,67 @@ mod tests {
         assert_eq!(only_call(&reply).1, Some("mcp__other"));
     }
 
+    /// A lead's wait result: messages, the board's open counts, live workers, spawn.
+    fn waited(open: [i64; 3], workers: i64, spawn: i64, messages: Value) -> Value {
+        let [ready, blocked, claimed] = open;
+        let mut v = json!({"messages": messages, "acked": 0,
+            "tasks": {"ready": ready, "blocked": blocked, "claimed": claimed, "done": 2, "failed": 0, "cancelled": 0},
+            "workers": workers});
+        if spawn > 0 {
+            v["spawn"] = json!(spawn);
+        }
+        if ready + blocked + claimed == 0 {
+            v["board_done"] = json!(true);
+        }
+        v
+    }
+
     #[test]
-    fn lead_creates_the_whole_plan_in_one_batch_then_spawns_what_the_planner_says() {
+    fn lead_creates_the_board_and_its_team_in_one_call_then_waits() {
         let plan = small();
         let h1 = [("team_start", Some(NS), json!({"goal": "g"}), started())];
         let reply = next(&request(lead_tools(), "use agents team: g", &h1), &plan);
         let (name, _, args) = only_call(&reply);
         assert_eq!(name, "task_create");
+        assert_eq!(args["spawn"], true);
         let tasks = args["tasks"].as_array().cloned().unwrap_or_default();
         assert_eq!(tasks.len(), 2);
         assert_eq!(tasks[1]["deps"], json!(["fix"]));
         assert_eq!(tasks[0]["key"], "fix");
 
+        // Both recommended workers came with the board: the next call is the wait.
+        let mut out = created(2);
+        out["spawned"] = json!([{"agent_id": "agent_1", "role": "implementer", "runner": "codex-exec"},
+                                {"agent_id": "agent_2", "role": "implementer", "runner": "codex-exec"}]);
+        let mut h2 = h1.to_vec();
+        h2.push(("task_create", Some(NS), args.clone(), out));
+        let reply = next(&request(lead_tools(), "use agents team: g", &h2), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(name, "team_pull_inbox");
+        assert_eq!(args["wait_ms"], 600_000);
+    }
+
+    #[test]
+    fn lead_with_another_runner_spawns_one_by_one_and_falls_back_to_external() {
+        let mut plan = small();
+        plan.runner = Some("bogus".into());
+        let h1 = [("team_start", Some(NS), json!({"goal": "g"}), started())];
+        let reply = next(&request(lead_tools(), "use agents team: g", &h1), &plan);
+        let (name, _, args) = only_call(&reply);
+        assert_eq!(name, "task_create");
+        assert!(args.get("spawn").is_none(), "{args}");
         let mut h2 = h1.to_vec();
         h2.push(("task_create", Some(NS), args.clone(), created(2)));
         let reply = next(&request(lead_tools(), "use agents team: g", &h2), &plan);
         let (name, _, args) = only_call(&reply);
         assert_eq!(name, "team_spawn");
-        assert_eq!(args["runner"], "codex-exec");
+        assert_eq!(args["runner"], "bogus");
         assert_eq!(args["role"], "implementer");
 
         // The runner is unknown: fall back to external.
         let mut h3 = h2.clone();
         h3.push(("team_spawn", Some(NS), args.clone(),
-            json!({"error": "invalid_argument", "field": "runner", "message": "invalid `runner`: `codex-exec` is not a runner; valid: external, sim"})));
+            json!({"error": "invalid_argument", "field": "runner", "message": "invalid `runner`: `bogus` is not a runner; valid: external, sim"})));
         let reply = next(&request(lead_tools(), "use agents team: g", &h3), &plan);
         let (name, _, args) = only_call(&reply);
         assert_eq!(
@@ -1345,83 +1434,48 @@ mod tests {
             ("team_spawn", Some("external"))
         );
 
-        // Two spawned: now status.
+        // Two spawned: now the wait.
         let mut h4 = h3.clone();
-        h4.push((
-            "team_spawn",
-            Some(NS),
-            args.clone(),
-            json!({"agent_id": "agent_1", "role": "implementer", "runner": "external"}),
-        ));
-        h4.push((
-            "team_spawn",
-            Some(NS),
-            args.clone(),
-            json!({"agent_id": "agent_2", "role": "implementer", "runner": "external"}),
-        ));
+        for id in ["agent_1", "agent_2"] {
+            h4.push((
+                "team_spawn",
+                Some(NS),
+                args.clone(),
+                json!({"agent_id": id, "role": "implementer", "runner": "external"}),
+            ));
+        }
         let reply = next(&request(lead_tools(), "use agents team: g", &h4), &plan);
-        assert_eq!(only_call(&reply).0, "team_status");
+        assert_eq!(only_call(&reply).0, "team_pull_inbox");
     }
 
     #[test]
     fn lead_stops_spawning_when_refused_waits_and_finalizes() {
         let plan = small();
-        let live = json!([{"agent_id": "agent_lead", "role": "lead", "state": "active", "tokens": 0},
-                          {"agent_id": "agent_1", "role": "implementer", "state": "active", "tokens": 0}]);
+        let mut out = created(2);
+        out["spawned"] =
+            json!([{"agent_id": "agent_1", "role": "implementer", "runner": "codex-exec"}]);
+        out["spawn_error"] =
+            json!({"error": "limit", "message": "the planner recommends 1 worker(s)"});
         let mut h = vec![
             ("team_start", Some(NS), json!({"goal": "g"}), started()),
-            ("task_create", Some(NS), json!({}), created(2)),
-            (
-                "team_spawn",
-                Some(NS),
-                json!({"role": "implementer"}),
-                json!({"agent_id": "agent_1", "role": "implementer", "runner": "codex-exec"}),
-            ),
-            (
-                "team_spawn",
-                Some(NS),
-                json!({"role": "implementer"}),
-                json!({"error": "limit", "message": "the planner recommends 1 worker(s)"}),
-            ),
+            ("task_create", Some(NS), json!({}), out),
         ];
-        let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
-        assert_eq!(only_call(&reply).0, "team_status");
-        // Status asks for one more, but spawning was refused: wait instead.
-        h.push((
-            "team_status",
-            Some(NS),
-            json!({}),
-            status(1, 1, 0, 1, live.clone()),
-        ));
         let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
         let (name, _, args) = only_call(&reply);
         assert_eq!(name, "team_pull_inbox");
-        assert_eq!(args["wait_ms"], 20000);
+        // The wait asks for one more, but spawning was refused: wait again, acknowledging.
         h.push(("team_pull_inbox", Some(NS), args.clone(),
-            json!({"messages": [{"message_id": "msg_9", "from": "agent_1", "body": "hi", "delivery_count": 1, "sent_at": 1}], "acked": 0})));
-        let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
-        assert_eq!(only_call(&reply).0, "team_status");
-        h.push((
-            "team_status",
-            Some(NS),
-            json!({}),
-            status(0, 0, 1, 0, live.clone()),
-        ));
+            waited([1, 1, 0], 1, 1, json!([{"message_id": "msg_9", "from": "agent_1", "body": "hi", "delivery_count": 1, "sent_at": 1}]))));
         let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
         let (name, _, args) = only_call(&reply);
         assert_eq!(name, "team_pull_inbox");
         assert_eq!(args["ack"], json!(["msg_9"]));
+        // The board is done: finalize, then report.
         h.push((
             "team_pull_inbox",
             Some(NS),
             args.clone(),
-            json!({"messages": [], "acked": 1}),
-        ));
-        h.push((
-            "team_status",
-            Some(NS),
-            json!({}),
-            status(0, 0, 0, 0, live.clone()),
+            waited([0, 0, 0], 1, 0, json!([])),
         ));
         let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
         assert_eq!(only_call(&reply).0, "team_finalize");
@@ -1429,27 +1483,24 @@ mod tests {
             json!({"team_id": "team_1", "tasks": {"done": 2, "failed": 0, "cancelled": 0}, "agents": [{}, {}], "tokens": {"total": 5}})));
         let reply = next(&request(lead_tools(), "use agents team: g", &h), &plan);
         assert!(only_message(&reply).contains("team_1"));
+        // Start, board + team, two waits, finalize (and the report): 5 tool calls.
+        assert_eq!(h.len(), 5);
     }
 
     #[test]
     fn lead_finalizes_when_no_worker_is_left_and_the_planner_starts_none() {
-        let gone = json!([{"agent_id": "agent_lead", "role": "lead", "state": "active", "tokens": 0},
-                          {"agent_id": "agent_1", "role": "implementer", "state": "stopped", "tokens": 9}]);
+        let mut out = created(1);
+        out["spawned"] =
+            json!([{"agent_id": "agent_1", "role": "implementer", "runner": "codex-exec"}]);
         let mut h = vec![
             ("team_start", Some(NS), json!({"goal": "g"}), started()),
-            ("task_create", Some(NS), json!({}), created(1)),
-            (
-                "team_spawn",
-                Some(NS),
-                json!({}),
-                json!({"agent_id": "agent_1", "role": "implementer", "runner": "codex-exec"}),
-            ),
+            ("task_create", Some(NS), json!({}), out),
             // One task left, nobody live, and the planner starts nobody (budget spent).
             (
-                "team_status",
+                "team_pull_inbox",
                 Some(NS),
                 json!({}),
-                status(1, 0, 0, 0, gone.clone()),
+                waited([1, 0, 0], 0, 0, json!([])),
             ),
         ];
         let reply = next(&request(lead_tools(), "use agents team: g", &h), &small());
@@ -1463,7 +1514,12 @@ mod tests {
         );
         // While the planner still asks for a worker, the lead spawns instead.
         h.pop();
-        h.push(("team_status", Some(NS), json!({}), status(1, 0, 0, 1, gone)));
+        h.push((
+            "team_pull_inbox",
+            Some(NS),
+            json!({}),
+            waited([1, 0, 0], 0, 1, json!([])),
+        ));
         let reply = next(&request(lead_tools(), "use agents team: g", &h), &small());
         assert_eq!(only_call(&reply).0, "team_spawn");
     }

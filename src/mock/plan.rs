@@ -10,12 +10,16 @@
 //! runner: codex-exec                   # team_spawn runner (default codex-exec; falls back to
 //!                                      # external when the server does not know the runner)
 //! role: implementer                    # default role of spawned workers and of tasks
-//! wait_ms: 20000                       # lead long-poll per wait round (team_pull_inbox)
+//! wait_ms: 600000                      # lead wait per round (team_pull_inbox; wakes on news)
 //! max_wait_rounds: 40                  # lead gives up waiting and finalizes after this many
 //! max_lead_calls: 60                   # hard cap on the lead's tool calls in one turn
 //! max_worker_calls: 80                 # hard cap on a worker's tool calls in one turn
 //! worker_wait_ms: 5000                 # worker long-poll when every open task is blocked
+//! pace_secs: 60                        # paced mode: each claimed task takes this long
 //! whole_task_briefs: false             # naive baseline: brief every worker with the whole task
+//! mode: team                           # team (default) | solo: the lead does every subtask
+//!                                      # itself through the shell | subagents: the lead splits
+//!                                      # the work over Codex's own spawn_agent / wait_agent
 //! tasks:
 //!   - key: csv                         # artifact name the worker publishes; deps name keys
 //!     title: CSV exporter              # must be unique: workers find their task by title
@@ -44,7 +48,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::sim::SCENARIOS;
 
 /// Default lead long-poll per wait round.
-pub const DEFAULT_WAIT_MS: u64 = 20_000;
+pub const DEFAULT_WAIT_MS: u64 = crate::engine::policy::LEAD_WAIT_CEILING_MS as u64;
 /// Default number of lead wait rounds before it finalizes anyway.
 pub const DEFAULT_MAX_WAIT_ROUNDS: u32 = 40;
 /// Default cap on the lead's tool calls in one turn.
@@ -77,11 +81,42 @@ pub struct Plan {
     pub max_worker_calls: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_wait_ms: Option<u64>,
+    /// Paced mode (`bench --pace`): a worker "thinks" this many seconds on each task it
+    /// claims (the mock holds that reply), as a real model takes minutes where the script
+    /// takes milliseconds. Shows what the lead costs while it waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace_secs: Option<u64>,
     /// The naive baseline's briefs: every worker is briefed with the whole task (goal and
     /// every subtask), as a fixed fan-out that does not plan would do.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub whole_task_briefs: bool,
+    /// Who does the work: a codex-teams team (default), the lead alone, or Codex's own
+    /// sub-agents. The benchmark's `solo` and `codex-subagents` arms set it.
+    #[serde(default, skip_serializing_if = "PlanMode::is_team")]
+    pub mode: PlanMode,
     pub tasks: Vec<PlanTask>,
+}
+
+/// How the mock lead gets the plan's work done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMode {
+    /// `use agents team`: a codex-teams team (the lead orchestrates, workers do the tasks).
+    #[default]
+    Team,
+    /// No team: the lead writes every subtask's files itself through Codex's shell tool,
+    /// one shell call per subtask in dependency order, then answers.
+    Solo,
+    /// Codex's own multi-agent tools (`multi_agent_v1`): the lead starts one sub-agent per
+    /// ready subtask with `spawn_agent`, waits with `wait_agent`, closes finished ones with
+    /// `close_agent`, and starts dependants when their dependencies are done.
+    Subagents,
+}
+
+impl PlanMode {
+    pub fn is_team(&self) -> bool {
+        *self == PlanMode::Team
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,7 +178,9 @@ impl Plan {
             max_lead_calls: None,
             max_worker_calls: None,
             worker_wait_ms: None,
+            pace_secs: None,
             whole_task_briefs: false,
+            mode: PlanMode::Team,
             tasks: scenario
                 .tasks
                 .iter()
@@ -284,6 +321,28 @@ impl Plan {
 
     pub fn task_by_key(&self, key: &str) -> Option<&PlanTask> {
         self.tasks.iter().find(|t| t.key == key)
+    }
+
+    /// The tasks in an order where every task comes after its dependencies (plan order
+    /// among ready tasks). A dependency cycle is cut: its tasks come last, in plan order.
+    pub fn dependency_order(&self) -> Vec<&PlanTask> {
+        let mut done: BTreeSet<&str> = BTreeSet::new();
+        let mut order: Vec<&PlanTask> = Vec::new();
+        while order.len() < self.tasks.len() {
+            let next = self.tasks.iter().find(|t| {
+                !done.contains(t.key.as_str()) && t.deps.iter().all(|d| done.contains(d.as_str()))
+            });
+            let next = match next {
+                Some(t) => t,
+                None => match self.tasks.iter().find(|t| !done.contains(t.key.as_str())) {
+                    Some(t) => t,
+                    None => break,
+                },
+            };
+            done.insert(next.key.as_str());
+            order.push(next);
+        }
+        order
     }
 }
 

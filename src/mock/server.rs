@@ -5,7 +5,11 @@
 //!
 //! Usage is real: `input_tokens` is the o200k_base token count of the raw request body and
 //! `output_tokens` the count of what the mock emits (call arguments, message text).
+//! `cached_tokens` is what a provider's prompt cache would serve: the o200k tokens of the
+//! prompt prefix this request shares with the previous request of the same
+//! `prompt_cache_key` — of its own thread, when threads share a key (see [`PromptCache`]).
 
+use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -49,6 +53,78 @@ impl Tokenizer {
     pub fn count(&self, text: &str) -> usize {
         self.bpe.encode_ordinary(text).len()
     }
+
+    pub fn encode(&self, text: &str) -> Vec<u32> {
+        self.bpe.encode_ordinary(text)
+    }
+}
+
+/// Cached input the way providers report it: a request's prompt is rendered in the order a
+/// provider feeds it to the model (tools, then the conversation items in order), and the
+/// tokens it shares as a prefix with the previous request of the same `prompt_cache_key`
+/// are cached. A request without a key, or the first of its key, has nothing cached.
+///
+/// Codex's own sub-agents send their parent's key (the session id), so one key can carry
+/// several threads whose requests interleave. A provider's cache holds several prefixes
+/// per key, so each thread still finds its own previous prompt there: the cached part is
+/// the longest prefix shared with any of the key's last [`PromptCache::RECENT`] prompts.
+/// With one thread per key (the lead, each codex-teams worker) that is exactly the
+/// previous request.
+#[derive(Default)]
+pub struct PromptCache {
+    last: Mutex<HashMap<String, VecDeque<Vec<u32>>>>,
+}
+
+impl PromptCache {
+    /// Prompts remembered per key.
+    pub const RECENT: usize = 8;
+
+    /// The prompt as the cache sees it: tools first, then each input item, in order.
+    pub fn render(request: &Value) -> String {
+        let mut out = request
+            .get("tools")
+            .map(Value::to_string)
+            .unwrap_or_default();
+        if let Some(items) = request.get("input").and_then(Value::as_array) {
+            for item in items {
+                out.push('\n');
+                out.push_str(&item.to_string());
+            }
+        }
+        out
+    }
+
+    /// The cached tokens of `request` (at most `input_tokens`), remembering its prompt as
+    /// the latest of its key.
+    pub fn cached(&self, tokenizer: &Tokenizer, request: &Value, input_tokens: usize) -> usize {
+        let Some(key) = request
+            .get("prompt_cache_key")
+            .and_then(Value::as_str)
+            .filter(|k| !k.is_empty())
+        else {
+            return 0;
+        };
+        let tokens = tokenizer.encode(&Self::render(request));
+        let Ok(mut last) = self.last.lock() else {
+            return 0;
+        };
+        let recent = last.entry(key.to_string()).or_default();
+        let shared = recent
+            .iter()
+            .map(|prev| {
+                prev.iter()
+                    .zip(tokens.iter())
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        if recent.len() >= Self::RECENT {
+            recent.pop_front();
+        }
+        recent.push_back(tokens);
+        shared.min(input_tokens)
+    }
 }
 
 struct Shared {
@@ -56,6 +132,7 @@ struct Shared {
     tokenizer: Tokenizer,
     log: Option<Mutex<File>>,
     requests: AtomicU64,
+    cache: PromptCache,
 }
 
 /// A running mock: its address, and the accept loop on a background thread.
@@ -95,6 +172,7 @@ impl MockServer {
             tokenizer,
             log,
             requests: AtomicU64::new(0),
+            cache: PromptCache::default(),
         });
         std::thread::Builder::new()
             .name("mock-accept".into())
@@ -358,7 +436,14 @@ fn respond(req: &Request, shared: &Shared) -> (&'static str, &'static str, Strin
         }
     };
     let input_tokens = shared.tokenizer.count(&raw);
+    let cached_tokens = shared
+        .cache
+        .cached(&shared.tokenizer, &request, input_tokens);
     let reply = brain::next(&request, &shared.config.plan);
+    if let Some(delay) = reply.delay {
+        // Paced mode: one connection per thread, so only this worker waits.
+        std::thread::sleep(delay);
+    }
     let output_tokens: usize = reply
         .items
         .iter()
@@ -383,7 +468,7 @@ fn respond(req: &Request, shared: &Shared) -> (&'static str, &'static str, Strin
         "response.completed",
         &json!({"type": "response.completed", "response": {"id": rid, "usage": {
             "input_tokens": input_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": cached_tokens},
             "output_tokens": output_tokens,
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": input_tokens + output_tokens
@@ -414,6 +499,7 @@ fn respond(req: &Request, shared: &Shared) -> (&'static str, &'static str, Strin
         "agent_id": reply.who.agent_id(),
         "bytes": req.body.len(),
         "input_tokens": input_tokens,
+        "cached_tokens": cached_tokens,
         "output_tokens": output_tokens,
         "calls": calls,
         "message": message,
@@ -430,4 +516,70 @@ fn respond(req: &Request, shared: &Shared) -> (&'static str, &'static str, Strin
 /// Where bodies of request `n` are stored by `--capture-bodies DIR`.
 pub fn captured_body_path(dir: &Path, n: u64) -> PathBuf {
     dir.join(format!("req-{n:06}.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(key: Option<&str>, items: &[&str]) -> Value {
+        let input: Vec<Value> = items
+            .iter()
+            .map(|t| json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": t}]}))
+            .collect();
+        let mut r = json!({
+            "model": "m",
+            "input": input,
+            "tools": [{"type": "function", "name": "exec_command", "parameters": {"type": "object"}}],
+        });
+        if let Some(k) = key {
+            r["prompt_cache_key"] = json!(k);
+        }
+        r
+    }
+
+    #[test]
+    fn cached_input_is_the_prefix_shared_with_the_previous_request_of_the_same_key() {
+        let tok = Tokenizer::new().unwrap_or_else(|e| panic!("{e:#}"));
+        let cache = PromptCache::default();
+        let first = request(Some("a"), &["hello there, do the work"]);
+        assert_eq!(cache.cached(&tok, &first, 10_000), 0, "first of its key");
+        let first_len = tok.count(&PromptCache::render(&first));
+        let second = request(Some("a"), &["hello there, do the work", "tool output"]);
+        let cached = cache.cached(&tok, &second, 10_000);
+        assert!(
+            cached > first_len - 3 && cached <= first_len,
+            "{cached} of {first_len}"
+        );
+        // The same prompt again: all of it is cached.
+        let whole = tok.count(&PromptCache::render(&second));
+        assert_eq!(cache.cached(&tok, &second, 10_000), whole);
+        // Another key has its own history; no key caches nothing.
+        assert_eq!(
+            cache.cached(&tok, &request(Some("b"), &["hello"]), 10_000),
+            0
+        );
+        assert_eq!(cache.cached(&tok, &request(None, &["hello"]), 10_000), 0);
+        // An edit early in the prompt ends the shared prefix there.
+        let edited = request(Some("a"), &["goodbye there, do the work", "tool output"]);
+        let after_edit = cache.cached(&tok, &edited, 10_000);
+        assert!(after_edit < cached, "{after_edit} vs {cached}");
+        // Two threads on one key (Codex's sub-agents share their parent's): each finds its
+        // own previous prompt.
+        let lead = request(
+            Some("s"),
+            &["lead prompt, a long one with many words in it"],
+        );
+        let sub = request(Some("s"), &["a sub-agent's very different task text"]);
+        cache.cached(&tok, &lead, 10_000);
+        cache.cached(&tok, &sub, 10_000);
+        let lead_next = request(
+            Some("s"),
+            &["lead prompt, a long one with many words in it", "result"],
+        );
+        let lead_len = tok.count(&PromptCache::render(&lead));
+        assert!(cache.cached(&tok, &lead_next, 10_000) > lead_len - 3);
+        // Never more than the request's own input count.
+        assert_eq!(cache.cached(&tok, &edited, 5), 5);
+    }
 }

@@ -1,12 +1,17 @@
 //! The `codex-exec` runner: each worker is a real `codex exec --json` process.
 //!
 //! - Launch: `codex exec --json --skip-git-repo-check -s <sandbox> -C <workspace>
-//!   --disable multi_agent [-m <model>] [inherited provider flags] <brief>` with stdin from
-//!   /dev/null, in its own process group, with the worker's identity in its environment
+//!   --disable multi_agent [lean flags] [-m <model>] [inherited provider flags] -` with the
+//!   brief on stdin (never on the command line, where `ps` shows it to every local user), in
+//!   its own process group, with the worker's identity in its environment
 //!   (`CODEX_TEAMS_TEAM_ID`, `..._AGENT_ID`, `..._AGENT_TOKEN`, `..._DB`). `-c` overrides
 //!   make the `codex-teams` MCP server pass those variables through and approve its tools,
-//!   so a worker works even when the user's server entry lacks them. Secrets never go on a
-//!   command line.
+//!   so a worker works even when the user's server entry lacks them; the worker's token is
+//!   excluded from its shell commands' environment (`shell_environment_policy.exclude`).
+//!   Secrets never go on a command line. The lean flags ([`lean_flags`]) come from the profile's `worker.codex`:
+//!   what a worker cannot use is kept out of every request it sends.
+//! - Which Codex: the one that started this process (the lead's), else `$CODEX_TEAMS_CODEX`,
+//!   else the one `install` recorded, else `codex` on PATH ([`resolve_codex_from`]).
 //! - Supervision: a thread per worker reads the JSONL stream: `thread.started` (thread id,
 //!   kept for `codex exec resume`, and metered from its rollout file under the worker's
 //!   `CODEX_HOME`, see `engine::budget`), any event (the rollout file is read for new
@@ -38,7 +43,9 @@ use crate::engine::Engine;
 use crate::engine::budget::Usage;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::{AgentId, TeamId};
-use crate::engine::runner::{LaunchRequest, Launched, Runner, procs, rollout};
+use crate::engine::policy::{Instructions, WorkerCodex};
+use crate::engine::roles::Role;
+use crate::engine::runner::{ENV_AGENT_TOKEN, LaunchRequest, Launched, Runner, procs, rollout};
 
 /// The Codex version these integration points were verified against.
 pub const TESTED_CODEX_VERSION: &str = "0.169.0";
@@ -67,19 +74,93 @@ pub const PASS_THROUGH: &[&str] = &[
 
 pub struct CodexExec;
 
-/// Finds the Codex executable: `$CODEX_TEAMS_CODEX`, else `codex` on PATH. When that is the
-/// npm wrapper script, the native binary beside it is preferred, so that signals and
-/// parent-death reach the real process.
+/// Where the Codex binary that workers run came from, in the order it is looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodexSource {
+    /// The Codex process that started this process (the lead's Codex running our MCP
+    /// server): workers run the very Codex the user runs, wherever it is installed.
+    Parent,
+    /// `$CODEX_TEAMS_CODEX`.
+    Env,
+    /// The path `codex-teams install` recorded in the codex-teams home.
+    Recorded,
+    /// `codex` on PATH.
+    Path,
+}
+
+impl CodexSource {
+    /// Why this one was picked, for `check-config` and logs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CodexSource::Parent => "the Codex that started this process",
+            CodexSource::Env => "$CODEX_TEAMS_CODEX",
+            CodexSource::Recorded => "recorded by `codex-teams install`",
+            CodexSource::Path => "`codex` on PATH",
+        }
+    }
+}
+
+/// The file in the codex-teams home where `install` records the Codex it was given.
+pub const RECORDED_CODEX_FILE: &str = "codex-path";
+
+/// Finds the Codex executable for workers; see [`resolve_codex_from`].
 pub fn resolve_codex() -> Result<PathBuf> {
-    let found = match std::env::var_os(ENV_CODEX_BIN).filter(|v| !v.is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => which("codex").ok_or_else(|| {
-            EngineError::Config(format!(
-                "the Codex CLI was not found on PATH; hint: `npm install -g @openai/codex@{TESTED_CODEX_VERSION}` or set {ENV_CODEX_BIN}"
-            ))
-        })?,
+    let home = crate::engine::store::default_home().ok();
+    resolve_codex_from(home.as_deref()).map(|(p, _)| p)
+}
+
+/// Finds the Codex executable workers run, and says where it came from: the Codex that
+/// started this process (`/proc/<ppid>/exe`, when that is a Codex binary), else
+/// `$CODEX_TEAMS_CODEX`, else the path `install` recorded in `home`, else `codex` on PATH.
+/// The npm wrapper script is resolved to the native binary beside it, so that signals and
+/// parent-death reach the real process.
+pub fn resolve_codex_from(home: Option<&Path>) -> Result<(PathBuf, CodexSource)> {
+    if let Some(parent) = parent_codex() {
+        return Ok((parent, CodexSource::Parent));
+    }
+    if let Some(p) = std::env::var_os(ENV_CODEX_BIN).filter(|v| !v.is_empty()) {
+        return Ok((native_codex(Path::new(&p)), CodexSource::Env));
+    }
+    if let Some(p) = home.and_then(recorded_codex) {
+        return Ok((native_codex(&p), CodexSource::Recorded));
+    }
+    match which("codex") {
+        Some(p) => Ok((native_codex(&p), CodexSource::Path)),
+        None => Err(EngineError::Config(format!(
+            "the Codex CLI was not found: not started by Codex, {ENV_CODEX_BIN} unset, none recorded by `codex-teams install`, no `codex` on PATH; hint: `codex-teams install --codex <path of codex>`, or `npm install -g @openai/codex@{TESTED_CODEX_VERSION}`"
+        ))),
+    }
+}
+
+/// The path `install` recorded in `home`, if it still names a file.
+pub fn recorded_codex(home: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(home.join(RECORDED_CODEX_FILE)).ok()?;
+    let path = PathBuf::from(text.trim());
+    (path.is_absolute() && path.is_file()).then_some(path)
+}
+
+/// The executable of our parent process when it is a Codex binary (the lead's or a
+/// worker's Codex running this MCP server), else None.
+fn parent_codex() -> Option<PathBuf> {
+    // SAFETY: getppid has no preconditions.
+    let ppid = unsafe { libc::getppid() };
+    if ppid <= 1 {
+        return None;
+    }
+    let exe = std::fs::read_link(format!("/proc/{ppid}/exe")).ok()?;
+    (is_codex_binary(&exe) && exe.is_file()).then_some(exe)
+}
+
+/// Whether `exe` looks like a Codex CLI binary: named `codex` (or `codex-<platform>`, as
+/// some packages ship it), and not codex-teams itself.
+pub fn is_codex_binary(exe: &Path) -> bool {
+    let Some(name) = exe.file_name().and_then(|n| n.to_str()) else {
+        return false;
     };
-    Ok(native_codex(&found))
+    name == "codex"
+        || (name.starts_with("codex-")
+            && !name.starts_with("codex-teams")
+            && (name.contains("linux") || name.contains("darwin") || name.contains("unknown")))
 }
 
 /// The native Codex binary behind `found`: the npm wrapper (`bin/codex.js`, or a symlink to
@@ -115,8 +196,13 @@ fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The argument list of one worker's `codex exec`.
-pub fn exec_args(request: &LaunchRequest, workspace: &Path) -> Vec<String> {
+/// The argument list of one worker's `codex exec`; `instructions_file` is the compact
+/// worker instructions on disk (needed when the profile asks for them).
+pub fn exec_args(
+    request: &LaunchRequest,
+    workspace: &Path,
+    instructions_file: Option<&Path>,
+) -> Vec<String> {
     let mut args: Vec<String> = vec!["exec".into()];
     if let Some(thread) = &request.resume_thread {
         args.push("resume".into());
@@ -127,8 +213,7 @@ pub fn exec_args(request: &LaunchRequest, workspace: &Path) -> Vec<String> {
         args.extend(["-s".into(), request.sandbox.clone()]);
         args.extend(["-C".into(), workspace.display().to_string()]);
     }
-    // A worker must not start sub-agents of its own: it is one of the team's six.
-    args.extend(["--disable".into(), "multi_agent".into()]);
+    args.extend(lean_flags(&request.codex, request.role, instructions_file));
     if let Some(model) = &request.model {
         args.extend(["-m".into(), model.clone()]);
     }
@@ -138,16 +223,114 @@ pub fn exec_args(request: &LaunchRequest, workspace: &Path) -> Vec<String> {
         format!("mcp_servers.{SERVER_NAME}.env_vars=[{}]", pass.join(",")),
         "-c".into(),
         format!("mcp_servers.{SERVER_NAME}.default_tools_approval_mode=\"approve\""),
+        // The worker's secret reaches its MCP server (env_vars above), never its shell: a
+        // command the model runs cannot read it and act as the worker elsewhere.
+        "-c".into(),
+        format!("shell_environment_policy.exclude=[\"{ENV_AGENT_TOKEN}\"]"),
     ]);
     args.extend(request.inherited_flags.iter().cloned());
-    args.push(match &request.resume_thread {
+    // The prompt comes on stdin (`-`): a brief on the command line is readable by every
+    // local user through `ps`.
+    args.push("-".into());
+    args
+}
+
+/// What the worker's `codex exec` reads on stdin: its brief, or the resume nudge.
+pub fn prompt(request: &LaunchRequest) -> String {
+    match &request.resume_thread {
         Some(_) => {
             "Continue your work for the team: claim the next task or finish the one you hold."
                 .into()
         }
         None => request.brief.clone(),
-    });
-    args
+    }
+}
+
+/// The flags that keep out of a worker's Codex what the profile's `worker.codex` removes
+/// (each verified against codex-cli 0.169.0 by request capture in tests/e2e_lean.rs).
+/// Sub-agents are always off: a worker is one of the team's six.
+pub fn lean_flags(
+    codex: &WorkerCodex,
+    role: Role,
+    instructions_file: Option<&Path>,
+) -> Vec<String> {
+    let mut flags: Vec<String> = vec!["--disable".into(), "multi_agent".into()];
+    let mut disable = |feature: &str| flags.extend(["--disable".into(), feature.to_string()]);
+    if !codex.goals {
+        disable("goals");
+    }
+    if !codex.view_image.contains(&role) {
+        disable("view_image");
+    }
+    let mut config = |kv: String| flags.extend(["-c".into(), kv]);
+    if !codex.request_user_input {
+        config("tools.experimental_request_user_input.enabled=false".into());
+    }
+    if !codex.web_search.contains(&role) {
+        config("web_search=\"disabled\"".into());
+    }
+    if !codex.skills {
+        config("skills.include_instructions=false".into());
+    }
+    if !codex.environment_context {
+        config("include_environment_context=false".into());
+        config("include_permissions_instructions=false".into());
+    }
+    if codex.instructions == Instructions::Compact
+        && let Some(file) = instructions_file
+    {
+        config(format!(
+            "model_instructions_file={}",
+            toml_string(&file.display().to_string())
+        ));
+    }
+    flags
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The compact worker instructions shipped with codex-teams (`profiles/worker-instructions.md`).
+pub const WORKER_INSTRUCTIONS: &str = include_str!("../../../profiles/worker-instructions.md");
+
+/// Writes [`WORKER_INSTRUCTIONS`] into `<home>/worker-instructions/` under a name that
+/// depends on its content (so processes of different codex-teams versions never overwrite
+/// each other's file) and returns its path. Codex reads `model_instructions_file` when it
+/// loads its config, outside the worker's sandbox; the codex-teams home is private to the
+/// user and is where every other team file lives.
+pub fn write_worker_instructions(home: &Path) -> Result<PathBuf> {
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(WORKER_INSTRUCTIONS.as_bytes()));
+    let dir = home.join("worker-instructions");
+    let path = dir.join(format!("{}.md", &digest[..16]));
+    if std::fs::read_to_string(&path).is_ok_and(|t| t == WORKER_INSTRUCTIONS) {
+        return Ok(path);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| EngineError::io(&dir, e))?;
+    // Written aside and renamed, so a worker starting at the same moment never reads half.
+    let tmp = dir.join(format!(
+        ".{}.{}",
+        &digest[..16],
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&tmp, WORKER_INSTRUCTIONS).map_err(|e| EngineError::io(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| EngineError::io(&path, e))?;
+    Ok(path)
 }
 
 struct Spawn {
@@ -199,13 +382,17 @@ fn spawn_on_launcher(command: Command) -> Result<Child> {
 impl CodexExec {
     /// Starts the worker and its supervisor thread.
     pub fn start(&self, request: &LaunchRequest) -> Result<Launched> {
-        let codex = resolve_codex()?;
+        let (codex, source) = resolve_codex_from(Some(&request.home))?;
         let workspace = request
             .workspace
             .clone()
             .or_else(|| std::env::current_dir().ok())
             .ok_or_else(|| EngineError::Config("no workspace for the worker".into()))?;
-        let args = exec_args(request, &workspace);
+        let instructions = match request.codex.instructions {
+            Instructions::Compact => Some(write_worker_instructions(&request.home)?),
+            Instructions::Codex => None,
+        };
+        let args = exec_args(request, &workspace, instructions.as_deref());
         let logs = request.home.join("logs");
         crate::engine::private::create_dir_all(&logs).map_err(|e| EngineError::io(&logs, e))?;
         let stderr_path = logs.join(format!("{}.stderr", request.agent_id));
@@ -219,7 +406,7 @@ impl CodexExec {
             .envs(&request.env)
             .env("CODEX_TEAMS_HOME", &request.home)
             .env(ENV_LAUNCH_ID, &launch)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
             .process_group(0);
@@ -234,6 +421,16 @@ impl CodexExec {
         }
         let mut child = spawn_on_launcher(command)?;
         let pid = child.id();
+        // The prompt, then EOF (a brief is a few KB: the pipe takes it without blocking).
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write;
+            if let Err(e) = stdin.write_all(prompt(request).as_bytes()) {
+                stop_group(pid);
+                return Err(EngineError::Config(format!(
+                    "giving the worker its brief on stdin failed: {e}"
+                )));
+            }
+        }
         if let Ok(mut started) = STARTED.lock() {
             started.insert(
                 request.agent_id.to_string(),
@@ -244,7 +441,7 @@ impl CodexExec {
                 },
             );
         }
-        tracing::info!(team_id = %request.team_id, agent_id = %request.agent_id, pid, codex = %codex.display(), "worker started");
+        tracing::info!(team_id = %request.team_id, agent_id = %request.agent_id, pid, codex = %codex.display(), codex_source = source.describe(), "worker started");
         let stdout = child.stdout.take();
         let team = request.team_id.clone();
         let agent = request.agent_id.clone();
@@ -473,4 +670,100 @@ fn on_event(
         engine.record_activity(agent)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::policy::Profile;
+
+    fn flags(profile: &str, role: Role) -> String {
+        let p = Profile::builtin(profile).unwrap();
+        lean_flags(&p.worker.codex, role, Some(Path::new("/h/w i.md"))).join(" ")
+    }
+
+    #[test]
+    fn codex_defaults_remove_only_sub_agents() {
+        let f = lean_flags(&WorkerCodex::default(), Role::Implementer, None);
+        assert_eq!(f, ["--disable", "multi_agent"]);
+    }
+
+    #[test]
+    fn default_profile_turns_off_what_a_worker_cannot_use() {
+        let f = flags("default", Role::Implementer);
+        for part in [
+            "--disable multi_agent",
+            "--disable goals",
+            "--disable view_image",
+            "-c tools.experimental_request_user_input.enabled=false",
+            "-c web_search=\"disabled\"",
+            "-c skills.include_instructions=false",
+        ] {
+            assert!(f.contains(part), "{part} missing from {f}");
+        }
+        assert!(!f.contains("model_instructions_file"), "{f}");
+        assert!(!f.contains("include_environment_context"), "{f}");
+    }
+
+    #[test]
+    fn only_listed_roles_get_web_search_and_images() {
+        assert!(!flags("default", Role::Researcher).contains("web_search"));
+        assert!(flags("deep", Role::Tester).contains("--disable goals"));
+        assert!(!flags("deep", Role::Tester).contains("view_image"));
+        assert!(flags("deep", Role::Implementer).contains("view_image"));
+    }
+
+    #[test]
+    fn compact_instructions_go_as_a_toml_string() {
+        let f = flags("fast", Role::Implementer);
+        assert!(
+            f.contains("-c model_instructions_file=\"/h/w i.md\""),
+            "{f}"
+        );
+        assert!(f.contains("-c include_environment_context=false"), "{f}");
+        assert_eq!(toml_string(r#"a"b\c"#), r#""a\"b\\c""#);
+    }
+
+    #[test]
+    fn worker_instructions_are_written_once_by_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_worker_instructions(dir.path()).unwrap();
+        let b = write_worker_instructions(dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), WORKER_INSTRUCTIONS);
+    }
+
+    #[test]
+    fn codex_binaries_are_told_from_others() {
+        for yes in [
+            "/usr/lib/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex",
+            "/opt/codex-x86_64-unknown-linux-musl",
+        ] {
+            assert!(is_codex_binary(Path::new(yes)), "{yes}");
+        }
+        for no in [
+            "/bin/bash",
+            "/usr/bin/node",
+            "/x/codex-teams",
+            "/x/codex-teams-dev",
+        ] {
+            assert!(!is_codex_binary(Path::new(no)), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_recorded_codex_is_used_only_when_it_exists() {
+        let home = tempfile::tempdir().unwrap();
+        assert_eq!(recorded_codex(home.path()), None);
+        let bin = home.path().join("codex");
+        std::fs::write(&bin, "").unwrap();
+        std::fs::write(
+            home.path().join(RECORDED_CODEX_FILE),
+            format!("{}\n", bin.display()),
+        )
+        .unwrap();
+        assert_eq!(recorded_codex(home.path()), Some(bin.clone()));
+        std::fs::remove_file(&bin).unwrap();
+        assert_eq!(recorded_codex(home.path()), None);
+    }
 }

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::{AgentId, TeamId};
+use crate::engine::policy::WorkerCodex;
 use crate::engine::roles::Role;
 
 /// Environment variables that carry a worker's identity to its `serve-mcp`.
@@ -45,6 +46,8 @@ pub struct LaunchRequest {
     pub inherited_flags: Vec<String>,
     /// Codex sandbox mode for the worker.
     pub sandbox: String,
+    /// What the worker's Codex loads (the profile's `worker.codex`).
+    pub codex: WorkerCodex,
     /// Resume this Codex thread instead of starting a new session.
     pub resume_thread: Option<String>,
     /// The engine's database and home, for a runner that supervises its process.

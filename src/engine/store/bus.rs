@@ -127,13 +127,37 @@ pub fn lease(
     Ok(out)
 }
 
-/// Whether `agent` has anything deliverable now (a cheap check for long-polls).
-pub fn has_deliverable(conn: &Connection, agent: &str, now: i64) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM deliveries WHERE agent_id = ?1 AND acked_at IS NULL AND leased_until <= ?2)",
-        )?
-        .query_row(params![agent, now], |r| r.get(0))?)
+/// Whether `agent` has anything deliverable now (a cheap check for long-polls), not
+/// counting messages from `except_from`.
+pub fn has_deliverable(
+    conn: &Connection,
+    agent: &str,
+    now: i64,
+    except_from: Option<&str>,
+) -> Result<bool> {
+    Ok(match except_from {
+        None => conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM deliveries WHERE agent_id = ?1 AND acked_at IS NULL AND leased_until <= ?2)",
+            )?
+            .query_row(params![agent, now], |r| r.get(0))?,
+        Some(from) => conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM deliveries d JOIN messages m ON m.message_id = d.message_id
+                 WHERE d.agent_id = ?1 AND d.acked_at IS NULL AND d.leased_until <= ?2 AND m.from_agent_id <> ?3)",
+            )?
+            .query_row(params![agent, now, from], |r| r.get(0))?,
+    })
+}
+
+/// The senders of what is deliverable to `agent` now, without leasing anything.
+pub fn deliverable_senders(conn: &Connection, agent: &str, now: i64) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT m.from_agent_id FROM deliveries d JOIN messages m ON m.message_id = d.message_id
+         WHERE d.agent_id = ?1 AND d.acked_at IS NULL AND d.leased_until <= ?2",
+    )?;
+    let rows = stmt.query_map(params![agent, now], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// The earliest lease expiry among `agent`'s unacknowledged messages, if any.

@@ -113,6 +113,45 @@ pub fn list(conn: &Connection, team_id: &str, after_seq: i64, limit: i64) -> Res
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The events that need the lead's attention: a task finished or failed, work returned to
+/// the board (a claim released or expired), a worker died, a decision resolved. Stops for
+/// budget, idle or early stop are not here: they already reach the lead as messages.
+const LEAD_NEWS_WHERE: &str = "team_id = ?1 AND seq > ?2 AND (
+       (kind = 'task.updated' AND json_extract(data, '$.to') IN ('done', 'failed'))
+       OR kind IN ('task.released', 'task.lease_expired', 'agent.dead', 'decision.resolved'))";
+
+/// Lead news of a team after `after_seq` up to `upto_seq`, oldest first, at most `limit`.
+pub fn lead_news(
+    conn: &Connection,
+    team_id: &str,
+    after_seq: i64,
+    upto_seq: i64,
+    limit: i64,
+) -> Result<Vec<Event>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT seq, ts, team_id, agent_id, task_id, message_id, artifact_id, kind, data
+         FROM events WHERE {LEAD_NEWS_WHERE} AND seq <= ?3 ORDER BY seq LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(params![team_id, after_seq, upto_seq, limit], event_from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Whether a team has lead news after `after_seq` (a seek on `events_team`).
+pub fn has_lead_news(conn: &Connection, team_id: &str, after_seq: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE {LEAD_NEWS_WHERE})"
+        ))?
+        .query_row(params![team_id, after_seq], |r| r.get(0))?)
+}
+
+/// The newest event number of a team (0 for none).
+pub fn last_seq(conn: &Connection, team_id: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE team_id = ?1")?
+        .query_row([team_id], |r| r.get(0))?)
+}
+
 const LAST_RECOMMENDATION: &str =
     "SELECT seq, ts, team_id, agent_id, task_id, message_id, artifact_id, kind, data
      FROM events WHERE team_id = ?1 AND kind = 'fanout.recommended'

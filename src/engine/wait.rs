@@ -1,0 +1,294 @@
+//! The lead's wait: one `team_pull_inbox` call that blocks until something needs the lead.
+//!
+//! With a real model a worker takes minutes; a lead that polls pays a whole request (its
+//! instructions, tools and growing history) every few seconds for nothing. So a lead's pull
+//! with a news cursor waits up to `messages.lead_max_wait_ms` (at most ten minutes) and wakes
+//! when:
+//! - a message reaches the lead from a worker (the engine's own notes — a worker ended or
+//!   was stopped — come with the next wake: what they change wakes the lead when it
+//!   matters);
+//! - there is lead news: a task done or failed, work back on the board (a claim released or
+//!   expired), a worker dead, a decision resolved;
+//! - the board is done, or open work has no live worker left (the lead must act), or the
+//!   planner now wants more workers than when the wait began.
+//!
+//! The result carries the news and the board's counts, so the lead needs no status call
+//! after a wake. Other processes write the news: the wait sleeps on SQLite's
+//! `data_version` (no table read while nothing commits) and checks with one indexed query.
+//! The bus's pull hands a lead's call to [`Engine::lead_wait`] here. Nothing is leased
+//! while it waits, so a cancelled wait takes nothing from the inbox.
+
+use std::time::{Duration, Instant};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::engine::bus::{Inbox, Mail};
+use crate::engine::error::Result;
+use crate::engine::events::Event;
+use crate::engine::guardrails::SYSTEM;
+use crate::engine::ids::TeamId;
+use crate::engine::store::{self, now_ms};
+use crate::engine::team::TaskCounts;
+use crate::engine::{Caller, Engine};
+
+/// How often a waiting lead runs the team's housekeeping (idle shutdown needs a caller).
+pub const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(30);
+/// How long a lead woken by a message from a worker that still holds a task waits for that
+/// task's result, so a result and the message announcing it arrive in one wake.
+pub const LEAD_SETTLE: Duration = Duration::from_secs(10);
+/// Most news items one pull returns; the rest come with the next pull.
+const NEWS_MAX: i64 = 20;
+/// Longest note or reason copied into a news item.
+const NOTE_MAX: usize = 160;
+
+/// One pull request.
+pub struct Pull<'a> {
+    /// Message ids to acknowledge.
+    pub ack: &'a [String],
+    pub max: Option<i64>,
+    pub wait_ms: Option<i64>,
+    /// Lead only: news starts after this event number (the previous pull's cursor).
+    /// None: an ordinary inbox pull.
+    pub news_after: Option<i64>,
+    /// Polled while waiting; true ends the wait at once (the client cancelled the call).
+    pub cancelled: &'a dyn Fn() -> bool,
+}
+
+/// One thing that happened on the team that the lead may need to act on.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct News {
+    /// task.done | task.failed | task.returned | agent.dead | decision.resolved
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_id: Option<String>,
+    /// The task's result ref, or the decision's winner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+    /// The task's note or the reason, shortened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What a lead's pull sees of the team.
+#[derive(Debug, Clone)]
+pub struct LeadView {
+    pub news: Vec<News>,
+    /// Where the next pull's news starts.
+    pub cursor: i64,
+    pub tasks: TaskCounts,
+    /// Live workers.
+    pub workers: i64,
+    /// Workers the planner would start now.
+    pub spawn: u32,
+}
+
+impl LeadView {
+    pub fn open(&self) -> i64 {
+        self.tasks.ready + self.tasks.blocked + self.tasks.claimed
+    }
+
+    /// Nothing is open and something was finished.
+    pub fn board_done(&self) -> bool {
+        self.open() == 0 && self.tasks.done + self.tasks.failed + self.tasks.cancelled > 0
+    }
+
+    /// Whether the lead should be woken: news, a finished board, open work nobody can do,
+    /// or the planner asking for more workers than `spawn_before` (what the lead last saw).
+    pub fn needs_lead(&self, spawn_before: u32) -> bool {
+        !self.news.is_empty()
+            || self.board_done()
+            || (self.open() > 0 && self.workers == 0)
+            || self.spawn > spawn_before
+    }
+}
+
+fn text(data: &Value, key: &str) -> Option<String> {
+    data.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s.chars().count() > NOTE_MAX {
+                let cut: String = s.chars().take(NOTE_MAX).collect();
+                format!("{cut}…")
+            } else {
+                s.to_string()
+            }
+        })
+}
+
+fn news_of(e: Event) -> News {
+    let mut n = News {
+        kind: e.kind.clone(),
+        task_id: e.task_id,
+        agent_id: e.agent_id,
+        decision_id: None,
+        artifact: None,
+        note: None,
+    };
+    match e.kind.as_str() {
+        "task.updated" => {
+            let to = e
+                .data
+                .get("to")
+                .and_then(Value::as_str)
+                .unwrap_or("updated");
+            n.kind = format!("task.{to}");
+            n.artifact = text(&e.data, "artifact");
+            n.note = text(&e.data, "note");
+        }
+        "task.released" => {
+            n.kind = "task.returned".into();
+            n.note = text(&e.data, "reason");
+        }
+        "task.lease_expired" => {
+            n.kind = "task.returned".into();
+            n.note = Some("claim lease expired".into());
+        }
+        "decision.resolved" => {
+            n.decision_id = text(&e.data, "decision_id");
+            n.artifact = text(&e.data, "winner");
+            n.note = text(&e.data, "outcome").or_else(|| text(&e.data, "status"));
+        }
+        _ => n.note = text(&e.data, "reason"),
+    }
+    n
+}
+
+impl Engine {
+    /// Where a lead's news starts now: after everything already recorded for `team`.
+    pub fn news_cursor(&self, team: &TeamId) -> Result<i64> {
+        self.store()
+            .read(|c| store::events::last_seq(c, team.as_str()))
+    }
+
+    /// The lead's view of `team`: news after `after`, the board and the workers.
+    pub fn lead_view(&self, team: &TeamId, after: i64) -> Result<LeadView> {
+        let plan = self.recommend(team)?;
+        let now = now_ms();
+        let (events, hi, tasks, workers) = self.store().read(|c| {
+            // Everything up to `hi` is committed (SQLite has one writer), so the cursor
+            // can move past events that are not news without skipping any that are.
+            let hi = store::events::last_seq(c, team.as_str())?;
+            let events = store::events::lead_news(c, team.as_str(), after, hi, NEWS_MAX)?;
+            let tasks = store::board::counts(c, team.as_str(), now)?;
+            let workers = store::teams::agents(c, team.as_str())?
+                .iter()
+                .filter(|a| {
+                    a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
+                })
+                .count() as i64;
+            Ok((events, hi, tasks, workers))
+        })?;
+        let cursor = if events.len() as i64 >= NEWS_MAX {
+            events.last().map(|e| e.seq).unwrap_or(hi)
+        } else {
+            hi
+        };
+        Ok(LeadView {
+            news: events.into_iter().map(news_of).collect(),
+            cursor,
+            tasks,
+            workers,
+            spawn: plan.spawn,
+        })
+    }
+
+    /// Whether any of `senders` is a worker of `team` that holds a task now.
+    fn senders_hold_tasks(&self, team: &TeamId, senders: &[String]) -> Result<bool> {
+        if senders.is_empty() {
+            return Ok(false);
+        }
+        let agents = self
+            .store()
+            .read(|c| store::teams::agents(c, team.as_str()))?;
+        Ok(senders.iter().any(|s| {
+            agents
+                .iter()
+                .any(|a| a.agent_id == *s && a.current_task.is_some())
+        }))
+    }
+
+    /// The lead's pull with a news cursor: acknowledges `ack`, waits up to `wait` ms until
+    /// something needs the lead (see the module doc), then leases up to `max` messages and
+    /// returns them with the news and the board. Nothing is leased while waiting, so a
+    /// cancelled wait takes nothing from the inbox.
+    pub(crate) fn lead_wait(
+        &self,
+        caller: &Caller,
+        ack: &[String],
+        max: i64,
+        wait: i64,
+        after: i64,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Inbox> {
+        let started = Instant::now();
+        let mut deadline = started + Duration::from_millis(wait as u64);
+        let (acked, _) = self.ack_and_lease(caller, ack, 0)?;
+        let team = &caller.team_id;
+        let agent = caller.agent_id.as_str();
+        let mut settling = false;
+        let mut housekept = started;
+        let mut spawn_before = None;
+        loop {
+            if cancelled() {
+                return Ok(Inbox {
+                    acked,
+                    ..Inbox::default()
+                });
+            }
+            let view = self.lead_view(team, after)?;
+            let before = *spawn_before.get_or_insert(view.spawn);
+            let senders = self
+                .store()
+                .read(|c| store::bus::deliverable_senders(c, agent, now_ms()))?;
+            // The engine's own notes (a worker ended or was stopped) do not need the lead by
+            // themselves: what they change wakes it when it matters (stalled work, the
+            // board done, more workers wanted). They come with the next wake.
+            let mail = senders.iter().any(|s| s != SYSTEM);
+            let woken = mail || view.needs_lead(before);
+            let now = Instant::now();
+            if woken
+                && !settling
+                && view.news.is_empty()
+                && now < deadline
+                && self.senders_hold_tasks(team, &senders)?
+            {
+                // A message from a worker that still holds a task usually comes just
+                // before that task's result: wait a little for it, so one wake has both.
+                settling = true;
+                deadline = deadline.min(now + LEAD_SETTLE);
+            } else if (woken && !settling) || (settling && !view.news.is_empty()) || now >= deadline
+            {
+                let (_, inbox) = self.ack_and_lease(caller, &[], max)?;
+                return Ok(Inbox {
+                    acked,
+                    board_done: view.board_done(),
+                    tasks: Some(view.tasks),
+                    workers: Some(view.workers),
+                    spawn: view.spawn,
+                    cursor: Some(view.cursor),
+                    news: view.news,
+                    ..inbox
+                });
+            }
+            if housekept.elapsed() >= HOUSEKEEPING_EVERY {
+                // Idle shutdown needs someone to look; a waiting lead is the one who is there.
+                self.housekeeping(team)?;
+                housekept = Instant::now();
+                continue;
+            }
+            let until = deadline.min(Instant::now() + HOUSEKEEPING_EVERY);
+            let mail = match settling {
+                true => Mail::Ignore,
+                false => Mail::NotFrom(SYSTEM),
+            };
+            self.wait_for_mail(agent, Some((team.as_str(), after)), mail, until, cancelled)?;
+        }
+    }
+}

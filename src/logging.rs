@@ -1,6 +1,8 @@
 //! Structured logs. JSON lines go to stderr (never stdout: that is the MCP channel of
-//! `serve-mcp`), without ANSI codes unless stderr is a terminal. Every line that carries a
-//! `team_id` is also appended to that team's own log file, `<home>/logs/<team_id>.jsonl`.
+//! `serve-mcp`), without ANSI codes unless stderr is a terminal, at the level the user asks
+//! for (`CODEX_TEAMS_LOG`, else `RUST_LOG`, else warnings only: no event payloads by
+//! default). Every event that carries a `team_id` is also appended to that team's own log
+//! file, `<home>/logs/<team_id>.jsonl`, at the caller's level (`info` for `serve-mcp`).
 //! Both sinks redact secrets.
 
 use std::collections::HashMap;
@@ -22,18 +24,33 @@ use crate::engine::redact::redact;
 /// The environment variable that sets the log filter (tracing `EnvFilter` syntax).
 pub const LOG_ENV: &str = "CODEX_TEAMS_LOG";
 
-/// Installs the global subscriber. `team_logs` is the directory for per-team files, if any.
-pub fn init(default_level: &str, team_logs: Option<PathBuf>) {
-    let filter = EnvFilter::try_from_env(LOG_ENV).unwrap_or_else(|_| EnvFilter::new(default_level));
+/// The filter for stderr when neither [`LOG_ENV`] nor `RUST_LOG` is set: warnings only, so
+/// no event payload reaches stderr unless the user asks for it.
+pub const STDERR_DEFAULT: &str = "warn";
+
+/// Installs the global subscriber. `team_level` is the filter of the per-team files in
+/// `team_logs` (the team's event log); stderr gets what [`LOG_ENV`] (else `RUST_LOG`) asks
+/// for, else [`STDERR_DEFAULT`]. [`LOG_ENV`], when set, applies to both.
+pub fn init(team_level: &str, team_logs: Option<PathBuf>) {
+    let from_env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .and_then(|v| EnvFilter::try_new(v).ok())
+    };
+    let stderr_filter = from_env(LOG_ENV)
+        .or_else(|| from_env("RUST_LOG"))
+        .unwrap_or_else(|| EnvFilter::new(STDERR_DEFAULT));
+    let team_filter = from_env(LOG_ENV).unwrap_or_else(|| EnvFilter::new(team_level));
     let stderr = tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_ansi(false)
-        .with_writer(RedactingStderr);
-    let team_layer = team_logs.map(TeamFiles::new);
+        .with_writer(RedactingStderr)
+        .with_filter(stderr_filter);
+    let team_layer = team_logs.map(|dir| TeamFiles::new(dir).with_filter(team_filter));
     let _ = tracing_subscriber::registry()
-        .with(filter)
         .with(stderr)
         .with(team_layer)
         .try_init();

@@ -38,6 +38,12 @@ struct Report {
     latency_ms: BTreeMap<&'static str, Latency>,
     throughput: Throughput,
     targets: Targets,
+    /// `--engine-only` only: reads and writes on boards of 10 to 10,000 tasks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    scaling: Vec<Scale>,
+    /// `--engine-only` only: one process against `processes`, in the same run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    send_rates: Option<SendRates>,
 }
 
 #[derive(Debug, Serialize)]
@@ -81,7 +87,19 @@ struct Targets {
 pub fn run(args: &BenchArgs, _paths: &Paths) -> Result<()> {
     let exe = std::env::current_exe().context("finding this executable")?;
     let dir = Scratch::new("bench")?;
-    let report = measure(args, &exe, dir.path())?;
+    let mut report = measure(args, &exe, dir.path())?;
+    // The same run: one process alone, then `processes` again, for the scaling ratio.
+    let one = send_rate(args, &exe, dir.path(), 1, "one")?;
+    let many = send_rate(args, &exe, dir.path(), args.processes, "many")?;
+    report.send_rates = Some(SendRates {
+        one_process: one,
+        processes: args.processes,
+        many_processes: many,
+        ratio: round3(many / one.max(1.0)),
+    });
+    for n in boards()? {
+        report.scaling.push(scale(&exe, dir.path(), n, args.calls)?);
+    }
     drop(dir);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -99,32 +117,7 @@ fn measure(args: &BenchArgs, exe: &Path, dir: &Path) -> Result<Report> {
         format!("[store]\nsynchronous = \"{}\"\n", args.synchronous),
     )
     .with_context(|| format!("writing {}", dir.display()))?;
-    let mut lead_env = BTreeMap::new();
-    lead_env.insert(HOME_ENV.to_string(), dir.display().to_string());
-    let mut lead = StdioClient::spawn(exe, &db, &lead_env, Some(dir))?;
-    lead.call_ok("team_start", json!({ "goal": "codex-teams bench" }))?;
-    tracing::info!(db = %db.display(), "bench team started");
-
-    // Even a one-process run needs a worker to receive the latency run's sends.
-    let workers_wanted = args.processes.saturating_sub(1).max(1);
-    let mut workers = Vec::new();
-    for _ in 0..workers_wanted {
-        let spawned = lead.call_ok(
-            "team_spawn",
-            json!({ "role": "implementer", "runner": "external", "justification": "bench: one sender per process" }),
-        )?;
-        let agent = text(&spawned, "agent_id")?;
-        let mut env: BTreeMap<String, String> = spawned
-            .get("env")
-            .cloned()
-            .map(serde_json::from_value)
-            .transpose()
-            .context("team_spawn returned an unreadable env")?
-            .ok_or_else(|| anyhow!("team_spawn returned no env for the external runner"))?;
-        env.insert(HOME_ENV.to_string(), dir.display().to_string());
-        let client = StdioClient::spawn(exe, &db, &env, Some(dir))?;
-        workers.push((agent, client));
-    }
+    let (mut lead, workers) = start_team(exe, dir, &db, args.processes.saturating_sub(1).max(1))?;
     let receiver = workers
         .first()
         .map(|(agent, _)| agent.clone())
@@ -162,7 +155,14 @@ fn measure(args: &BenchArgs, exe: &Path, dir: &Path) -> Result<Report> {
 
     let mut wal = db.clone().into_os_string();
     wal.push("-wal");
-    let throughput = throughput(args, lead, workers, &receiver, Path::new(&wal))?;
+    let throughput = throughput(
+        args.processes,
+        args.messages,
+        lead,
+        workers,
+        &receiver,
+        Path::new(&wal),
+    )?;
     let latency_met = latency
         .values()
         .all(|l| l.p50 <= TARGET_P50_MS && l.p99 <= TARGET_P99_MS);
@@ -180,13 +180,16 @@ fn measure(args: &BenchArgs, exe: &Path, dir: &Path) -> Result<Report> {
             sends_per_s: TARGET_SENDS_PER_S,
             met: latency_met && throughput_met,
         },
+        scaling: Vec::new(),
+        send_rates: None,
     })
 }
 
 /// Every one of `processes` servers sends `messages` messages at once; the figure is the
 /// total over the wall time from the common start to the last reply.
 fn throughput(
-    args: &BenchArgs,
+    processes: u32,
+    per: u32,
     lead: StdioClient,
     workers: Vec<(String, StdioClient)>,
     receiver: &str,
@@ -199,8 +202,7 @@ fn throughput(
             .into_iter()
             .map(|(_, client)| ("lead".to_string(), client)),
     );
-    let mut idle = senders.split_off(args.processes as usize);
-    let per = args.messages;
+    let mut idle = senders.split_off(processes as usize);
     let progress = Progress::new(u64::from(per) * senders.len() as u64, "throughput");
     let barrier = Arc::new(Barrier::new(senders.len() + 1));
     let mut threads = Vec::new();
@@ -240,15 +242,233 @@ fn throughput(
     if let Some(err) = failure {
         return Err(err.context("throughput run"));
     }
-    let total = u64::from(per) * u64::from(args.processes);
+    let total = u64::from(per) * u64::from(processes);
     Ok(Throughput {
-        processes: args.processes,
+        processes,
         messages_per_process: per,
         total,
         seconds: round3(wall.as_secs_f64()),
         sends_per_s: (total as f64 / wall.as_secs_f64().max(1e-9)).round(),
         wal_mb: round3(wal_mb),
     })
+}
+
+/// A lead server on `db` with a new team, and `workers` external worker servers, each with
+/// the environment `team_spawn` returned. The servers' home is `dir`.
+fn start_team(
+    exe: &Path,
+    dir: &Path,
+    db: &Path,
+    workers_wanted: u32,
+) -> Result<(StdioClient, Vec<(String, StdioClient)>)> {
+    let mut lead_env = BTreeMap::new();
+    lead_env.insert(HOME_ENV.to_string(), dir.display().to_string());
+    let mut lead = StdioClient::spawn(exe, db, &lead_env, Some(dir))?;
+    lead.call_ok("team_start", json!({ "goal": "codex-teams bench" }))?;
+    tracing::info!(db = %db.display(), "bench team started");
+    let mut workers = Vec::new();
+    for _ in 0..workers_wanted {
+        let spawned = lead.call_ok(
+            "team_spawn",
+            json!({ "role": "implementer", "runner": "external", "justification": "bench: one sender per process" }),
+        )?;
+        let agent = text(&spawned, "agent_id")?;
+        let mut env: BTreeMap<String, String> = spawned
+            .get("env")
+            .cloned()
+            .map(serde_json::from_value)
+            .transpose()
+            .context("team_spawn returned an unreadable env")?
+            .ok_or_else(|| anyhow!("team_spawn returned no env for the external runner"))?;
+        env.insert(HOME_ENV.to_string(), dir.display().to_string());
+        let client = StdioClient::spawn(exe, db, &env, Some(dir))?;
+        workers.push((agent, client));
+    }
+    Ok((lead, workers))
+}
+
+/// Board sizes of the scaling table.
+pub const BOARDS: &[u32] = &[10, 100, 1_000, 10_000];
+/// Overrides [`BOARDS`] for quick runs: comma-separated task counts (1 to 100,000).
+pub const BOARDS_ENV: &str = "CODEX_TEAMS_BENCH_BOARDS";
+
+fn boards() -> Result<Vec<u32>> {
+    let Ok(list) = std::env::var(BOARDS_ENV) else {
+        return Ok(BOARDS.to_vec());
+    };
+    list.split(',')
+        .map(|n| {
+            n.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| {
+                    anyhow!("{BOARDS_ENV}: `{n}` is not a board size; valid: task counts 1 to 100000, comma-separated")
+                })
+        })
+        .collect()
+}
+
+/// Tasks per `task_create` call when building a board (the tool's batch limit).
+const BATCH: u32 = 50;
+const SIZES: [&str; 3] = ["s", "m", "l"];
+
+/// One row of the scaling table: a board of `tasks` tasks.
+#[derive(Debug, Serialize)]
+struct Scale {
+    tasks: u32,
+    /// Seconds to create the board in batches of 50 through `task_create`.
+    create_s: f64,
+    /// team_status, task_list (first page), task_claim, task_update.
+    latency_ms: BTreeMap<&'static str, Latency>,
+    /// Bytes of one first-page task_list result.
+    task_list_bytes: usize,
+    /// The database file after the run (the WAL not counted: see `wal_mb`).
+    db_mb: f64,
+    /// The WAL file after the run (the checkpointer bounds it).
+    wal_mb: f64,
+    /// Resident memory of the lead's serve-mcp after the run.
+    rss_mb: f64,
+}
+
+/// Durable send rates of one process and of `processes` processes, in the same run.
+#[derive(Debug, Serialize)]
+struct SendRates {
+    one_process: f64,
+    processes: u32,
+    many_processes: f64,
+    /// many / one: how well sends scale across processes (target >= 0.85).
+    ratio: f64,
+}
+
+/// Builds a board of `n` tasks (chains of five inside each batch of 50, sizes s/m/l in
+/// turn) and times the reads and writes on it.
+fn scale(exe: &Path, dir: &Path, n: u32, calls: u32) -> Result<Scale> {
+    let sub = dir.join(format!("board-{n}"));
+    std::fs::create_dir_all(&sub).with_context(|| format!("creating {}", sub.display()))?;
+    let db = sub.join("bench.db");
+    let (mut lead, mut workers) = start_team(exe, dir, &db, 1)?;
+    let started = Instant::now();
+    let mut made = 0;
+    while made < n {
+        let size = BATCH.min(n - made);
+        let tasks: Vec<Value> = (0..size)
+            .map(|i| {
+                let deps: Vec<String> = if i % 5 == 0 {
+                    vec![]
+                } else {
+                    vec![format!("k{}", i - 1)]
+                };
+                json!({ "key": format!("k{i}"), "title": format!("task {}", made + i),
+                        "detail": "d".repeat(200), "deps": deps,
+                        "size": SIZES[(i % 3) as usize] })
+            })
+            .collect();
+        lead.call_ok("task_create", json!({ "tasks": tasks }))?;
+        made += size;
+    }
+    let create_s = round3(started.elapsed().as_secs_f64());
+    // Let the housekeeping tick see the new board once.
+    std::thread::sleep(crate::mcp::server::HOUSEKEEPING_TICK + Duration::from_millis(100));
+    let k = calls.clamp(10, 500);
+    let mut latency = BTreeMap::new();
+    let timed = |client: &mut StdioClient, tool: &str, args: Value| -> Result<(Duration, Value)> {
+        let t = Instant::now();
+        let v = client.call_ok(tool, args)?;
+        Ok((t.elapsed(), v))
+    };
+    for _ in 0..10 {
+        lead.call_ok("team_status", json!({}))?;
+        lead.call_ok("task_list", json!({}))?;
+    }
+    let mut samples = Vec::with_capacity(k as usize);
+    for _ in 0..k {
+        samples.push(timed(&mut lead, "team_status", json!({}))?.0);
+    }
+    latency.insert("team_status", summarize(&mut samples)?);
+    let mut samples = Vec::with_capacity(k as usize);
+    let mut task_list_bytes = 0;
+    for _ in 0..k {
+        let (d, v) = timed(&mut lead, "task_list", json!({}))?;
+        task_list_bytes = serde_json::to_string(&v).map_or(0, |t| t.len());
+        samples.push(d);
+    }
+    latency.insert("task_list", summarize(&mut samples)?);
+    // Claims and updates by the worker: one task each, while ready ones remain.
+    let worker = &mut workers
+        .first_mut()
+        .ok_or_else(|| anyhow!("no worker for the claims"))?
+        .1;
+    let (mut claims, mut updates) = (Vec::new(), Vec::new());
+    for _ in 0..k.min(n / 2).max(1) {
+        let (d, claimed) = timed(worker, "task_claim", json!({}))?;
+        claims.push(d);
+        let id = text(&claimed, "task_id")?;
+        let version = claimed.get("version").and_then(Value::as_i64).unwrap_or(0);
+        let (d, _) = timed(
+            worker,
+            "task_update",
+            json!({ "task_id": id, "status": "done", "version": version }),
+        )?;
+        updates.push(d);
+    }
+    latency.insert("task_claim", summarize(&mut claims)?);
+    latency.insert("task_update", summarize(&mut updates)?);
+    let rss_mb = rss_mb(lead.pid());
+    let mut wal = db.clone().into_os_string();
+    wal.push("-wal");
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let (db_mb, wal_mb) = (mb(size(&db)), mb(size(Path::new(&wal))));
+    for (_, client) in workers {
+        let _ = client.close();
+    }
+    let _ = lead.close();
+    Ok(Scale {
+        tasks: n,
+        create_s,
+        latency_ms: latency,
+        task_list_bytes,
+        db_mb: round3(db_mb),
+        wal_mb: round3(wal_mb),
+        rss_mb: round3(rss_mb),
+    })
+}
+
+/// Resident set size of a process in MB, from /proc (0 where unavailable).
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The durable send rate of `processes` servers on a fresh database (see [`throughput`]).
+fn send_rate(args: &BenchArgs, exe: &Path, dir: &Path, processes: u32, tag: &str) -> Result<f64> {
+    let sub = dir.join(format!("sends-{tag}"));
+    std::fs::create_dir_all(&sub).with_context(|| format!("creating {}", sub.display()))?;
+    let db = sub.join("bench.db");
+    let (lead, workers) = start_team(exe, dir, &db, processes.saturating_sub(1).max(1))?;
+    let receiver = workers
+        .first()
+        .map(|(agent, _)| agent.clone())
+        .ok_or_else(|| anyhow!("no worker to receive messages"))?;
+    let mut wal = db.clone().into_os_string();
+    wal.push("-wal");
+    Ok(throughput(
+        processes,
+        args.messages,
+        lead,
+        workers,
+        &receiver,
+        Path::new(&wal),
+    )?
+    .sends_per_s)
 }
 
 fn text(v: &Value, field: &str) -> Result<String> {
@@ -353,6 +573,49 @@ fn print_report(r: &Report) {
         r.synchronous,
         t.wal_mb
     );
+    if let Some(rates) = &r.send_rates {
+        println!(
+            "send rates, same run: 1 process {:.0}/s, {} processes {:.0}/s ({:.2}x)",
+            rates.one_process, rates.processes, rates.many_processes, rates.ratio
+        );
+    }
+    if !r.scaling.is_empty() {
+        let mut table = Table::new();
+        table.load_style(UTF8_FULL_CONDENSED);
+        table.set_header([
+            "board",
+            "create s",
+            "team_status p50/p99",
+            "task_list p50/p99",
+            "task_claim p50/p99",
+            "task_update p50/p99",
+            "list KB",
+            "DB MB",
+            "WAL MB",
+            "RSS MB",
+        ]);
+        for row in &r.scaling {
+            let l = |tool: &str| {
+                row.latency_ms
+                    .get(tool)
+                    .map_or("-".to_string(), |l| format!("{:.2} / {:.2}", l.p50, l.p99))
+            };
+            table.add_row([
+                format!("{} tasks", row.tasks),
+                format!("{:.2}", row.create_s),
+                l("team_status"),
+                l("task_list"),
+                l("task_claim"),
+                l("task_update"),
+                format!("{:.1}", row.task_list_bytes as f64 / 1024.0),
+                format!("{:.1}", row.db_mb),
+                format!("{:.1}", row.wal_mb),
+                format!("{:.1}", row.rss_mb),
+            ]);
+        }
+        println!("{table}");
+        println!("scaling: ms per stdio round trip; task_list is the first page (50 tasks)");
+    }
     println!("targets: {}", if r.targets.met { "met" } else { "MISSED" });
 }
 

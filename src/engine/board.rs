@@ -56,6 +56,22 @@ pub struct CreatedTask {
     pub status: String,
 }
 
+/// Tasks per `task_list` page when the call names no `limit`: sized for a model's context.
+pub const TASK_PAGE_DEFAULT: u32 = 50;
+/// The largest `limit` a `task_list` call may ask for.
+pub const TASK_PAGE_MAX: u32 = 500;
+
+/// `task_list`'s result: one page of tasks.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TaskPage {
+    pub tasks: Vec<TaskView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// How many more tasks (matching `status`) follow this page.
+    pub more: i64,
+}
+
 /// A task as listed: compact, without its detail (a claim returns the detail).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TaskView {
@@ -320,8 +336,17 @@ impl Engine {
         })
     }
 
-    /// Lists the team's tasks, optionally only those with `status`.
-    pub fn task_list(&self, caller: &Caller, status: Option<&str>) -> Result<Vec<TaskView>> {
+    /// One page of the team's tasks in creation order, optionally only those with
+    /// `status`: at most `limit` (default [`TASK_PAGE_DEFAULT`], at most
+    /// [`TASK_PAGE_MAX`]) after `cursor` (a `next_cursor` of an earlier page). One read
+    /// transaction; reads the page's rows and counts the rest, never the whole board.
+    pub fn task_list(
+        &self,
+        caller: &Caller,
+        status: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<TaskPage> {
         const SHOWN: &[&str] = &["ready", "blocked", "claimed", "done", "failed", "cancelled"];
         if let Some(s) = status
             && !SHOWN.contains(&s)
@@ -331,18 +356,69 @@ impl Engine {
                 format!("`{s}` is not a status; valid: {}", SHOWN.join(", ")),
             ));
         }
+        let limit = match limit {
+            None => TASK_PAGE_DEFAULT,
+            Some(n) if (1..=TASK_PAGE_MAX).contains(&n) => n,
+            Some(n) => {
+                return Err(EngineError::invalid(
+                    "limit",
+                    format!(
+                        "{n} is out of range; valid: 1 to {TASK_PAGE_MAX} (default {TASK_PAGE_DEFAULT})"
+                    ),
+                ));
+            }
+        };
+        let after = match cursor {
+            None => 0,
+            Some(c) => c.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                EngineError::invalid(
+                    "cursor",
+                    format!(
+                        "`{c}` is not a cursor; valid: the `next_cursor` of an earlier task_list"
+                    ),
+                )
+            })?,
+        };
         let now = now_ms();
-        self.store().read(|c| {
-            let mut deps = store::board::team_deps(c, caller.team_id.as_str())?;
-            Ok(store::board::tasks(c, caller.team_id.as_str(), now)?
+        let team = caller.team_id.as_str();
+        self.store().read_snapshot(|c| {
+            let rows = store::board::page(c, team, now, status, after, i64::from(limit))?;
+            let last = rows.last().map(|r| r.seq);
+            let ids: Vec<String> = rows.iter().map(|r| r.task_id.clone()).collect();
+            let mut deps = store::board::deps_of(c, &ids)?;
+            let tasks: Vec<TaskView> = rows
                 .into_iter()
-                .filter(|t| status.is_none_or(|s| t.shown == s))
                 .map(|t| {
                     let d = deps.remove(&t.task_id).unwrap_or_default();
                     view(t, d)
                 })
-                .collect())
+                .collect();
+            let more = match last {
+                Some(seq) if tasks.len() == limit as usize => {
+                    store::board::count_after(c, team, now, status, seq)?
+                }
+                _ => 0,
+            };
+            Ok(TaskPage {
+                tasks,
+                next_cursor: (more > 0).then(|| last.unwrap_or_default().to_string()),
+                more,
+            })
         })
+    }
+
+    /// Every task of the team (operators' `status`): all pages of [`Engine::task_list`].
+    pub fn task_list_all(&self, caller: &Caller) -> Result<Vec<TaskView>> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.task_list(caller, None, cursor.as_deref(), Some(TASK_PAGE_MAX))?;
+            out.extend(page.tasks);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(out),
+            }
+        }
     }
 
     /// Claims `task_id`, or with `None` the best ready task this caller's role may take.
@@ -408,12 +484,12 @@ impl Engine {
                     row
                 }
                 None => {
-                    let ready = store::board::ready(tx, caller.team_id.as_str(), now)?;
-                    let total = ready.len();
-                    let pick = ready.into_iter().find(|t| {
-                        let wanted = t.role.as_deref().and_then(|r| Role::parse("role", r).ok());
-                        caller.is_lead() || caller.role.may_claim(wanted)
-                    });
+                    let (pick, total) =
+                        store::board::first_ready(tx, caller.team_id.as_str(), now, |t| {
+                            let wanted =
+                                t.role.as_deref().and_then(|r| Role::parse("role", r).ok());
+                            caller.is_lead() || caller.role.may_claim(wanted)
+                        })?;
                     match pick {
                         Some(row) => row,
                         None => {
@@ -572,13 +648,13 @@ impl Engine {
         })?;
         if matches!(status, "done" | "failed" | "cancelled") {
             // Finishing the last task may end the team's work: early stop.
-            self.housekeeping(&caller.team_id)?;
+            self.housekeeping_due(&caller.team_id)?;
         }
         Ok(updated)
     }
 
     /// Puts expired claims back to ready and records why.
-    fn sweep(
+    pub(crate) fn sweep(
         &self,
         tx: &rusqlite::Transaction<'_>,
         team: &crate::engine::ids::TeamId,

@@ -394,100 +394,87 @@ mod tests {
     }
 }
 
-mod engine_glue {
-    use serde_json::json;
+pub(crate) use engine_glue::plan_input_in;
 
-    use super::{Plan, PlanInput, PlanTask, plan};
+mod engine_glue {
+    use rusqlite::Connection;
+
+    use super::{Plan, PlanInput, PlanTask};
     use crate::engine::Engine;
     use crate::engine::error::Result;
-    use crate::engine::events::{self, Trace};
     use crate::engine::ids::TeamId;
+    use crate::engine::policy::Profile;
     use crate::engine::store::{self, now_ms};
+
+    /// The planner's inputs for a team, read on `c` (inside the caller's read transaction):
+    /// only unfinished tasks, only the columns the planner uses, only edges between
+    /// unfinished tasks.
+    pub(crate) fn plan_input_in(
+        c: &Connection,
+        team: &TeamId,
+        profile: &Profile,
+        now: i64,
+    ) -> Result<PlanInput> {
+        let rows = store::board::unfinished(c, team.as_str(), now)?;
+        // task -> (its unfinished dependencies, whether any dependency is not done)
+        let mut deps: std::collections::HashMap<String, (Vec<String>, bool)> =
+            std::collections::HashMap::new();
+        for (task, dep, unfinished) in store::board::unfinished_deps(c, team.as_str())? {
+            let entry = deps.entry(task).or_default();
+            entry.1 = true;
+            if unfinished {
+                entry.0.push(dep);
+            }
+        }
+        let tasks = rows
+            .into_iter()
+            .map(|(id, size, claimed)| {
+                let (deps, blocked) = deps.remove(&id).unwrap_or_default();
+                PlanTask {
+                    // An unclaimed task is ready when every dependency is done.
+                    ready: !claimed && !blocked,
+                    claimed,
+                    deps,
+                    id,
+                    size,
+                }
+            })
+            .collect();
+        let agents = store::teams::agents(c, team.as_str())?;
+        let live: Vec<_> = agents
+            .iter()
+            .filter(|a| {
+                a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
+            })
+            .collect();
+        let busy = live.iter().filter(|a| a.current_task.is_some()).count() as u32;
+        let used: i64 = agents
+            .iter()
+            .map(|a| a.tokens_input + a.tokens_output)
+            .sum();
+        Ok(PlanInput::new(
+            tasks,
+            live.len() as u32,
+            busy,
+            profile.budget.team_tokens - used,
+            profile,
+        ))
+    }
 
     impl Engine {
         /// The planner's inputs for a team, read from the board and the agents.
         pub fn plan_input(&self, team: &TeamId) -> Result<PlanInput> {
             let profile = self.team_profile(team)?;
             let now = now_ms();
-            self.store().read(|c| {
-                let rows = store::board::tasks(c, team.as_str(), now)?;
-                let unfinished: Vec<_> = rows
-                    .into_iter()
-                    .filter(|r| matches!(r.shown.as_str(), "ready" | "blocked" | "claimed"))
-                    .collect();
-                let ids: std::collections::BTreeSet<String> =
-                    unfinished.iter().map(|r| r.task_id.clone()).collect();
-                let mut all_deps = store::board::team_deps(c, team.as_str())?;
-                let mut tasks = Vec::with_capacity(unfinished.len());
-                for r in unfinished {
-                    let deps = all_deps
-                        .remove(&r.task_id)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter(|d| ids.contains(d))
-                        .collect();
-                    tasks.push(PlanTask {
-                        ready: r.shown == "ready",
-                        claimed: r.shown == "claimed",
-                        id: r.task_id,
-                        size: r.size,
-                        deps,
-                    });
-                }
-                let agents = store::teams::agents(c, team.as_str())?;
-                let live: Vec<_> = agents
-                    .iter()
-                    .filter(|a| {
-                        a.role != "lead"
-                            && matches!(a.state.as_str(), "starting" | "active" | "idle")
-                    })
-                    .collect();
-                let busy = live.iter().filter(|a| a.current_task.is_some()).count() as u32;
-                let used: i64 = agents
-                    .iter()
-                    .map(|a| a.tokens_input + a.tokens_output)
-                    .sum();
-                Ok(PlanInput::new(
-                    tasks,
-                    live.len() as u32,
-                    busy,
-                    profile.budget.team_tokens - used,
-                    &profile,
-                ))
-            })
+            self.store()
+                .read_snapshot(|c| plan_input_in(c, team, &profile, now))
         }
 
-        /// Computes the team's recommendation and records it (with its inputs, for replay)
-        /// when it differs from the last one recorded.
+        /// The team's recommendation now; recorded (decision, reasons, a digest of its
+        /// input) when it or its input differs from the last one recorded. See
+        /// [`Engine::refresh_board`].
         pub fn recommend(&self, team: &TeamId) -> Result<Plan> {
-            let input = self.plan_input(team)?;
-            let plan = plan(&input);
-            let last = self
-                .store()
-                .read(|c| store::events::last_recommendation(c, team.as_str()))?;
-            let same = last.is_some_and(|e| {
-                e.data
-                    .get("plan")
-                    .and_then(|p| serde_json::from_value::<Plan>(p.clone()).ok())
-                    .as_ref()
-                    == Some(&plan)
-                    && e.data
-                        .get("input")
-                        .and_then(|i| serde_json::from_value::<PlanInput>(i.clone()).ok())
-                        .as_ref()
-                        == Some(&input)
-            });
-            if !same {
-                self.store().write(|tx| {
-                    events::record(
-                        tx,
-                        &Trace::team(team),
-                        "fanout.recommended",
-                        json!({ "input": input, "plan": plan }),
-                    )
-                })?;
-            }
-            Ok(plan)
+            self.refresh_board(team)
         }
     }
 }

@@ -58,6 +58,8 @@ pub fn looks_like_transcript(body: &str) -> bool {
 pub struct Housekeeping {
     pub idle_stopped: Vec<String>,
     pub early_stopped: Vec<String>,
+    /// `external` workers found dead (no call for a whole task lease).
+    pub dead: Vec<String>,
 }
 
 impl Engine {
@@ -138,21 +140,37 @@ impl Engine {
         Ok(true)
     }
 
-    /// Idle shutdown and early stop for one team. Cheap when nothing is due.
+    /// Housekeeping for one team: expired leases swept, dead `external` workers (silent
+    /// for a whole task lease) marked dead, early stop, idle shutdown, and the board cache
+    /// (counts and plan) refreshed. Runs on the server's ticker thread and after a task
+    /// finishes, never inside `team_status`. Reads one snapshot; writes only what is due.
     pub fn housekeeping(&self, team: &TeamId) -> Result<Housekeeping> {
+        let done = self.housekeeping_due(team)?;
+        self.refresh_board(team)?;
+        Ok(done)
+    }
+
+    /// [`Engine::housekeeping`] without the board cache refresh (a scan of the unfinished
+    /// tasks): what a finished task needs at once (early stop). The ticker refreshes.
+    pub fn housekeeping_due(&self, team: &TeamId) -> Result<Housekeeping> {
         let profile = self.team_profile(team)?;
         let now = now_ms();
         let mut done = Housekeeping::default();
-        let (agents, counts, state, open_decisions) = self.store().read(|c| {
-            Ok((
-                store::teams::agents(c, team.as_str())?,
-                store::board::counts(c, team.as_str(), now)?,
-                store::teams::team(c, team.as_str())?.state,
-                store::arbitration::open_count(c, team.as_str())?,
-            ))
-        })?;
+        let (agents, (unfinished, any_done), state, open_decisions, expired) =
+            self.store().read_snapshot(|c| {
+                Ok((
+                    store::teams::agents(c, team.as_str())?,
+                    store::board::finished_state(c, team.as_str())?,
+                    store::teams::team(c, team.as_str())?.state,
+                    store::arbitration::open_count(c, team.as_str())?,
+                    store::board::any_expired(c, team.as_str(), now)?,
+                ))
+            })?;
         if state != "active" {
             return Ok(done);
+        }
+        if expired {
+            self.store().write(|tx| self.sweep(tx, team, now))?;
         }
         let live: Vec<_> = agents
             .iter()
@@ -160,10 +178,30 @@ impl Engine {
                 a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
             })
             .collect();
+        // A worker whose process nobody supervises (`external`) that holds a claim and has
+        // made no call for a whole task lease is dead: its slot and its claims go back. (One
+        // without a claim is left to idle shutdown.)
+        for a in &live {
+            let silent = now - a.last_activity_at;
+            if a.runner == "external"
+                && a.current_task.is_some()
+                && silent >= profile.leases.task_lease_ms
+            {
+                let id = AgentId::from_db(a.agent_id.clone());
+                let reason = format!("no call for {} s (task lease expired)", silent / 1000);
+                if self.end_agent(team, &id, "dead", &reason)? {
+                    let body = format!("[codex-teams] {id} ({}) is dead: {reason}", a.role);
+                    self.store().write(|tx| notify_lead(tx, team, &body))?;
+                    done.dead.push(a.agent_id.clone());
+                }
+            }
+        }
+        let live: Vec<_> = live
+            .into_iter()
+            .filter(|a| !done.dead.contains(&a.agent_id))
+            .collect();
         // Voters of an open decision are still needed, even when the board is empty.
-        let finished = counts.ready + counts.blocked + counts.claimed == 0
-            && counts.done > 0
-            && open_decisions == 0;
+        let finished = !unfinished && any_done && open_decisions == 0;
         if finished && profile.early_stop.all_tasks_done {
             for a in &live {
                 let id = AgentId::from_db(a.agent_id.clone());
@@ -171,15 +209,15 @@ impl Engine {
                     done.early_stopped.push(a.agent_id.clone());
                 }
             }
-            return Ok(done);
-        }
-        for a in &live {
-            let silent = now - a.last_activity_at;
-            if silent >= profile.leases.idle_timeout_ms && a.current_task.is_none() {
-                let id = AgentId::from_db(a.agent_id.clone());
-                let reason = format!("idle for {} s with no claimed task", silent / 1000);
-                if self.stop_worker(team, &id, &reason, "guardrail.idle_shutdown")? {
-                    done.idle_stopped.push(a.agent_id.clone());
+        } else {
+            for a in &live {
+                let silent = now - a.last_activity_at;
+                if silent >= profile.leases.idle_timeout_ms && a.current_task.is_none() {
+                    let id = AgentId::from_db(a.agent_id.clone());
+                    let reason = format!("idle for {} s with no claimed task", silent / 1000);
+                    if self.stop_worker(team, &id, &reason, "guardrail.idle_shutdown")? {
+                        done.idle_stopped.push(a.agent_id.clone());
+                    }
                 }
             }
         }

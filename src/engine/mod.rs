@@ -20,6 +20,7 @@ pub mod replay;
 pub mod roles;
 pub mod runner;
 pub mod sim;
+pub mod status;
 pub mod store;
 pub mod team;
 pub mod wait;

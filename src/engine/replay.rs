@@ -149,7 +149,23 @@ impl Engine {
                         .get("plan")
                         .cloned()
                         .map(serde_json::from_value::<Plan>);
+                    let digest = e.data.get("input_digest").and_then(Value::as_str);
                     match (input, recorded) {
+                        (Some(Ok(input)), Some(Ok(_)))
+                            if digest.is_some_and(|d| {
+                                d != crate::engine::status::input_digest(&input)
+                            }) =>
+                        {
+                            divergences.push(Divergence {
+                                seq: e.seq,
+                                kind: e.kind.clone(),
+                                detail: "the recorded input does not match its recorded digest"
+                                    .into(),
+                            });
+                        }
+                        // A large board's recommendation records its input's digest and
+                        // shape, not the input: nothing to re-run.
+                        (None, Some(Ok(_))) if digest.is_some() => {}
                         (Some(Ok(input)), Some(Ok(recorded))) => {
                             let now = fanout::plan(&input);
                             if now != recorded {

@@ -365,15 +365,16 @@ impl Engine {
         refuse_dead(caller, &live)
     }
 
+    /// A read: one read transaction, no housekeeping, no event. Counts and plan come from
+    /// the board cache while it is fresh (see `engine::status`); the server's ticker does
+    /// the housekeeping and keeps the cache fresh.
     pub fn team_status(&self, caller: &Caller) -> Result<TeamStatus> {
         let profile = self.team_profile(&caller.team_id)?;
-        self.housekeeping(&caller.team_id)?;
-        let plan = self.recommend(&caller.team_id)?;
         let now = now_ms();
-        self.store().read(|c| {
+        self.store().read_snapshot(|c| {
             let team = store::teams::team(c, caller.team_id.as_str())?;
             let agents = store::teams::agents(c, caller.team_id.as_str())?;
-            let tasks = store::board::counts(c, caller.team_id.as_str(), now)?;
+            let view = crate::engine::status::board_view(c, &caller.team_id, &profile, now, None)?;
             let unread = store::teams::unread(c, caller.agent_id.as_str(), now)?;
             let tokens = sum_tokens(&agents);
             Ok(TeamStatus {
@@ -384,11 +385,11 @@ impl Engine {
                 team_id: team.team_id,
                 state: team.state,
                 profile: team.profile,
-                tasks,
+                tasks: view.counts,
                 unread,
                 budget_left: profile.budget.team_tokens - tokens.total,
                 tokens,
-                plan,
+                plan: view.plan,
             })
         })
     }
@@ -739,7 +740,7 @@ impl Engine {
             // What people and scripts see of a team is redacted like its logs: a goal or a
             // title may quote a secret the user pasted.
             let tasks = self
-                .task_list(&lead, None)?
+                .task_list_all(&lead)?
                 .into_iter()
                 .map(|mut t| {
                     t.title = crate::engine::redact::redact(&t.title);

@@ -32,10 +32,23 @@ impl Engine {
         })
     }
 
-    /// Records that a worker's process did something (idle detection).
+    /// Records that a worker's process did something (idle detection), and extends the
+    /// lease of every task it holds whose lease has not yet run out, by the team's
+    /// `leases.task_lease_ms` (a heartbeat, like a Temporal activity's): a worker that is
+    /// slow but alive keeps its task; one that is dead or silent stops extending it, and
+    /// loses it when the lease runs out. The codex-exec supervisor calls this for the
+    /// JSONL events of the running process (at most once a second).
     pub fn record_activity(&self, agent: &AgentId) -> Result<()> {
-        self.store()
-            .write(|tx| store::teams::set_activity(tx, agent.as_str(), now_ms()))
+        let row = self
+            .store()
+            .read(|c| store::teams::agent(c, agent.as_str()))?;
+        let team = crate::engine::ids::TeamId::from_db(row.team_id);
+        let lease_ms = self.team_profile(&team)?.leases.task_lease_ms;
+        let now = now_ms();
+        self.store().write(|tx| {
+            store::teams::set_activity(tx, agent.as_str(), now)?;
+            store::board::extend_leases_of(tx, agent.as_str(), now, now + lease_ms)
+        })
     }
 
     /// A worker's process ended. Unless the engine had already stopped it, it becomes

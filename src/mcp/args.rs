@@ -133,6 +133,12 @@ pub struct TaskList {
     /// ready|blocked|claimed|done|failed|cancelled
     #[serde(default)]
     pub status: Option<String>,
+    /// next_cursor of the previous page
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Page size, 1-500 (default 50)
+    #[serde(default)]
+    pub limit: Option<u32>,
     #[serde(default)]
     pub team_id: Option<String>,
 }

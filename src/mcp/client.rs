@@ -30,6 +30,18 @@ impl StdioClient {
         env: &BTreeMap<String, String>,
         cwd: Option<&Path>,
     ) -> Result<StdioClient> {
+        Self::spawn_with_stderr(exe, db, env, cwd, Stdio::null())
+    }
+
+    /// [`StdioClient::spawn`] with the server's stderr sent to `stderr` (a file, to read its
+    /// logs) instead of discarded.
+    pub fn spawn_with_stderr(
+        exe: &Path,
+        db: &Path,
+        env: &BTreeMap<String, String>,
+        cwd: Option<&Path>,
+        stderr: Stdio,
+    ) -> Result<StdioClient> {
         let mut cmd = Command::new(exe);
         cmd.arg("serve-mcp")
             .env("CODEX_TEAMS_DB", db)
@@ -39,7 +51,7 @@ impl StdioClient {
             .envs(env)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }

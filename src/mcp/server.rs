@@ -102,16 +102,18 @@ impl TeamServer {
         {
             engine.worker_caller(team_id, agent_id, token)?;
         }
-        Ok(TeamServer {
-            inner: Arc::new(Inner {
-                engine,
-                identity,
-                workspace,
-                codex_home: rollout::parent_codex_home(),
-                threads: Mutex::new(BTreeSet::new()),
-                news_cursors: Mutex::new(HashMap::new()),
-            }),
-        })
+        let inner = Arc::new(Inner {
+            engine,
+            identity,
+            workspace,
+            codex_home: rollout::parent_codex_home(),
+            threads: Mutex::new(BTreeSet::new()),
+            news_cursors: Mutex::new(HashMap::new()),
+        });
+        if inner.identity.is_lead() {
+            start_ticker(Arc::downgrade(&inner));
+        }
+        Ok(TeamServer { inner })
     }
 
     /// The calling session has ended (its Codex process exited): charge the requests it
@@ -143,6 +145,39 @@ impl TeamServer {
         self.inner
             .dispatch(name, args, None, &not_cancelled)
             .map_err(|e| e.to_json())
+    }
+}
+
+/// How often the lead's server runs housekeeping for its teams.
+pub const HOUSEKEEPING_TICK: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The housekeeping ticker: a thread of the lead's server that, every
+/// [`HOUSEKEEPING_TICK`], runs [`Engine::housekeeping`] for each team this server leads
+/// (lease sweep, dead and idle workers, early stop, the board cache). Stops and their grace
+/// periods wait here, never on a request thread, and `team_status` stays a read. Ends
+/// when the server is dropped.
+fn start_ticker(inner: std::sync::Weak<Inner>) {
+    let spawned = std::thread::Builder::new()
+        .name("codex-teams-housekeeping".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(HOUSEKEEPING_TICK);
+                let Some(inner) = inner.upgrade() else {
+                    return;
+                };
+                let teams = match &inner.identity {
+                    Identity::Lead(teams) => teams.lock().map(|t| t.clone()).unwrap_or_default(),
+                    Identity::Worker { .. } => Vec::new(),
+                };
+                for team in teams {
+                    if let Err(err) = inner.engine.housekeeping(&team) {
+                        tracing::warn!(team_id = %team, error = %err, "housekeeping failed");
+                    }
+                }
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::warn!(error = %err, "could not start the housekeeping thread");
     }
 }
 
@@ -450,7 +485,7 @@ impl Inner {
             "task_list" => {
                 let a: args::TaskList = parse(args)?;
                 let caller = self.caller(a.team_id.as_deref())?;
-                to_value(json!({ "tasks": e.task_list(&caller, a.status.as_deref())? }))
+                to_value(e.task_list(&caller, a.status.as_deref(), a.cursor.as_deref(), a.limit)?)
             }
             "task_claim" => {
                 let a: args::TaskClaim = parse(args)?;

@@ -129,12 +129,6 @@ pub fn for_worker(schema: &Value) -> Value {
     s
 }
 
-/// `task_list`'s result (MCP structured results are objects, not arrays).
-#[derive(JsonSchema)]
-pub struct Tasks<T> {
-    pub tasks: Vec<T>,
-}
-
 /// `task_create`'s result: the new tasks and the planner's recommendation for the board now.
 #[derive(JsonSchema)]
 pub struct TasksCreated {
@@ -200,10 +194,10 @@ pub const TOOLS: &[ToolSpec] = &[
     },
     ToolSpec {
         name: "task_list",
-        description: "List board tasks.",
+        description: "List board tasks, a page at a time (next_cursor, more).",
         audience: Audience::All,
         input: input::<args::TaskList>,
-        output: output::<Tasks<board::TaskView>>,
+        output: output::<board::TaskPage>,
     },
     ToolSpec {
         name: "task_claim",

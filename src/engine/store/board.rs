@@ -93,6 +93,33 @@ pub fn ready(conn: &Connection, team_id: &str, now: i64) -> Result<Vec<TaskRow>>
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The first ready task, best first (as [`ready`]), for which `wanted` holds, and how many
+/// ready tasks were looked at. Stops at the first match: with the `tasks_claim_order` index
+/// (V8) a claim reads a few rows, not the whole board.
+pub fn first_ready(
+    conn: &Connection,
+    team_id: &str,
+    now: i64,
+    mut wanted: impl FnMut(&TaskRow) -> bool,
+) -> Result<(Option<TaskRow>, usize)> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT * FROM (SELECT {} FROM tasks t WHERE t.team_id = ?2 AND t.status IN ('open', 'claimed')
+                        ORDER BY t.priority DESC, CASE t.size WHEN 'l' THEN 0 WHEN 'm' THEN 1 ELSE 2 END, t.seq)
+         WHERE shown = 'ready'",
+        cols().replace(&format!("{SHOWN}, "), &format!("{SHOWN} AS shown, "))
+    ))?;
+    let mut rows = stmt.query_map(params![now, team_id], from_row)?;
+    let mut seen = 0;
+    for row in rows.by_ref() {
+        let row = row?;
+        seen += 1;
+        if wanted(&row) {
+            return Ok((Some(row), seen));
+        }
+    }
+    Ok((None, seen))
+}
+
 pub fn deps(conn: &Connection, task_id: &str) -> Result<Vec<String>> {
     let mut stmt =
         conn.prepare_cached("SELECT dep_id FROM task_deps WHERE task_id = ?1 ORDER BY dep_id")?;
@@ -288,4 +315,242 @@ pub fn team_deps(
         out.entry(task).or_default().push(dep);
     }
     Ok(out)
+}
+
+/// A team's board revision and the counts and plan cached for it (`board_state`, V8).
+#[derive(Debug, Clone, Default)]
+pub struct BoardState {
+    /// Bumped by triggers on every write that changes counts or plan inputs.
+    pub rev: i64,
+    /// The revision the cached values were computed at.
+    pub cached_rev: Option<i64>,
+    /// The earliest lease of a claimed task when they were computed: past it, a claim shows
+    /// as ready again without any write, so the cache is stale.
+    pub valid_until: Option<i64>,
+    pub counts: Option<String>,
+    pub plan: Option<String>,
+    pub digest: Option<String>,
+    /// The team's token total when computed (the plan's budget input).
+    pub tokens: Option<i64>,
+}
+
+impl BoardState {
+    /// True when the cached counts and plan still describe the board at `now`.
+    pub fn fresh(&self, now: i64) -> bool {
+        self.cached_rev == Some(self.rev) && self.valid_until.is_none_or(|v| now <= v)
+    }
+}
+
+pub fn board_state(conn: &Connection, team_id: &str) -> Result<BoardState> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT rev, cached_rev, valid_until, counts, plan, digest, tokens FROM board_state
+             WHERE team_id = ?1",
+        )?
+        .query_row([team_id], |r| {
+            Ok(BoardState {
+                rev: r.get(0)?,
+                cached_rev: r.get(1)?,
+                valid_until: r.get(2)?,
+                counts: r.get(3)?,
+                plan: r.get(4)?,
+                digest: r.get(5)?,
+                tokens: r.get(6)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Stores counts and plan computed at revision `rev`, unless the board moved on since.
+pub fn store_board_state(tx: &Transaction<'_>, team_id: &str, s: &BoardState) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO board_state (team_id, rev, cached_rev, valid_until, counts, plan, digest,
+                                  tokens)
+         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (team_id) DO UPDATE SET cached_rev = ?2, valid_until = ?3, counts = ?4,
+             plan = ?5, digest = ?6, tokens = ?7
+         WHERE board_state.rev = ?2",
+    )?
+    .execute(params![
+        team_id,
+        s.rev,
+        s.valid_until,
+        s.counts,
+        s.plan,
+        s.digest,
+        s.tokens
+    ])?;
+    Ok(())
+}
+
+/// The earliest lease of a team's claimed tasks.
+pub fn earliest_lease(conn: &Connection, team_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT MIN(leased_until) FROM tasks WHERE team_id = ?1 AND status = 'claimed'",
+        )?
+        .query_row([team_id], |r| r.get(0))?)
+}
+
+/// One unfinished task as the planner reads it: id, size, and whether it is claimed (a
+/// live lease at `now`). Reads only `open` and `claimed` rows, through the (team_id,
+/// status) index, with no per-row subquery: whether an unclaimed task is ready or blocked
+/// follows from [`unfinished_deps`].
+pub fn unfinished(
+    conn: &Connection,
+    team_id: &str,
+    now: i64,
+) -> Result<Vec<(String, String, bool)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.task_id, t.size, t.status = 'claimed' AND t.leased_until >= ?1 FROM tasks t
+         WHERE t.team_id = ?2 AND t.status IN ('open', 'claimed') ORDER BY t.seq",
+    )?;
+    let rows = stmt.query_map(params![now, team_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// How many of a team's tasks are done, failed and cancelled, from the (team_id, status)
+/// index alone.
+pub fn finished_counts(conn: &Connection, team_id: &str) -> Result<(i64, i64, i64)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, COUNT(*) FROM tasks
+         WHERE team_id = ?1 AND status IN ('done', 'failed', 'cancelled') GROUP BY status",
+    )?;
+    let rows = stmt.query_map([team_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let (mut done, mut failed, mut cancelled) = (0, 0, 0);
+    for row in rows {
+        let (status, n) = row?;
+        match status.as_str() {
+            "done" => done = n,
+            "failed" => failed = n,
+            _ => cancelled = n,
+        }
+    }
+    Ok((done, failed, cancelled))
+}
+
+/// Dependency edges from a team's unfinished tasks to dependencies that are not done:
+/// (task, dependency, whether the dependency is itself unfinished). Any such edge blocks the
+/// task; the unfinished ones are the planner's graph.
+pub fn unfinished_deps(conn: &Connection, team_id: &str) -> Result<Vec<(String, String, bool)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.task_id, d.dep_id, p.status IN ('open', 'claimed') FROM tasks t
+         JOIN task_deps d ON d.task_id = t.task_id
+         JOIN tasks p ON p.task_id = d.dep_id
+         WHERE t.team_id = ?1 AND t.status IN ('open', 'claimed') AND p.status != 'done'
+         ORDER BY d.task_id, d.dep_id",
+    )?;
+    let rows = stmt.query_map([team_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Whether a team has unfinished (open or claimed) tasks, and whether it has done ones:
+/// the early-stop test, answered from the (team_id, status) index without counting.
+pub fn finished_state(conn: &Connection, team_id: &str) -> Result<(bool, bool)> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM tasks WHERE team_id = ?1 AND status IN ('open', 'claimed')),
+                    EXISTS (SELECT 1 FROM tasks WHERE team_id = ?1 AND status = 'done')",
+        )?
+        .query_row([team_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// Whether any claim of a team has a lease that ran out before `now`.
+pub fn any_expired(conn: &Connection, team_id: &str, now: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM tasks
+                            WHERE team_id = ?1 AND status = 'claimed' AND leased_until < ?2)",
+        )?
+        .query_row(params![team_id, now], |r| r.get(0))?)
+}
+
+/// One page of a team's tasks in creation order after `after_seq`, optionally only those
+/// shown as `status`: at most `limit` rows.
+pub fn page(
+    conn: &Connection,
+    team_id: &str,
+    now: i64,
+    status: Option<&str>,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<TaskRow>> {
+    let sql = format!(
+        "SELECT * FROM (SELECT {} FROM tasks t WHERE t.team_id = ?2 AND t.seq > ?3 {}
+                        ORDER BY t.seq)
+         WHERE ?4 IS NULL OR shown = ?4 LIMIT ?5",
+        cols().replace(&format!("{SHOWN}, "), &format!("{SHOWN} AS shown, ")),
+        stored_filter(status)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![now, team_id, after_seq, status, limit], from_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// How many of a team's tasks after `after_seq` are shown as `status` (all with `None`).
+pub fn count_after(
+    conn: &Connection,
+    team_id: &str,
+    now: i64,
+    status: Option<&str>,
+    after_seq: i64,
+) -> Result<i64> {
+    let Some(status) = status else {
+        return Ok(conn
+            .prepare_cached("SELECT COUNT(*) FROM tasks t WHERE t.team_id = ?1 AND t.seq > ?2")?
+            .query_row(params![team_id, after_seq], |r| r.get(0))?);
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT {SHOWN} AS shown FROM tasks t
+                               WHERE t.team_id = ?2 AND t.seq > ?3 {})
+         WHERE shown = ?4",
+        stored_filter(Some(status))
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![now, team_id, after_seq, status], |r| r.get(0))?)
+}
+
+/// The stored statuses a shown status can come from, as an SQL condition (so a filtered
+/// listing reads only candidate rows through the (team_id, status) index).
+fn stored_filter(status: Option<&str>) -> &'static str {
+    match status {
+        Some("ready") | Some("blocked") => "AND t.status IN ('open', 'claimed')",
+        Some("claimed") => "AND t.status = 'claimed'",
+        Some("done") => "AND t.status = 'done'",
+        Some("failed") => "AND t.status = 'failed'",
+        Some("cancelled") => "AND t.status = 'cancelled'",
+        _ => "",
+    }
+}
+
+/// Dependency ids of each of `task_ids` (one page of a listing).
+pub fn deps_of(
+    conn: &Connection,
+    task_ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<String>>> {
+    let mut out: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for id in task_ids {
+        let d = deps(conn, id)?;
+        if !d.is_empty() {
+            out.insert(id.clone(), d);
+        }
+    }
+    Ok(out)
+}
+
+/// Extends to `until` the leases of the tasks `agent_id` holds whose lease has not run out
+/// at `now` (an expired claim is not revived). Leases never move backwards.
+pub fn extend_leases_of(tx: &Transaction<'_>, agent_id: &str, now: i64, until: i64) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE tasks SET leased_until = ?3
+         WHERE owner = ?1 AND status = 'claimed' AND leased_until >= ?2 AND leased_until < ?3",
+    )?
+    .execute(params![agent_id, now, until])?;
+    Ok(())
 }

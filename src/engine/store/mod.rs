@@ -169,6 +169,24 @@ impl Store {
         out
     }
 
+    /// Runs read-only work inside one read transaction, so every statement of `f` sees the
+    /// same snapshot and the connection takes the WAL read lock once (`team_status`,
+    /// `task_list`). Not for long-polls: a snapshot never sees later commits.
+    pub fn read_snapshot<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.take()?;
+        let out = match conn.unchecked_transaction() {
+            Ok(tx) => {
+                let out = f(&tx);
+                // A read transaction has nothing to commit; ending it releases the snapshot.
+                let _ = tx.finish();
+                out
+            }
+            Err(e) => Err(EngineError::store("beginning a read transaction", e)),
+        };
+        self.give_back(conn);
+        out
+    }
+
     /// Runs `f` inside a `BEGIN IMMEDIATE` transaction and commits it. On `SQLITE_BUSY` or
     /// `SQLITE_LOCKED` the whole transaction is retried (up to [`WRITE_RETRIES`] times, with
     /// jittered exponential backoff), so `f` must have no effects outside the transaction.

@@ -166,7 +166,7 @@ _codex__teams() {
             return 0
             ;;
         codex__teams__subcmd__check__subcmd__config)
-            opts="-h --workspace --codex-home --json --db --help"
+            opts="-h --workspace --codex-home --fix --json --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

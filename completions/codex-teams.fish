@@ -110,6 +110,7 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand replay" -s h -l 
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l workspace -d 'Also look for profiles in this repository\'s `.codex-teams/profiles/` (default: cwd)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l codex-home -d 'The Codex home to check (default: $CODEX_HOME, else ~/.codex)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l fix -d 'Tighten what other users could read in the codex-teams home (directories 0700, files 0600)'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -l json -d 'Print JSON instead of text'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand check-config" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand hook; and not __fish_seen_subcommand_from user-prompt-submit" -s h -l help -d 'Print help'

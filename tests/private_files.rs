@@ -112,7 +112,10 @@ fn home_database_and_logs_are_private_and_team_logs_are_closed_on_finalize() {
     };
     let flagged = private_check(false);
     assert_eq!(flagged["ok"], false, "{flagged}");
-    assert!(flagged["fix"].as_str().is_some_and(|f| f.contains("--fix")), "{flagged}");
+    assert!(
+        flagged["fix"].as_str().is_some_and(|f| f.contains("--fix")),
+        "{flagged}"
+    );
     let fixed = private_check(true);
     assert_eq!(fixed["ok"], true, "{fixed}");
     assert_eq!(mode(&home), 0o700);

@@ -148,17 +148,22 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
         // committed reports on purpose).
         None => default_out_dir(&paths.home),
     };
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    // Under the codex-teams home by default, so private like everything there.
+    crate::engine::private::create_dir_all(&out_dir)
+        .with_context(|| format!("creating {}", out_dir.display()))?;
     let stem = out_dir.join(format!("{date}-{}", runner.name()));
     let md = stem.with_extension("md");
     let json = stem.with_extension("json");
     let svg = stem.with_extension("svg");
-    std::fs::write(&md, report::markdown(&rep))
-        .with_context(|| format!("writing {}", md.display()))?;
-    std::fs::write(&json, serde_json::to_string_pretty(&rep)? + "\n")
-        .with_context(|| format!("writing {}", json.display()))?;
-    std::fs::write(&svg, report::svg(&rep))
-        .with_context(|| format!("writing {}", svg.display()))?;
+    let write = |path: &std::path::Path, text: String| -> Result<()> {
+        let mut file = crate::engine::private::create(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        std::io::Write::write_all(&mut file, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))
+    };
+    write(&md, report::markdown(&rep))?;
+    write(&json, serde_json::to_string_pretty(&rep)? + "\n")?;
+    write(&svg, report::svg(&rep))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rep)?);
     } else {

@@ -172,10 +172,8 @@ pub fn private_files_check(paths: &Paths, fix: bool) -> Check {
     if fix {
         let mut failed = Vec::new();
         for (path, mode) in &loose {
-            let tightened = std::fs::set_permissions(
-                path,
-                std::fs::Permissions::from_mode(mode & !0o077),
-            );
+            let tightened =
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & !0o077));
             if let Err(e) = tightened {
                 failed.push(format!("{}: {e}", path.display()));
             }

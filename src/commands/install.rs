@@ -58,9 +58,14 @@ fn record_codex(codex: &Path, dry_run: bool) -> Result<PathBuf> {
     let home = crate::engine::store::default_home()?;
     let file = home.join(RECORDED_CODEX_FILE);
     if !dry_run {
-        std::fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
-        std::fs::write(&file, format!("{}\n", codex.display()))
-            .with_context(|| format!("writing {}", file.display()))?;
+        crate::engine::private::create_dir_all(&home)
+            .with_context(|| format!("creating {}", home.display()))?;
+        std::io::Write::write_all(
+            &mut crate::engine::private::create(&file)
+                .with_context(|| format!("writing {}", file.display()))?,
+            format!("{}\n", codex.display()).as_bytes(),
+        )
+        .with_context(|| format!("writing {}", file.display()))?;
     }
     Ok(file)
 }

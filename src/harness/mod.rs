@@ -634,7 +634,8 @@ impl Drop for RealTeam {
 /// Copies a database no process uses any more, with its write-ahead log, to `to`.
 fn save_db(db: &Path, to: &Path) -> Result<()> {
     if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        crate::engine::private::create_dir_all(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
     }
     // An earlier copy's log or shared-memory index must not be applied to this one.
     for suffix in ["-wal", "-shm"] {

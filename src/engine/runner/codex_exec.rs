@@ -321,14 +321,16 @@ pub fn write_worker_instructions(home: &Path) -> Result<PathBuf> {
     if std::fs::read_to_string(&path).is_ok_and(|t| t == WORKER_INSTRUCTIONS) {
         return Ok(path);
     }
-    std::fs::create_dir_all(&dir).map_err(|e| EngineError::io(&dir, e))?;
+    crate::engine::private::create_dir_all(&dir).map_err(|e| EngineError::io(&dir, e))?;
     // Written aside and renamed, so a worker starting at the same moment never reads half.
     let tmp = dir.join(format!(
         ".{}.{}",
         &digest[..16],
         uuid::Uuid::new_v4().simple()
     ));
-    std::fs::write(&tmp, WORKER_INSTRUCTIONS).map_err(|e| EngineError::io(&tmp, e))?;
+    crate::engine::private::create(&tmp)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, WORKER_INSTRUCTIONS.as_bytes()))
+        .map_err(|e| EngineError::io(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| EngineError::io(&path, e))?;
     Ok(path)
 }
@@ -676,6 +678,36 @@ fn on_event(
 mod tests {
     use super::*;
     use crate::engine::policy::Profile;
+
+    #[test]
+    fn the_brief_and_the_token_never_reach_the_command_line() {
+        let mut env = std::collections::BTreeMap::new();
+        env.insert(ENV_AGENT_TOKEN.to_string(), "ctt_secretsecret".to_string());
+        let request = LaunchRequest {
+            team_id: TeamId::generate(),
+            agent_id: AgentId::generate(),
+            role: Role::Implementer,
+            brief: "BRIEF: claim task_123 and publish art:x@1".into(),
+            env,
+            workspace: None,
+            model: Some("m".into()),
+            inherited_flags: Vec::new(),
+            sandbox: "workspace-write".into(),
+            codex: WorkerCodex::default(),
+            resume_thread: None,
+            db: PathBuf::from("/h/teams.db"),
+            home: PathBuf::from("/h"),
+        };
+        let args = exec_args(&request, Path::new("/w"), None);
+        let line = args.join(" ");
+        assert_eq!(args.last().map(String::as_str), Some("-"), "{line}");
+        assert!(!line.contains("BRIEF") && !line.contains("ctt_"), "{line}");
+        assert!(
+            line.contains("shell_environment_policy.exclude=[\"CODEX_TEAMS_AGENT_TOKEN\"]"),
+            "{line}"
+        );
+        assert_eq!(prompt(&request), request.brief);
+    }
 
     fn flags(profile: &str, role: Role) -> String {
         let p = Profile::builtin(profile).unwrap();

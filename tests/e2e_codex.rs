@@ -734,8 +734,11 @@ fanout:
   medium: { min: 3, max: 4 }
   high: { min: 5, max: 6 }
 budget:
-  team_tokens: 150000
-  agent_tokens: 150000
+  # Measured with codex-cli 0.169.0 and Codex-default workers: the team has spent ~107k when
+  # the quick task is done and ~125k when its worker has wound down, while the slow task's
+  # worker sleeps in its shell: the budget runs out in between.
+  team_tokens: 115000
+  agent_tokens: 115000
   agent_fixed_cost_tokens: 1000
 messages:
   body_cap_bytes: 4096
@@ -782,7 +785,7 @@ fn a_budget_too_small_stops_the_workers_and_tells_the_lead() {
     assert!(r.leftover.is_empty(), "{}", show(&r));
     // The team's metered requests (lead included) put it over its budget ...
     assert!(
-        r.tokens.engine_metered > 150_000,
+        r.tokens.engine_metered > 115_000,
         "{}",
         r.tokens.engine_metered
     );

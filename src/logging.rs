@@ -164,35 +164,54 @@ impl TeamFiles {
     }
 }
 
-struct JsonVisitor(Map<String, Value>);
+/// Collects an event's fields as JSON; `redacted` when the caller already redacted them
+/// (the event log's lines: `events::record` redacts the data before it is stored and
+/// logged, and the rest are our ids and event kinds), so no line is scanned twice.
+struct JsonVisitor {
+    fields: Map<String, Value>,
+    redacted: bool,
+}
+
+impl JsonVisitor {
+    fn clean(&self, text: String) -> String {
+        if self.redacted { text } else { redact(&text) }
+    }
+}
 
 impl Visit for JsonVisitor {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0
-            .insert(field.name().to_string(), Value::String(redact(value)));
+        let text = self.clean(value.to_string());
+        self.fields
+            .insert(field.name().to_string(), Value::String(text));
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.insert(field.name().to_string(), Value::from(value));
+        self.fields
+            .insert(field.name().to_string(), Value::from(value));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().to_string(), Value::from(value));
+        self.fields
+            .insert(field.name().to_string(), Value::from(value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.insert(field.name().to_string(), Value::from(value));
+        self.fields
+            .insert(field.name().to_string(), Value::from(value));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let text = redact(&format!("{value:?}"));
+        let text = self.clean(format!("{value:?}"));
         // `data = %json` arrives here; keep it as JSON when it parses.
         let v = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
-        self.0.insert(field.name().to_string(), v);
+        self.fields.insert(field.name().to_string(), v);
     }
 }
 
 impl<S: tracing::Subscriber> Layer<S> for TeamFiles {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        let mut visitor = JsonVisitor(Map::new());
+        let mut visitor = JsonVisitor {
+            fields: Map::new(),
+            redacted: event.metadata().target() == crate::engine::events::TARGET,
+        };
         event.record(&mut visitor);
-        let Some(Value::String(team)) = visitor.0.get("team_id").cloned() else {
+        let Some(Value::String(team)) = visitor.fields.get("team_id").cloned() else {
             return;
         };
         let mut line = Map::new();
@@ -202,7 +221,7 @@ impl<S: tracing::Subscriber> Layer<S> for TeamFiles {
             Value::from(event.metadata().level().as_str()),
         );
         line.insert("target".into(), Value::from(event.metadata().target()));
-        line.extend(visitor.0);
+        line.extend(visitor.fields);
         // The finalize event is the team's last line: close its file after writing it.
         let last = line.get("kind").and_then(Value::as_str) == Some("team.finalized");
         let mut text = Value::Object(line).to_string();

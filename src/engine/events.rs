@@ -64,6 +64,10 @@ pub struct Event {
     pub data: Value,
 }
 
+/// The tracing target of event log lines. Their data is redacted here, before it is stored
+/// and logged, so the log layers need not scan it again.
+pub const TARGET: &str = "codex_teams::event";
+
 /// Appends an event inside the caller's write transaction, so the event exists exactly when
 /// the change it describes does. Its log line is written after the commit (outside the write
 /// lock), and not at all if the transaction rolls back.

@@ -230,6 +230,8 @@ pub fn arm_profiles(adaptive: &str) -> Result<Vec<(String, String)>> {
     let mut lean = base.clone();
     lean.name = LEAN6_PROFILE.into();
     lean.description = format!("Benchmark arm: the `{adaptive}` profile with always six workers.");
+    // Six workers whatever the base profile allows (`fast` caps a team at four).
+    lean.max_threads = crate::engine::policy::HARD_CAP;
     lean.fanout.small = six;
     lean.fanout.medium = six;
     lean.fanout.high = six;
@@ -459,6 +461,14 @@ mod tests {
             err.contains("--arms") && err.contains("fixed-7") && err.contains("lean-6"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn every_shipped_profile_derives_its_lean6_arms() {
+        for name in ["default", "fast", "deep"] {
+            let profiles = arm_profiles(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(profiles.len(), 4, "{name}");
+        }
     }
 
     #[test]

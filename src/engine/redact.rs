@@ -16,7 +16,7 @@
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
 pub const MASK: &str = "[REDACTED]";
 
@@ -81,7 +81,9 @@ const SKIPPED: &[&str] = &[
 struct Rules {
     own: Vec<(Regex, &'static str)>,
     maintained: Vec<&'static Regex>,
-    any: Option<RegexSet>,
+    /// One automaton over every rule, ASCII-only and over bytes: the prefilter that lets
+    /// almost every string through untouched at a fraction of the memory of a Unicode set.
+    any: Option<regex::bytes::RegexSet>,
 }
 
 static RULES: LazyLock<Rules> = LazyLock::new(|| {
@@ -94,12 +96,14 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| {
         .filter(|rule| !SKIPPED.iter().any(|s| rule.name.contains(s)))
         .map(|rule| &rule.regex)
         .collect();
-    let any = RegexSet::new(
+    let any = regex::bytes::RegexSetBuilder::new(
         own.iter()
             .map(|(re, _)| re.as_str().to_string())
             .chain(maintained.iter().map(|re| re.as_str().to_string()))
             .chain([KEY_VALUE.to_string(), ENTROPY_CANDIDATE.to_string()]),
     )
+    .unicode(false)
+    .build()
     .ok();
     Rules {
         own,
@@ -140,7 +144,11 @@ pub fn redact(text: &str) -> String {
         return text.to_string();
     }
     let rules = &*RULES;
-    if rules.any.as_ref().is_some_and(|set| !set.is_match(text)) {
+    if rules
+        .any
+        .as_ref()
+        .is_some_and(|set| !set.is_match(text.as_bytes()))
+    {
         return text.to_string();
     }
     let mut out = text.to_string();

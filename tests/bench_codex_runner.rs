@@ -105,6 +105,11 @@ fn codex_runner_uses_the_users_provider_and_reports_codex_usage() {
     }
     // What the bench reports (metered by codex-teams from the sessions' rollout files, lead
     // included) is what the model served: the mock's own count of every request, within 1%.
+    // One known gap is allowed on top: a worker stopped in the instant between a finished
+    // tool call and the model's answer to the request that followed never records that
+    // request (Codex writes usage when the response completes), though the model served it
+    // (docs/codex-integration.md, "Metering from rollout files"). So the bench may be short
+    // by at most one request, never over.
     let metered: u64 = ["fixed-6", "adaptive"]
         .iter()
         .map(|arm| {
@@ -113,16 +118,20 @@ fn codex_runner_uses_the_users_provider_and_reports_codex_usage() {
                 .unwrap_or(0)
         })
         .sum();
-    let counted: u64 = std::fs::read_to_string(dir.path().join("mock.log"))
+    let requests: Vec<u64> = std::fs::read_to_string(dir.path().join("mock.log"))
         .expect("mock log")
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .map(|r| r["input_tokens"].as_u64().unwrap_or(0) + r["output_tokens"].as_u64().unwrap_or(0))
-        .sum();
+        .collect();
+    let counted: u64 = requests.iter().sum();
+    let largest = requests.iter().copied().max().unwrap_or(0);
     eprintln!("bench metered {metered} tokens; the mock counted {counted}");
+    let within = |a: u64, b: u64| (a as f64 - b as f64).abs() <= b as f64 * 0.01;
     assert!(
-        (metered as f64 - counted as f64).abs() <= counted as f64 * 0.01,
-        "bench reported {metered} tokens, the mock model counted {counted}"
+        metered <= counted + counted / 100
+            && (within(metered, counted) || within(metered + largest, counted)),
+        "bench reported {metered} tokens, the mock model counted {counted} (largest request {largest})"
     );
     assert!(
         report["arms"]["fixed-6"]["tasks"][0]["agents"].as_u64()

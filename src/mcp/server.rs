@@ -703,9 +703,34 @@ impl ServerHandler for TeamServer {
             Ok(value) => CallToolResult::structured(value),
             Err((name, err)) => {
                 tracing::warn!(tool = %name, code = err.code(), error = %err, elapsed_us = started.elapsed().as_micros() as u64, "tool call failed");
+                if self.inner.being_stopped() {
+                    // Answering would let the worker's Codex send one more model request,
+                    // which the stop's signal then cuts off after the model served it:
+                    // paid for, never recorded. Held, the call ends with the process.
+                    tokio::time::sleep(STOPPED_HOLD).await;
+                }
                 CallToolResult::structured_error(err.to_json())
             }
         };
         Ok(result.into())
+    }
+}
+
+/// How long a call of a worker that is being stopped is held before its error is answered:
+/// longer than a stop takes (the wait for an in-flight request, then SIGTERM and the grace
+/// before SIGKILL), so the process ends first.
+const STOPPED_HOLD: std::time::Duration = std::time::Duration::from_secs(20);
+
+impl Inner {
+    /// True for a `codex-exec` worker whose record says it was stopped: its process is about
+    /// to be signalled.
+    fn being_stopped(&self) -> bool {
+        let Identity::Worker { agent_id, .. } = &self.identity else {
+            return false;
+        };
+        self.engine
+            .store()
+            .read(|c| crate::engine::store::teams::agent(c, agent_id.as_str()))
+            .is_ok_and(|a| a.state == "stopped" && a.runner == "codex-exec")
     }
 }

@@ -119,48 +119,53 @@ fn killer(
     })
 }
 
-#[test]
-fn kill_9_during_confirmed_sends_loses_nothing_and_stores_nothing_twice() {
-    const SENDERS: usize = 4;
-    let per_sender = scaled(7_700);
-    let kills = scaled(180);
-    let home = Home::new();
-    let (mut lead, _team, creds) = team(&home, SENDERS);
-    let pids = Arc::new(Mutex::new(vec![0u32; SENDERS]));
+/// How many calls were confirmed, how many servers the killer ended, how many restarts.
+struct UnderFire<T> {
+    confirmed: Vec<T>,
+    killed: usize,
+    restarts: u32,
+}
+
+/// Each worker (one thread and one `serve-mcp` of its own per credential) makes `per_worker`
+/// calls `call(client, worker, i)` while a killer SIGKILLs a random server about every
+/// `every`, at most `kills` times. `call` returns the confirmed result, or None when its
+/// server died mid-call: the same call is then made again on a restarted server (what a
+/// real caller's retry does).
+fn under_fire<T: Send + 'static>(
+    home: &Home,
+    creds: Vec<BTreeMap<String, String>>,
+    per_worker: usize,
+    kills: usize,
+    every: Duration,
+    call: fn(&mut StdioClient, usize, usize) -> Option<T>,
+) -> UnderFire<T> {
+    let pids = Arc::new(Mutex::new(vec![0u32; creds.len()]));
     let done = Arc::new(AtomicBool::new(false));
     let restarts = Arc::new(AtomicU32::new(0));
-    let killer = killer(pids.clone(), done.clone(), kills, Duration::from_millis(60));
-    let senders: Vec<_> = creds
+    let killer = killer(pids.clone(), done.clone(), kills, every);
+    let workers: Vec<_> = creds
         .into_iter()
         .enumerate()
         .map(|(n, cred)| {
-            let pids = pids.clone();
-            let restarts = restarts.clone();
-            let home_env = (
+            let (pids, restarts) = (pids.clone(), restarts.clone());
+            let (db, env, cwd) = (
                 home.db.clone(),
                 home.env(&cred),
                 home.dir.path().to_path_buf(),
             );
             std::thread::spawn(move || {
-                let (db, env, cwd) = home_env;
                 let start = || StdioClient::spawn(exe(), &db, &env, Some(&cwd)).expect("restart");
                 let mut client = start();
                 pids.lock().expect("pids")[n] = client.pid();
-                let mut confirmed = HashSet::new();
+                let mut confirmed = Vec::new();
                 let mut i = 0;
-                while i < per_sender {
-                    let body = format!("s{n}/{i}");
-                    match client.call(
-                        "team_send",
-                        json!({ "to": "lead", "body": body, "idempotency_key": body }),
-                    ) {
-                        Ok(Ok(_)) => {
-                            confirmed.insert(body);
+                while i < per_worker {
+                    match call(&mut client, n, i) {
+                        Some(result) => {
+                            confirmed.push(result);
                             i += 1;
                         }
-                        Ok(Err(e)) => panic!("team_send refused {body}: {e}"),
-                        // Killed mid-call: restart and send the same key again.
-                        Err(_) => {
+                        None => {
                             let _ = client.kill();
                             client = start();
                             pids.lock().expect("pids")[n] = client.pid();
@@ -174,12 +179,41 @@ fn kill_9_during_confirmed_sends_loses_nothing_and_stores_nothing_twice() {
             })
         })
         .collect();
-    let mut confirmed = HashSet::new();
-    for s in senders {
-        confirmed.extend(s.join().expect("sender"));
+    let mut confirmed = Vec::new();
+    for w in workers {
+        confirmed.extend(w.join().expect("worker thread"));
     }
     done.store(true, Ordering::Relaxed);
-    let killed = killer.join().expect("killer");
+    UnderFire {
+        confirmed,
+        killed: killer.join().expect("killer"),
+        restarts: restarts.load(Ordering::Relaxed),
+    }
+}
+
+#[test]
+fn kill_9_during_confirmed_sends_loses_nothing_and_stores_nothing_twice() {
+    let kills = scaled(180);
+    let home = Home::new();
+    let (mut lead, _team, creds) = team(&home, 4);
+    let run = under_fire(
+        &home,
+        creds,
+        scaled(7_700),
+        kills,
+        Duration::from_millis(60),
+        |client, n, i| {
+            let body = format!("s{n}/{i}");
+            let sent = json!({ "to": "lead", "body": body, "idempotency_key": body });
+            match client.call("team_send", sent) {
+                Ok(Ok(_)) => Some(body),
+                Ok(Err(e)) => panic!("team_send refused {body}: {e}"),
+                // Killed mid-call: the same key is sent again after the restart.
+                Err(_) => None,
+            }
+        },
+    );
+    let confirmed: HashSet<String> = run.confirmed.into_iter().collect();
     // Drain: every confirmed body exactly once.
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut ack: Vec<String> = Vec::new();
@@ -216,79 +250,46 @@ fn kill_9_during_confirmed_sends_loses_nothing_and_stores_nothing_twice() {
         missing.first()
     );
     eprintln!(
-        "{} confirmed sends, {killed} kill -9, {} restarts: none lost, none twice",
+        "{} confirmed sends, {} kill -9, {} restarts: none lost, none twice",
         confirmed.len(),
-        restarts.load(Ordering::Relaxed)
+        run.killed,
+        run.restarts
     );
-    assert!(killed >= kills / 2, "only {killed} kills happened");
+    assert!(
+        run.killed >= kills / 2,
+        "only {} kills happened",
+        run.killed
+    );
 }
 
 #[test]
 fn kill_9_during_artifact_publishes_keeps_every_confirmed_version_intact() {
-    const PUBLISHERS: usize = 3;
-    let per_publisher = scaled(700);
     let kills = scaled(225);
     let home = Home::new();
-    let (mut lead, _team, creds) = team(&home, PUBLISHERS);
-    let pids = Arc::new(Mutex::new(vec![0u32; PUBLISHERS]));
-    let done = Arc::new(AtomicBool::new(false));
-    let killer = killer(pids.clone(), done.clone(), kills, Duration::from_millis(20));
-    let publishers: Vec<_> = creds
-        .into_iter()
-        .enumerate()
-        .map(|(n, cred)| {
-            let pids = pids.clone();
-            let home_env = (
-                home.db.clone(),
-                home.env(&cred),
-                home.dir.path().to_path_buf(),
-            );
-            std::thread::spawn(move || {
-                let (db, env, cwd) = home_env;
-                let start = || StdioClient::spawn(exe(), &db, &env, Some(&cwd)).expect("restart");
-                let mut client = start();
-                pids.lock().expect("pids")[n] = client.pid();
-                let mut confirmed: Vec<(String, String)> = Vec::new(); // (ref, content)
-                let mut i = 0;
-                while i < per_publisher {
-                    let name = format!("p{n}-{i}");
-                    let content = format!("{name}\n{}", "payload ".repeat(i % 50 + 1));
-                    match client.call(
-                        "artifact_publish",
-                        json!({ "name": name, "content": content }),
-                    ) {
-                        Ok(Ok(v)) => {
-                            confirmed
-                                .push((v["ref"].as_str().unwrap_or_default().to_string(), content));
-                            i += 1;
-                        }
-                        // Stored before the kill: the retry is told it exists; that version
-                        // must read back whole.
-                        Ok(Err(e)) if e["error"] == "conflict" => {
-                            confirmed.push((format!("art:{name}@1"), content));
-                            i += 1;
-                        }
-                        Ok(Err(e)) => panic!("artifact_publish refused {name}: {e}"),
-                        Err(_) => {
-                            let _ = client.kill();
-                            client = start();
-                            pids.lock().expect("pids")[n] = client.pid();
-                        }
-                    }
-                }
-                pids.lock().expect("pids")[n] = 0;
-                let _ = client.close();
-                confirmed
-            })
-        })
-        .collect();
-    let mut confirmed = Vec::new();
-    for p in publishers {
-        confirmed.extend(p.join().expect("publisher"));
-    }
-    done.store(true, Ordering::Relaxed);
-    let killed = killer.join().expect("killer");
-    for (reference, content) in &confirmed {
+    let (mut lead, _team, creds) = team(&home, 3);
+    let run = under_fire(
+        &home,
+        creds,
+        scaled(700),
+        kills,
+        Duration::from_millis(20),
+        |client, n, i| {
+            let name = format!("p{n}-{i}");
+            let content = format!("{name}\n{}", "payload ".repeat(i % 50 + 1));
+            match client.call(
+                "artifact_publish",
+                json!({ "name": name, "content": content }),
+            ) {
+                Ok(Ok(v)) => Some((v["ref"].as_str().unwrap_or_default().to_string(), content)),
+                // Stored before the kill: the retry is told it exists; that version must
+                // read back whole.
+                Ok(Err(e)) if e["error"] == "conflict" => Some((format!("art:{name}@1"), content)),
+                Ok(Err(e)) => panic!("artifact_publish refused {name}: {e}"),
+                Err(_) => None,
+            }
+        },
+    );
+    for (reference, content) in &run.confirmed {
         let read = lead
             .call_ok("artifact_read", json!({ "ref": reference }))
             .unwrap_or_else(|e| panic!("{reference} unreadable: {e}"));
@@ -299,10 +300,15 @@ fn kill_9_during_artifact_publishes_keeps_every_confirmed_version_intact() {
         );
     }
     eprintln!(
-        "{} confirmed publishes, {killed} kill -9: every one intact",
-        confirmed.len()
+        "{} confirmed publishes, {} kill -9: every one intact",
+        run.confirmed.len(),
+        run.killed
     );
-    assert!(killed >= kills / 2, "only {killed} kills happened");
+    assert!(
+        run.killed >= kills / 2,
+        "only {} kills happened",
+        run.killed
+    );
 }
 
 #[test]

@@ -22,7 +22,12 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
-cargo test --all-targets --locked
+# A deadline well inside CI's 90 minutes: a hung test fails the run with its name on
+# screen (libtest reports tests running over 60 s) instead of timing the whole job out.
+if ! timeout -k 30 2700 cargo test --all-targets --locked; then
+  echo "cargo test failed or ran past 45 minutes (see the tests reported as running over 60 s)" >&2
+  exit 1
+fi
 
 # Fuzzing (proptest on stable): the stdio framing and every tool's argument decoding, 25 s
 # each; a crash fails the run and its shrunk input lands in tests/fuzz_corpus/.

@@ -55,8 +55,12 @@ fn on_a_terminal(home: &Path, cmd: &str, envs: &[(&str, &str)]) -> Option<Output
         eprintln!("skipped: `script` (util-linux) is not installed");
         return None;
     }
-    let mut script = Command::new("script");
+    // A hard deadline around the whole terminal session: whatever the command does on a
+    // terminal (a stopped background read, a watch that never ends), the test fails instead
+    // of hanging the suite.
+    let mut script = Command::new("timeout");
     script
+        .args(["-k", "5", "120", "script"])
         .args(["-qec", &format!("stty cols 80 rows 50; {cmd}"), "/dev/null"])
         .env("CODEX_TEAMS_HOME", home)
         .env("HOME", home)
@@ -554,7 +558,11 @@ fn status_watch_without_a_team_says_it_keeps_watching() {
 fn serve_mcp_in_a_terminal_says_what_it_is() {
     let home = tempfile::tempdir().expect("tempdir");
     let exe = shell_quote(exe());
-    let Some(out) = on_a_terminal(home.path(), &format!("timeout 3 {exe} serve-mcp"), &[]) else {
+    let Some(out) = on_a_terminal(
+        home.path(),
+        &format!("timeout --foreground -k 2 3 {exe} serve-mcp"),
+        &[],
+    ) else {
         return;
     };
     let said = text(&out.stdout);
@@ -890,4 +898,35 @@ fn status_shows_goals_and_titles_redacted_in_tables_and_json() {
         }
         assert!(printed.contains("[REDACTED]"), "{args:?}:\n{printed}");
     }
+}
+
+#[test]
+fn serve_mcp_stops_on_sigterm_before_the_client_says_anything() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // stdin stays open and silent: the server is still waiting for `initialize`.
+    let mut child = cli(home.path())
+        .arg("serve-mcp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve-mcp");
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: kill has no memory-safety preconditions; the pid is our own child's.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        status.is_some(),
+        "serve-mcp ignored SIGTERM while waiting for initialize"
+    );
 }

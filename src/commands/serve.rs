@@ -45,16 +45,20 @@ pub fn run(paths: &Paths) -> Result<()> {
             tokio::io::split(framing::start(tokio::io::stdin(), tokio::io::stdout()));
         let transport = rmcp::transport::async_rw::AsyncRwTransport::new_server(read, write)
             .with_max_line_length(framing::MAX_LINE + 2);
-        let service = server
-            .serve(transport)
-            .await
-            .context("starting the MCP session on stdio")?;
-        tracing::info!("serving MCP on stdio");
+        // The whole session, from the wait for `initialize` on: a signal or the parent's
+        // death ends it at any point, including before the client has said anything.
+        let session = async move {
+            let service = server
+                .serve(transport)
+                .await
+                .context("starting the MCP session on stdio")?;
+            tracing::info!("serving MCP on stdio");
+            service.waiting().await.context("MCP session ended with an error")?;
+            Ok::<_, anyhow::Error>(())
+        };
         let orphaned = tokio::task::spawn_blocking(move || wait_until_orphaned(parent));
         tokio::select! {
-            ended = service.waiting() => {
-                ended.context("MCP session ended with an error")?;
-            }
+            ended = session => ended?,
             _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
             _ = int.recv() => tracing::info!("SIGINT: shutting down"),
             _ = orphaned => tracing::info!("the Codex process that started this server is gone: shutting down"),

@@ -4,6 +4,7 @@
 //! - [`mcp`]: the `serve-mcp` server, each tool a thin adapter onto the engine.
 //! - [`cli`] and [`commands`]: argument parsing and one module per subcommand.
 //! - [`mock`] and [`harness`]: the mock model, and real team runs of the Codex CLI against it.
+//! - [`platform`]: the only OS-specific code (process queries, parent-death signal).
 
 pub mod bench;
 pub mod cli;
@@ -14,4 +15,5 @@ pub mod integration;
 pub mod logging;
 pub mod mcp;
 pub mod mock;
+pub mod platform;
 pub mod scratch;

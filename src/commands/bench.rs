@@ -435,17 +435,9 @@ fn scale(exe: &Path, dir: &Path, n: u32, calls: u32) -> Result<Scale> {
     })
 }
 
-/// Resident set size of a process in MB, from /proc (0 where unavailable).
+/// Resident set size of a process in MB (0 where unavailable).
 fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    crate::platform::rss_bytes(pid).map_or(0.0, |b| b as f64 / (1024.0 * 1024.0))
 }
 
 /// The durable send rate of `processes` servers on a fresh database (see [`throughput`]).
@@ -505,15 +497,7 @@ fn round3(x: f64) -> f64 {
 
 impl Environment {
     fn detect() -> Environment {
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|info| {
-                info.lines()
-                    .find(|l| l.starts_with("model name"))
-                    .and_then(|l| l.split_once(':'))
-                    .map(|(_, v)| v.trim().to_string())
-            })
-            .unwrap_or_else(|| "unknown".into());
+        let cpu = crate::platform::cpu_model().unwrap_or_else(|| "unknown".into());
         Environment {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             cpu,

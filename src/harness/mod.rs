@@ -343,15 +343,11 @@ impl RealTeam {
             .stdout(Stdio::from(stdout))
             .stderr(Stdio::from(stderr))
             .process_group(0);
-        // SAFETY: prctl is async-signal-safe; the closure allocates nothing. The lead dies
-        // with the thread that started it, so a failed test takes its run along.
+        // SAFETY: set_parent_death_signal is made for pre_exec (async-signal-safe calls
+        // only, no allocation). The lead dies with the thread that started it (Linux; the
+        // process, macOS), so a failed test takes its run along.
         unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
+            cmd.pre_exec(|| crate::platform::set_parent_death_signal(libc::SIGKILL));
         }
         let child = cmd
             .spawn()

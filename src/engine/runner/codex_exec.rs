@@ -24,8 +24,9 @@
 //!   their own. Each worker gets a random `CODEX_TEAMS_LAUNCH_ID` in its environment, which
 //!   they all inherit; when the worker exits, whatever still carries it is killed.
 //! - Stop: SIGTERM to the process group, SIGKILL after a grace period. Children are spawned
-//!   from one long-lived launcher thread with `PR_SET_PDEATHSIG`, so they die with the
-//!   process that started them even if it is killed; `shutdown_all` stops every worker this
+//!   from one long-lived launcher thread with a parent-death signal
+//!   ([`crate::platform::set_parent_death_signal`]), so they die with the process that
+//!   started them even if it is killed; `shutdown_all` stops every worker this
 //!   process started when its MCP session ends.
 
 use std::collections::HashMap;
@@ -110,7 +111,7 @@ pub fn resolve_codex() -> Result<PathBuf> {
 }
 
 /// Finds the Codex executable workers run, and says where it came from: the Codex that
-/// started this process (`/proc/<ppid>/exe`, when that is a Codex binary), else
+/// started this process (the parent's executable, when that is a Codex binary), else
 /// `$CODEX_TEAMS_CODEX`, else the path `install` recorded in `home`, else `codex` on PATH.
 /// The npm wrapper script is resolved to the native binary beside it, so that signals and
 /// parent-death reach the real process.
@@ -147,7 +148,7 @@ fn parent_codex() -> Option<PathBuf> {
     if ppid <= 1 {
         return None;
     }
-    let exe = std::fs::read_link(format!("/proc/{ppid}/exe")).ok()?;
+    let exe = crate::platform::exe_of(u32::try_from(ppid).ok()?)?;
     (is_codex_binary(&exe) && exe.is_file()).then_some(exe)
 }
 
@@ -340,8 +341,8 @@ struct Spawn {
     reply: mpsc::Sender<std::io::Result<Child>>,
 }
 
-/// One long-lived thread spawns every worker, so `PR_SET_PDEATHSIG` (which fires when the
-/// spawning *thread* exits) means "when this process exits".
+/// One long-lived thread spawns every worker, so the parent-death signal (which on Linux
+/// fires when the spawning *thread* exits) means "when this process exits".
 static LAUNCHER: LazyLock<Mutex<mpsc::Sender<Spawn>>> = LazyLock::new(|| {
     let (tx, rx) = mpsc::channel::<Spawn>();
     std::thread::Builder::new()
@@ -412,14 +413,10 @@ impl CodexExec {
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
             .process_group(0);
-        // SAFETY: prctl and getppid are async-signal-safe; the closure allocates nothing.
+        // SAFETY: set_parent_death_signal is made for pre_exec (async-signal-safe calls
+        // only, no allocation).
         unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
+            command.pre_exec(|| crate::platform::set_parent_death_signal(libc::SIGTERM));
         }
         let mut child = spawn_on_launcher(command)?;
         let pid = child.id();

@@ -92,17 +92,13 @@ fn unquote(v: &str) -> String {
 }
 
 /// The command line of this process's parent (the Codex process that started
-/// `serve-mcp`), or empty when it cannot be read.
+/// `serve-mcp`), or empty when it cannot be read (then this step of the chain is skipped).
 pub fn parent_command_line() -> Vec<String> {
     // SAFETY: getppid has no preconditions.
     let ppid = unsafe { libc::getppid() };
-    std::fs::read(format!("/proc/{ppid}/cmdline"))
-        .map(|raw| {
-            raw.split(|b| *b == 0)
-                .filter(|a| !a.is_empty())
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
-        })
+    u32::try_from(ppid)
+        .ok()
+        .and_then(crate::platform::cmdline_of)
         .unwrap_or_default()
 }
 

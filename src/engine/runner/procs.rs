@@ -1,12 +1,12 @@
-//! Finding processes through Linux `/proc`: by process group, or by an exact
+//! Finding processes (through [`crate::platform`]): by process group, or by an exact
 //! `NAME=value` entry in their environment. Codex puts a worker's MCP server and its
 //! sandboxed shell commands in process groups of their own, but they all inherit the
 //! worker's environment, so an environment marker finds what a process group misses.
 //! Zombies never count: they run nothing, and their parent reaps them.
 
-use std::path::Path;
-
 use serde::Serialize;
+
+use crate::platform;
 
 /// One live process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,33 +24,25 @@ const CMD_MAX: usize = 200;
 /// process group is one of `groups`. This process is never listed.
 pub fn find(markers: &[String], groups: &[u32]) -> Vec<Leftover> {
     let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
+    let Some(pids) = platform::pids() else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for pid in pids {
         if pid == me {
             continue;
         }
-        let dir = entry.path();
-        let Some((state, pgid)) = stat(&dir) else {
+        let Some(state) = platform::proc_state(pid) else {
             continue;
         };
-        if is_dead(state) {
+        if state.is_dead() {
             continue;
         }
-        if groups.contains(&pgid) || has_marker(&dir, markers) {
+        if groups.contains(&state.pgid) || has_marker(pid, markers) {
             out.push(Leftover {
                 pid,
-                pgid,
-                cmd: cmdline(&dir),
+                pgid: state.pgid,
+                cmd: cmdline(pid),
             });
         }
     }
@@ -60,7 +52,7 @@ pub fn find(markers: &[String], groups: &[u32]) -> Vec<Leftover> {
 
 /// Whether `pid` runs (exists and is not a zombie).
 pub fn alive(pid: u32) -> bool {
-    stat(&Path::new("/proc").join(pid.to_string())).is_some_and(|(state, _)| !is_dead(state))
+    platform::proc_state(pid).is_some_and(|s| !s.is_dead())
 }
 
 /// Whether any process of group `pgid` still runs. `kill(-pgid, 0)` alone also succeeds
@@ -74,13 +66,12 @@ pub fn group_running(pgid: u32) -> bool {
     if unsafe { libc::kill(-(pgid as libc::pid_t), 0) } != 0 {
         return false;
     }
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return true; // no /proc: trust kill()
+    let Some(pids) = platform::pids() else {
+        return true; // no process list: trust kill()
     };
-    entries
-        .flatten()
-        .filter_map(|e| stat(&e.path()))
-        .any(|(state, group)| group == pgid && !is_dead(state))
+    pids.into_iter()
+        .filter_map(platform::proc_state)
+        .any(|s| s.pgid == pgid && !s.is_dead())
 }
 
 /// SIGKILL to each process and to each process group.
@@ -99,41 +90,19 @@ pub fn kill_all(pids: &[u32], groups: &[u32]) {
     }
 }
 
-fn is_dead(state: char) -> bool {
-    state == 'Z' || state == 'X'
-}
-
-/// State letter and process group from `/proc/<pid>/stat`.
-fn stat(dir: &Path) -> Option<(char, u32)> {
-    let text = std::fs::read_to_string(dir.join("stat")).ok()?;
-    // `pid (comm) S ppid pgrp ...`; comm may hold spaces and parentheses.
-    let rest = &text[text.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let _ppid = fields.next()?;
-    let pgid = fields.next()?.parse().ok()?;
-    Some((state, pgid))
-}
-
-fn has_marker(dir: &Path, markers: &[String]) -> bool {
+fn has_marker(pid: u32, markers: &[String]) -> bool {
     if markers.is_empty() {
         return false;
     }
-    let Ok(env) = std::fs::read(dir.join("environ")) else {
+    let Some(env) = platform::environ_of(pid) else {
         return false;
     };
-    env.split(|b| *b == 0)
-        .any(|var| markers.iter().any(|m| var == m.as_bytes()))
+    env.iter()
+        .any(|var| markers.iter().any(|m| var.as_slice() == m.as_bytes()))
 }
 
-fn cmdline(dir: &Path) -> String {
-    let raw = std::fs::read(dir.join("cmdline")).unwrap_or_default();
-    let text: String = raw
-        .split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ");
+fn cmdline(pid: u32) -> String {
+    let text = platform::cmdline_of(pid).unwrap_or_default().join(" ");
     text.chars().take(CMD_MAX).collect()
 }
 

@@ -296,10 +296,11 @@ pub fn parent_codex_home() -> Option<PathBuf> {
     }
     // SAFETY: getppid has no preconditions.
     let ppid = unsafe { libc::getppid() };
-    let parent = std::fs::read(format!("/proc/{ppid}/environ"))
+    let parent = u32::try_from(ppid)
         .ok()
+        .and_then(crate::platform::environ_of)
         .and_then(|env| {
-            env.split(|b| *b == 0)
+            env.iter()
                 .find_map(|var| var.strip_prefix(b"CODEX_HOME=".as_slice()))
                 .map(|v| String::from_utf8_lossy(v).into_owned())
         });

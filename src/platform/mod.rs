@@ -1,0 +1,126 @@
+//! The one place with operating-system-specific calls: what codex-teams asks the OS about
+//! other processes, and the parent-death signal its children get. Everything else in the
+//! crate is portable POSIX (`kill`, `getppid`, process groups, `umask`) through `libc` and
+//! `std::os::unix`. `scripts/verify.sh` fails when a Linux-only call (`prctl`,
+//! `PR_SET_PDEATHSIG`, a `/proc/` path) appears outside this directory.
+//!
+//! Two implementations, chosen at compile time:
+//! - `linux` (`target_os = "linux"`): `/proc/<pid>/{stat,exe,cmdline,environ,status}`,
+//!   `/proc/cpuinfo`, and `prctl(PR_SET_PDEATHSIG)`.
+//! - `macos` (`target_os = "macos"`): libproc (`proc_listallpids`, `proc_pidinfo`,
+//!   `proc_pidpath`), `sysctl(KERN_PROCARGS2)` for command lines and environments,
+//!   `sysctlbyname("machdep.cpu.brand_string")`, and a kqueue watcher process in place of
+//!   the parent-death signal (see [`set_parent_death_signal`]).
+//!
+//! Every query answers `None` when the OS does not tell (the process is gone, belongs to
+//! another user, or the platform hides it); callers treat that as "unknown" and fall back,
+//! never as an error. What degrades where is listed in docs/codex-integration.md.
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+use linux as imp;
+
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(target_os = "macos")]
+use macos as imp;
+
+// The KERN_PROCARGS2 parser is plain byte slicing: built everywhere, so its tests run on
+// the Linux machine too.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+mod procargs;
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+compile_error!(
+    "codex-teams supports Linux and macOS: src/platform has no implementation for this target"
+);
+
+use std::path::PathBuf;
+
+/// A process's scheduling state and process group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcState {
+    /// The state as Linux `ps` letters: `R` running, `S` sleeping, `D` uninterruptible,
+    /// `T` stopped, `t` traced, `Z` zombie, `X` dead, ... On macOS the kernel's `p_stat` is
+    /// mapped onto `R` (also for a process being created), `S`, `T` and `Z`.
+    pub state: char,
+    /// The process group id.
+    pub pgid: u32,
+}
+
+impl ProcState {
+    /// A zombie or dead process: it runs nothing any more.
+    pub fn is_dead(&self) -> bool {
+        self.state == 'Z' || self.state == 'X'
+    }
+
+    /// Stopped by a signal (`SIGSTOP`, `SIGTSTP`, ...) or by a tracer.
+    pub fn is_stopped(&self) -> bool {
+        self.state == 'T' || self.state == 't'
+    }
+}
+
+/// Every process id on the system (this process's included), or `None` when the OS will
+/// not list them.
+pub fn pids() -> Option<Vec<u32>> {
+    imp::pids()
+}
+
+/// State and process group of `pid`, or `None` when it does not exist (or is not visible).
+pub fn proc_state(pid: u32) -> Option<ProcState> {
+    imp::proc_state(pid)
+}
+
+/// The executable `pid` runs (absolute path), when the OS tells.
+pub fn exe_of(pid: u32) -> Option<PathBuf> {
+    imp::exe_of(pid)
+}
+
+/// The arguments `pid` was started with (`argv`, program name first), converted lossily to
+/// UTF-8; empty arguments are left out. `None` when unreadable (gone, another user's).
+pub fn cmdline_of(pid: u32) -> Option<Vec<String>> {
+    imp::cmdline_of(pid)
+}
+
+/// The environment `pid` was started with, as raw `NAME=value` entries (empty entries left
+/// out). `None` when unreadable: another user's process on either OS, and on macOS also a
+/// process the kernel does not show its arguments for (`KERN_PROCARGS2` refused).
+pub fn environ_of(pid: u32) -> Option<Vec<Vec<u8>>> {
+    imp::environ_of(pid)
+}
+
+/// Resident set size of `pid` in bytes.
+pub fn rss_bytes(pid: u32) -> Option<u64> {
+    imp::rss_bytes(pid)
+}
+
+/// The CPU's model name (`model name` of /proc/cpuinfo, `machdep.cpu.brand_string`).
+pub fn cpu_model() -> Option<String> {
+    imp::cpu_model()
+}
+
+/// Arranges for the process being started to receive `signal` when the process that
+/// started it exits. Call it only from a `std::os::unix::process::CommandExt::pre_exec`
+/// closure (between fork and exec).
+///
+/// - Linux: `prctl(PR_SET_PDEATHSIG, signal)`. The kernel sends it when the *thread* that
+///   forked the child exits, which is why workers are spawned from one long-lived thread.
+/// - macOS has no such call. A watcher process is forked off the child (before exec, so it
+///   shares the child's process group): it closes every inherited descriptor, waits in
+///   `kqueue` for `NOTE_EXIT` of both the starting process and the child, sends `signal`
+///   to the child if the starting process ends first, and exits as soon as either has
+///   ended. It is a fork of a fork (no exec), so it costs a process entry and no memory of
+///   its own; a signal to the child's process group reaches it too.
+///
+/// # Safety
+/// Only async-signal-safe calls are made (fork, close, signal, kqueue, kevent, kill,
+/// getppid, _exit on macOS; prctl on Linux) and nothing is allocated, as `pre_exec`
+/// requires. Calling it outside a freshly forked child would (on macOS) fork the caller.
+pub unsafe fn set_parent_death_signal(signal: libc::c_int) -> std::io::Result<()> {
+    // SAFETY: forwarded contract, see above.
+    unsafe { imp::set_parent_death_signal(signal) }
+}
+
+#[cfg(test)]
+mod tests;

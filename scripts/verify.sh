@@ -5,6 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# macOS is a supported target: Linux-only calls (prctl, /proc) live in src/platform only.
+echo "== OS-specific calls only in src/platform"
+if leaks=$(grep -rnE 'prctl|PR_SET_PDEATHSIG|"/proc[/"]' src --include='*.rs' | grep -v '^src/platform/'); then
+  echo "Linux-only calls outside src/platform (go through crate::platform instead):" >&2
+  echo "$leaks" >&2
+  exit 1
+fi
+
 CODEX_VERSION=0.169.0
 cache="${CODEX_TEAMS_CACHE:-$PWD/.cache}/codex-$CODEX_VERSION"
 if [ -z "${CODEX_TEAMS_CODEX:-}" ]; then

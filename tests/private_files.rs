@@ -19,16 +19,32 @@ fn mode(path: &Path) -> u32 {
         & 0o777
 }
 
-/// Descriptors of `pid` open on files under `dir`.
+/// Descriptors of `pid` open on files under `dir`, from /proc/<pid>/fd.
+#[cfg(target_os = "linux")]
 fn open_under(pid: u32, dir: &Path) -> usize {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|fds| {
-            fds.filter_map(|fd| fd.ok())
-                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-                .filter(|target| target.starts_with(dir))
-                .count()
-        })
-        .unwrap_or(0)
+        .expect("/proc/<pid>/fd")
+        .filter_map(|fd| fd.ok())
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter(|target| target.starts_with(&dir))
+        .count()
+}
+
+/// Descriptors of `pid` open on files under `dir`, from `lsof` (part of macOS; it prints
+/// one `n<path>` line per open file with `-Fn`, paths resolved: /private/var/...).
+#[cfg(target_os = "macos")]
+fn open_under(pid: u32, dir: &Path) -> usize {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let out = std::process::Command::new("lsof")
+        .args(["-n", "-P", "-Fn", "-p", &pid.to_string()])
+        .output()
+        .expect("run lsof");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix('n'))
+        .filter(|p| Path::new(p).starts_with(&dir))
+        .count()
 }
 
 #[test]

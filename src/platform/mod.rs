@@ -38,6 +38,22 @@ compile_error!(
 
 use std::path::PathBuf;
 
+/// Where the Codex CLI's npm package keeps the native binary for this target, relative to
+/// `node_modules` (the platform package its `bin/codex.js` wrapper runs), or `None` on a
+/// target Codex publishes no binary for.
+pub const CODEX_NPM_BINARY: Option<&str> = if cfg!(all(target_os = "linux", target_arch = "x86_64"))
+{
+    Some("@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex")
+} else if cfg!(all(target_os = "linux", target_arch = "aarch64")) {
+    Some("@openai/codex-linux-arm64/vendor/aarch64-unknown-linux-musl/bin/codex")
+} else if cfg!(all(target_os = "macos", target_arch = "x86_64")) {
+    Some("@openai/codex-darwin-x64/vendor/x86_64-apple-darwin/bin/codex")
+} else if cfg!(all(target_os = "macos", target_arch = "aarch64")) {
+    Some("@openai/codex-darwin-arm64/vendor/aarch64-apple-darwin/bin/codex")
+} else {
+    None
+};
+
 /// A process's scheduling state and process group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcState {

@@ -251,3 +251,27 @@ fn unknown_processes_are_none() {
     assert!(environ_of(pid).is_none());
     assert!(rss_bytes(pid).is_none());
 }
+
+#[test]
+fn the_codex_npm_binary_is_named_for_this_target() {
+    let binary = CODEX_NPM_BINARY.expect("Codex publishes a binary for this target");
+    // With an npm-installed Codex at hand (the e2e tests' CODEX_TEAMS_CODEX), the name
+    // must match what the package really holds.
+    let Some(codex) = std::env::var_os("CODEX_TEAMS_CODEX").filter(|v| !v.is_empty()) else {
+        return;
+    };
+    let Ok(real) = std::fs::canonicalize(&codex) else {
+        return;
+    };
+    if real.extension().is_some_and(|e| e == "js") {
+        let modules = real
+            .ancestors()
+            .find(|a| a.file_name().is_some_and(|n| n == "node_modules"))
+            .expect("an npm wrapper lives under node_modules");
+        assert!(
+            modules.join(binary).is_file(),
+            "{}",
+            modules.join(binary).display()
+        );
+    }
+}

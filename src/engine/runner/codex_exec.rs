@@ -169,19 +169,18 @@ pub fn is_codex_binary(exe: &Path) -> bool {
 /// parent-death reach the real process. Anything else is returned canonicalized.
 pub fn native_codex(found: &Path) -> PathBuf {
     let real = std::fs::canonicalize(found).unwrap_or_else(|_| found.to_path_buf());
-    if real.extension().is_some_and(|e| e == "js") {
-        // .../node_modules/@openai/codex/bin/codex.js -> .../node_modules/@openai/codex-linux-x64/...
+    if real.extension().is_some_and(|e| e == "js")
+        && let Some(binary) = crate::platform::CODEX_NPM_BINARY
+    {
+        // .../node_modules/@openai/codex/bin/codex.js -> .../node_modules/@openai/codex-<os>-<arch>/...
         for ancestor in real.ancestors() {
             if ancestor.file_name().is_some_and(|n| n == "node_modules") {
-                let native = ancestor
-                    .join("@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex");
+                let native = ancestor.join(binary);
                 if native.is_file() {
                     return native;
                 }
             }
-            let nested = ancestor.join(
-                "node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex",
-            );
+            let nested = ancestor.join("node_modules").join(binary);
             if nested.is_file() {
                 return nested;
             }

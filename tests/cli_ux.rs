@@ -48,11 +48,20 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Runs `cmd` under a pseudo-terminal of 80 columns (`script`); None when `script` is not
-/// installed.
+/// Whether `program --version` runs and names `vendor` (GNU/util-linux tools, not the BSD
+/// ones macOS ships, whose `script` takes other arguments and which has no `timeout`).
+fn gnu_tool(program: &str, vendor: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() && text(&o.stdout).contains(vendor))
+}
+
+/// Runs `cmd` under a pseudo-terminal of 80 columns (`script`); None when util-linux's
+/// `script` or coreutils' `timeout` is not installed (macOS: BSD `script`, no `timeout`).
 fn on_a_terminal(home: &Path, cmd: &str, envs: &[(&str, &str)]) -> Option<Output> {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: `script` (util-linux) is not installed");
+    if !gnu_tool("script", "util-linux") || !gnu_tool("timeout", "coreutils") {
+        eprintln!("skipped: `script` (util-linux) or `timeout` (coreutils) is not installed");
         return None;
     }
     // A hard deadline around the whole terminal session: whatever the command does on a

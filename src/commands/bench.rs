@@ -327,8 +327,11 @@ struct Scale {
     db_mb: f64,
     /// The WAL file after the run (the checkpointer bounds it).
     wal_mb: f64,
-    /// Resident memory of the lead's serve-mcp after the run.
+    /// Resident memory of the lead's serve-mcp after the run, once a housekeeping tick
+    /// has passed with no call in flight.
     rss_mb: f64,
+    /// The most it was resident at any point of the run (VmHWM).
+    peak_rss_mb: f64,
 }
 
 /// Durable send rates of one process and of `processes` processes, in the same run.
@@ -414,7 +417,9 @@ fn scale(exe: &Path, dir: &Path, n: u32, calls: u32) -> Result<Scale> {
     }
     latency.insert("task_claim", summarize(&mut claims)?);
     latency.insert("task_update", summarize(&mut updates)?);
-    let rss_mb = rss_mb(lead.pid());
+    // At rest: the ticker's pass after the last write (a board scan) has run.
+    std::thread::sleep(crate::mcp::server::HOUSEKEEPING_TICK + Duration::from_millis(100));
+    let (rss_mb, peak_rss_mb) = (rss_mb(lead.pid(), false), rss_mb(lead.pid(), true));
     let mut wal = db.clone().into_os_string();
     wal.push("-wal");
     let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
@@ -432,12 +437,18 @@ fn scale(exe: &Path, dir: &Path, n: u32, calls: u32) -> Result<Scale> {
         db_mb: round3(db_mb),
         wal_mb: round3(wal_mb),
         rss_mb: round3(rss_mb),
+        peak_rss_mb: round3(peak_rss_mb),
     })
 }
 
-/// Resident set size of a process in MB (0 where unavailable).
-fn rss_mb(pid: u32) -> f64 {
-    crate::platform::rss_bytes(pid).map_or(0.0, |b| b as f64 / (1024.0 * 1024.0))
+/// A memory figure of a process in MB: resident now, or its peak (0 where unavailable).
+fn rss_mb(pid: u32, peak: bool) -> f64 {
+    let bytes = if peak {
+        crate::platform::peak_rss_bytes(pid)
+    } else {
+        crate::platform::rss_bytes(pid)
+    };
+    bytes.map_or(0.0, |b| b as f64 / (1024.0 * 1024.0))
 }
 
 /// The durable send rate of `processes` servers on a fresh database (see [`throughput`]).
@@ -576,7 +587,7 @@ fn print_report(r: &Report) {
             "list KB",
             "DB MB",
             "WAL MB",
-            "RSS MB",
+            "RSS / peak MB",
         ]);
         for row in &r.scaling {
             let l = |tool: &str| {
@@ -594,7 +605,7 @@ fn print_report(r: &Report) {
                 format!("{:.1}", row.task_list_bytes as f64 / 1024.0),
                 format!("{:.1}", row.db_mb),
                 format!("{:.1}", row.wal_mb),
-                format!("{:.1}", row.rss_mb),
+                format!("{:.1} / {:.1}", row.rss_mb, row.peak_rss_mb),
             ]);
         }
         println!("{table}");

@@ -60,6 +60,10 @@ pub struct Housekeeping {
     pub early_stopped: Vec<String>,
     /// `external` workers found dead (no call for a whole task lease).
     pub dead: Vec<String>,
+    /// Whether the pass rescanned the board (the cached plan was stale): the server
+    /// returns the memory that scan freed afterwards.
+    #[serde(skip)]
+    pub board_scanned: bool,
 }
 
 impl Engine {
@@ -145,8 +149,8 @@ impl Engine {
     /// (counts and plan) refreshed. Runs on the server's ticker thread and after a task
     /// finishes, never inside `team_status`. Reads one snapshot; writes only what is due.
     pub fn housekeeping(&self, team: &TeamId) -> Result<Housekeeping> {
-        let done = self.housekeeping_due(team)?;
-        self.refresh_board(team)?;
+        let mut done = self.housekeeping_due(team)?;
+        done.board_scanned = self.refresh_board_scanned(team)?.1;
         Ok(done)
     }
 

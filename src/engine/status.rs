@@ -117,6 +117,11 @@ impl Engine {
     /// input digest and shape; the whole input only for small boards) when the plan or its
     /// input differs from the last recorded one.
     pub fn refresh_board(&self, team: &TeamId) -> Result<Plan> {
+        Ok(self.refresh_board_scanned(team)?.0)
+    }
+
+    /// [`Engine::refresh_board`], and whether it rescanned the board to get there.
+    pub(crate) fn refresh_board_scanned(&self, team: &TeamId) -> Result<(Plan, bool)> {
         let profile = self.team_profile(team)?;
         let now = now_ms();
         let view = self.store().read_snapshot(|c| {
@@ -124,7 +129,7 @@ impl Engine {
             board_view(c, team, &profile, now, Some(tokens))
         })?;
         let Some(computed) = view.computed else {
-            return Ok(view.plan);
+            return Ok((view.plan, false));
         };
         let digest = input_digest(&computed.input);
         let plan_json = serde_json::to_string(&view.plan).unwrap_or_default();
@@ -167,6 +172,6 @@ impl Engine {
             }
             Ok(())
         })?;
-        Ok(view.plan)
+        Ok((view.plan, true))
     }
 }

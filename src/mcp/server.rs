@@ -169,10 +169,19 @@ fn start_ticker(inner: std::sync::Weak<Inner>) {
                     Identity::Lead(teams) => teams.lock().map(|t| t.clone()).unwrap_or_default(),
                     Identity::Worker { .. } => Vec::new(),
                 };
+                let mut scanned = false;
                 for team in teams {
-                    if let Err(err) = inner.engine.housekeeping(&team) {
-                        tracing::warn!(team_id = %team, error = %err, "housekeeping failed");
+                    match inner.engine.housekeeping(&team) {
+                        Ok(done) => scanned |= done.board_scanned,
+                        Err(err) => {
+                            tracing::warn!(team_id = %team, error = %err, "housekeeping failed")
+                        }
                     }
+                }
+                // A board scan frees megabytes at 10,000 tasks; without this the allocator
+                // keeps them (issue 10: the lead grew from 26 to 51 MB with the board).
+                if scanned {
+                    crate::engine::memory::release_free();
                 }
             }
         });

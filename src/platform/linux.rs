@@ -55,10 +55,20 @@ pub fn environ_of(pid: u32) -> Option<Vec<Vec<u8>>> {
 
 /// `VmRSS:` of `/proc/<pid>/status`, which the kernel reports in kB.
 pub fn rss_bytes(pid: u32) -> Option<u64> {
+    status_kb(pid, "VmRSS:")
+}
+
+/// `VmHWM:` (the resident set's high-water mark) of `/proc/<pid>/status`.
+pub fn peak_rss_bytes(pid: u32) -> Option<u64> {
+    status_kb(pid, "VmHWM:")
+}
+
+/// A `kB` field of `/proc/<pid>/status`, in bytes.
+fn status_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(proc_file(pid, "status")).ok()?;
     let kb: u64 = status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse()

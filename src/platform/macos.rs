@@ -148,6 +148,11 @@ pub fn environ_of(pid: u32) -> Option<Vec<Vec<u8>>> {
     Some(env.into_iter().map(<[u8]>::to_vec).collect())
 }
 
+/// macOS reports no peak resident size for another process.
+pub fn peak_rss_bytes(_pid: u32) -> Option<u64> {
+    None
+}
+
 /// `pti_resident_size` of `proc_pidinfo(PROC_PIDTASKINFO)`, in bytes.
 pub fn rss_bytes(pid: u32) -> Option<u64> {
     let pid = c_pid(pid)?;

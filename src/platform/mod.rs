@@ -111,6 +111,12 @@ pub fn rss_bytes(pid: u32) -> Option<u64> {
     imp::rss_bytes(pid)
 }
 
+/// Peak resident set size of `pid` in bytes (Linux `VmHWM:`; `None` on macOS, which
+/// does not report another process's peak).
+pub fn peak_rss_bytes(pid: u32) -> Option<u64> {
+    imp::peak_rss_bytes(pid)
+}
+
 /// The CPU's model name (`model name` of /proc/cpuinfo, `machdep.cpu.brand_string`).
 pub fn cpu_model() -> Option<String> {
     imp::cpu_model()

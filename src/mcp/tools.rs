@@ -120,11 +120,17 @@ pub fn compact(mut schema: Value) -> Value {
     schema
 }
 
-/// The schema a worker sees: the same minus `team_id`, which a worker never needs.
+/// Arguments only a lead uses: a worker's schemas leave them out (`team_id`: a worker
+/// belongs to one team; `wait_all`: the lead's wait).
+pub const LEAD_ONLY_ARGS: &[&str] = &["team_id", "wait_all"];
+
+/// The schema a worker sees: the same minus [`LEAD_ONLY_ARGS`].
 pub fn for_worker(schema: &Value) -> Value {
     let mut s = schema.clone();
     if let Some(Value::Object(props)) = s.get_mut("properties") {
-        props.remove("team_id");
+        for arg in LEAD_ONLY_ARGS {
+            props.remove(*arg);
+        }
     }
     s
 }

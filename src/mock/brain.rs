@@ -2053,4 +2053,148 @@ mod tests {
         assert_eq!(item["namespace"], NS);
         assert!(item["arguments"].is_string());
     }
+
+    /// A namespace whose tools declare their arguments (as the real server's schemas do).
+    fn ns_tool_args(ns: &str, tools: &[(&str, &[&str])]) -> Value {
+        let tools: Vec<Value> = tools
+            .iter()
+            .map(|(n, args)| {
+                let props: Map<String, Value> = args
+                    .iter()
+                    .map(|a| (a.to_string(), json!({"type": "string"})))
+                    .collect();
+                json!({"type": "function", "name": n, "parameters": {"type": "object", "properties": props}})
+            })
+            .collect();
+        json!({"type": "namespace", "name": ns, "description": "", "tools": tools})
+    }
+
+    #[test]
+    fn lead_starts_team_board_and_workers_in_one_call_then_waits_for_the_board() {
+        let tools = vec![
+            exec_command(),
+            ns_tool_args(
+                NS,
+                &[
+                    ("team_start", &["goal", "profile", "tasks", "spawn"]),
+                    ("team_status", &[]),
+                    ("team_spawn", &["role", "brief"]),
+                    ("task_create", &["tasks", "spawn"]),
+                    ("team_pull_inbox", &["ack", "wait_ms", "wait_all"]),
+                    ("team_finalize", &["summary"]),
+                ],
+            ),
+        ];
+        let prompt = "use agents team: fix the pager";
+        let r = next(&request(tools.clone(), prompt, &[]), &small());
+        let (name, _, args) = only_call(&r);
+        assert_eq!(name, "team_start");
+        assert_eq!(args["tasks"].as_array().map(Vec::len), Some(2), "{args}");
+        assert_eq!(args["spawn"], true);
+        // The board and its worker came back with the start: no task_create, no spawn.
+        let mut start = started();
+        let mut board = created(1);
+        board["spawned"] =
+            json!([{"agent_id": "agent_w", "role": "implementer", "runner": "codex-exec"}]);
+        start["board"] = board;
+        let history = [("team_start", Some(NS), args.clone(), start)];
+        let r = next(&request(tools.clone(), prompt, &history), &small());
+        let (name, _, wait) = only_call(&r);
+        assert_eq!(name, "team_pull_inbox");
+        assert_eq!(wait["wait_all"], true, "{wait}");
+        // The board done: finalize.
+        let done = json!({"messages": [], "acked": [], "board_done": true, "workers": 0,
+                          "tasks": {"ready": 0, "blocked": 0, "claimed": 0, "done": 2, "failed": 0, "cancelled": 0}});
+        let mut history = history.to_vec();
+        history.push(("team_pull_inbox", Some(NS), wait.clone(), done));
+        let r = next(&request(tools, prompt, &history), &small());
+        assert_eq!(only_call(&r).0, "team_finalize");
+    }
+
+    #[test]
+    fn worker_works_the_task_its_brief_names_and_its_publish_closes_it_and_claims_the_next() {
+        let plan = Plan::parse(
+            "tasks:\n  - {key: fix, title: Fix the pager, files: {src/p.rs: x}}\n  - {key: test, title: Test the pager, deps: [fix], read: [fix], files: {tests/p.rs: y}}\n",
+            "test plan",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let tools = vec![
+            exec_command(),
+            ns_tool_args(
+                NS,
+                &[
+                    ("task_claim", &["task_id"]),
+                    ("task_update", &["task_id", "status", "artifact"]),
+                    (
+                        "artifact_publish",
+                        &["name", "content", "parent", "task_id"],
+                    ),
+                    ("artifact_read", &["ref"]),
+                    ("team_pull_inbox", &["ack", "wait_ms"]),
+                ],
+            ),
+        ];
+        let brief = "You are agent_w1, an implementer in codex-teams team team_1. Write code.\nYour task (claimed for you): task_a \"Fix the pager\"";
+        let mut history: Vec<(&str, Option<&str>, Value, Value)> = Vec::new();
+        let mut names = Vec::new();
+        for _ in 0..10 {
+            let r = next(&request(tools.clone(), brief, &history), &plan);
+            let Item::FunctionCall {
+                name,
+                namespace,
+                arguments,
+                ..
+            } = &r.items[0]
+            else {
+                break;
+            };
+            let name: &'static str = match name.as_str() {
+                "exec_command" => "exec_command",
+                "artifact_read" => "artifact_read",
+                "artifact_publish" => "artifact_publish",
+                other => panic!("unexpected call {other}: {names:?}"),
+            };
+            names.push(name);
+            let out = match name {
+                "artifact_publish" if arguments["task_id"] == "task_a" => json!({
+                    "ref": "art:fix@1", "artifact_id": "artv_1", "version": 1, "sha256": "x",
+                    "done": {"task_id": "task_a", "status": "done", "version": 3},
+                    "next": {"claimed": true, "task_id": "task_b", "title": "Test the pager", "inputs": ["art:fix@1"]},
+                    "unread": 0}),
+                "artifact_publish" => {
+                    assert_eq!(arguments["task_id"], "task_b", "{arguments}");
+                    json!({"ref": "art:test@1", "artifact_id": "artv_2", "version": 1, "sha256": "y",
+                           "done": {"task_id": "task_b", "status": "done", "version": 3},
+                           "next": {"claimed": false, "reason": "no open tasks"}, "unread": 0})
+                }
+                "artifact_read" => json!({"ref": "art:fix@1", "content": "fixed"}),
+                _ => json!("ok"),
+            };
+            let ns = namespace.as_ref().map(|_| NS);
+            history.push((name, ns, arguments.clone(), out));
+        }
+        // No claim, no task_update, no inbox pull: work, publish, work, read, publish, stop.
+        assert_eq!(
+            names,
+            [
+                "exec_command",
+                "artifact_publish",
+                "exec_command",
+                "artifact_read",
+                "artifact_publish"
+            ]
+        );
+        let r = next(&request(tools, brief, &history), &plan);
+        assert!(only_message(&r).contains("2 task(s) completed"), "{r:?}");
+    }
+
+    #[test]
+    fn first_task_reads_the_brief_line() {
+        let v = first_task("x\nYour task (claimed for you): task_9 \"Port \"a\" parser\": do it. Inputs: art:a@1, art:b@2")
+            .unwrap_or_else(|| panic!("parsed"));
+        assert_eq!(v["task_id"], "task_9");
+        assert_eq!(v["title"], "Port \"a\" parser");
+        assert_eq!(v["inputs"], json!(["art:a@1", "art:b@2"]));
+        assert!(first_task("You are agent_1, a tester").is_none());
+    }
 }

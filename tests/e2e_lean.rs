@@ -214,6 +214,59 @@ fn deep_profile_workers_lose_exactly_what_they_cannot_use() {
 }
 
 #[test]
+fn default_profile_workers_keep_codexs_instructions_and_sandbox_rules_and_start_on_a_claimed_task()
+{
+    let codex = codex_or_skip!();
+    let k = run(
+        &codex,
+        "goal: fix the parser\ntasks:\n  - {key: fix, title: Fix the parser, size: s}\n",
+        "default",
+        |_| {},
+    );
+    assert_eq!(k.report.tasks.done, 1, "{:?}", k.report.agents);
+    let all = bodies(&k);
+    for goal_tool in ["get_goal", "create_goal", "update_goal"] {
+        removed_for(&all, "implementer", goal_tool, |b| has_tool(b, goal_tool));
+    }
+    removed_for(&all, "implementer", "request_user_input", |b| {
+        has_tool(b, "request_user_input")
+    });
+    removed_for(&all, "implementer", "skills list", |b| {
+        b.text.contains("<skills_instructions>")
+    });
+    // The cwd/date/filesystem preamble goes; Codex's instructions and sandbox rules stay.
+    removed_for(&all, "implementer", "environment context", |b| {
+        b.text.contains("<environment_context>")
+    });
+    for b in of(&all, "implementer") {
+        assert!(b.text.contains(CODEX_BASE), "Codex's instructions gone");
+        assert!(
+            b.text.contains("<permissions instructions>"),
+            "the sandbox rules are gone"
+        );
+    }
+    // The worker starts with its task claimed for it, named in its brief: its first request
+    // is already the work, and it never needs task_claim.
+    let workers = of(&all, "implementer");
+    assert!(
+        workers[0]
+            .text
+            .contains("Your task (claimed for you): task_"),
+        "the first worker request does not name a claimed task"
+    );
+    let claims = k
+        .report
+        .requests_of("worker")
+        .iter()
+        .flat_map(|r| r.calls.iter())
+        .filter(|c| c.name == "task_claim")
+        .count();
+    assert_eq!(claims, 0, "a worker claimed a task its brief already held");
+    let bare = workers.iter().map(|b| b.input_tokens).min().unwrap_or(0);
+    eprintln!("bare worker request (default, codex instructions): {bare} o200k tokens");
+}
+
+#[test]
 fn fast_profile_workers_run_the_compact_instructions_and_honour_agents_md() {
     let codex = codex_or_skip!();
     let agents_rule = "Team rule from AGENTS.md: name test files *_check.rs.";

@@ -1321,6 +1321,145 @@ async fn the_engines_own_note_does_not_wake_a_waiting_lead_but_comes_with_the_wa
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn team_start_with_tasks_creates_the_board_in_the_same_call() {
+    let fx = Fixture::new();
+    let lead = fx.lead().await;
+    let out = lead
+        .ok(
+            "team_start",
+            json!({ "goal": "two steps", "tasks": [
+                { "key": "a", "title": "Step A" },
+                { "key": "b", "title": "Step B", "deps": ["a"] } ] }),
+        )
+        .await;
+    assert!(out["team_id"].is_string(), "{out}");
+    let tasks = out["board"]["tasks"].as_array().expect("board.tasks");
+    assert_eq!(tasks.len(), 2, "{out}");
+    assert!(out["board"]["plan"].is_object(), "{out}");
+    let listed = lead.ok("task_list", json!({})).await;
+    assert_eq!(
+        listed["tasks"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+    // A malformed task is refused by its index; spawn without tasks is refused.
+    let err = lead
+        .err(
+            "team_start",
+            json!({ "goal": "bad", "tasks": [{ "titel": "x" }] }),
+        )
+        .await;
+    assert_error(&err, "invalid_argument", "tasks[0]");
+    let err = lead
+        .err("team_start", json!({ "goal": "bad", "spawn": true }))
+        .await;
+    assert_error(&err, "invalid_argument", "spawn");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publish_with_task_id_marks_it_done_and_claims_the_next() {
+    let fx = Fixture::new();
+    let (lead, _) = started(&fx, None).await;
+    lead.ok(
+        "task_create",
+        json!({ "tasks": [ { "key": "a", "title": "First" }, { "key": "b", "title": "Second", "deps": ["a"] } ] }),
+    )
+    .await;
+    let spawned = spawn(&lead, "implementer").await;
+    let worker = fx.worker(&spawned).await;
+    let claimed = worker.ok("task_claim", json!({})).await;
+    let first = s(&claimed["task_id"]);
+    lead.ok(
+        "team_send",
+        json!({ "to": s(&spawned["agent_id"]), "body": "hi" }),
+    )
+    .await;
+    let out = worker
+        .ok(
+            "artifact_publish",
+            json!({ "name": "first", "content": "done A", "task_id": first }),
+        )
+        .await;
+    assert_eq!(out["ref"], "art:first@1", "{out}");
+    assert_eq!(out["done"]["status"], "done", "{out}");
+    assert_eq!(out["next"]["claimed"], true, "{out}");
+    assert_eq!(out["next"]["title"], "Second", "{out}");
+    assert_eq!(out["next"]["inputs"], json!(["art:first@1"]), "{out}");
+    assert_eq!(out["unread"], 1, "{out}");
+    // Publishing again for a task no longer held names the artifact it did publish.
+    let err = worker
+        .err(
+            "artifact_publish",
+            json!({ "name": "again", "content": "x", "task_id": first }),
+        )
+        .await;
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("art:again@1"),
+        "{err}"
+    );
+    // Without task_id: the plain result.
+    let plain = worker
+        .ok(
+            "artifact_publish",
+            json!({ "name": "note", "content": "x" }),
+        )
+        .await;
+    assert!(plain.get("next").is_none(), "{plain}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lead_waiting_for_all_is_not_woken_by_a_result_but_by_the_board_done() {
+    let fx = Fixture::new();
+    let (lead, _) = started(&fx, None).await;
+    lead.ok(
+        "task_create",
+        json!({ "tasks": [ { "key": "a", "title": "One" }, { "key": "b", "title": "Two" } ] }),
+    )
+    .await;
+    let worker = fx.worker(&spawn(&lead, "implementer").await).await;
+    let one = s(&worker.ok("task_claim", json!({})).await["task_id"]);
+    worker
+        .ok("task_update", json!({ "task_id": one, "status": "done" }))
+        .await;
+    // One result is news, but with wait_all it does not end the wait.
+    let t = Instant::now();
+    let inbox = lead
+        .ok(
+            "team_pull_inbox",
+            json!({ "wait_ms": 1200, "wait_all": true }),
+        )
+        .await;
+    assert!(
+        t.elapsed() >= Duration::from_millis(1100),
+        "a result woke a lead waiting for all: {inbox}"
+    );
+    assert_eq!(inbox["news"][0]["kind"], "task.done", "{inbox}");
+    assert_ne!(inbox["board_done"], true, "{inbox}");
+    // The last result ends the board: that wakes it at once.
+    let two = s(&worker.ok("task_claim", json!({})).await["task_id"]);
+    let waiting = tokio::spawn(async move {
+        let t = Instant::now();
+        let inbox = lead
+            .ok(
+                "team_pull_inbox",
+                json!({ "wait_ms": 20000, "wait_all": true }),
+            )
+            .await;
+        (t.elapsed(), inbox)
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    worker
+        .ok("task_update", json!({ "task_id": two, "status": "done" }))
+        .await;
+    let (took, inbox) = waiting.await.expect("the wait");
+    assert!(took < Duration::from_secs(10), "{took:?} {inbox}");
+    assert_eq!(inbox["board_done"], true, "{inbox}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn long_poll_without_mail_returns_empty_after_wait() {
     let fx = Fixture::new();
     let (lead, _) = started(&fx, None).await;

@@ -18,7 +18,9 @@ fn schema_tokens(lead: bool) -> (usize, usize) {
         .map(|(name, description, schema)| {
             let def = json!({ "name": name, "description": description, "inputSchema": schema });
             let text = serde_json::to_string(&def).expect("a JSON value serialises");
-            bpe.encode_with_special_tokens(&text).len()
+            let n = bpe.encode_with_special_tokens(&text).len();
+            println!("  {name}: {n}");
+            n
         })
         .sum();
     (visible.len(), tokens)

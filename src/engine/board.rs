@@ -23,7 +23,7 @@ const NOTE_MAX: usize = 1000;
 /// Most tasks one `task_create` call may add.
 pub const BATCH_MAX: usize = 50;
 
-/// One task to create. `key` lets tasks of the same batch name each other in `deps`.
+/// `key`: a name sibling tasks' `deps` can use
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {

@@ -251,6 +251,7 @@ impl Engine {
                 wait_ms,
                 news_after: None,
                 cancelled: &|| false,
+                wait_all: false,
             },
         )
     }
@@ -296,7 +297,7 @@ impl Engine {
             ids.push(MessageId::parse(&format!("ack[{i}]"), raw)?.to_string());
         }
         if let Some(after) = news_after {
-            return self.lead_wait(caller, &ids, max, wait, after, req.cancelled);
+            return self.lead_wait(caller, &ids, max, wait, after, req);
         }
         let deadline = Instant::now() + Duration::from_millis(wait as u64);
         // A waiting worker also wakes when work may have become claimable (a task finished,

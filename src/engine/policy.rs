@@ -231,10 +231,14 @@ pub struct WorkerCodex {
     /// Codex's `request_user_input` tool (an exec worker has no user to ask).
     #[serde(default = "yes")]
     pub request_user_input: bool,
-    /// Codex's `<environment_context>` (cwd, shell, date, sandbox roots) and
-    /// `<permissions instructions>` messages.
+    /// Codex's `<environment_context>` message (cwd, shell, date, timezone, the sandbox's
+    /// filesystem entries).
     #[serde(default = "yes")]
     pub environment_context: bool,
+    /// Codex's `<permissions instructions>` message (sandbox mode, approval policy, writable
+    /// roots).
+    #[serde(default = "yes")]
+    pub permissions: bool,
     /// Worker roles that get Codex's `web_search` tool.
     #[serde(default = "all_worker_roles")]
     pub web_search: Vec<Role>,
@@ -264,6 +268,7 @@ impl Default for WorkerCodex {
             goals: true,
             request_user_input: true,
             environment_context: true,
+            permissions: true,
             web_search: all_worker_roles(),
             view_image: all_worker_roles(),
         }

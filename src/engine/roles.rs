@@ -18,6 +18,9 @@ pub enum Role {
 }
 
 /// The roles a lead may spawn.
+/// How a brief names the task claimed for the worker at spawn: `<mark><task id> "<title>"`.
+pub const FIRST_TASK_MARK: &str = "Your task (claimed for you): ";
+
 pub const WORKER_ROLES: &[Role] = &[
     Role::Planner,
     Role::Implementer,
@@ -144,15 +147,12 @@ impl Role {
     pub fn brief(self, team_id: &str, agent_id: &str, note: &str) -> String {
         let mut b = format!(
             "You are {agent_id}, a {role} in codex-teams team {team_id}. {mission}\n\
-             Work loop: task_claim (no id = best ready task) -> do the task in the workspace -> \
-             artifact_publish the result -> task_update {{status: done, artifact: <ref>}} -> \
-             team_pull_inbox, passing the ids you handled as ack. \
-             Tools: {tools}. \
-             Talk in compact references (task ids, art:<name>@<v>), never paste transcripts or files. \
-             When task_claim says there is no open task and your inbox is empty, stop.",
+             Loop: do your task in the workspace (artifact_read its inputs) -> \
+             artifact_publish {{name, content, task_id}}: marks it done and claims your next. \
+             No task yet, or the next is blocked: team_pull_inbox {{wait_ms}}, then task_claim. Write refs (task ids, art:<name>@<v>), never transcripts. \
+             Stop when no task is left and your inbox is empty.",
             role = self.as_str(),
             mission = self.mission(),
-            tools = self.tools().join(", "),
         );
         let note = note.trim();
         if !note.is_empty() {
@@ -160,6 +160,25 @@ impl Role {
             b.push_str(note);
         }
         b
+    }
+
+    /// The brief's line naming the task claimed for a new worker, when one was.
+    pub fn first_task_line(claimed: &crate::engine::board::Claimed) -> Option<String> {
+        if !claimed.claimed {
+            return None;
+        }
+        let mut line = format!(
+            "{FIRST_TASK_MARK}{} \"{}\"",
+            claimed.task_id.as_deref()?,
+            claimed.title.as_deref().unwrap_or("")
+        );
+        if let Some(d) = claimed.detail.as_deref().filter(|d| !d.is_empty()) {
+            line.push_str(&format!(": {d}"));
+        }
+        if !claimed.inputs.is_empty() {
+            line.push_str(&format!(". Inputs: {}", claimed.inputs.join(", ")));
+        }
+        Some(line)
     }
 
     /// Whether a worker of this role may claim a task that asks for `wanted` (None = any).

@@ -484,6 +484,23 @@ impl Engine {
                         "thread_id": resumed.as_ref().and_then(|r| r.thread_id.clone()) }),
             )
         })?;
+        // A new Codex worker starts with a task already claimed for it and named in its
+        // brief: no claim round trip (a whole model request) before it can work. Its claims
+        // are released like any other if it fails to start or dies.
+        let mut full_brief = full_brief;
+        if resumed.is_none() && runner.name() == "codex-exec" {
+            let worker = Caller {
+                team_id: caller.team_id.clone(),
+                agent_id: agent_id.clone(),
+                role,
+            };
+            if let Ok(first) = self.task_claim(&worker, None)
+                && let Some(line) = Role::first_task_line(&first)
+            {
+                full_brief.push('\n');
+                full_brief.push_str(&line);
+            }
+        }
         let mut env = BTreeMap::new();
         env.insert(runner::ENV_TEAM_ID.to_string(), caller.team_id.to_string());
         env.insert(runner::ENV_AGENT_ID.to_string(), agent_id.to_string());

@@ -8,7 +8,8 @@
 //!   was stopped — come with the next wake: what they change wakes the lead when it
 //!   matters);
 //! - there is lead news: a task done or failed, work back on the board (a claim released or
-//!   expired), a worker dead, a decision resolved;
+//!   expired), a worker dead, a decision resolved (with `wait_all`, a task done alone does
+//!   not wake it: the results then arrive together, with the board done);
 //! - the board is done, or open work has no live worker left (the lead must act), or the
 //!   planner now wants more workers than when the wait began.
 //!
@@ -54,6 +55,9 @@ pub struct Pull<'a> {
     pub news_after: Option<i64>,
     /// Polled while waiting; true ends the wait at once (the client cancelled the call).
     pub cancelled: &'a dyn Fn() -> bool,
+    /// Lead only: a task done is no reason to wake (its news comes with the next wake);
+    /// the board done, a failure, a message, a decision or stalled work still are.
+    pub wait_all: bool,
 }
 
 /// One thing that happened on the team that the lead may need to act on.
@@ -100,8 +104,10 @@ impl LeadView {
 
     /// Whether the lead should be woken: news, a finished board, open work nobody can do,
     /// or the planner asking for more workers than `spawn_before` (what the lead last saw).
-    pub fn needs_lead(&self, spawn_before: u32) -> bool {
-        !self.news.is_empty()
+    pub fn needs_lead(&self, spawn_before: u32, wait_all: bool) -> bool {
+        self.news
+            .iter()
+            .any(|n| !(wait_all && n.kind == "task.done"))
             || self.board_done()
             || (self.open() > 0 && self.workers == 0)
             || self.spawn > spawn_before
@@ -225,8 +231,9 @@ impl Engine {
         max: i64,
         wait: i64,
         after: i64,
-        cancelled: &dyn Fn() -> bool,
+        req: &Pull<'_>,
     ) -> Result<Inbox> {
+        let (cancelled, wait_all) = (req.cancelled, req.wait_all);
         let started = Instant::now();
         let mut deadline = started + Duration::from_millis(wait as u64);
         let (acked, _) = self.ack_and_lease(caller, ack, 0)?;
@@ -251,7 +258,7 @@ impl Engine {
             // themselves: what they change wakes it when it matters (stalled work, the
             // board done, more workers wanted). They come with the next wake.
             let mail = senders.iter().any(|s| s != SYSTEM);
-            let woken = mail || view.needs_lead(before);
+            let woken = mail || view.needs_lead(before, wait_all);
             let now = Instant::now();
             if woken
                 && !settling

@@ -14,12 +14,18 @@ pub struct TeamStart {
     /// default|fast|deep or a user profile
     #[serde(default)]
     pub profile: Option<String>,
-    /// Resume this existing team
+    /// Resume this team
     #[serde(default)]
     pub team_id: Option<String>,
-    /// The lead_secret team_start returned; needed to resume from another session
+    /// From team_start; to resume in another session
     #[serde(default)]
     pub lead_secret: Option<String>,
+    /// The board too: task_create's `tasks`
+    #[serde(default)]
+    pub tasks: Vec<serde_json::Value>,
+    /// With tasks: also spawn the planned workers
+    #[serde(default)]
+    pub spawn: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -49,13 +55,13 @@ pub struct TeamSpawn {
     /// codex-exec (default)|external|sim
     #[serde(default)]
     pub runner: Option<String>,
-    /// Why more workers than the plan recommends
+    /// Why beyond the plan
     #[serde(default)]
     pub justification: Option<String>,
     /// Default: the lead's model
     #[serde(default)]
     pub model: Option<String>,
-    /// Agent id of a dead worker to resume
+    /// Dead worker's agent id to resume
     #[serde(default)]
     pub resume: Option<String>,
     #[serde(default)]
@@ -87,14 +93,17 @@ pub struct TeamBroadcast {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamPullInbox {
-    /// Message ids handled since the last pull
+    /// Ids of messages you handled
     #[serde(default)]
     pub ack: Vec<String>,
     #[serde(default)]
     pub max: Option<i64>,
-    /// Long-poll ms (lead: wakes when it is needed)
+    /// Long-poll ms (lead: until needed)
     #[serde(default)]
     pub wait_ms: Option<i64>,
+    /// Lead: wake at board done or a problem, not per result
+    #[serde(default)]
+    pub wait_all: bool,
     #[serde(default)]
     pub team_id: Option<String>,
 }
@@ -120,7 +129,7 @@ pub struct TaskCreate {
     /// Batch instead; deps may name a sibling's key
     #[serde(default)]
     pub tasks: Vec<NewTask>,
-    /// Also start the workers the plan says to spawn
+    /// Also spawn the planned workers
     #[serde(default)]
     pub spawn: bool,
     #[serde(default)]
@@ -136,7 +145,7 @@ pub struct TaskList {
     /// next_cursor of the previous page
     #[serde(default)]
     pub cursor: Option<String>,
-    /// Page size, 1-500 (default 50)
+    /// 1-500, default 50
     #[serde(default)]
     pub limit: Option<u32>,
     #[serde(default)]
@@ -159,7 +168,7 @@ pub struct TaskUpdate {
     pub task_id: String,
     /// done|failed|ready|claimed(renew)|cancelled
     pub status: String,
-    /// Expected version (compare-and-set)
+    /// Compare-and-set version
     #[serde(default)]
     pub version: Option<i64>,
     #[serde(default)]
@@ -179,6 +188,9 @@ pub struct ArtifactPublish {
     /// Latest version when updating
     #[serde(default)]
     pub parent: Option<String>,
+    /// Your task it completes: marks it done, claims your next
+    #[serde(default)]
+    pub task_id: Option<String>,
     #[serde(default)]
     pub team_id: Option<String>,
 }

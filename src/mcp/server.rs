@@ -379,7 +379,33 @@ impl Inner {
                         teams.push(id);
                     }
                 }
-                to_value(started)
+                if a.tasks.is_empty() {
+                    if a.spawn {
+                        return Err(EngineError::invalid(
+                            "spawn",
+                            "needs `tasks`: the workers are spawned for the board they create",
+                        ));
+                    }
+                    return to_value(started);
+                }
+                // The board (and its workers) in the same call. Its tasks are task_create's
+                // (their schema is shown once, there).
+                let mut batch = Vec::with_capacity(a.tasks.len());
+                for (i, t) in a.tasks.into_iter().enumerate() {
+                    let task: crate::engine::board::NewTask = serde_json::from_value(t)
+                        .map_err(|err| {
+                            EngineError::invalid(
+                                format!("tasks[{i}]"),
+                                format!("{err}; a task is {{title, key?, deps?, detail?, size?, role?, priority?}}"),
+                            )
+                        })?;
+                    batch.push(task);
+                }
+                let caller = self.caller(Some(&started.team_id))?;
+                let board = create_board(e, &caller, &batch, a.spawn, meta)?;
+                let mut out = to_value(started)?;
+                out["board"] = board;
+                Ok(out)
             }
             "team_status" => {
                 let a: args::TeamOnly = parse(args)?;
@@ -438,6 +464,7 @@ impl Inner {
                         wait_ms: a.wait_ms,
                         news_after,
                         cancelled,
+                        wait_all: a.wait_all,
                     },
                 )?;
                 // A cancelled call's result is never delivered: keep its news for the next.
@@ -476,20 +503,7 @@ impl Inner {
                         ));
                     }
                 };
-                let created = e.task_create(&caller, &batch)?;
-                let plan = e.recommend(&caller.team_id)?;
-                let mut out = json!({ "tasks": created, "plan": plan });
-                if a.spawn {
-                    let (spawned, error) =
-                        spawn_planned(e, &caller, &batch, plan.spawn, meta.cloned());
-                    if !spawned.is_empty() {
-                        out["spawned"] = to_value(spawned)?;
-                    }
-                    if let Some(err) = error {
-                        out["spawn_error"] = err.to_json();
-                    }
-                }
-                to_value(out)
+                create_board(e, &caller, &batch, a.spawn, meta)
             }
             "task_list" => {
                 let a: args::TaskList = parse(args)?;
@@ -522,7 +536,48 @@ impl Inner {
             "artifact_publish" => {
                 let a: args::ArtifactPublish = parse(args)?;
                 let caller = self.caller(a.team_id.as_deref())?;
-                to_value(e.artifact_publish(&caller, &a.name, &a.content, a.parent.as_deref())?)
+                let task = a
+                    .task_id
+                    .as_deref()
+                    .map(|t| TaskId::parse("task_id", t))
+                    .transpose()?;
+                let published =
+                    e.artifact_publish(&caller, &a.name, &a.content, a.parent.as_deref())?;
+                let Some(task) = task else {
+                    return to_value(published);
+                };
+                // The task's result in the same call: the task done with this artifact, and
+                // the caller's next task claimed, so a worker needs no more calls between
+                // one task and the next.
+                let done = e
+                    .task_update(
+                        &caller,
+                        &task,
+                        "done",
+                        None,
+                        None,
+                        Some(&published.reference),
+                    )
+                    .map_err(|err| {
+                        EngineError::Config(format!(
+                            "published {} but task {task} was not marked done: {err}",
+                            published.reference
+                        ))
+                    })?;
+                let next = e.task_claim(&caller, None)?;
+                let unread = e.store().read(|c| {
+                    crate::engine::store::teams::unread(
+                        c,
+                        caller.agent_id.as_str(),
+                        crate::engine::store::now_ms(),
+                    )
+                })?;
+                to_value(tools::PublishedDone {
+                    published,
+                    done: Some(done),
+                    next: Some(next),
+                    unread: Some(unread),
+                })
             }
             "artifact_read" => {
                 let a: args::ArtifactRead = parse(args)?;
@@ -561,6 +616,30 @@ impl Inner {
 /// none is bound); the default runner and an empty brief (the role brief names the team).
 /// Stops at the first refusal, which is returned beside the workers already started: the
 /// tasks exist either way, so the call must not fail as a whole.
+/// `task_create`'s work, also done by `team_start` with `tasks`: the batch, the planner's
+/// recommendation for the board now, and with `spawn` the workers it recommends.
+fn create_board(
+    e: &Engine,
+    caller: &Caller,
+    batch: &[crate::engine::board::NewTask],
+    spawn: bool,
+    meta: Option<&Value>,
+) -> Result<Value> {
+    let created = e.task_create(caller, batch)?;
+    let plan = e.recommend(&caller.team_id)?;
+    let mut out = json!({ "tasks": created, "plan": plan });
+    if spawn {
+        let (spawned, error) = spawn_planned(e, caller, batch, plan.spawn, meta.cloned());
+        if !spawned.is_empty() {
+            out["spawned"] = to_value(spawned)?;
+        }
+        if let Some(err) = error {
+            out["spawn_error"] = err.to_json();
+        }
+    }
+    to_value(out)
+}
+
 fn spawn_planned(
     e: &Engine,
     caller: &Caller,
@@ -693,6 +772,7 @@ impl ServerHandler for TeamServer {
         let args = Value::Object(request.arguments.unwrap_or_default());
         let inner = self.inner.clone();
         let started = std::time::Instant::now();
+        let closing_call = name.clone();
         let outcome = if runs_inline(&name, &args) {
             inner
                 .dispatch(&name, args, meta, &not_cancelled)
@@ -709,7 +789,17 @@ impl ServerHandler for TeamServer {
             .map_err(|e| McpError::internal_error(format!("tool task failed: {e}"), None))?
         };
         let result = match outcome {
-            Ok(value) => CallToolResult::structured(value),
+            Ok(value) => {
+                // A call that finished the worker's last task may have stopped it (early
+                // stop): answered, its Codex would send one more request that the signal
+                // cuts off. Held like a refused call, it ends with the process.
+                if matches!(closing_call.as_str(), "task_update" | "artifact_publish")
+                    && self.inner.being_stopped()
+                {
+                    tokio::time::sleep(STOPPED_HOLD).await;
+                }
+                CallToolResult::structured(value)
+            }
             Err((name, err)) => {
                 tracing::warn!(tool = %name, code = err.code(), error = %err, elapsed_us = started.elapsed().as_micros() as u64, "tool call failed");
                 if self.inner.being_stopped() {

@@ -120,11 +120,17 @@ pub fn compact(mut schema: Value) -> Value {
     schema
 }
 
-/// The schema a worker sees: the same minus `team_id`, which a worker never needs.
+/// Arguments only a lead uses: a worker's schemas leave them out (`team_id`: a worker
+/// belongs to one team; `wait_all`: the lead's wait).
+pub const LEAD_ONLY_ARGS: &[&str] = &["team_id", "wait_all"];
+
+/// The schema a worker sees: the same minus [`LEAD_ONLY_ARGS`].
 pub fn for_worker(schema: &Value) -> Value {
     let mut s = schema.clone();
     if let Some(Value::Object(props)) = s.get_mut("properties") {
-        props.remove("team_id");
+        for arg in LEAD_ONLY_ARGS {
+            props.remove(*arg);
+        }
     }
     s
 }
@@ -140,6 +146,23 @@ pub struct TasksCreated {
     /// With `spawn`: why starting a worker failed (the tasks were created).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spawn_error: Option<serde_json::Value>,
+}
+
+/// `artifact_publish`'s result: the artifact; with a `task_id` also that task done with it,
+/// the caller's next task (claimed, or `claimed: false` and why) and its unread messages.
+#[derive(serde::Serialize, JsonSchema)]
+pub struct PublishedDone {
+    #[serde(flatten)]
+    pub published: artifacts::Published,
+    /// With `task_id`: that task, now done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub done: Option<board::Updated>,
+    /// With `task_id`: your next task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<board::Claimed>,
+    /// With `task_id`: messages waiting in your inbox (pull them when not 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread: Option<i64>,
 }
 
 pub const TOOLS: &[ToolSpec] = &[
@@ -166,7 +189,7 @@ pub const TOOLS: &[ToolSpec] = &[
     },
     ToolSpec {
         name: "team_send",
-        description: "Message one teammate. Large content: publish an artifact, send its ref.",
+        description: "Message one teammate (large content: send an artifact ref).",
         audience: Audience::All,
         input: input::<args::TeamSend>,
         output: output::<bus::Sent>,
@@ -194,7 +217,7 @@ pub const TOOLS: &[ToolSpec] = &[
     },
     ToolSpec {
         name: "task_list",
-        description: "List board tasks, a page at a time (next_cursor, more).",
+        description: "List board tasks, paged.",
         audience: Audience::All,
         input: input::<args::TaskList>,
         output: output::<board::TaskPage>,
@@ -218,7 +241,7 @@ pub const TOOLS: &[ToolSpec] = &[
         description: "Store content as a versioned artifact; returns its ref.",
         audience: Audience::All,
         input: input::<args::ArtifactPublish>,
-        output: output::<artifacts::Published>,
+        output: output::<PublishedDone>,
     },
     ToolSpec {
         name: "artifact_read",
@@ -236,7 +259,7 @@ pub const TOOLS: &[ToolSpec] = &[
     },
     ToolSpec {
         name: "team_merge",
-        description: "Open a decision over candidate artifact refs; poll it by decision_id, or override with choice.",
+        description: "Decide among candidate refs; poll by decision_id; override with choice.",
         audience: Audience::Lead,
         input: input::<args::TeamMerge>,
         output: output::<arbitration::DecisionView>,

@@ -205,9 +205,12 @@ impl Outcome {
 }
 
 /// Everything the brain reads from one request.
+#[derive(Clone)]
 struct Conversation {
     naming: Option<Naming>,
     team_tools: Vec<String>,
+    /// Each codex-teams tool's argument names, from its input schema.
+    team_args: Vec<(String, Vec<String>)>,
     shell: Option<Shell>,
     /// User prompts (not Codex's injected context), oldest first.
     prompts: Vec<String>,
@@ -306,6 +309,45 @@ fn find_naming(tools: &[Value]) -> (Option<Naming>, Vec<String>) {
     (None, Vec::new())
 }
 
+/// The argument names of every codex-teams tool in `tools`.
+fn tool_args(tools: &[Value], naming: Option<&Naming>) -> Vec<(String, Vec<String>)> {
+    let props = |t: &Value| -> Vec<String> {
+        t.pointer("/parameters/properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let name = |t: &Value| t.get("name").and_then(Value::as_str).map(String::from);
+    match naming {
+        Some(Naming::Namespace(ns)) => tools
+            .iter()
+            .find(|t| t.get("name").and_then(Value::as_str) == Some(ns.as_str()))
+            .and_then(|t| t.get("tools"))
+            .and_then(Value::as_array)
+            .map(|ts| {
+                ts.iter()
+                    .filter_map(|t| Some((name(t)?, props(t))))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Some(Naming::Prefix(p)) => tools
+            .iter()
+            .filter_map(|t| {
+                let n = name(t)?;
+                Some((n.strip_prefix(p.as_str())?.to_string(), props(t)))
+            })
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// Whether the codex-teams tool `tool` takes the argument `arg`.
+fn tool_takes(conv: &Conversation, tool: &str, arg: &str) -> bool {
+    conv.team_args
+        .iter()
+        .any(|(n, args)| n == tool && args.iter().any(|a| a == arg))
+}
+
 fn find_shell(tools: &[Value]) -> Option<Shell> {
     for name in ["exec_command", "shell_command", "shell"] {
         let Some(tool) = tools.iter().find(|t| {
@@ -355,6 +397,7 @@ impl Conversation {
             .and_then(Value::as_array)
             .unwrap_or(&empty);
         let (naming, team_tools) = find_naming(tools);
+        let team_args = tool_args(tools, naming.as_ref());
         let shell = find_shell(tools);
         let input = request
             .get("input")
@@ -391,6 +434,7 @@ impl Conversation {
         let mut conv = Conversation {
             naming,
             team_tools,
+            team_args,
             shell,
             prompts,
             turn: Vec::new(),
@@ -586,13 +630,14 @@ pub fn next(request: &Value, plan: &Plan) -> Reply {
         .pace_secs
         .filter(|s| *s > 0)
         .filter(|_| {
-            conv.turn.last().is_some_and(|c| {
-                c.ours
-                    && c.name == "task_claim"
-                    && c.out
-                        .ok()
-                        .is_some_and(|v| v.get("claimed").and_then(Value::as_bool) == Some(true))
-            })
+            // A worker whose brief names its claimed task starts with the work.
+            (conv.turn.is_empty() && conv.prompts.iter().any(|p| first_task(p).is_some()))
+                || conv.turn.last().is_some_and(|c| {
+                    let claimed =
+                        |v: &Value| v.get("claimed").and_then(Value::as_bool) == Some(true);
+                    (c.ours && c.name == "task_claim" && c.out.ok().is_some_and(claimed))
+                        || closed_by_publish(c).is_some_and(claimed)
+                })
         })
         .map(std::time::Duration::from_secs);
     Reply {
@@ -618,7 +663,47 @@ fn is_runner_error(out: &Outcome) -> bool {
     })
 }
 
+/// The conversation with a `team_start` that created the board (`tasks`) followed by the
+/// `task_create` it stood for, so the rest of the script reads one shape.
+fn with_board_from_start(conv: &Conversation) -> Option<Conversation> {
+    let at = conv.turn.iter().position(|c| {
+        c.ours && c.name == "team_start" && c.out.ok().is_some_and(|v| v.get("board").is_some())
+    })?;
+    let start = &conv.turn[at];
+    let board = start.out.ok()?.get("board")?.clone();
+    let mut out = conv.clone();
+    out.turn.insert(
+        at + 1,
+        Call {
+            name: "task_create".into(),
+            ours: true,
+            args: json!({ "tasks": start.args.get("tasks"), "spawn": start.args.get("spawn") }),
+            out: Outcome::Ok(board),
+        },
+    );
+    Some(out)
+}
+
+/// The plan's tasks as `task_create` (or `team_start`) takes them.
+fn board_tasks(plan: &Plan) -> Vec<Value> {
+    plan.tasks
+        .iter()
+        .map(|t| {
+            let mut v = json!({ "key": t.key, "title": t.title, "size": t.size, "deps": t.deps });
+            if let Some(d) = &t.detail {
+                v["detail"] = json!(d);
+            }
+            if let Some(r) = &t.role {
+                v["role"] = json!(r);
+            }
+            v
+        })
+        .collect()
+}
+
 fn lead(conv: &Conversation, plan: &Plan) -> Item {
+    let expanded = with_board_from_start(conv);
+    let conv = expanded.as_ref().unwrap_or(conv);
     let prompt = conv.prompt();
     let started = conv.calls("team_start").last();
     if started.is_none() && !has_trigger(prompt) {
@@ -643,10 +728,22 @@ fn lead(conv: &Conversation, plan: &Plan) -> Item {
             None => format!("Finalizing the team failed: {}", fin.out.message()),
         });
     }
+    // The board and, with the default runner, its team in one call.
+    let one_call_spawn = plan.runner.as_deref().is_none_or(|r| r == "codex-exec")
+        && plan.role.is_none()
+        && !plan.whole_task_briefs;
     let Some(started) = started else {
+        // The team and its board in one call (and its workers, when the planner may pick
+        // them); with a team_start that takes no tasks, task_create follows.
         let mut args = json!({ "goal": goal_from_prompt(prompt, plan) });
         if let Some(p) = prompt_setting(prompt, "profile").or_else(|| plan.profile.clone()) {
             args["profile"] = json!(p);
+        }
+        if tool_takes(conv, "team_start", "tasks") {
+            args["tasks"] = json!(board_tasks(plan));
+            if one_call_spawn {
+                args["spawn"] = json!(true);
+            }
         }
         return conv.call("team_start", args, 0);
     };
@@ -663,27 +760,9 @@ fn lead(conv: &Conversation, plan: &Plan) -> Item {
             plan.max_lead_calls()
         ));
     }
-    // The board and, with the default runner, its team in one call.
-    let one_call_spawn =
-        plan.runner.as_deref().is_none_or(|r| r == "codex-exec") && plan.role.is_none();
     let Some(created) = conv.calls("task_create").last() else {
-        let tasks: Vec<Value> = plan
-            .tasks
-            .iter()
-            .map(|t| {
-                let mut v =
-                    json!({ "key": t.key, "title": t.title, "size": t.size, "deps": t.deps });
-                if let Some(d) = &t.detail {
-                    v["detail"] = json!(d);
-                }
-                if let Some(r) = &t.role {
-                    v["role"] = json!(r);
-                }
-                v
-            })
-            .collect();
-        let mut args = json!({ "tasks": tasks });
-        if one_call_spawn && !plan.whole_task_briefs {
+        let mut args = json!({ "tasks": board_tasks(plan) });
+        if one_call_spawn {
             args["spawn"] = json!(true);
         }
         return conv.call("task_create", args, 0);
@@ -829,11 +908,13 @@ fn lead(conv: &Conversation, plan: &Plan) -> Item {
         }
     }
     let ack = last_inbox_ids(conv);
-    conv.call(
-        "team_pull_inbox",
-        json!({ "wait_ms": plan.wait_ms(), "ack": ack }),
-        0,
-    )
+    // Results need nothing from the lead until the board is done: it is woken only for
+    // that, or for a failure, a message, a decision or stalled work.
+    let mut args = json!({ "wait_ms": plan.wait_ms(), "ack": ack });
+    if tool_takes(conv, "team_pull_inbox", "wait_all") {
+        args["wait_all"] = json!(true);
+    }
+    conv.call("team_pull_inbox", args, 0)
 }
 
 /// The message ids the last successful pull returned (to acknowledge on the next pull).
@@ -929,7 +1010,12 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
     let done_count = conv
         .calls("task_update")
         .filter(|c| c.out.is_ok() && c.args.get("status").and_then(Value::as_str) == Some("done"))
-        .count();
+        .count()
+        + conv
+            .turn
+            .iter()
+            .filter(|c| closed_by_publish(c).is_some())
+            .count();
     let finish = |why: &str| message(format!("done: {done_count} task(s) completed; {why}"));
     if conv.turn.len() >= plan.max_worker_calls() as usize {
         return finish(&format!(
@@ -948,17 +1034,47 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
     {
         return finish(&format!("stopping: {}", last.out.message()));
     }
-    let Some(c) = conv
+    // Where the current task came from: a claim, or a publish that closed the previous task
+    // and claimed the next (`artifact_publish` with `task_id`).
+    let claim_at = conv
         .turn
         .iter()
-        .rposition(|c| c.ours && c.name == "task_claim")
-    else {
-        return conv.call("task_claim", json!({}), 0);
+        .rposition(|c| c.ours && (c.name == "task_claim" || closed_by_publish(c).is_some()));
+    // A worker spawned with a task already claimed for it finds it in its brief.
+    let from_brief = match claim_at {
+        Some(_) => None,
+        None => conv.prompts.iter().find_map(|p| first_task(p)),
     };
-    let claim = &conv.turn[c];
-    let after = &conv.turn[c + 1..];
+    let brief_claim = from_brief.map(|v| Call {
+        name: "task_claim".into(),
+        ours: true,
+        args: json!({}),
+        out: Outcome::Ok(v),
+    });
+    let (claim, after) = match (claim_at, &brief_claim) {
+        (Some(c), _) => (&conv.turn[c], &conv.turn[c + 1..]),
+        (None, Some(b)) => (b, &conv.turn[..]),
+        (None, None) => return conv.call("task_claim", json!({}), 0),
+    };
     let after_calls = |name: &'static str| after.iter().filter(move |x| x.ours && x.name == name);
-    let Some(claimed) = claim.out.ok() else {
+    // Messages waiting when a publish closed the last task: read (and ack) them first.
+    if let Some(next) = closed_by_publish(claim)
+        && claim
+            .out
+            .ok()
+            .and_then(|v| v.get("unread"))
+            .and_then(Value::as_i64)
+            .is_some_and(|n| n > 0)
+        && after_calls("team_pull_inbox").next().is_none()
+        && next.get("claimed").and_then(Value::as_bool) == Some(true)
+    {
+        return conv.call("team_pull_inbox", json!({ "ack": last_inbox_ids(conv) }), 0);
+    }
+    let claim_out = match closed_by_publish(claim) {
+        Some(next) => Outcome::Ok(next.clone()),
+        None => claim.out.clone(),
+    };
+    let Some(claimed) = claim_out.ok() else {
         let errors = conv.calls("task_claim").filter(|x| !x.out.is_ok()).count();
         let retry = claim
             .out
@@ -1063,6 +1179,10 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
             .collect(),
         None => inputs.clone(),
     };
+    // With nothing left to do for the task after its result (no messages to send), the
+    // publish also closes it and claims the next: one call instead of three.
+    let sends = pt.as_ref().map(|t| t.send.clone()).unwrap_or_default();
+    let close_with_publish = sends.is_empty() && tool_takes(conv, "artifact_publish", "task_id");
     if let Some(r) = refs.iter().find(|r| {
         !after_calls("artifact_read")
             .any(|x| x.args.get("ref").and_then(Value::as_str) == Some(r.as_str()))
@@ -1102,20 +1222,17 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
             .and_then(|p| p.out.err())
             .and_then(|e| e.pointer("/details/latest"))
             .and_then(Value::as_str);
+        let mut args = json!({ "name": key, "content": content });
+        if close_with_publish && !task_id.is_empty() {
+            args["task_id"] = json!(task_id);
+        }
         match (pubs.last(), parent) {
             (None, _) => {
-                return conv.call(
-                    "artifact_publish",
-                    json!({ "name": key, "content": content }),
-                    0,
-                );
+                return conv.call("artifact_publish", args, 0);
             }
             (Some(_), Some(parent)) => {
-                return conv.call(
-                    "artifact_publish",
-                    json!({ "name": key, "content": content, "parent": parent }),
-                    0,
-                );
+                args["parent"] = json!(parent);
+                return conv.call("artifact_publish", args, 0);
             }
             // Any other publish failure: go on without an artifact.
             (Some(_), None) => {}
@@ -1123,7 +1240,6 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
     }
 
     // 4. Messages the plan asks for (task-key targets need the board first).
-    let sends = pt.as_ref().map(|t| t.send.clone()).unwrap_or_default();
     let needs_list = sends
         .iter()
         .any(|s| s.to != "all" && !is_agent_target(&s.to));
@@ -1194,6 +1310,36 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
         return conv.call("team_pull_inbox", json!({ "ack": last_inbox_ids(conv) }), 0);
     }
     conv.call("task_claim", json!({}), 0)
+}
+
+/// The task a brief names as claimed for the worker (`<mark><task id> "<title>"[: detail]
+/// [. Inputs: refs]`), as task_claim would have returned it.
+fn first_task(text: &str) -> Option<Value> {
+    let mark = crate::engine::roles::FIRST_TASK_MARK;
+    let rest = &text[text.find(mark)? + mark.len()..];
+    let rest = rest.lines().next().unwrap_or("");
+    let (id, rest) = rest.split_once(' ')?;
+    let rest = rest.strip_prefix('"')?;
+    // The title ends at the quote followed by the end, `:` (detail) or `.` (inputs).
+    let end = rest.char_indices().find_map(|(i, c)| {
+        let next = rest[i + 1..].chars().next();
+        (c == '"' && matches!(next, None | Some(':') | Some('.'))).then_some(i)
+    })?;
+    let title = &rest[..end];
+    let inputs: Vec<String> = rest[end..]
+        .split_once(". Inputs: ")
+        .map(|(_, refs)| refs.split(", ").map(|r| r.trim().to_string()).collect())
+        .unwrap_or_default();
+    Some(json!({ "claimed": true, "task_id": id, "title": title, "inputs": inputs }))
+}
+
+/// The next task a successful `artifact_publish` with `task_id` claimed (or `claimed: false`
+/// and why), when `c` is one.
+fn closed_by_publish(c: &Call) -> Option<&Value> {
+    if !c.ours || c.name != "artifact_publish" {
+        return None;
+    }
+    c.out.ok()?.get("next").filter(|n| n.is_object())
 }
 
 fn plan_task_title(plan: &Plan, key: &str) -> Option<String> {
@@ -1906,5 +2052,149 @@ mod tests {
         let item = reply.items[0].to_json(7);
         assert_eq!(item["namespace"], NS);
         assert!(item["arguments"].is_string());
+    }
+
+    /// A namespace whose tools declare their arguments (as the real server's schemas do).
+    fn ns_tool_args(ns: &str, tools: &[(&str, &[&str])]) -> Value {
+        let tools: Vec<Value> = tools
+            .iter()
+            .map(|(n, args)| {
+                let props: Map<String, Value> = args
+                    .iter()
+                    .map(|a| (a.to_string(), json!({"type": "string"})))
+                    .collect();
+                json!({"type": "function", "name": n, "parameters": {"type": "object", "properties": props}})
+            })
+            .collect();
+        json!({"type": "namespace", "name": ns, "description": "", "tools": tools})
+    }
+
+    #[test]
+    fn lead_starts_team_board_and_workers_in_one_call_then_waits_for_the_board() {
+        let tools = vec![
+            exec_command(),
+            ns_tool_args(
+                NS,
+                &[
+                    ("team_start", &["goal", "profile", "tasks", "spawn"]),
+                    ("team_status", &[]),
+                    ("team_spawn", &["role", "brief"]),
+                    ("task_create", &["tasks", "spawn"]),
+                    ("team_pull_inbox", &["ack", "wait_ms", "wait_all"]),
+                    ("team_finalize", &["summary"]),
+                ],
+            ),
+        ];
+        let prompt = "use agents team: fix the pager";
+        let r = next(&request(tools.clone(), prompt, &[]), &small());
+        let (name, _, args) = only_call(&r);
+        assert_eq!(name, "team_start");
+        assert_eq!(args["tasks"].as_array().map(Vec::len), Some(2), "{args}");
+        assert_eq!(args["spawn"], true);
+        // The board and its worker came back with the start: no task_create, no spawn.
+        let mut start = started();
+        let mut board = created(1);
+        board["spawned"] =
+            json!([{"agent_id": "agent_w", "role": "implementer", "runner": "codex-exec"}]);
+        start["board"] = board;
+        let history = [("team_start", Some(NS), args.clone(), start)];
+        let r = next(&request(tools.clone(), prompt, &history), &small());
+        let (name, _, wait) = only_call(&r);
+        assert_eq!(name, "team_pull_inbox");
+        assert_eq!(wait["wait_all"], true, "{wait}");
+        // The board done: finalize.
+        let done = json!({"messages": [], "acked": [], "board_done": true, "workers": 0,
+                          "tasks": {"ready": 0, "blocked": 0, "claimed": 0, "done": 2, "failed": 0, "cancelled": 0}});
+        let mut history = history.to_vec();
+        history.push(("team_pull_inbox", Some(NS), wait.clone(), done));
+        let r = next(&request(tools, prompt, &history), &small());
+        assert_eq!(only_call(&r).0, "team_finalize");
+    }
+
+    #[test]
+    fn worker_works_the_task_its_brief_names_and_its_publish_closes_it_and_claims_the_next() {
+        let plan = Plan::parse(
+            "tasks:\n  - {key: fix, title: Fix the pager, files: {src/p.rs: x}}\n  - {key: test, title: Test the pager, deps: [fix], read: [fix], files: {tests/p.rs: y}}\n",
+            "test plan",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let tools = vec![
+            exec_command(),
+            ns_tool_args(
+                NS,
+                &[
+                    ("task_claim", &["task_id"]),
+                    ("task_update", &["task_id", "status", "artifact"]),
+                    (
+                        "artifact_publish",
+                        &["name", "content", "parent", "task_id"],
+                    ),
+                    ("artifact_read", &["ref"]),
+                    ("team_pull_inbox", &["ack", "wait_ms"]),
+                ],
+            ),
+        ];
+        let brief = "You are agent_w1, an implementer in codex-teams team team_1. Write code.\nYour task (claimed for you): task_a \"Fix the pager\"";
+        let mut history: Vec<(&str, Option<&str>, Value, Value)> = Vec::new();
+        let mut names = Vec::new();
+        for _ in 0..10 {
+            let r = next(&request(tools.clone(), brief, &history), &plan);
+            let Item::FunctionCall {
+                name,
+                namespace,
+                arguments,
+                ..
+            } = &r.items[0]
+            else {
+                break;
+            };
+            let name: &'static str = match name.as_str() {
+                "exec_command" => "exec_command",
+                "artifact_read" => "artifact_read",
+                "artifact_publish" => "artifact_publish",
+                other => panic!("unexpected call {other}: {names:?}"),
+            };
+            names.push(name);
+            let out = match name {
+                "artifact_publish" if arguments["task_id"] == "task_a" => json!({
+                    "ref": "art:fix@1", "artifact_id": "artv_1", "version": 1, "sha256": "x",
+                    "done": {"task_id": "task_a", "status": "done", "version": 3},
+                    "next": {"claimed": true, "task_id": "task_b", "title": "Test the pager", "inputs": ["art:fix@1"]},
+                    "unread": 0}),
+                "artifact_publish" => {
+                    assert_eq!(arguments["task_id"], "task_b", "{arguments}");
+                    json!({"ref": "art:test@1", "artifact_id": "artv_2", "version": 1, "sha256": "y",
+                           "done": {"task_id": "task_b", "status": "done", "version": 3},
+                           "next": {"claimed": false, "reason": "no open tasks"}, "unread": 0})
+                }
+                "artifact_read" => json!({"ref": "art:fix@1", "content": "fixed"}),
+                _ => json!("ok"),
+            };
+            let ns = namespace.as_ref().map(|_| NS);
+            history.push((name, ns, arguments.clone(), out));
+        }
+        // No claim, no task_update, no inbox pull: work, publish, work, read, publish, stop.
+        assert_eq!(
+            names,
+            [
+                "exec_command",
+                "artifact_publish",
+                "exec_command",
+                "artifact_read",
+                "artifact_publish"
+            ]
+        );
+        let r = next(&request(tools, brief, &history), &plan);
+        assert!(only_message(&r).contains("2 task(s) completed"), "{r:?}");
+    }
+
+    #[test]
+    fn first_task_reads_the_brief_line() {
+        let v = first_task("x\nYour task (claimed for you): task_9 \"Port \"a\" parser\": do it. Inputs: art:a@1, art:b@2")
+            .unwrap_or_else(|| panic!("parsed"));
+        assert_eq!(v["task_id"], "task_9");
+        assert_eq!(v["title"], "Port \"a\" parser");
+        assert_eq!(v["inputs"], json!(["art:a@1", "art:b@2"]));
+        assert!(first_task("You are agent_1, a tester").is_none());
     }
 }

@@ -274,6 +274,8 @@ pub fn lean_flags(
     }
     if !codex.environment_context {
         config("include_environment_context=false".into());
+    }
+    if !codex.permissions {
         config("include_permissions_instructions=false".into());
     }
     if codex.instructions == Instructions::Compact
@@ -730,7 +732,9 @@ mod tests {
             assert!(f.contains(part), "{part} missing from {f}");
         }
         assert!(!f.contains("model_instructions_file"), "{f}");
-        assert!(!f.contains("include_environment_context"), "{f}");
+        // The cwd/date/filesystem preamble goes; the sandbox and approval rules stay.
+        assert!(f.contains("-c include_environment_context=false"), "{f}");
+        assert!(!f.contains("include_permissions_instructions"), "{f}");
     }
 
     #[test]
@@ -749,6 +753,10 @@ mod tests {
             "{f}"
         );
         assert!(f.contains("-c include_environment_context=false"), "{f}");
+        assert!(
+            f.contains("-c include_permissions_instructions=false"),
+            "{f}"
+        );
         assert_eq!(toml_string(r#"a"b\c"#), r#""a\"b\\c""#);
     }
 

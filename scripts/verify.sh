@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CODEX_VERSION=0.169.0
+# The tested Codex release: one line in codex-version (build.rs bakes the same into --version).
+CODEX_VERSION="$(cat codex-version)"
 cache="${CODEX_TEAMS_CACHE:-$PWD/.cache}/codex-$CODEX_VERSION"
 if [ -z "${CODEX_TEAMS_CODEX:-}" ]; then
   if [ ! -x "$cache/node_modules/.bin/codex" ]; then

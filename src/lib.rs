@@ -15,3 +15,4 @@ pub mod logging;
 pub mod mcp;
 pub mod mock;
 pub mod scratch;
+pub mod version;

@@ -18,6 +18,9 @@ if [ -z "${CODEX_TEAMS_CODEX:-}" ]; then
 fi
 echo "== Codex CLI: $("$CODEX_TEAMS_CODEX" --version) ($CODEX_TEAMS_CODEX)"
 
+# The GitHub workflows are valid (actionlint, installed into .cache/ when missing).
+scripts/lint-workflows.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -48,4 +51,9 @@ if target/debug/codex-teams bench --runner codex-mock --no-engine --tasks fix-pa
   exit 1
 fi
 echo "as expected, the gate failed the broken policy: $(grep -o '"reason": "[^"]*' target/bench-ci-sabotage/*.json | head -1 | cut -d'"' -f4)"
+# The release archive as users get it: built like the release workflow builds it, installed
+# into an empty HOME with no cargo on PATH, check-config green, smoke medium --real, then
+# uninstalled leaving the HOME as it was. Costs a release build (docs/install.md says how long).
+echo "== release archive check (scripts/release-check.sh)"
+scripts/release-check.sh
 echo "verify: all checks passed"

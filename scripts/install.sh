@@ -15,6 +15,7 @@
 # What it installed is listed in $CODEX_TEAMS_HOME/install-receipt; scripts/uninstall.sh
 # removes exactly that. Check with scripts/check-config.sh.
 set -euo pipefail
+caller="$PWD"
 cd "$(dirname "$0")/.."
 
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -71,6 +72,7 @@ expected_sha256() {
 }
 
 if [ -n "$archive" ]; then
+  case "$archive" in /*) ;; *) archive="$caller/$archive" ;; esac
   prefix="${CODEX_TEAMS_PREFIX:-$HOME/.local}"
   bin="$prefix/bin/codex-teams"
   [ -f "$archive" ] || die "--from-archive: no such file: $archive"

@@ -13,7 +13,8 @@ if leaks=$(grep -rnE 'prctl|PR_SET_PDEATHSIG|"/proc[/"]' src --include='*.rs' | 
   exit 1
 fi
 
-CODEX_VERSION=0.169.0
+# The tested Codex release: one line in codex-version (build.rs bakes the same into --version).
+CODEX_VERSION="$(cat codex-version)"
 cache="${CODEX_TEAMS_CACHE:-$PWD/.cache}/codex-$CODEX_VERSION"
 if [ -z "${CODEX_TEAMS_CODEX:-}" ]; then
   if [ ! -x "$cache/node_modules/.bin/codex" ]; then
@@ -24,6 +25,9 @@ if [ -z "${CODEX_TEAMS_CODEX:-}" ]; then
   export CODEX_TEAMS_CODEX="$cache/node_modules/.bin/codex"
 fi
 echo "== Codex CLI: $("$CODEX_TEAMS_CODEX" --version) ($CODEX_TEAMS_CODEX)"
+
+# The GitHub workflows are valid (actionlint, installed into .cache/ when missing).
+scripts/lint-workflows.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -58,4 +62,9 @@ if target/debug/codex-teams bench --runner codex-mock --no-engine --tasks fix-pa
   exit 1
 fi
 echo "as expected, the gate failed the broken policy: $(grep -o '"reason": "[^"]*' target/bench-ci-sabotage/*.json | head -1 | cut -d'"' -f4)"
+# The release archive as users get it: built like the release workflow builds it, installed
+# into an empty HOME with no cargo on PATH, check-config green, smoke medium --real, then
+# uninstalled leaving the HOME as it was. Costs a release build (docs/install.md says how long).
+echo "== release archive check (scripts/release-check.sh)"
+scripts/release-check.sh
 echo "verify: all checks passed"

@@ -17,3 +17,4 @@ pub mod mcp;
 pub mod mock;
 pub mod platform;
 pub mod scratch;
+pub mod version;

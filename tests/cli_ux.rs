@@ -939,3 +939,89 @@ fn serve_mcp_stops_on_sigterm_before_the_client_says_anything() {
         "serve-mcp ignored SIGTERM while waiting for initialize"
     );
 }
+
+/// What `--version` and `check-config` must name: the release, the commit the binary was
+/// built from (this checkout's HEAD, or `unknown` without git) and the tested Codex release
+/// (the `codex-version` file the scripts pin too).
+fn expected_build() -> (String, String, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let codex = std::fs::read_to_string(root.join("codex-version")).expect("codex-version");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| text(&o.stdout).trim().to_string())
+    };
+    let own_checkout = git(&["rev-parse", "--show-toplevel"])
+        .is_some_and(|top| Path::new(&top).canonicalize().ok() == root.canonicalize().ok());
+    let commit = if let Ok(c) = std::env::var("CODEX_TEAMS_COMMIT")
+        && !c.trim().is_empty()
+    {
+        c.trim().to_string()
+    } else if own_checkout {
+        git(&["rev-parse", "--short=12", "HEAD"]).expect("git rev-parse HEAD")
+    } else {
+        "unknown".to_string()
+    };
+    (
+        env!("CARGO_PKG_VERSION").to_string(),
+        commit,
+        codex.trim().to_string(),
+    )
+}
+
+#[test]
+fn version_names_the_release_the_commit_and_the_tested_codex() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (version, commit, codex) = expected_build();
+    for flag in ["--version", "-V"] {
+        let out = cli(home.path()).arg(flag).output().expect("--version");
+        assert!(out.status.success(), "{flag}: {}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout),
+            format!("codex-teams {version} (commit {commit}, tested with codex-cli {codex})\n"),
+            "{flag}"
+        );
+    }
+    assert!(
+        std::fs::read_dir(home.path())
+            .expect("home")
+            .next()
+            .is_none(),
+        "--version created files in the home"
+    );
+}
+
+#[test]
+fn check_config_names_the_build_in_json_and_text() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (version, commit, codex) = expected_build();
+    let out = cli(home.path())
+        .args(["check-config", "--json"])
+        .output()
+        .expect("check-config");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("check-config --json");
+    assert_eq!(json["codex_teams"]["version"], version.as_str(), "{json}");
+    assert_eq!(json["codex_teams"]["commit"], commit.as_str(), "{json}");
+    assert_eq!(
+        json["codex_teams"]["tested_codex"],
+        codex.as_str(),
+        "{json}"
+    );
+    let out = cli(home.path())
+        .arg("check-config")
+        .output()
+        .expect("check-config");
+    let first = text(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        first,
+        format!("codex-teams {version} (commit {commit}, tested with codex-cli {codex})")
+    );
+}

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "codex-teams",
-    version,
+    version = crate::version::LINE,
     about = "Agent teams for the OpenAI Codex CLI: an MCP server with a message bus, task board and artifact store",
     long_about = "Agent teams for the OpenAI Codex CLI.\n\n\
         Codex (the lead) starts a team through the codex-teams MCP server; workers coordinate \

@@ -227,12 +227,15 @@ pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "ok": failed == 0, "checks": checks })
-            )?
+            serde_json::to_string_pretty(&serde_json::json!({
+                "ok": failed == 0,
+                "codex_teams": crate::version::BUILD,
+                "checks": checks
+            }))?
         );
     } else {
         let paint = Paint::stdout();
+        println!("codex-teams {}", crate::version::LINE);
         for c in &checks {
             println!(
                 "{} {:<20} {}",

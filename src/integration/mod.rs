@@ -25,7 +25,10 @@ use sha2::{Digest, Sha256};
 pub use crate::engine::runner::codex_exec::{ENV_CODEX_BIN as CODEX_BIN_ENV, TESTED_CODEX_VERSION};
 
 /// How to get the tested release.
-pub const CODEX_INSTALL_HINT: &str = "npm install -g @openai/codex@0.169.0";
+pub const CODEX_INSTALL_HINT: &str = concat!(
+    "npm install -g @openai/codex@",
+    env!("CODEX_TEAMS_TESTED_CODEX")
+);
 /// The `[mcp_servers.NAME]` entry `install` writes.
 pub const SERVER_NAME: &str = "codex-teams";
 /// The namespace Codex 0.169.0 gives that server's tools in a model request (the hyphen

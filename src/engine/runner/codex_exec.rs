@@ -48,8 +48,9 @@ use crate::engine::policy::{Instructions, WorkerCodex};
 use crate::engine::roles::Role;
 use crate::engine::runner::{ENV_AGENT_TOKEN, LaunchRequest, Launched, Runner, procs, rollout};
 
-/// The Codex version these integration points were verified against.
-pub const TESTED_CODEX_VERSION: &str = "0.169.0";
+/// The Codex version these integration points were verified against (the repository's
+/// `codex-version` file, through build.rs).
+pub const TESTED_CODEX_VERSION: &str = crate::version::TESTED_CODEX;
 /// Environment variable naming the `codex` executable to run (else `codex` on PATH).
 pub const ENV_CODEX_BIN: &str = "CODEX_TEAMS_CODEX";
 /// The MCP server name workers' Codex must find in its config.

@@ -61,7 +61,7 @@ const CASES: &[(&str, &str, &str, usize, &str)] = &[
         "lead given web search",
         "    web_search: [researcher]",
         "    web_search: [researcher, lead]",
-        46,
+        47,
         "worker.codex.web_search",
     ),
 ];

@@ -715,10 +715,30 @@ fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
     let victim_requests = mock_count(&r, dead);
     let counted: u64 = victim_requests.iter().sum();
     let last = victim_requests.last().copied().unwrap_or(0);
+    // A worker now starts with its task claimed, so the victim may be killed before its
+    // first model request (it then holds a claim and was charged nothing, as the mock saw
+    // nothing).
+    let charged_right = match victim_requests.is_empty() {
+        true => dead.tokens == 0,
+        false => {
+            dead.tokens > 0
+                && (counted - last) as i64 <= dead.tokens
+                && dead.tokens <= counted as i64
+        }
+    };
     assert!(
-        dead.tokens > 0 && (counted - last) as i64 <= dead.tokens && dead.tokens <= counted as i64,
-        "the killed worker was charged {} of the {counted} tokens the mock counted ({victim_requests:?})",
-        dead.tokens
+        charged_right,
+        "the killed worker was charged {} of the {counted} tokens the mock counted ({victim_requests:?}); requests: {:?}",
+        dead.tokens,
+        r.requests
+            .iter()
+            .map(|q| (
+                q.n,
+                q.role.clone(),
+                q.agent_id.clone(),
+                q.calls.iter().map(|c| c.name.clone()).collect::<Vec<_>>()
+            ))
+            .collect::<Vec<_>>()
     );
     for a in r.agents.iter().filter(|a| a.agent_id != victim) {
         assert_close(&a.agent_id, a.tokens, mock_count(&r, a).iter().sum());
@@ -734,11 +754,12 @@ fanout:
   medium: { min: 3, max: 4 }
   high: { min: 5, max: 6 }
 budget:
-  # Measured with codex-cli 0.169.0 and Codex-default workers: the team has spent ~107k when
-  # the quick task is done and ~125k when its worker has wound down, while the slow task's
-  # worker sleeps in its shell: the budget runs out in between.
-  team_tokens: 115000
-  agent_tokens: 115000
+  # Estimated from codex-cli 0.169.0 runs with Codex-default workers (~8.5k a request): the
+  # team has spent ~49k when the quick task is done and ~57k when its worker has wound
+  # down (lead: start + wait; quick: work, publish, stop; slow: work), while the slow
+  # task's worker sleeps in its shell: the budget runs out in between.
+  team_tokens: 53000
+  agent_tokens: 53000
   agent_fixed_cost_tokens: 1000
 messages:
   body_cap_bytes: 4096
@@ -785,7 +806,7 @@ fn a_budget_too_small_stops_the_workers_and_tells_the_lead() {
     assert!(r.leftover.is_empty(), "{}", show(&r));
     // The team's metered requests (lead included) put it over its budget ...
     assert!(
-        r.tokens.engine_metered > 115_000,
+        r.tokens.engine_metered > 53_000,
         "{}",
         r.tokens.engine_metered
     );
@@ -1030,7 +1051,7 @@ fn status_summary_replay_and_smoke_agree_with_the_mock_models_count() {
     let tokens = &smoke["report"]["tokens"];
     let counted = tokens["total"]["total"].as_u64().unwrap();
     let lead_counted = tokens["lead"]["total"].as_u64().unwrap();
-    assert!(counted > 100_000, "{tokens}");
+    assert!(counted > 50_000, "{tokens}");
     assert_close("smoke", tokens["engine_metered"].as_i64().unwrap(), counted);
     assert_close(
         "smoke (lead)",

@@ -1057,8 +1057,9 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
         (None, None) => return conv.call("task_claim", json!({}), 0),
     };
     let after_calls = |name: &'static str| after.iter().filter(move |x| x.ours && x.name == name);
-    // Messages waiting when a publish closed the last task: read (and ack) them first.
-    if let Some(next) = closed_by_publish(claim)
+    // Messages waiting when a publish closed the last task: read (and ack) them first, and
+    // before stopping (a worker stops only with an empty inbox).
+    if closed_by_publish(claim).is_some()
         && claim
             .out
             .ok()
@@ -1066,7 +1067,6 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
             .and_then(Value::as_i64)
             .is_some_and(|n| n > 0)
         && after_calls("team_pull_inbox").next().is_none()
-        && next.get("claimed").and_then(Value::as_bool) == Some(true)
     {
         return conv.call("team_pull_inbox", json!({ "ack": last_inbox_ids(conv) }), 0);
     }

@@ -43,7 +43,7 @@ done
 
 # Run with only that HOME and PATH: no codex-teams or Codex settings from the caller.
 in_home() {
-  env -i HOME="$home" PATH="$path" USER="${USER:-user}" LANG=C.UTF-8 TMPDIR="${TMPDIR:-/tmp}" \
+  env -i HOME="$home" PATH="$path" USER="${USER:-user}" LANG="${LANG:-C}" TMPDIR="${TMPDIR:-/tmp}" \
     CODEX_TEAMS_CODEX="$codex" "$@"
 }
 in_home bash -c '! command -v cargo && ! command -v rustc' >/dev/null \

@@ -44,8 +44,9 @@ pack_by_hand() {
   (cd "$dir" && tar --owner=0 --group=0 --numeric-owner --sort=name -cJf "$name.tar.xz" "$name" 2>/dev/null \
     || tar -cJf "$name.tar.xz" "$name")
   rm -rf "$stage"
-  echo "$(sha256_of "$dir/$name.tar.xz") *$name.tar.xz" > "$dir/$name.tar.xz.sha256"
-  cp "$dir/$name.tar.xz.sha256" "$dir/sha256.sum"
+  # "<hex> *<name>" and a blank line, byte for byte what dist writes.
+  printf '%s *%s\n\n' "$(sha256_of "$dir/$name.tar.xz")" "$name.tar.xz" > "$dir/$name.tar.xz.sha256"
+  sed "/^$/d" "$dir/$name.tar.xz.sha256" > "$dir/sha256.sum"
 }
 
 if [ "$have_dist" = 1 ]; then
@@ -60,9 +61,10 @@ if [ "$have_dist" = 1 ]; then
     if ! diff <(list "$out/$name.tar.xz") <(list "target/distrib-by-hand/$name.tar.xz"); then
       echo "error: the hand-made archive lists other files than dist's (above)" >&2; exit 1
     fi
-    for f in "$out/$name.tar.xz.sha256" "target/distrib-by-hand/$name.tar.xz.sha256"; do
-      sed 's/^[0-9a-f]* //' "$f"
-    done | uniq | [ "$(wc -l)" -eq 1 ] || { echo "error: the .sha256 files name the archive differently" >&2; exit 1; }
+    form() { sed 's/^[0-9a-f]\{64\} /<sha256> /' "$1"; }
+    if ! diff <(form "$out/$name.tar.xz.sha256") <(form "target/distrib-by-hand/$name.tar.xz.sha256"); then
+      echo "error: the .sha256 files differ in form (above)" >&2; exit 1
+    fi
     echo "compare: same file list and checksum-line form as dist's"
   fi
 else

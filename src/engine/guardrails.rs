@@ -98,37 +98,40 @@ impl Engine {
         let row = self
             .store()
             .read(|c| store::teams::agent(c, agent.as_str()))?;
-        if !self.halt_worker(team, &row, reason)? {
-            return Ok(false);
-        }
         let body = format!("[codex-teams] {agent} ({}) stopped: {reason}", row.role);
-        self.store().write(|tx| {
-            events::record(
-                tx,
-                &Trace::team(team).agent(agent),
-                event,
-                json!({ "reason": reason }),
-            )?;
-            notify_lead(tx, team, &body)
-        })?;
-        Ok(true)
+        self.halt_worker(team, &row, reason, Some((event, &body)))
     }
 
     /// The one way a live worker is stopped: record the stop (claims released), then
     /// signal its process. The order matters: the runner's supervisor sees the process end
     /// and must find the agent already stopped, not take the exit for a crash. This may run
     /// in the worker's own server, which the signal ends too. False if it was not live.
+    /// `notice`: an event to record and a message to the lead, written in the same
+    /// transaction as the stop, so a lead that sees the worker gone also finds the notice.
     pub(crate) fn halt_worker(
         &self,
         team: &TeamId,
         row: &store::teams::AgentRow,
         reason: &str,
+        notice: Option<(&str, &str)>,
     ) -> Result<bool> {
         if !matches!(row.state.as_str(), "starting" | "active" | "idle") || row.role == "lead" {
             return Ok(false);
         }
         let agent = AgentId::from_db(row.agent_id.clone());
-        if !self.end_agent(team, &agent, "stopped", reason)? {
+        let ended = self.end_agent_and(team, &agent, "stopped", reason, |tx| {
+            let Some((event, body)) = notice else {
+                return Ok(());
+            };
+            events::record(
+                tx,
+                &Trace::team(team).agent(&agent),
+                event,
+                json!({ "reason": reason }),
+            )?;
+            notify_lead(tx, team, body)
+        })?;
+        if !ended {
             return Ok(false);
         }
         // A request already sent is paid for: let its usage reach the rollout file (and

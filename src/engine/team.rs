@@ -556,6 +556,19 @@ impl Engine {
         state: &str,
         reason: &str,
     ) -> Result<bool> {
+        self.end_agent_and(team, agent, state, reason, |_| Ok(()))
+    }
+
+    /// [`Engine::end_agent`], running `also` in the same transaction when the agent did
+    /// end: whoever sees the agent gone sees what `also` wrote too (the lead's notice).
+    pub(crate) fn end_agent_and(
+        &self,
+        team: &TeamId,
+        agent: &AgentId,
+        state: &str,
+        reason: &str,
+        also: impl Fn(&rusqlite::Transaction<'_>) -> Result<()>,
+    ) -> Result<bool> {
         let now = now_ms();
         self.store().write(|tx| {
             let changed = store::teams::end_agent(tx, agent.as_str(), state, reason, now)?;
@@ -580,6 +593,7 @@ impl Engine {
                         json!({ "reason": reason }),
                     )?;
                 }
+                also(tx)?;
             }
             Ok(changed)
         })
@@ -606,7 +620,7 @@ impl Engine {
             .store()
             .read(|c| store::teams::agents(c, caller.team_id.as_str()))?;
         for agent in &agents {
-            self.halt_worker(&caller.team_id, agent, "team finalized")?;
+            self.halt_worker(&caller.team_id, agent, "team finalized", None)?;
         }
         // The summary's totals include every request written down so far, the stopped
         // workers' last ones too. What comes after (the lead's closing answer) is added to

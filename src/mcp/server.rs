@@ -171,6 +171,12 @@ fn start_ticker(inner: std::sync::Weak<Inner>) {
                 };
                 let mut scanned = false;
                 for team in teams {
+                    // Requests finished while a worker runs a long shell command reach its
+                    // rollout file after the event that started the command: without this
+                    // they would be charged (and the budget enforced) only at its next event.
+                    if let Err(err) = inner.engine.meter_team(&team) {
+                        tracing::warn!(team_id = %team, error = %err, "metering failed");
+                    }
                     match inner.engine.housekeeping(&team) {
                         Ok(done) => scanned |= done.board_scanned,
                         Err(err) => {

@@ -120,6 +120,22 @@ pub struct Claimed {
     pub reason: Option<String>,
 }
 
+impl Claimed {
+    /// No task for the caller, and why.
+    pub fn nothing(reason: String) -> Claimed {
+        Claimed {
+            claimed: false,
+            task_id: None,
+            title: None,
+            detail: None,
+            version: None,
+            leased_until: None,
+            inputs: Vec::new(),
+            reason: Some(reason),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Updated {
     pub task_id: String,
@@ -509,16 +525,7 @@ impl Engine {
                             } else {
                                 "no open tasks".to_string()
                             };
-                            return Ok(Claimed {
-                                claimed: false,
-                                task_id: None,
-                                title: None,
-                                detail: None,
-                                version: None,
-                                leased_until: None,
-                                inputs: Vec::new(),
-                                reason: Some(reason),
-                            });
+                            return Ok(Claimed::nothing(reason));
                         }
                     }
                 }

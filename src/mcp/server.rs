@@ -572,18 +572,9 @@ impl Inner {
                     })?;
                 // The task is done whatever happens next: a claim that fails (the board done
                 // stopped this worker, say) is reported as no next task, with the reason.
-                let next = e.task_claim(&caller, None).unwrap_or_else(|err| {
-                    crate::engine::board::Claimed {
-                        claimed: false,
-                        task_id: None,
-                        title: None,
-                        detail: None,
-                        version: None,
-                        leased_until: None,
-                        inputs: Vec::new(),
-                        reason: Some(err.to_string()),
-                    }
-                });
+                let next = e
+                    .task_claim(&caller, None)
+                    .unwrap_or_else(|err| crate::engine::board::Claimed::nothing(err.to_string()));
                 let unread = e.store().read(|c| {
                     crate::engine::store::teams::unread(
                         c,

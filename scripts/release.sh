@@ -6,10 +6,10 @@
 # .tar.xz.sha256 beside it and a sha256.sum for the set.
 #   scripts/release.sh [TARGET]     TARGET defaults to this machine's (rustc -vV host)
 # With the pinned cargo-dist on PATH (`dist --version` = cargo-dist-version in
-# dist-workspace.toml) it runs `dist build` itself, exactly as the workflow does. Without it
-# (installing cargo-dist from crates.io costs CI about as long as the release build itself)
-# it builds and packs the same layout with cargo, tar and sha256sum; docs/install.md says
-# why, and `scripts/release.sh --compare` (with dist present) checks the two agree.
+# dist-workspace.toml) it runs `dist build` itself, exactly as the workflow does (what
+# scripts/verify.sh does: it installs the pinned cargo-dist first). Without it it builds and
+# packs the same layout with cargo, tar and sha256sum, and `scripts/release.sh --compare`
+# (with dist present) checks the two agree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -62,6 +62,21 @@ if target/debug/codex-teams bench --runner codex-mock --no-engine --tasks fix-pa
   exit 1
 fi
 echo "as expected, the gate failed the broken policy: $(grep -o '"reason": "[^"]*' target/bench-ci-sabotage/*.json | head -1 | cut -d'"' -f4)"
+# cargo-dist, pinned in dist-workspace.toml: the release workflow's own tool. Installed from
+# crates.io into .cache/ when missing (several minutes once: 439 crates), so that the archive
+# below is built by `dist build` exactly as the workflow's build job builds it, and the
+# workflow is checked to be what that cargo-dist generates from dist-workspace.toml.
+dist_version="$(sed -n 's/^cargo-dist-version = "\(.*\)"/\1/p' dist-workspace.toml)"
+if ! { command -v dist >/dev/null 2>&1 && [ "$(dist --version 2>/dev/null)" = "cargo-dist $dist_version" ]; }; then
+  dist_root="${CODEX_TEAMS_CACHE:-$PWD/.cache}/cargo-dist-$dist_version"
+  if [ ! -x "$dist_root/bin/dist" ]; then
+    echo "== installing cargo-dist $dist_version (crates.io) into $dist_root"
+    cargo install --quiet --locked cargo-dist --version "$dist_version" --root "$dist_root"
+  fi
+  export PATH="$dist_root/bin:$PATH"
+fi
+echo "== dist generate --check (release.yml is what cargo-dist $dist_version writes)"
+dist generate --check
 # The release archive as users get it: built like the release workflow builds it, installed
 # into an empty HOME with no cargo on PATH, check-config green, smoke medium --real, then
 # uninstalled leaving the HOME as it was. Costs a release build (docs/install.md says how long).

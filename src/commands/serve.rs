@@ -24,7 +24,7 @@ To check the setup: `codex-teams check-config`. Press Ctrl-D or Ctrl-C to quit."
 pub fn run(paths: &Paths) -> Result<()> {
     // Before any thread starts: one allocator arena keeps a long-lived server's freed
     // memory in one place, where the housekeeping ticker can return it.
-    crate::engine::memory::single_arena();
+    crate::platform::memory::single_arena();
     if std::io::stdin().is_terminal() {
         eprintln!("{BY_HAND}");
     }

@@ -13,7 +13,6 @@ pub mod fanout;
 pub mod guardrails;
 pub mod home_config;
 pub mod ids;
-pub mod memory;
 pub mod policy;
 pub mod private;
 pub mod redact;

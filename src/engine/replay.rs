@@ -114,15 +114,7 @@ impl Engine {
         let mut chain_broken = false;
         for r in &raw {
             let e = &r.event;
-            let ids = [
-                e.agent_id.as_deref(),
-                e.task_id.as_deref(),
-                e.message_id.as_deref(),
-                e.artifact_id.as_deref(),
-            ];
-            let expect =
-                store::events::chain_hash(&prev, e.ts, &e.team_id, ids, &e.kind, &r.data_text);
-            if expect != r.chain && !chain_broken {
+            if r.expected_chain(&prev) != r.chain && !chain_broken {
                 divergences.push(Divergence {
                     seq: e.seq,
                     kind: e.kind.clone(),

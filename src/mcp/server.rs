@@ -187,7 +187,7 @@ fn start_ticker(inner: std::sync::Weak<Inner>) {
                 // A board scan frees megabytes at 10,000 tasks; without this the allocator
                 // keeps them (issue 10: the lead grew from 26 to 51 MB with the board).
                 if scanned {
-                    crate::engine::memory::release_free();
+                    crate::platform::memory::release_free();
                 }
             }
         });

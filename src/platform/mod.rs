@@ -12,6 +12,9 @@
 //!   `sysctlbyname("machdep.cpu.brand_string")`, and a kqueue watcher process in place of
 //!   the parent-death signal (see [`set_parent_death_signal`]).
 //!
+//! [`memory`] holds the glibc allocator settings (`mallopt`, `malloc_trim`) a long-lived
+//! `serve-mcp` uses; they compile to nothing on other C libraries.
+//!
 //! Every query answers `None` when the OS does not tell (the process is gone, belongs to
 //! another user, or the platform hides it); callers treat that as "unknown" and fall back,
 //! never as an error. What degrades where is listed in docs/codex-integration.md.
@@ -25,6 +28,9 @@ use linux as imp;
 mod macos;
 #[cfg(target_os = "macos")]
 use macos as imp;
+
+/// The allocator's memory kept small in a long-lived server (glibc only; no-ops elsewhere).
+pub mod memory;
 
 // The KERN_PROCARGS2 parser is plain byte slicing: built everywhere, so its tests run on
 // the Linux machine too.

@@ -70,6 +70,20 @@ pub struct RawEvent {
     pub chain: String,
 }
 
+impl RawEvent {
+    /// The chain value this event should carry after an event whose chain is `prev`.
+    pub fn expected_chain(&self, prev: &str) -> String {
+        let e = &self.event;
+        let ids = [
+            e.agent_id.as_deref(),
+            e.task_id.as_deref(),
+            e.message_id.as_deref(),
+            e.artifact_id.as_deref(),
+        ];
+        chain_hash(prev, e.ts, &e.team_id, ids, &e.kind, &self.data_text)
+    }
+}
+
 /// Every event of a team with its chain, oldest first.
 pub fn list_raw(conn: &Connection, team_id: &str) -> Result<Vec<RawEvent>> {
     let mut stmt = conn.prepare_cached(

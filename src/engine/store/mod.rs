@@ -712,16 +712,12 @@ mod tests {
                 // The chain still verifies over the migrated rows.
                 let mut prev = String::new();
                 for r in events::list_raw(c, team.as_str())? {
-                    let e = &r.event;
-                    let ids = [
-                        e.agent_id.as_deref(),
-                        e.task_id.as_deref(),
-                        e.message_id.as_deref(),
-                        e.artifact_id.as_deref(),
-                    ];
-                    let want =
-                        events::chain_hash(&prev, e.ts, &e.team_id, ids, &e.kind, &r.data_text);
-                    assert_eq!(r.chain, want, "chain of event {}", e.seq);
+                    assert_eq!(
+                        r.chain,
+                        r.expected_chain(&prev),
+                        "chain of event {}",
+                        r.event.seq
+                    );
                     prev = r.chain;
                 }
                 Ok(())

@@ -511,7 +511,7 @@ fn worker_plays_the_task_loop_through_real_codex() {
 
     let mock = Mock::start(tmp.path(), WORKER_PLAN);
     let home = codex_home(tmp.path(), mock.port, &env);
-    let brief = Role::Implementer.brief(&team_id, &agent_id, "Work the board.");
+    let brief = Role::Implementer.brief(&team_id, &agent_id, "Work the board.", false);
     let run = codex_exec(
         &codex,
         &home,

@@ -144,16 +144,34 @@ impl Role {
 
     /// The brief a worker of this role starts with: who it is, how it works, and the
     /// lead's own note (task ids, artifact refs). References, never transcripts.
-    pub fn brief(self, team_id: &str, agent_id: &str, note: &str) -> String {
+    /// `instructions_have_loop`: the worker runs the compact worker instructions, which
+    /// already teach the work loop, so the brief does not repeat it (~90 tokens a request).
+    pub fn brief(
+        self,
+        team_id: &str,
+        agent_id: &str,
+        note: &str,
+        instructions_have_loop: bool,
+    ) -> String {
+        let role = self.as_str();
+        let article = if role.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
         let mut b = format!(
-            "You are {agent_id}, a {role} in codex-teams team {team_id}. {mission}\n\
-             Loop: do your task in the workspace (artifact_read its inputs) -> \
-             artifact_publish {{name, content, task_id}}: marks it done and claims your next. \
-             No task yet, or the next is blocked: team_pull_inbox {{wait_ms}}, then task_claim. Write refs (task ids, art:<name>@<v>), never transcripts. \
-             Stop when no task is left and your inbox is empty.",
-            role = self.as_str(),
+            "You are {agent_id}, {article} {role} in codex-teams team {team_id}. {mission}",
             mission = self.mission(),
         );
+        if !instructions_have_loop {
+            b.push_str(
+                "\nLoop: do your task in the workspace (artifact_read its inputs) -> \
+                 artifact_publish {name, content, task_id}: marks it done and claims your next. \
+                 No task yet, or the next is blocked: team_pull_inbox {wait_ms}, then task_claim. \
+                 Write refs (task ids, art:<name>@<v>), never transcripts. \
+                 Stop when no task is left and your inbox is empty.",
+            );
+        }
         let note = note.trim();
         if !note.is_empty() {
             b.push_str("\nFrom the lead: ");
@@ -193,5 +211,23 @@ impl Role {
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_brief_names_the_role_with_its_article_and_teaches_the_loop_only_when_needed() {
+        let with_loop = Role::Implementer.brief("team_1", "agent_1", "", false);
+        assert!(
+            with_loop.starts_with("You are agent_1, an implementer in codex-teams team team_1.")
+        );
+        assert!(with_loop.contains("Loop: "));
+        let lean = Role::Tester.brief("team_1", "agent_1", " see art:plan@1 ", true);
+        assert!(lean.starts_with("You are agent_1, a tester in codex-teams team team_1."));
+        assert!(!lean.contains("Loop: "), "{lean}");
+        assert!(lean.ends_with("\nFrom the lead: see art:plan@1"));
     }
 }

@@ -426,7 +426,15 @@ impl Engine {
         let agent_id = request.resume.cloned().unwrap_or_else(AgentId::generate);
         let token = new_token();
         let hash = token_hash(&token);
-        let full_brief = role.brief(caller.team_id.as_str(), agent_id.as_str(), brief);
+        // The compact instructions teach the work loop; only a codex-exec worker runs them.
+        let loop_taught = runner.name() == "codex-exec"
+            && profile.worker.codex.instructions == crate::engine::policy::Instructions::Compact;
+        let full_brief = role.brief(
+            caller.team_id.as_str(),
+            agent_id.as_str(),
+            brief,
+            loop_taught,
+        );
         let parent = runner::model::parent_command_line();
         let (parent_model, inherited_flags) = runner::model::from_command_line(&parent);
         let meta_model = request.meta.and_then(runner::model::model_from_meta);

@@ -448,7 +448,11 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn read(conn: &rusqlite::Connection, team: &TeamId, id: &DecisionId) -> Result<Loaded> {
+    fn read(
+        conn: &crate::engine::store::Connection,
+        team: &TeamId,
+        id: &DecisionId,
+    ) -> Result<Loaded> {
         let row = store::arbitration::get(conn, id.as_str())?
             .filter(|d| d.team_id == team.as_str())
             .ok_or_else(|| {
@@ -479,7 +483,7 @@ impl Loaded {
     }
 
     /// The pure function's input; `absent` needs the agents' states, read in `conn`.
-    fn input(&self, conn: &rusqlite::Connection) -> Result<DecisionInput> {
+    fn input(&self, conn: &crate::engine::store::Connection) -> Result<DecisionInput> {
         let voted = |a: &str| self.votes.iter().any(|v| v.agent_id == a);
         let absent = store::teams::agents(conn, &self.row.team_id)?
             .into_iter()
@@ -572,7 +576,7 @@ impl Loaded {
     /// one resolves; the others then see it closed.
     fn settle(
         &mut self,
-        tx: &rusqlite::Transaction<'_>,
+        tx: &crate::engine::store::Transaction<'_>,
         caller: &Caller,
         now: i64,
     ) -> Result<bool> {
@@ -715,7 +719,7 @@ impl Engine {
         let id = DecisionId::generate();
         let now = now_ms();
         let deadline = now + rules.timeout_ms;
-        let (view, resolved) = self.store().write(|tx| {
+        let (view, resolved) = self.store().write(|tx| -> Result<_> {
             let mut eligible: Vec<String> = store::teams::agents(tx, caller.team_id.as_str())?
                 .into_iter()
                 .filter(|a| {
@@ -773,7 +777,7 @@ impl Engine {
     /// deadline passed) is resolved by this call.
     pub fn decision_state(&self, caller: &Caller, id: &DecisionId) -> Result<DecisionView> {
         let now = now_ms();
-        let (loaded, due) = self.store().read(|c| {
+        let (loaded, due) = self.store().read(|c| -> Result<_> {
             let loaded = Loaded::read(c, &caller.team_id, id)?;
             let due = loaded.is_open() && evaluate(&loaded.input(c)?, now).is_some();
             Ok((loaded, due))
@@ -781,7 +785,7 @@ impl Engine {
         if !due {
             return Ok(loaded.view(now));
         }
-        let (view, resolved) = self.store().write(|tx| {
+        let (view, resolved) = self.store().write(|tx| -> Result<_> {
             let mut loaded = Loaded::read(tx, &caller.team_id, id)?;
             let resolved = loaded.settle(tx, caller, now)?;
             Ok((loaded.view(now), resolved))

@@ -209,7 +209,7 @@ impl Engine {
     /// Reads an artifact by ref (or artifact id), verifying its checksum.
     pub fn artifact_read(&self, caller: &Caller, raw: &str) -> Result<ArtifactContent> {
         let team = caller.team_id.as_str();
-        let row = self.store().read(|c| {
+        let row = self.store().read(|c| -> Result<_> {
             if raw.trim().starts_with(ArtifactId::PREFIX) {
                 let id = ArtifactId::parse("ref", raw)?;
                 return Ok(
@@ -222,7 +222,7 @@ impl Engine {
                 None => store::artifacts::latest_version(c, team, &r.name)?,
             };
             match version {
-                Some(v) => store::artifacts::get(c, team, &r.name, v),
+                Some(v) => Ok(store::artifacts::get(c, team, &r.name, v)?),
                 None => Ok(None),
             }
         })?;
@@ -255,7 +255,7 @@ impl Engine {
     /// existing artifact of `team`.
     pub fn resolve_ref_for_team(&self, team: &TeamId, raw: &str, field: &str) -> Result<String> {
         let r = parse_ref(field, raw)?;
-        let found = self.store().read(|c| {
+        let found = self.store().read(|c| -> Result<_> {
             let version = match r.version {
                 Some(v) => Some(v),
                 None => store::artifacts::latest_version(c, team.as_str(), &r.name)?,

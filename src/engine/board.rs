@@ -663,7 +663,7 @@ impl Engine {
     /// Puts expired claims back to ready and records why.
     pub(crate) fn sweep(
         &self,
-        tx: &rusqlite::Transaction<'_>,
+        tx: &crate::engine::store::Transaction<'_>,
         team: &crate::engine::ids::TeamId,
         now: i64,
     ) -> Result<()> {
@@ -682,7 +682,7 @@ impl Engine {
 }
 
 fn claimed_view(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::engine::store::Transaction<'_>,
     row: TaskRow,
     lease: Option<i64>,
 ) -> Result<Claimed> {

@@ -61,7 +61,7 @@ enum Source<'a> {
 /// `tokens.used` event, and for a finalized team its stored run summary. Returns (agent
 /// total, team total).
 fn charge(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::engine::store::Transaction<'_>,
     team: &TeamId,
     agent: &AgentId,
     usage: Usage,
@@ -93,7 +93,7 @@ fn charge(
 
 /// A finalized team's stored summary, with the token figures brought up to date (usage
 /// charged after `team_finalize`: the lead's closing answer, a worker's last request).
-fn refresh_summary(tx: &rusqlite::Transaction<'_>, team: &TeamId) -> Result<()> {
+fn refresh_summary(tx: &crate::engine::store::Transaction<'_>, team: &TeamId) -> Result<()> {
     let row = store::teams::team(tx, team.as_str())?;
     let (Some(text), "finalized") = (row.summary, row.state.as_str()) else {
         return Ok(());
@@ -122,7 +122,7 @@ fn refresh_summary(tx: &rusqlite::Transaction<'_>, team: &TeamId) -> Result<()> 
     }
     let text = serde_json::to_string(&summary)
         .map_err(|e| EngineError::Integrity(format!("summary: {e}")))?;
-    store::teams::set_summary(tx, team.as_str(), &text)
+    Ok(store::teams::set_summary(tx, team.as_str(), &text)?)
 }
 
 /// How often one process looks again for a rollout file it did not find.
@@ -295,7 +295,7 @@ impl Engine {
             return Ok(None);
         }
         let path_text = path.display().to_string();
-        let charged = self.store().write(|tx| {
+        let charged = self.store().write(|tx| -> Result<_> {
             // Read again under the write lock: another process may have charged meanwhile.
             let Some(m) = store::usage::mark(tx, thread)? else {
                 return Ok(None);
@@ -352,7 +352,7 @@ impl Engine {
         if mark.is_none_or(|m| m.path.is_some()) {
             return Ok(None);
         }
-        let charged = self.store().write(|tx| {
+        let charged = self.store().write(|tx| -> Result<_> {
             let Some(m) = store::usage::mark(tx, thread)? else {
                 return Ok(None);
             };

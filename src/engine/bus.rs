@@ -349,7 +349,7 @@ impl Engine {
         let agent = caller.agent_id.as_str();
         let now = now_ms();
         let until = now + profile.messages.inbox_lease_ms;
-        let (acked, pulled) = self.store().write(|tx| {
+        let (acked, pulled) = self.store().write(|tx| -> Result<_> {
             let acked = store::bus::ack(tx, agent, ack, now)?;
             for id in &acked {
                 let mid = MessageId::from_db(id.clone());

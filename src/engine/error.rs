@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use codex_teams_store::{Busy, StoreError};
 use serde_json::{Value, json};
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
@@ -37,15 +38,9 @@ pub enum EngineError {
     #[error("configuration: {0}")]
     Config(String),
 
-    #[error("database error while {context}: {source}")]
-    Store {
-        context: String,
-        #[source]
-        source: rusqlite::Error,
-    },
-
-    #[error("database migration failed: {0}")]
-    Migration(String),
+    /// The database failed (SQL or migration); worded by the store.
+    #[error(transparent)]
+    Store(StoreError),
 
     #[error("{path}: {source}")]
     Io {
@@ -90,13 +85,6 @@ impl EngineError {
         }
     }
 
-    pub fn store(context: &str, source: rusqlite::Error) -> Self {
-        EngineError::Store {
-            context: context.to_string(),
-            source,
-        }
-    }
-
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         EngineError::Io {
             path: path.display().to_string(),
@@ -113,7 +101,7 @@ impl EngineError {
             EngineError::Conflict { .. } => "conflict",
             EngineError::Limit(_) => "limit",
             EngineError::Config(_) => "config",
-            EngineError::Store { .. } | EngineError::Migration(_) => "store",
+            EngineError::Store(_) => "store",
             EngineError::Io { .. } => "io",
             EngineError::Integrity(_) => "integrity",
         }
@@ -121,7 +109,7 @@ impl EngineError {
 
     /// True when retrying the same write may succeed (another writer held the lock).
     pub fn is_busy(&self) -> bool {
-        matches!(self, EngineError::Store { source, .. } if crate::engine::store::is_busy(source))
+        matches!(self, EngineError::Store(e) if e.is_busy())
     }
 
     /// The compact JSON shape of this error for tool results.
@@ -136,12 +124,24 @@ impl EngineError {
     }
 }
 
-/// Lets SQL helpers use `?` on rusqlite errors with a generic context.
-impl From<rusqlite::Error> for EngineError {
-    fn from(source: rusqlite::Error) -> Self {
-        EngineError::Store {
-            context: "running a query".into(),
-            source,
+/// A store error keeps its wording and its code: a missing row is `not_found`, a row in the
+/// wrong state `conflict`, a file `io`, a database failure `store`.
+impl From<StoreError> for EngineError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Io { path, source } => EngineError::Io { path, source },
+            StoreError::Config(message) => EngineError::Config(message),
+            StoreError::NotFound { what, id } => EngineError::not_found(what, id),
+            StoreError::Conflict { message, details } => EngineError::Conflict { message, details },
+            StoreError::Integrity(message) => EngineError::Integrity(message),
+            err @ (StoreError::Sql { .. } | StoreError::Migration(_)) => EngineError::Store(err),
         }
+    }
+}
+
+/// Lets [`codex_teams_store::Store::write`] retry an engine closure that met a busy lock.
+impl Busy for EngineError {
+    fn is_busy(&self) -> bool {
+        EngineError::is_busy(self)
     }
 }

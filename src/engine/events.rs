@@ -3,7 +3,6 @@
 //! same record is emitted as a structured tracing event, which the log layer writes to
 //! stderr and to the team's own log file. Payloads are redacted before they are stored.
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::engine::error::Result;
@@ -22,6 +21,17 @@ pub struct Trace<'a> {
 }
 
 impl<'a> Trace<'a> {
+    /// The ids as the store's row writer takes them.
+    pub fn ids(&self) -> store::events::EventIds<'a> {
+        store::events::EventIds {
+            team: self.team.map(|t| t.as_str()),
+            agent: self.agent.map(|a| a.as_str()),
+            task: self.task.map(|t| t.as_str()),
+            message: self.message.map(|m| m.as_str()),
+            artifact: self.artifact.map(|a| a.as_str()),
+        }
+    }
+
     pub fn team(team: &'a TeamId) -> Self {
         Trace {
             team: Some(team),
@@ -46,23 +56,8 @@ impl<'a> Trace<'a> {
     }
 }
 
-/// One stored event.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Event {
-    pub seq: i64,
-    pub ts: i64,
-    pub team_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub artifact_id: Option<String>,
-    pub kind: String,
-    pub data: Value,
-}
+/// One stored event (the store's row type).
+pub use codex_teams_store::events::Event;
 
 /// The tracing target of event log lines. Their data is redacted here, before it is stored
 /// and logged, so the log layers need not scan it again.
@@ -72,13 +67,13 @@ pub const TARGET: &str = "codex_teams::event";
 /// the change it describes does. Its log line is written after the commit (outside the write
 /// lock), and not at all if the transaction rolls back.
 pub fn record(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &store::Transaction<'_>,
     trace: &Trace<'_>,
     kind: &str,
     mut data: Value,
 ) -> Result<()> {
     redact_json(&mut data);
-    store::events::insert(tx, now_ms(), trace, kind, &data)?;
+    store::events::insert(tx, now_ms(), &trace.ids(), kind, &data)?;
     if !tracing::enabled!(target: "codex_teams::event", tracing::Level::INFO) {
         return Ok(());
     }

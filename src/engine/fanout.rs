@@ -397,7 +397,7 @@ mod tests {
 pub(crate) use engine_glue::plan_input_in;
 
 mod engine_glue {
-    use rusqlite::Connection;
+    use crate::engine::store::Connection;
 
     use super::{Plan, PlanInput, PlanTask};
     use crate::engine::Engine;

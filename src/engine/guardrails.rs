@@ -164,7 +164,7 @@ impl Engine {
         let now = now_ms();
         let mut done = Housekeeping::default();
         let (agents, (unfinished, any_done), state, open_decisions, expired) =
-            self.store().read_snapshot(|c| {
+            self.store().read_snapshot(|c| -> Result<_> {
                 Ok((
                     store::teams::agents(c, team.as_str())?,
                     store::board::finished_state(c, team.as_str())?,
@@ -233,7 +233,11 @@ impl Engine {
 }
 
 /// Sends `body` to the team's lead from [`SYSTEM`] inside `tx`.
-pub fn notify_lead(tx: &rusqlite::Transaction<'_>, team: &TeamId, body: &str) -> Result<()> {
+pub fn notify_lead(
+    tx: &crate::engine::store::Transaction<'_>,
+    team: &TeamId,
+    body: &str,
+) -> Result<()> {
     let lead = store::teams::lead_of(tx, team.as_str())?;
     let id = MessageId::generate();
     store::bus::insert(

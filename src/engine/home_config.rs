@@ -15,24 +15,7 @@ use crate::engine::error::{EngineError, Result};
 pub const FILE: &str = "config.toml";
 
 /// SQLite's `synchronous` setting for every connection to the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Synchronous {
-    /// No fsync per commit in WAL mode: a power cut may drop the last commits; a process
-    /// crash never does.
-    #[default]
-    Normal,
-    /// fsync the WAL at every commit: a confirmed send survives a power cut too.
-    Full,
-}
-
-impl Synchronous {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Synchronous::Normal => "normal",
-            Synchronous::Full => "full",
-        }
-    }
-}
+pub use codex_teams_store::Synchronous;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HomeConfig {
@@ -108,6 +91,26 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_home_config_chooses_synchronous_for_every_connection() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join(FILE), "[store]\nsynchronous = \"full\"\n")
+            .expect("write config");
+        let engine =
+            crate::engine::Engine::open(&dir.path().join("t.db"), dir.path()).expect("open");
+        let level: i64 = engine
+            .store()
+            .read(|c| {
+                Ok::<_, crate::engine::store::StoreError>(c.query_row(
+                    "PRAGMA synchronous",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .expect("pragma");
+        assert_eq!(level, 2, "FULL");
+    }
 
     #[test]
     fn defaults_values_and_errors_with_file_line_and_key() {

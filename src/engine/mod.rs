@@ -14,14 +14,15 @@ pub mod guardrails;
 pub mod home_config;
 pub mod ids;
 pub mod policy;
-pub mod private;
+pub use codex_teams_store::private;
 pub mod redact;
 pub mod replay;
 pub mod roles;
 pub mod runner;
 pub mod sim;
 pub mod status;
-pub mod store;
+/// The SQLite store is its own crate (`mcp/store`); the engine reaches it only through it.
+pub use codex_teams_store as store;
 pub mod team;
 pub mod wait;
 pub mod workers;

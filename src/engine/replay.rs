@@ -102,7 +102,7 @@ impl Engine {
             .read(|c| store::teams::team(c, team.as_str()))?;
         // Usage written since the last charge, so the totals match `status`.
         self.meter_team(team)?;
-        let (raw, agents) = self.store().read(|c| {
+        let (raw, agents) = self.store().read(|c| -> Result<_> {
             Ok((
                 store::events::list_raw(c, team.as_str())?,
                 store::teams::agents(c, team.as_str())?,

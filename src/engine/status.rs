@@ -6,7 +6,7 @@
 //! records `fanout.recommended` when the plan or its input changed; the server's ticker
 //! and the writes that need a plan (start, spawn, housekeeping) call it.
 
-use rusqlite::Connection;
+use crate::engine::store::Connection;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -143,7 +143,7 @@ impl Engine {
             tokens: Some(profile.budget.team_tokens - computed.input.budget_left),
         };
         let input = &computed.input;
-        self.store().write(|tx| {
+        self.store().write(|tx| -> Result<_> {
             let current = store::board::board_state(tx, team.as_str())?;
             if current.rev != new_state.rev {
                 // The board moved on while we computed: whoever refreshes next records it.

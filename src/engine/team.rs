@@ -48,15 +48,7 @@ pub struct AgentStatus {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-pub struct TaskCounts {
-    pub ready: i64,
-    pub blocked: i64,
-    pub claimed: i64,
-    pub done: i64,
-    pub failed: i64,
-    pub cancelled: i64,
-}
+pub use codex_teams_store::board::TaskCounts;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Tokens {
@@ -319,11 +311,11 @@ impl Engine {
             .store()
             .read(|c| store::teams::liveness(c, team_id.as_str(), agent_id.as_str()))
             .map_err(|e| match e {
-                EngineError::NotFound { .. } => EngineError::Forbidden(format!(
+                store::StoreError::NotFound { .. } => EngineError::Forbidden(format!(
                     "unknown agent {agent_id}; hint: check {}",
                     runner::ENV_AGENT_ID
                 )),
-                other => other,
+                other => other.into(),
             })?;
         let expected = live.token_hash.as_deref().unwrap_or("");
         if live.agent_team_id != team_id.as_str()
@@ -342,7 +334,7 @@ impl Engine {
         };
         refuse_dead(&caller, &live)?;
         if live.state == "starting" || live.state == "idle" {
-            self.store().write(|tx| {
+            self.store().write(|tx| -> Result<_> {
                 if store::teams::activate_agent(tx, agent_id.as_str(), now_ms())? {
                     events::record(
                         tx,
@@ -575,7 +567,7 @@ impl Engine {
         agent: &AgentId,
         state: &str,
         reason: &str,
-        also: impl Fn(&rusqlite::Transaction<'_>) -> Result<()>,
+        also: impl Fn(&crate::engine::store::Transaction<'_>) -> Result<()>,
     ) -> Result<bool> {
         let now = now_ms();
         self.store().write(|tx| {
@@ -787,7 +779,7 @@ impl Engine {
                     t
                 })
                 .collect();
-            let (agents, counts) = self.store().read(|c| {
+            let (agents, counts) = self.store().read(|c| -> Result<_> {
                 Ok((
                     store::teams::agents(c, id.as_str())?,
                     store::board::counts(c, id.as_str(), now)?,

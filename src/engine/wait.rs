@@ -170,14 +170,14 @@ impl Engine {
     /// Where a lead's news starts now: after everything already recorded for `team`.
     pub fn news_cursor(&self, team: &TeamId) -> Result<i64> {
         self.store()
-            .read(|c| store::events::last_seq(c, team.as_str()))
+            .read(|c| Ok(store::events::last_seq(c, team.as_str())?))
     }
 
     /// The lead's view of `team`: news after `after`, the board and the workers.
     pub fn lead_view(&self, team: &TeamId, after: i64) -> Result<LeadView> {
         let plan = self.recommend(team)?;
         let now = now_ms();
-        let (events, hi, tasks, workers) = self.store().read(|c| {
+        let (events, hi, tasks, workers) = self.store().read(|c| -> Result<_> {
             // Everything up to `hi` is committed (SQLite has one writer), so the cursor
             // can move past events that are not news without skipping any that are.
             let hi = store::events::last_seq(c, team.as_str())?;

@@ -47,7 +47,12 @@ impl Engine {
         let now = now_ms();
         self.store().write(|tx| {
             store::teams::set_activity(tx, agent.as_str(), now)?;
-            store::board::extend_leases_of(tx, agent.as_str(), now, now + lease_ms)
+            Ok(store::board::extend_leases_of(
+                tx,
+                agent.as_str(),
+                now,
+                now + lease_ms,
+            )?)
         })
     }
 

@@ -437,7 +437,7 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
         .meter_team(&id)
         .with_context(|| format!("metering team {}", team.team_id))?;
     let now = now_ms();
-    let (agents, tasks, counts, events) = engine.store().read(|c| {
+    let (agents, tasks, counts, events) = engine.store().read(|c| -> Result<_> {
         Ok((
             store::teams::agents(c, id.as_str())?,
             store::board::tasks(c, id.as_str(), now)?,

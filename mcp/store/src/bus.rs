@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::engine::error::Result;
+use crate::Result;
 
 /// The message an idempotency key was first used for: what a repeat is compared with.
 pub struct Keyed {

@@ -1,32 +1,73 @@
 //! SQL for the event log.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::engine::error::Result;
-use crate::engine::events::{Event, Trace};
+use crate::Result;
 
+/// One stored event.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Event {
+    pub seq: i64,
+    pub ts: i64,
+    pub team_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact_id: Option<String>,
+    pub kind: String,
+    pub data: Value,
+}
+
+/// The trace ids a new event row carries (the engine's `Trace` as plain text).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EventIds<'a> {
+    pub team: Option<&'a str>,
+    pub agent: Option<&'a str>,
+    pub task: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub artifact: Option<&'a str>,
+}
+
+impl<'a> EventIds<'a> {
+    pub fn team(team: &'a str) -> Self {
+        EventIds {
+            team: Some(team),
+            ..Default::default()
+        }
+    }
+    pub fn agent(mut self, agent: &'a str) -> Self {
+        self.agent = Some(agent);
+        self
+    }
+    pub fn message(mut self, message: &'a str) -> Self {
+        self.message = Some(message);
+        self
+    }
+}
+
+/// Appends one event row, chained to the team's previous event, inside `tx`.
 pub fn insert(
     tx: &Transaction<'_>,
     ts: i64,
-    trace: &Trace<'_>,
+    trace: &EventIds<'_>,
     kind: &str,
     data: &Value,
 ) -> Result<()> {
-    let team = trace.team.map(|t| t.as_str()).unwrap_or_default();
+    let team = trace.team.unwrap_or_default();
     let prev: String = tx
         .prepare_cached("SELECT chain FROM events WHERE team_id = ?1 ORDER BY seq DESC LIMIT 1")?
         .query_row([team], |r| r.get(0))
         .optional()?
         .unwrap_or_default();
     let data = data.to_string();
-    let ids = [
-        trace.agent.map(|a| a.as_str()),
-        trace.task.map(|t| t.as_str()),
-        trace.message.map(|m| m.as_str()),
-        trace.artifact.map(|a| a.as_str()),
-    ];
+    let ids = [trace.agent, trace.task, trace.message, trace.artifact];
     let chain = chain_hash(&prev, ts, team, ids, kind, &data);
     tx.prepare_cached(
         "INSERT INTO events (ts, team_id, agent_id, task_id, message_id, artifact_id, kind, data, chain)
@@ -187,9 +228,9 @@ mod tests {
     #[test]
     fn the_latest_recommendation_is_a_seek_not_a_scan_of_the_log() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = crate::engine::store::Store::open(&dir.path().join("t.db")).expect("open");
+        let store = crate::Store::open(&dir.path().join("t.db")).expect("open");
         let plan: Vec<String> = store
-            .read(|c| {
+            .read(|c| -> Result<Vec<String>> {
                 let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {LAST_RECOMMENDATION}"))?;
                 let rows = stmt.query_map(["team_x"], |r| r.get::<_, String>(3))?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)

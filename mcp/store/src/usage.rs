@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::engine::error::Result;
+use crate::Result;
 
 /// How far one thread's rollout file has been charged, and to whom.
 #[derive(Debug, Clone)]

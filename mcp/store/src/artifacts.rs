@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::engine::error::Result;
+use crate::Result;
 
 pub struct ArtifactRow {
     pub artifact_id: String,

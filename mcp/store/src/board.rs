@@ -4,8 +4,20 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::engine::error::Result;
-use crate::engine::team::TaskCounts;
+use crate::Result;
+
+// How many of a team's tasks are in each status (`ready` and `blocked` split the stored
+// `open` by whether every dependency is done). A plain comment: a doc comment would enter
+// the JSON schemas of the tool results that carry it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct TaskCounts {
+    pub ready: i64,
+    pub blocked: i64,
+    pub claimed: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
 
 pub struct TaskRow {
     pub task_id: String,

@@ -1,5 +1,8 @@
-//! The SQLite store: where the database lives, how a connection is opened, and how every
-//! write runs.
+//! The SQLite store of codex-teams (the `codex-teams-store` crate): where the database
+//! lives, how a connection is opened, how every write runs, the SQL of every table (one
+//! module per table group), the row types and the typed states stored in them. Nothing here
+//! knows the engine, the MCP server or the CLI; the engine turns a [`StoreError`] into its
+//! own error without rewording it.
 //!
 //! Many `codex-teams` processes (one `serve-mcp` per Codex process, plus the CLI) share one
 //! database file, so three rules hold here and nowhere else:
@@ -24,13 +27,41 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{ErrorCode, OpenFlags, TransactionBehavior};
 
-use crate::engine::error::{EngineError, Result};
-use crate::engine::home_config::Synchronous;
+mod error;
+pub mod private;
+mod states;
 
+pub use error::{Busy, Result, StoreError};
+/// The connection types the closures of [`Store::read`] and [`Store::write`] receive.
+pub use rusqlite::{Connection, Transaction};
+pub use states::{AgentState, TaskStatus, TeamState};
+
+/// The SQL files stay in the repository's top-level `migrations/`.
 mod embedded {
-    refinery::embed_migrations!("migrations");
+    refinery::embed_migrations!("../../migrations");
+}
+
+/// SQLite's `synchronous` setting for every connection to the store (the home's
+/// `store.synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// No fsync per commit in WAL mode: a power cut may drop the last commits; a process
+    /// crash never does.
+    #[default]
+    Normal,
+    /// fsync the WAL at every commit: a confirmed send survives a power cut too.
+    Full,
+}
+
+impl Synchronous {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Synchronous::Normal => "normal",
+            Synchronous::Full => "full",
+        }
+    }
 }
 
 /// How long SQLite's own busy handler keeps retrying a lock before giving up.
@@ -74,7 +105,7 @@ pub fn default_home() -> Result<PathBuf> {
     }
     match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
         Some(home) => Ok(PathBuf::from(home).join(".codex-teams")),
-        None => Err(EngineError::Config(
+        None => Err(StoreError::Config(
             "cannot find the codex-teams home: neither CODEX_TEAMS_HOME nor HOME is set; \
              hint: set CODEX_TEAMS_HOME or pass --db"
                 .into(),
@@ -115,27 +146,27 @@ impl Store {
     /// [`Store::open`] with the home's `store.synchronous` for every connection.
     pub fn open_with(path: &Path, synchronous: Synchronous) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::engine::private::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
+            crate::private::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
         }
         let conn = {
             let _guard = OpenLock::acquire(path)?;
             // Created 0600 before SQLite sees it, so the database and the WAL and SHM files
             // SQLite derives from it are private whatever the umask.
-            crate::engine::private::touch(path).map_err(|e| EngineError::io(path, e))?;
+            crate::private::touch(path).map_err(|e| StoreError::io(path, e))?;
             let mut conn = open_connection(path, synchronous)?;
             // WAL is a property of the file: switch once, under the lock.
             let mode: String = conn
                 .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-                .map_err(|e| EngineError::store("setting journal_mode=WAL", e))?;
+                .map_err(|e| StoreError::sql("setting journal_mode=WAL", e))?;
             if !mode.eq_ignore_ascii_case("wal") {
-                return Err(EngineError::Config(format!(
+                return Err(StoreError::Config(format!(
                     "database {} refused WAL mode (got {mode}); hint: put it on a local disk",
                     path.display()
                 )));
             }
             embedded::migrations::runner()
                 .run(&mut conn)
-                .map_err(|e| EngineError::Migration(e.to_string()))?;
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
             conn
         };
         Ok(Store {
@@ -167,7 +198,10 @@ impl Store {
     }
 
     /// Runs read-only work on a pooled connection.
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let conn = self.take()?;
         let out = f(&conn);
         self.give_back(conn);
@@ -177,7 +211,10 @@ impl Store {
     /// Runs read-only work inside one read transaction, so every statement of `f` sees the
     /// same snapshot and the connection takes the WAL read lock once (`team_status`,
     /// `task_list`). Not for long-polls: a snapshot never sees later commits.
-    pub fn read_snapshot<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub fn read_snapshot<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let conn = self.take()?;
         let out = match conn.unchecked_transaction() {
             Ok(tx) => {
@@ -186,7 +223,7 @@ impl Store {
                 let _ = tx.finish();
                 out
             }
-            Err(e) => Err(EngineError::store("beginning a read transaction", e)),
+            Err(e) => Err(StoreError::sql("beginning a read transaction", e).into()),
         };
         self.give_back(conn);
         out
@@ -196,7 +233,10 @@ impl Store {
     /// `SQLITE_LOCKED` the whole transaction is retried (up to [`WRITE_RETRIES`] times, with
     /// jittered exponential backoff), so `f` must have no effects outside the transaction.
     /// Any other error rolls back and is returned: nothing half-written survives.
-    pub fn write<T>(&self, mut f: impl FnMut(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub fn write<T, E: From<StoreError> + Busy>(
+        &self,
+        mut f: impl FnMut(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.take()?;
         let mut attempt = 0;
         let out = loop {
@@ -213,17 +253,17 @@ impl Store {
     }
 }
 
-fn run_immediate<T>(
+fn run_immediate<T, E: From<StoreError>>(
     conn: &mut Connection,
-    f: &mut impl FnMut(&Transaction<'_>) -> Result<T>,
-) -> Result<T> {
+    f: &mut impl FnMut(&Transaction<'_>) -> Result<T, E>,
+) -> Result<T, E> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| EngineError::store("beginning a write transaction", e))?;
+        .map_err(|e| StoreError::sql("beginning a write transaction", e))?;
     let deferred = Deferred::begin();
     let value = f(&tx)?; // dropping `tx` on error rolls back, dropping `deferred` forgets
     tx.commit()
-        .map_err(|e| EngineError::store("committing a write transaction", e))?;
+        .map_err(|e| StoreError::sql("committing a write transaction", e))?;
     deferred.committed();
     Ok(value)
 }
@@ -310,7 +350,7 @@ impl Checkpointer {
                 };
                 let conn = match open_connection(&path, Synchronous::Normal).and_then(|mut conn| {
                     conn.busy_handler(Some(restart_wait))
-                        .map_err(|e| EngineError::store("setting the checkpoint busy handler", e))?;
+                        .map_err(|e| StoreError::sql("setting the checkpoint busy handler", e))?;
                     Ok(conn)
                 }) {
                     Ok(conn) => conn,
@@ -366,7 +406,7 @@ fn elect(db: &Path, stopped: &mpsc::Receiver<()>) -> Option<File> {
     let mut name = db.as_os_str().to_owned();
     name.push(".checkpoint.lock");
     let lock_path = PathBuf::from(name);
-    let file = match crate::engine::private::options()
+    let file = match crate::private::options()
         .create(true)
         .truncate(false)
         .write(true)
@@ -394,7 +434,7 @@ fn elect(db: &Path, stopped: &mpsc::Receiver<()>) -> Option<File> {
 /// round tries again.
 fn checkpoint(conn: &Connection, mode: &str) -> Result<i64> {
     conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| r.get(1))
-        .map_err(|e| EngineError::store("checkpointing the WAL", e))
+        .map_err(|e| StoreError::sql("checkpointing the WAL", e))
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -409,11 +449,11 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection> 
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let mut conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| EngineError::store(&format!("opening {}", path.display()), e))?;
+        .map_err(|e| StoreError::sql(&format!("opening {}", path.display()), e))?;
     // A short-sleeping busy handler: SQLite's default sleeps 1, 2, 5, 10... ms, which
     // wastes most of a write slot when seven processes contend for a lock held ~50 µs.
     conn.busy_handler(Some(busy_wait))
-        .map_err(|e| EngineError::store("installing the busy handler", e))?;
+        .map_err(|e| StoreError::sql("installing the busy handler", e))?;
     conn.execute_batch(match synchronous {
         Synchronous::Normal => {
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
@@ -422,21 +462,21 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection> 
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
         }
     })
-    .map_err(|e| EngineError::store("setting pragmas", e))?;
+    .map_err(|e| StoreError::sql("setting pragmas", e))?;
     // The query planner stability guarantee: without it SQLite marks `col = ?` terms as
     // "re-plan when rebound", and rusqlite clears bindings whenever a cached statement goes
     // back to its cache, so those statements were re-parsed and re-planned on every use
     // (over a third of a `team_status` call). We keep no planner statistics, so the plan
     // cannot depend on the bound values anyway.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
-        .map_err(|e| EngineError::store("enabling the query planner stability guarantee", e))?;
+        .map_err(|e| StoreError::sql("enabling the query planner stability guarantee", e))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)
-        .map_err(|e| EngineError::store("setting wal_autocheckpoint", e))?;
+        .map_err(|e| StoreError::sql("setting wal_autocheckpoint", e))?;
     conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
-        .map_err(|e| EngineError::store("setting journal_size_limit", e))?;
+        .map_err(|e| StoreError::sql("setting journal_size_limit", e))?;
     conn.pragma_update(None, "cache_size", -PAGE_CACHE_KIB)
-        .map_err(|e| EngineError::store("setting cache_size", e))?;
+        .map_err(|e| StoreError::sql("setting cache_size", e))?;
     Ok(conn)
 }
 
@@ -477,14 +517,14 @@ impl OpenLock {
         let mut name = db.as_os_str().to_owned();
         name.push(".lock");
         let lock_path = PathBuf::from(name);
-        let file = crate::engine::private::options()
+        let file = crate::private::options()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|e| EngineError::io(&lock_path, e))?;
+            .map_err(|e| StoreError::io(&lock_path, e))?;
         let started = Instant::now();
-        file.lock().map_err(|e| EngineError::io(&lock_path, e))?;
+        file.lock().map_err(|e| StoreError::io(&lock_path, e))?;
         tracing::debug!(
             waited_ms = started.elapsed().as_millis() as u64,
             "open lock held"
@@ -531,26 +571,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_home_config_chooses_synchronous_for_every_connection() {
+    fn open_with_sets_synchronous_on_every_connection() {
         let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(
-            dir.path().join(crate::engine::home_config::FILE),
-            "[store]\nsynchronous = \"full\"\n",
-        )
-        .expect("write config");
-        let engine =
-            crate::engine::Engine::open(&dir.path().join("t.db"), dir.path()).expect("open");
-        let level = |e: &crate::engine::Engine| -> i64 {
-            e.store()
-                .read(|c| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
+        let level = |store: &Store| -> i64 {
+            store
+                .read(|c| Ok::<_, StoreError>(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
                 .expect("pragma")
         };
-        assert_eq!(level(&engine), 2, "FULL");
+        let full = Store::open_with(&dir.path().join("t.db"), Synchronous::Full).expect("open");
+        assert_eq!(level(&full), 2, "FULL");
         let default = Store::open(&dir.path().join("u.db")).expect("open");
-        let normal: i64 = default
-            .read(|c| Ok(c.query_row("PRAGMA synchronous", [], |r| r.get(0))?))
-            .expect("pragma");
-        assert_eq!(normal, 1, "NORMAL");
+        assert_eq!(level(&default), 1, "NORMAL");
     }
 
     #[test]
@@ -561,7 +592,7 @@ mod tests {
 
         let hook = ran.clone();
         store
-            .write(|_tx| {
+            .write(|_tx| -> Result<_> {
                 let hook = hook.clone();
                 after_commit(move || hook.set(hook.get() + 1));
                 Ok(())
@@ -573,7 +604,7 @@ mod tests {
         let failed = store.write(|_tx| -> Result<()> {
             let hook = hook.clone();
             after_commit(move || hook.set(hook.get() + 100));
-            Err(EngineError::invalid("x", "rolled back"))
+            Err(StoreError::Integrity("rolled back".into()))
         });
         assert!(failed.is_err());
         assert_eq!(
@@ -608,12 +639,13 @@ mod tests {
 
     #[test]
     fn v9_migrates_a_v8_database_in_place_without_losing_a_row() {
-        use crate::engine::events::Trace;
-        use crate::engine::ids::{AgentId, MessageId, TeamId};
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("old.db");
-        let team = TeamId::generate();
-        let (lead, worker) = (AgentId::generate(), AgentId::generate());
+        let team = "team_0190a0b0c0d07e8f9a0b1c2d3e4f5a6b";
+        let (lead, worker) = (
+            "agent_0190a0b0c0d07e8f9a0b1c2d3e4f5a61",
+            "agent_0190a0b0c0d07e8f9a0b1c2d3e4f5a62",
+        );
         {
             // A database as version 8 left it, with messages, deliveries and chained events.
             let mut conn = Connection::open(&path).expect("open raw");
@@ -627,36 +659,36 @@ mod tests {
             tx.execute(
                 "INSERT INTO teams (team_id, goal, profile, settings, state, lead_agent_id, created_at)
                  VALUES (?1, 'g', 'p', '{}', 'active', ?2, 1)",
-                [team.as_str(), lead.as_str()],
+                [team, lead],
             )
             .expect("team");
-            for a in [&lead, &worker] {
+            for a in [lead, worker] {
                 tx.execute(
                     "INSERT INTO agents (agent_id, team_id, role, runner, state, last_activity_at, created_at)
                      VALUES (?1, ?2, 'r', 'external', 'active', 1, 1)",
-                    [a.as_str(), team.as_str()],
+                    [a, team],
                 )
                 .expect("agent");
             }
             for i in 0..25 {
-                let id = MessageId::generate();
+                let id = format!("msg_0190a0b0c0d07e8f9a0b1c2d3e4f{i:04}");
                 tx.execute(
                     "INSERT INTO messages (message_id, team_id, from_agent_id, to_agent_id, body, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    rusqlite::params![id.as_str(), team.as_str(), lead.as_str(), worker.as_str(), format!("body {i}"), i],
+                    rusqlite::params![id, team, lead, worker, format!("body {i}"), i],
                 )
                 .expect("message");
                 let seq = tx.last_insert_rowid();
                 tx.execute(
                     "INSERT INTO deliveries (message_id, agent_id, team_id, seq, delivery_count, leased_until, acked_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    rusqlite::params![id.as_str(), worker.as_str(), team.as_str(), seq, i % 3, i * 10, (i % 2 == 0).then_some(i)],
+                    rusqlite::params![id, worker, team, seq, i % 3, i * 10, (i % 2 == 0).then_some(i)],
                 )
                 .expect("delivery");
                 events::insert(
                     &tx,
                     i,
-                    &Trace::team(&team).agent(&lead).message(&id),
+                    &events::EventIds::team(team).agent(lead).message(&id),
                     "message.sent",
                     &serde_json::json!({ "n": i }),
                 )
@@ -674,7 +706,7 @@ mod tests {
 
         let store = Store::open(&path).expect("migrate to V9");
         store
-            .read(|c| {
+            .read(|c| -> Result<_> {
                 assert_eq!(
                     dump(c, events_sql),
                     before.0,
@@ -711,7 +743,7 @@ mod tests {
                 );
                 // The chain still verifies over the migrated rows.
                 let mut prev = String::new();
-                for r in events::list_raw(c, team.as_str())? {
+                for r in events::list_raw(c, team)? {
                     assert_eq!(
                         r.chain,
                         r.expected_chain(&prev),
@@ -725,8 +757,14 @@ mod tests {
             .expect("read");
         // New events continue the numbering; the table stays append-only.
         store
-            .write(|tx| {
-                events::insert(tx, 99, &Trace::team(&team), "probe", &serde_json::json!({}))?;
+            .write(|tx| -> Result<_> {
+                events::insert(
+                    tx,
+                    99,
+                    &events::EventIds::team(team),
+                    "probe",
+                    &serde_json::json!({}),
+                )?;
                 let seq: i64 = tx.query_row("SELECT MAX(seq) FROM events", [], |r| r.get(0))?;
                 assert_eq!(seq, 26);
                 assert!(tx.execute("DELETE FROM events WHERE seq = 1", []).is_err());
@@ -744,10 +782,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("t.db")).expect("open");
         store
-            .read(|c| {
+            .read(|c| -> Result<_> {
                 let qpsg = c
                     .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
-                    .map_err(|e| EngineError::store("db_config", e))?;
+                    .map_err(|e| StoreError::sql("db_config", e))?;
                 let pages: i64 = c.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?;
                 assert!(qpsg, "statements must not be re-planned on every rebind");
                 assert_eq!(pages, i64::from(AUTOCHECKPOINT_PAGES));

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::engine::error::{EngineError, Result};
+use crate::{Result, StoreError};
 
 pub struct TeamRow {
     pub team_id: String,
@@ -106,7 +106,7 @@ pub fn team(conn: &Connection, team_id: &str) -> Result<TeamRow> {
     conn.prepare_cached(&format!("SELECT {TEAM_COLS} FROM teams WHERE team_id = ?1"))?
         .query_row([team_id], team_from_row)
         .optional()?
-        .ok_or_else(|| EngineError::not_found("team", team_id))
+        .ok_or_else(|| StoreError::not_found("team", team_id))
 }
 
 pub fn teams(conn: &Connection, include_finalized: bool) -> Result<Vec<TeamRow>> {
@@ -124,7 +124,7 @@ pub fn settings(conn: &Connection, team_id: &str) -> Result<String> {
     conn.prepare_cached("SELECT settings FROM teams WHERE team_id = ?1")?
         .query_row([team_id], |r| r.get(0))
         .optional()?
-        .ok_or_else(|| EngineError::not_found("team", team_id))
+        .ok_or_else(|| StoreError::not_found("team", team_id))
 }
 
 pub fn finalize_team(tx: &Transaction<'_>, team_id: &str, summary: &str, now: i64) -> Result<bool> {
@@ -142,7 +142,7 @@ pub fn agent(conn: &Connection, agent_id: &str) -> Result<AgentRow> {
     ))?
     .query_row([agent_id], agent_from_row)
     .optional()?
-    .ok_or_else(|| EngineError::not_found("agent", agent_id))
+    .ok_or_else(|| StoreError::not_found("agent", agent_id))
 }
 
 /// What every call checks about its caller, read in one statement: the agent's team, role,
@@ -173,7 +173,7 @@ pub fn liveness(conn: &Connection, team_id: &str, agent_id: &str) -> Result<Live
         })
     })
     .optional()?
-    .ok_or_else(|| EngineError::not_found("agent", agent_id))
+    .ok_or_else(|| StoreError::not_found("agent", agent_id))
 }
 
 /// The team an agent belongs to, if the agent exists.
@@ -282,7 +282,7 @@ pub fn lead_of(conn: &Connection, team_id: &str) -> Result<String> {
     conn.prepare_cached("SELECT lead_agent_id FROM teams WHERE team_id = ?1")?
         .query_row([team_id], |r| r.get(0))
         .optional()?
-        .ok_or_else(|| EngineError::not_found("team", team_id))
+        .ok_or_else(|| StoreError::not_found("team", team_id))
 }
 
 /// Counts used by status and the run summary.
@@ -332,7 +332,7 @@ pub fn add_usage(
         params![agent_id, team_id, input, cached, output],
     )?;
     if n == 0 {
-        return Err(EngineError::not_found("agent", agent_id));
+        return Err(StoreError::not_found("agent", agent_id));
     }
     let agent_total = tx.query_row(
         "SELECT tokens_input + tokens_output FROM agents WHERE agent_id = ?1",
@@ -361,7 +361,7 @@ pub fn revive_agent(tx: &Transaction<'_>, a: &NewAgent<'_>) -> Result<()> {
         params![a.agent_id, a.token_hash, a.brief, a.model, a.now],
     )?;
     if n == 0 {
-        return Err(EngineError::conflict(
+        return Err(StoreError::conflict(
             format!(
                 "agent {} is live; only a dead or stopped agent can be resumed",
                 a.agent_id

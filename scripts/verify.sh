@@ -29,17 +29,26 @@ echo "== Codex CLI: $("$CODEX_TEAMS_CODEX" --version) ($CODEX_TEAMS_CODEX)"
 # The GitHub workflows are valid (actionlint, installed into .cache/ when missing).
 scripts/lint-workflows.sh
 
+# The store crate (mcp/store) sits below everything: it must not depend on the engine (the
+# codex-teams package), the MCP server (rmcp) or the CLI (clap).
+echo "== the store crate depends on nothing above it"
+if above=$(cargo tree --locked -p codex-teams-store -e normal --prefix none | grep -E '^(codex-teams |rmcp|clap)'); then
+  echo "mcp/store (codex-teams-store) depends on the engine, rmcp or clap; the store must stay below them:" >&2
+  echo "$above" >&2
+  exit 1
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 # A deadline well inside CI's 90 minutes: a hung test fails the run with its name on
 # screen (libtest reports tests running over 60 s) instead of timing the whole job out.
 # (GNU timeout; macOS has it only with coreutils, so it runs unbounded there.)
 deadline=()
 if command -v timeout >/dev/null 2>&1; then deadline=(timeout -k 30 2700); fi
-if ! ${deadline[@]+"${deadline[@]}"} cargo test --all-targets --locked; then
+if ! ${deadline[@]+"${deadline[@]}"} cargo test --workspace --all-targets --locked; then
   echo "cargo test failed or ran past 45 minutes (see the tests reported as running over 60 s)" >&2
   exit 1
 fi

@@ -89,13 +89,7 @@ fn watch(engine: &Engine, team: Option<&TeamId>, args: &StatusArgs, paths: &Path
             }
             bar.set_length(total);
             bar.set_position((c.done + c.failed + c.cancelled).max(0) as u64);
-            let live = t
-                .agents
-                .iter()
-                .filter(|a| {
-                    a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
-                })
-                .count();
+            let live = t.agents.iter().filter(|a| a.is_live_worker()).count();
             bar.set_message(format!(
                 "{} live, {} tokens, {}",
                 count(live as i64, "worker"),

@@ -21,7 +21,9 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{self, Trace};
 use crate::engine::ids::{AgentId, DecisionId, TeamId};
 use crate::engine::policy::{ArbitrationMode, Fallback};
-use crate::engine::store::{self, arbitration::DecisionRow, arbitration::VoteRow, now_ms};
+use crate::engine::store::{
+    self, AgentState, arbitration::DecisionRow, arbitration::VoteRow, now_ms,
+};
 use crate::engine::{Caller, Engine};
 
 /// Fewest and most candidates one decision may have.
@@ -487,7 +489,7 @@ impl Loaded {
         let voted = |a: &str| self.votes.iter().any(|v| v.agent_id == a);
         let absent = store::teams::agents(conn, &self.row.team_id)?
             .into_iter()
-            .filter(|a| matches!(a.state.as_str(), "stopped" | "dead"))
+            .filter(|a| matches!(a.state, AgentState::Stopped | AgentState::Dead))
             .map(|a| a.agent_id)
             .filter(|a| self.eligible.contains(a) && !voted(a))
             .collect();
@@ -722,9 +724,7 @@ impl Engine {
         let (view, resolved) = self.store().write(|tx| -> Result<_> {
             let mut eligible: Vec<String> = store::teams::agents(tx, caller.team_id.as_str())?
                 .into_iter()
-                .filter(|a| {
-                    a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
-                })
+                .filter(|a| a.is_live_worker())
                 .map(|a| a.agent_id)
                 .collect();
             eligible.sort();

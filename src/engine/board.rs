@@ -14,7 +14,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{self, Trace};
 use crate::engine::ids::{AgentId, TaskId};
 use crate::engine::roles::Role;
-use crate::engine::store::{self, board::TaskRow, now_ms};
+use crate::engine::store::{self, TaskStatus, board::TaskRow, now_ms};
 use crate::engine::{Caller, Engine};
 
 const TITLE_MAX: usize = 200;
@@ -176,13 +176,13 @@ fn check_len(field: &str, value: &str, max: usize) -> Result<()> {
 }
 
 fn view(row: TaskRow, deps: Vec<String>) -> TaskView {
-    let claimed = row.shown == "claimed";
+    let claimed = row.shown == TaskStatus::Claimed;
     TaskView {
         deps,
         owner: if claimed { row.owner } else { None },
         task_id: row.task_id,
         title: row.title,
-        status: row.shown,
+        status: row.shown.to_string(),
         size: row.size,
         role: row.role,
         priority: row.priority,
@@ -334,7 +334,7 @@ impl Engine {
             let mut out = Vec::with_capacity(batch.len());
             for (i, t) in batch.iter().enumerate() {
                 let row = store::board::task(tx, ids[i].as_str(), now)?;
-                let status = row.map(|r| r.shown).unwrap_or_else(|| "ready".into());
+                let status = row.map_or(TaskStatus::Ready, |r| r.shown).to_string();
                 events::record(
                     tx,
                     &Trace::team(&caller.team_id).agent(&caller.agent_id).task(&ids[i]),
@@ -450,12 +450,12 @@ impl Engine {
                     let row = store::board::task(tx, id.as_str(), now)?
                         .filter(|t| t.team_id == caller.team_id.as_str())
                         .ok_or_else(|| EngineError::not_found("task", id.as_str()))?;
-                    match row.shown.as_str() {
-                        "ready" => {}
-                        "claimed" if row.owner.as_deref() == Some(caller.agent_id.as_str()) => {
+                    match row.shown {
+                        TaskStatus::Ready => {}
+                        TaskStatus::Claimed if row.owner.as_deref() == Some(caller.agent_id.as_str()) => {
                             return claimed_view(tx, row, None);
                         }
-                        "claimed" => {
+                        TaskStatus::Claimed => {
                             let holder = row.owner.clone().unwrap_or_default();
                             return Err(EngineError::conflict(
                                 format!(
@@ -466,7 +466,7 @@ impl Engine {
                                 json!({ "task_id": row.task_id, "holder": holder, "leased_until": row.leased_until }),
                             ));
                         }
-                        "blocked" => {
+                        TaskStatus::Blocked => {
                             let open: Vec<String> = store::board::deps(tx, &row.task_id)?
                                 .into_iter()
                                 .filter(|d| {
@@ -600,7 +600,7 @@ impl Engine {
             if !caller.is_lead() && !holds {
                 return Err(EngineError::Forbidden(format!(
                     "task {task_id} is {} and not held by this agent; claim it first",
-                    if row.status == "claimed" { format!("held by {}", row.owner.clone().unwrap_or_default()) } else { row.shown.clone() }
+                    if row.status == "claimed" { format!("held by {}", row.owner.clone().unwrap_or_default()) } else { row.shown.to_string() }
                 )));
             }
             if matches!(row.status.as_str(), "done" | "cancelled") && status != "ready" {

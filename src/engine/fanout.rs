@@ -441,12 +441,7 @@ mod engine_glue {
             })
             .collect();
         let agents = store::teams::agents(c, team.as_str())?;
-        let live: Vec<_> = agents
-            .iter()
-            .filter(|a| {
-                a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
-            })
-            .collect();
+        let live: Vec<_> = agents.iter().filter(|a| a.is_live_worker()).collect();
         let busy = live.iter().filter(|a| a.current_task.is_some()).count() as u32;
         let used: i64 = agents
             .iter()

@@ -17,7 +17,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{self, Trace};
 use crate::engine::ids::{AgentId, MessageId, TeamId};
 use crate::engine::runner;
-use crate::engine::store::{self, now_ms};
+use crate::engine::store::{self, AgentState, now_ms};
 
 /// The sender name of messages the engine itself sends.
 pub const SYSTEM: &str = "system";
@@ -115,11 +115,11 @@ impl Engine {
         reason: &str,
         notice: Option<(&str, &str)>,
     ) -> Result<bool> {
-        if !matches!(row.state.as_str(), "starting" | "active" | "idle") || row.role == "lead" {
+        if !row.is_live_worker() {
             return Ok(false);
         }
         let agent = AgentId::from_db(row.agent_id.clone());
-        let ended = self.end_agent_and(team, &agent, "stopped", reason, |tx| {
+        let ended = self.end_agent_and(team, &agent, AgentState::Stopped, reason, |tx| {
             let Some((event, body)) = notice else {
                 return Ok(());
             };
@@ -179,12 +179,7 @@ impl Engine {
         if expired {
             self.store().write(|tx| self.sweep(tx, team, now))?;
         }
-        let live: Vec<_> = agents
-            .iter()
-            .filter(|a| {
-                a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
-            })
-            .collect();
+        let live: Vec<_> = agents.iter().filter(|a| a.is_live_worker()).collect();
         // A worker whose process nobody supervises (`external`) that holds a claim and has
         // made no call for a whole task lease is dead: its slot and its claims go back. (One
         // without a claim is left to idle shutdown.)
@@ -196,7 +191,7 @@ impl Engine {
             {
                 let id = AgentId::from_db(a.agent_id.clone());
                 let reason = format!("no call for {} s (task lease expired)", silent / 1000);
-                if self.end_agent(team, &id, "dead", &reason)? {
+                if self.end_agent(team, &id, AgentState::Dead, &reason)? {
                     let body = format!("[codex-teams] {id} ({}) is dead: {reason}", a.role);
                     self.store().write(|tx| notify_lead(tx, team, &body))?;
                     done.dead.push(a.agent_id.clone());

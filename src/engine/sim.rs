@@ -383,7 +383,7 @@ fn is_live(engine: &Engine, agent: &AgentId) -> Result<bool> {
         .store()
         .read(|c| store::teams::agent(c, agent.as_str()))?
         .state;
-    Ok(matches!(state.as_str(), "starting" | "active" | "idle"))
+    Ok(state.is_live())
 }
 
 /// One simulated model request of one worker: read the inbox (naive workers read every

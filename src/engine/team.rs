@@ -18,7 +18,7 @@ use crate::engine::ids::{AgentId, TaskId, TeamId};
 use crate::engine::policy::{HARD_CAP, Profile};
 use crate::engine::roles::Role;
 use crate::engine::runner::{self, LaunchRequest};
-use crate::engine::store::{self, now_ms};
+use crate::engine::store::{self, AgentState, now_ms};
 use crate::engine::{Caller, Engine};
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -46,6 +46,15 @@ pub struct AgentStatus {
     pub tokens: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+impl AgentStatus {
+    /// [`store::teams::AgentRow::is_live_worker`] on the shown row (a finished lead is no
+    /// worker either way).
+    pub fn is_live_worker(&self) -> bool {
+        self.role != store::teams::LEAD_ROLE
+            && AgentState::parse(&self.state).is_ok_and(AgentState::is_live)
+    }
 }
 
 pub use codex_teams_store::board::TaskCounts;
@@ -333,7 +342,7 @@ impl Engine {
             role,
         };
         refuse_dead(&caller, &live)?;
-        if live.state == "starting" || live.state == "idle" {
+        if matches!(live.state, AgentState::Starting | AgentState::Idle) {
             self.store().write(|tx| -> Result<_> {
                 if store::teams::activate_agent(tx, agent_id.as_str(), now_ms())? {
                     events::record(
@@ -542,7 +551,7 @@ impl Engine {
             }
             Err(err) => {
                 let reason = format!("launch failed: {err}");
-                self.end_agent(&caller.team_id, &agent_id, "dead", &reason)?;
+                self.end_agent(&caller.team_id, &agent_id, AgentState::Dead, &reason)?;
                 Err(err)
             }
         }
@@ -553,7 +562,7 @@ impl Engine {
         &self,
         team: &TeamId,
         agent: &AgentId,
-        state: &str,
+        state: AgentState,
         reason: &str,
     ) -> Result<bool> {
         self.end_agent_and(team, agent, state, reason, |_| Ok(()))
@@ -565,7 +574,7 @@ impl Engine {
         &self,
         team: &TeamId,
         agent: &AgentId,
-        state: &str,
+        state: AgentState,
         reason: &str,
         also: impl Fn(&crate::engine::store::Transaction<'_>) -> Result<()>,
     ) -> Result<bool> {
@@ -577,7 +586,7 @@ impl Engine {
                 events::record(
                     tx,
                     &Trace::team(team).agent(agent),
-                    if state == "dead" {
+                    if state == AgentState::Dead {
                         "agent.dead"
                     } else {
                         "agent.stopped"
@@ -691,7 +700,7 @@ pub(crate) fn refuse_dead(caller: &Caller, live: &store::teams::Liveness) -> Res
             )));
         }
     }
-    if live.state == "stopped" || live.state == "dead" {
+    if matches!(live.state, AgentState::Stopped | AgentState::Dead) {
         return Err(EngineError::Forbidden(format!(
             "agent {} is {} ({}); hint: the lead can spawn a replacement",
             caller.agent_id,
@@ -705,16 +714,15 @@ pub(crate) fn refuse_dead(caller: &Caller, live: &store::teams::Liveness) -> Res
 /// An agent as `status` shows it. The lead's row is never ended by a worker's stop path, so
 /// once its team is finalized the lead is reported `finished`, not still `active`.
 fn agent_status(a: &store::teams::AgentRow, team_state: &str) -> AgentStatus {
-    let lead_done = a.role == "lead"
-        && team_state != "active"
-        && matches!(a.state.as_str(), "starting" | "active" | "idle");
+    let lead_done =
+        a.role == store::teams::LEAD_ROLE && team_state != "active" && a.state.is_live();
     AgentStatus {
         agent_id: a.agent_id.clone(),
         role: a.role.clone(),
         state: if lead_done {
             "finished".to_string()
         } else {
-            a.state.clone()
+            a.state.to_string()
         },
         task_id: a.current_task.clone(),
         tokens: a.tokens_input + a.tokens_output,

@@ -185,9 +185,7 @@ impl Engine {
             let tasks = store::board::counts(c, team.as_str(), now)?;
             let workers = store::teams::agents(c, team.as_str())?
                 .iter()
-                .filter(|a| {
-                    a.role != "lead" && matches!(a.state.as_str(), "starting" | "active" | "idle")
-                })
+                .filter(|a| a.is_live_worker())
                 .count() as i64;
             Ok((events, hi, tasks, workers))
         })?;

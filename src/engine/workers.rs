@@ -10,7 +10,7 @@ use crate::engine::events::{self, Trace};
 use crate::engine::guardrails::notify_lead;
 use crate::engine::ids::{AgentId, TeamId};
 use crate::engine::policy::{Isolation, Profile};
-use crate::engine::store::{self, now_ms};
+use crate::engine::store::{self, AgentState, now_ms};
 use crate::engine::{Caller, Engine};
 
 /// A stopped or dead worker that can be resumed.
@@ -63,7 +63,7 @@ impl Engine {
         &self,
         team: &TeamId,
         agent: &AgentId,
-        state: &str,
+        state: AgentState,
         reason: &str,
     ) -> Result<bool> {
         if !self.end_agent(team, agent, state, reason)? {
@@ -88,7 +88,7 @@ impl Engine {
                     "`resume` must name a worker of this team",
                 )
             })?;
-        if !matches!(row.state.as_str(), "stopped" | "dead") {
+        if !matches!(row.state, AgentState::Stopped | AgentState::Dead) {
             return Err(EngineError::conflict(
                 format!(
                     "agent {agent} is {}; only a dead or stopped worker can be resumed",

@@ -457,7 +457,7 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
         .map(|a| AgentRecord {
             agent_id: a.agent_id.clone(),
             role: a.role.clone(),
-            state: a.state.clone(),
+            state: a.state.to_string(),
             model: a.model.clone(),
             pid: a.pid,
             stop_reason: a.stop_reason.clone(),

@@ -840,6 +840,8 @@ impl Inner {
         self.engine
             .store()
             .read(|c| crate::engine::store::teams::agent(c, agent_id.as_str()))
-            .is_ok_and(|a| a.state == "stopped" && a.runner == "codex-exec")
+            .is_ok_and(|a| {
+                a.state == crate::engine::store::AgentState::Stopped && a.runner == "codex-exec"
+            })
     }
 }

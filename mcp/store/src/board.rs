@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::Result;
+use crate::{Result, TaskStatus};
 
 // How many of a team's tasks are in each status (`ready` and `blocked` split the stored
 // `open` by whether every dependency is done). A plain comment: a doc comment would enter
@@ -29,7 +29,7 @@ pub struct TaskRow {
     pub priority: i64,
     pub status: String,
     /// The status callers see: ready | blocked | claimed | done | failed | cancelled.
-    pub shown: String,
+    pub shown: TaskStatus,
     pub owner: Option<String>,
     pub leased_until: Option<i64>,
     pub version: i64,

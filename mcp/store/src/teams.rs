@@ -2,7 +2,10 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::{Result, StoreError};
+use crate::{AgentState, Result, StoreError};
+
+/// The role of a team's lead agent (every other role is a worker).
+pub const LEAD_ROLE: &str = "lead";
 
 pub struct TeamRow {
     pub team_id: String,
@@ -21,7 +24,7 @@ pub struct AgentRow {
     pub team_id: String,
     pub role: String,
     pub runner: String,
-    pub state: String,
+    pub state: AgentState,
     pub token_hash: Option<String>,
     pub model: Option<String>,
     pub pid: Option<i64>,
@@ -32,6 +35,15 @@ pub struct AgentRow {
     pub last_activity_at: i64,
     pub created_at: i64,
     pub current_task: Option<String>,
+}
+
+impl AgentRow {
+    /// The one liveness rule: a worker (any role but the lead) that is starting, active or
+    /// idle. Team size, affordability, arbitration quorums and "is anyone still working"
+    /// all count these.
+    pub fn is_live_worker(&self) -> bool {
+        self.role != LEAD_ROLE && self.state.is_live()
+    }
 }
 
 const TEAM_COLS: &str = "team_id, goal, profile, state, lead_agent_id, workspace, summary, \
@@ -150,7 +162,7 @@ pub fn agent(conn: &Connection, agent_id: &str) -> Result<AgentRow> {
 pub struct Liveness {
     pub agent_team_id: String,
     pub role: String,
-    pub state: String,
+    pub state: AgentState,
     pub stop_reason: Option<String>,
     pub token_hash: Option<String>,
     pub team_state: Option<String>,
@@ -244,7 +256,7 @@ pub fn set_agent_pid(tx: &Transaction<'_>, agent_id: &str, pid: Option<u32>) -> 
 pub fn end_agent(
     tx: &Transaction<'_>,
     agent_id: &str,
-    state: &str,
+    state: AgentState,
     reason: &str,
     now: i64,
 ) -> Result<bool> {

@@ -47,6 +47,7 @@ use crate::engine::ids::{AgentId, TeamId};
 use crate::engine::policy::{Instructions, WorkerCodex};
 use crate::engine::roles::Role;
 use crate::engine::runner::{ENV_AGENT_TOKEN, LaunchRequest, Launched, Runner, procs, rollout};
+use crate::engine::store::AgentState;
 
 /// The Codex version these integration points were verified against (the repository's
 /// `codex-version` file, through build.rs).
@@ -542,7 +543,7 @@ pub fn shutdown_all(engine: &Engine, reason: &str) {
         // Recorded first, so the supervisor does not take the exit for a crash.
         let agent = AgentId::from_db(agent);
         let team = &started.team;
-        if let Err(err) = engine.end_agent(team, &agent, "stopped", reason) {
+        if let Err(err) = engine.end_agent(team, &agent, AgentState::Stopped, reason) {
             tracing::warn!(team_id = %team, agent_id = %agent, error = %err, "recording a stopped worker failed");
         }
         stop_group(started.pid);
@@ -622,11 +623,14 @@ fn supervise(
     }
     let (state, reason) = match &status {
         Ok(s) if s.success() => (
-            "stopped",
+            AgentState::Stopped,
             "worker finished (codex exec exited 0)".to_string(),
         ),
-        Ok(s) => ("dead", format!("codex exec exited: {s}")),
-        Err(e) => ("dead", format!("waiting for codex exec failed: {e}")),
+        Ok(s) => (AgentState::Dead, format!("codex exec exited: {s}")),
+        Err(e) => (
+            AgentState::Dead,
+            format!("waiting for codex exec failed: {e}"),
+        ),
     };
     match engine.worker_exited(team, agent, state, &reason) {
         Ok(_) => {}

@@ -8,7 +8,6 @@ use anyhow::{Result, bail};
 
 use crate::engine::Engine;
 use crate::engine::ids::TeamId;
-use crate::engine::store;
 
 /// Hex digits of an id's tail shown by default; more only when two shown ids share them.
 const SHORT_DIGITS: usize = 6;
@@ -89,10 +88,9 @@ pub fn resolve_team(engine: &Engine, field: &str, raw: &str) -> Result<TeamId> {
              a unique prefix of it, or the short form status prints (`team_..c4d5e6`)"
         );
     }
-    let teams = engine.store().read(|c| store::teams::teams(c, true))?;
-    let matches: Vec<String> = teams
+    let matches: Vec<String> = engine
+        .all_team_ids()?
         .into_iter()
-        .map(|t| t.team_id)
         .filter(|id| {
             let hex = id.strip_prefix(TeamId::PREFIX).unwrap_or(id);
             if tail {

@@ -95,8 +95,31 @@ impl Engine {
         })
     }
 
+    /// The raw store. Engine modules go through it; outside the engine prefer the methods
+    /// below (tests, the benchmark and the real-run harness still read rows here).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// How many messages wait in `agent`'s inbox (unacknowledged, not leased).
+    pub fn unread_count(&self, agent: &AgentId) -> Result<i64> {
+        Ok(self
+            .store
+            .read(|c| store::teams::unread(c, agent.as_str(), now_ms()))?)
+    }
+
+    /// Whether `agent` was stopped while its runner (`codex-exec`) may still be running:
+    /// its own server is then about to be signalled. False for an unknown agent.
+    pub fn stopped_under_runner(&self, agent: &AgentId) -> bool {
+        self.store
+            .read(|c| store::teams::agent(c, agent.as_str()))
+            .is_ok_and(|a| a.state == store::AgentState::Stopped && a.runner == "codex-exec")
+    }
+
+    /// The ids of every team, newest first, finalized ones included.
+    pub fn all_team_ids(&self) -> Result<Vec<String>> {
+        let teams = self.store.read(|c| store::teams::teams(c, true))?;
+        Ok(teams.into_iter().map(|t| t.team_id).collect())
     }
 
     pub fn home(&self) -> &Path {

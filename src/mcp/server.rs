@@ -575,13 +575,7 @@ impl Inner {
                 let next = e
                     .task_claim(&caller, None)
                     .unwrap_or_else(|err| crate::engine::board::Claimed::nothing(err.to_string()));
-                let unread = e.store().read(|c| {
-                    crate::engine::store::teams::unread(
-                        c,
-                        caller.agent_id.as_str(),
-                        crate::engine::store::now_ms(),
-                    )
-                })?;
+                let unread = e.unread_count(&caller.agent_id)?;
                 to_value(tools::PublishedDone {
                     published,
                     done: Some(done),
@@ -837,11 +831,6 @@ impl Inner {
         let Identity::Worker { agent_id, .. } = &self.identity else {
             return false;
         };
-        self.engine
-            .store()
-            .read(|c| crate::engine::store::teams::agent(c, agent_id.as_str()))
-            .is_ok_and(|a| {
-                a.state == crate::engine::store::AgentState::Stopped && a.runner == "codex-exec"
-            })
+        self.engine.stopped_under_runner(agent_id)
     }
 }

@@ -32,7 +32,8 @@ scripts/lint-workflows.sh
 # The store crate (mcp/store) sits below everything: it must not depend on the engine (the
 # codex-teams package), the MCP server (rmcp) or the CLI (clap).
 echo "== the store crate depends on nothing above it"
-if above=$(cargo tree --locked -p codex-teams-store -e normal --prefix none | grep -E '^(codex-teams |rmcp|clap)'); then
+store_deps="$(cargo tree --locked -p codex-teams-store -e normal --prefix none)"
+if above=$(grep -E '^(codex-teams |rmcp|clap)' <<<"$store_deps"); then
   echo "mcp/store (codex-teams-store) depends on the engine, rmcp or clap; the store must stay below them:" >&2
   echo "$above" >&2
   exit 1

@@ -18,7 +18,7 @@ use crate::engine::ids::{AgentId, TaskId, TeamId};
 use crate::engine::policy::{HARD_CAP, Profile};
 use crate::engine::roles::Role;
 use crate::engine::runner::{self, LaunchRequest};
-use crate::engine::store::{self, AgentState, now_ms};
+use crate::engine::store::{self, AgentState, TeamState, now_ms};
 use crate::engine::{Caller, Engine};
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -690,10 +690,10 @@ impl Engine {
 
 /// The refusals of [`Engine::check_live`], on an already-read [`store::teams::Liveness`].
 pub(crate) fn refuse_dead(caller: &Caller, live: &store::teams::Liveness) -> Result<()> {
-    match live.team_state.as_deref() {
+    match live.team_state {
         None => return Err(EngineError::not_found("team", caller.team_id.as_str())),
-        Some("active") => {}
-        Some(_) => {
+        Some(TeamState::Active) => {}
+        Some(TeamState::Finalized) => {
             return Err(EngineError::Forbidden(format!(
                 "team {} is finalized; no new work is accepted",
                 caller.team_id

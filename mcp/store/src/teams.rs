@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::{AgentState, Result, StoreError};
+use crate::{AgentState, Result, StoreError, TeamState};
 
 /// The role of a team's lead agent (every other role is a worker).
 pub const LEAD_ROLE: &str = "lead";
@@ -165,7 +165,7 @@ pub struct Liveness {
     pub state: AgentState,
     pub stop_reason: Option<String>,
     pub token_hash: Option<String>,
-    pub team_state: Option<String>,
+    pub team_state: Option<TeamState>,
 }
 
 pub fn liveness(conn: &Connection, team_id: &str, agent_id: &str) -> Result<Liveness> {

@@ -25,7 +25,7 @@ fn cli(home: &Path) -> Command {
         .env("HOME", home)
         .env("CODEX_HOME", home.join("codex-home"))
         .env_remove("CODEX_TEAMS_DB")
-        .env_remove("CODEX_TEAMS_PROFILE")
+        .env_remove(codex_teams::engine::policy::PROFILE_ENV)
         .env_remove("NO_COLOR")
         .current_dir(home);
     cmd

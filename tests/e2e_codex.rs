@@ -1032,7 +1032,7 @@ fn status_summary_replay_and_smoke_agree_with_the_mock_models_count() {
     let out = std::process::Command::new(EXE)
         .args(["smoke", "small", "--real", "--keep", "--json"])
         .env("CODEX_TEAMS_CODEX", &codex)
-        .env_remove("CODEX_TEAMS_PROFILE")
+        .env_remove(codex_teams::engine::policy::PROFILE_ENV)
         .output()
         .unwrap();
     let smoke: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

@@ -731,7 +731,7 @@ fn install_sh_steps_on_an_empty_home_without_codex_on_path_leave_check_config_gr
         c.env("HOME", home.path())
             .env("PATH", path_without_codex())
             .env_remove("CODEX_TEAMS_HOME")
-            .env_remove("CODEX_TEAMS_PROFILE")
+            .env_remove(codex_teams::engine::policy::PROFILE_ENV)
             .current_dir(home.path());
         c.assert()
     };

@@ -14,6 +14,10 @@ use crate::engine::roles::{Role, WORKER_ROLES};
 /// No team ever has more live agents than this, whatever a profile says.
 pub const HARD_CAP: u32 = 6;
 
+/// Environment variable naming the profile a team starts under when `team_start` (or
+/// `smoke`) names none; absent or empty, `default`.
+pub const PROFILE_ENV: &str = "CODEX_TEAMS_PROFILE";
+
 /// The profiles shipped inside the binary, by name.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("default", include_str!("../../profiles/default.team.yaml")),

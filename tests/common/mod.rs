@@ -1,0 +1,52 @@
+//! Helpers shared by the integration test binaries: each binary says `mod common;` and uses
+//! the parts it needs (so items one binary leaves unused are allowed).
+//!
+//! - [`codex`]: the real Codex CLI the real-Codex tests run, or a skip (a failure in CI).
+//! - [`home`]: a codex-teams home in a temporary directory, and `serve-mcp` processes on it.
+//! - [`rpc`]: tool calls over a [`codex_teams::mcp::client::StdioClient`] that must succeed
+//!   or must fail.
+
+#![allow(dead_code)]
+
+pub mod codex;
+pub mod home;
+pub mod rpc;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The codex-teams binary Cargo built for these tests.
+pub fn exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_codex-teams"))
+}
+
+/// Polls `done` every 20 ms for up to `limit`; whether it became true.
+pub fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `v` as a string; panics naming `v` when it is not one.
+pub fn text(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a string: {v}"))
+        .to_string()
+}
+
+/// The string field `field` of `v`; panics naming both when it is absent or not a string.
+pub fn str_of(v: &Value, field: &str) -> String {
+    v[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string `{field}` in {v}"))
+        .to_string()
+}

@@ -51,31 +51,41 @@ impl TempHome {
         self.dir.path()
     }
 
-    /// The environment every process of this home gets, plus `extra` (a worker's
-    /// credentials, settings under test).
-    pub fn env(&self, extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    /// The environment every process of this home gets (`CODEX_TEAMS_HOME`).
+    pub fn env(&self) -> BTreeMap<String, String> {
         let mut env = BTreeMap::new();
         env.insert(
             "CODEX_TEAMS_HOME".to_string(),
             self.home.display().to_string(),
         );
-        env.extend(extra.clone());
         env
     }
 
-    /// Starts `codex-teams serve-mcp` on this home with `extra` in its environment.
+    /// Starts `program` (codex-teams or a wrapper around it) as `serve-mcp` on this home,
+    /// with `extra` (a worker's credentials, settings under test) added to [`TempHome::env`].
+    pub fn try_spawn(
+        &self,
+        program: &Path,
+        extra: &BTreeMap<String, String>,
+    ) -> anyhow::Result<StdioClient> {
+        let mut env = self.env();
+        env.extend(extra.clone());
+        StdioClient::spawn(program, &self.db, &env, Some(&self.workspace))
+    }
+
+    /// [`TempHome::try_spawn`], which must start.
+    pub fn spawn(&self, program: &Path, extra: &BTreeMap<String, String>) -> StdioClient {
+        self.try_spawn(program, extra).expect("start serve-mcp")
+    }
+
+    /// `codex-teams serve-mcp` on this home with `extra` in its environment.
     pub fn try_serve(&self, extra: &BTreeMap<String, String>) -> anyhow::Result<StdioClient> {
-        StdioClient::spawn(
-            super::exe(),
-            &self.db,
-            &self.env(extra),
-            Some(&self.workspace),
-        )
+        self.try_spawn(super::exe(), extra)
     }
 
     /// [`TempHome::try_serve`], which must start.
     pub fn serve(&self, extra: &BTreeMap<String, String>) -> StdioClient {
-        self.try_serve(extra).expect("start serve-mcp")
+        self.spawn(super::exe(), extra)
     }
 
     /// A lead's server: no credentials.

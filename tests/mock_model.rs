@@ -333,12 +333,7 @@ fn lead_starts_a_team_creates_the_board_spawns_and_finalizes_through_real_codex(
         .env("CODEX_TEAMS_DB", &db)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let teams: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let teams = common::json_output("status", &out);
     let team = &teams[0];
     assert_eq!(teams.as_array().map(Vec::len), Some(1), "{teams}");
     assert_eq!(team["state"], "finalized");

@@ -557,12 +557,7 @@ fn a_leads_requests_are_charged_once_however_many_servers_read_its_rollout_file(
         .args(["replay", &team, "--json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let replay: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let replay = common::json_output("replay", &out);
     assert_eq!(replay["tokens"]["requests"], json!(MORE + 1));
     assert_eq!(replay["tokens"]["lead"], json!(expected));
     let ids: HashSet<&str> = replay["timeline"]

@@ -50,3 +50,19 @@ pub fn str_of(v: &Value, field: &str) -> String {
         .unwrap_or_else(|| panic!("no string `{field}` in {v}"))
         .to_string()
 }
+
+/// The JSON a command printed on stdout; panics (naming `what`, with its stderr) when it
+/// failed, or (with its stdout) when stdout is not JSON.
+pub fn json_output(what: &str, out: &std::process::Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}

@@ -16,25 +16,11 @@ use codex_teams::engine::Engine;
 use codex_teams::engine::ids::{AgentId, ArtifactId, MessageId, TaskId, TeamId};
 use codex_teams::mcp::{Identity, TeamServer};
 use common::home::TempHome;
-use common::text;
+use common::{LEAD_ONLY_TOOLS, WORKER_TOOLS, text};
 use rmcp::model::{CallToolRequestParams, Tool};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
-
-const WORKER_TOOLS: [&str; 9] = [
-    "team_status",
-    "team_send",
-    "team_broadcast",
-    "team_pull_inbox",
-    "task_list",
-    "task_claim",
-    "task_update",
-    "artifact_publish",
-    "artifact_read",
-];
-
-const LEAD_ONLY_TOOLS: [&str; 4] = ["team_start", "team_spawn", "task_create", "team_finalize"];
 
 /// A temporary codex-teams home with its database.
 struct Fixture {

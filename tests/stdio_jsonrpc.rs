@@ -81,20 +81,8 @@ fn every_tool_answers_with_structured_content_over_real_stdio() {
     let mut worker = fx.worker(&spawned);
     assert_ne!(worker.pid(), lead.pid());
     let worker_tools = tool_names(&mut worker);
-    let mut expected: BTreeSet<String> = [
-        "team_status",
-        "team_send",
-        "team_broadcast",
-        "team_pull_inbox",
-        "task_list",
-        "task_claim",
-        "task_update",
-        "artifact_publish",
-        "artifact_read",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
+    let mut expected: BTreeSet<String> =
+        common::WORKER_TOOLS.into_iter().map(String::from).collect();
     if lead_tools.contains("team_vote") {
         expected.insert("team_vote".into());
     }

@@ -17,6 +17,23 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// The tools a worker's server lists (besides `team_vote` where arbitration is on), written
+/// out here rather than read from the catalogue, so the tests notice when it changes.
+pub const WORKER_TOOLS: [&str; 9] = [
+    "team_status",
+    "team_send",
+    "team_broadcast",
+    "team_pull_inbox",
+    "task_list",
+    "task_claim",
+    "task_update",
+    "artifact_publish",
+    "artifact_read",
+];
+
+/// The tools only a lead's server lists.
+pub const LEAD_ONLY_TOOLS: [&str; 4] = ["team_start", "team_spawn", "task_create", "team_finalize"];
+
 /// The codex-teams binary Cargo built for these tests.
 pub fn exe() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_codex-teams"))

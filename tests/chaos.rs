@@ -77,8 +77,8 @@ fn killer(
                 }
                 pids[rng.random_range(0..pids.len())]
             };
-            // SAFETY: kill(2) on a child pid of this test.
-            if pid > 0 && unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) } == 0 {
+            // A child of this test; 0 (not started yet) is never signalled.
+            if codex_teams::platform::signal(pid, libc::SIGKILL) {
                 killed += 1;
             }
         }

@@ -701,10 +701,7 @@ fn interrupt_a_real_smoke(codex: &str, tmp: &Path, signal: i32, keep: bool) -> (
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_secs(2));
-    // SAFETY: a plain kill(2) on the child this test started.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, signal);
-    }
+    codex_teams::platform::signal(child.id(), signal);
     let status =
         wait_for(&mut child, Duration::from_secs(60)).expect("smoke ended after the signal");
     let mut stderr = String::new();
@@ -907,8 +904,7 @@ fn serve_mcp_stops_on_sigterm_before_the_client_says_anything() {
         .spawn()
         .expect("serve-mcp");
     std::thread::sleep(Duration::from_millis(500));
-    // SAFETY: kill has no memory-safety preconditions; the pid is our own child's.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    codex_teams::platform::signal(child.id(), libc::SIGTERM);
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {

@@ -605,10 +605,8 @@ fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
         "no worker was ever busy on a claimed task"
     );
     let (victim, pid) = victim.unwrap();
-    // SAFETY: SIGKILL to a worker process of this test's own team.
-    unsafe {
-        libc::kill(pid as libc::pid_t, libc::SIGKILL);
-    }
+    // SIGKILL to a worker process of this test's own team.
+    codex_teams::platform::signal(pid, libc::SIGKILL);
     // Its MCP server and its running shell command do not outlive it (the command alone
     // would run for several more seconds).
     assert!(

@@ -12,6 +12,11 @@ if leaks=$(grep -rnE 'prctl|PR_SET_PDEATHSIG|"/proc[/"]' src --include='*.rs' | 
   echo "$leaks" >&2
   exit 1
 fi
+if leaks=$(grep -rnE 'libc::(kill|killpg|getpgrp)\b' src tests --include='*.rs' | grep -v '^src/platform/'); then
+  echo "signals outside src/platform (use platform::{signal, signal_group, group_exists, own_group}):" >&2
+  echo "$leaks" >&2
+  exit 1
+fi
 
 # The tested Codex release: one line in codex-version (build.rs bakes the same into --version).
 CODEX_VERSION="$(cat codex-version)"

@@ -5,118 +5,43 @@
 //! recorded once in the event log with the votes, their rationales and the inputs a replay
 //! needs to re-run the decision rule.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+mod common;
 
 use codex_teams::engine::arbitration::{DecisionInput, Resolution, evaluate};
 use codex_teams::mcp::client::StdioClient;
+use common::home::TempHome;
+use common::rpc::{err, ok};
+use common::text;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
-struct Fixture {
-    _dir: TempDir,
-    home: PathBuf,
-    db: PathBuf,
-    workspace: PathBuf,
-}
-
-impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let home = dir.path().join("home");
-        let workspace = dir.path().join("ws");
-        std::fs::create_dir_all(home.join("profiles")).expect("home");
-        std::fs::create_dir_all(&workspace).expect("workspace");
-        Fixture {
-            db: home.join("teams.db"),
-            home,
-            workspace,
-            _dir: dir,
-        }
-    }
-
-    /// Writes `<home>/profiles/<name>.team.yaml`: the shipped default with `settings`
-    /// (keys of the `arbitration` and `early_stop` sections) changed.
-    fn profile(&self, name: &str, settings: &[(&str, &str)]) {
-        let shipped = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("profiles/default.team.yaml");
-        let yaml = std::fs::read_to_string(&shipped).expect("read the default profile");
-        let mut changed = 0;
-        let lines: Vec<String> = yaml
-            .lines()
-            .map(|line| {
-                if line.starts_with("name: ") {
-                    return format!("name: {name}");
-                }
-                for (key, value) in settings {
-                    if line.starts_with(&format!("  {key}: ")) {
-                        changed += 1;
-                        return format!("  {key}: {value}");
-                    }
-                }
-                line.to_string()
-            })
-            .collect();
-        assert_eq!(
-            changed,
-            settings.len(),
-            "every setting must exist in the default"
-        );
-        let path = self.home.join("profiles").join(format!("{name}.team.yaml"));
-        std::fs::write(path, lines.join("\n") + "\n").expect("write profile");
-    }
-
-    fn exe() -> &'static Path {
-        Path::new(env!("CARGO_BIN_EXE_codex-teams"))
-    }
-
-    fn env(&self, extra: Option<&Value>) -> BTreeMap<String, String> {
-        let mut env = BTreeMap::new();
-        env.insert("CODEX_TEAMS_HOME".into(), self.home.display().to_string());
-        if let Some(Value::Object(extra)) = extra {
-            for (k, v) in extra {
-                env.insert(k.clone(), v.as_str().expect("env value").to_string());
-            }
-        }
-        env
-    }
-
-    fn server(&self, extra: Option<&Value>) -> StdioClient {
-        StdioClient::spawn(
-            Self::exe(),
-            &self.db,
-            &self.env(extra),
-            Some(&self.workspace),
+/// The team's decision events, oldest first, as (kind, agent_id, data).
+fn decision_events(db: &Path, team_id: &str) -> Vec<(String, Option<String>, Value)> {
+    let conn = rusqlite::Connection::open(db).expect("open db");
+    let mut stmt = conn
+        .prepare(
+            "SELECT kind, agent_id, data FROM events
+             WHERE team_id = ?1 AND kind LIKE 'decision.%' ORDER BY seq",
         )
-        .expect("start serve-mcp")
-    }
-
-    /// The team's decision events, oldest first, as (kind, agent_id, data).
-    fn decision_events(&self, team_id: &str) -> Vec<(String, Option<String>, Value)> {
-        let conn = rusqlite::Connection::open(&self.db).expect("open db");
-        let mut stmt = conn
-            .prepare(
-                "SELECT kind, agent_id, data FROM events
-                 WHERE team_id = ?1 AND kind LIKE 'decision.%' ORDER BY seq",
-            )
-            .expect("prepare");
-        stmt.query_map([team_id], |r| {
-            let data: String = r.get(2)?;
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                serde_json::from_str(&data).expect("event JSON"),
-            ))
-        })
-        .expect("query")
-        .collect::<Result<Vec<_>, _>>()
-        .expect("rows")
-    }
+        .expect("prepare");
+    stmt.query_map([team_id], |r| {
+        let data: String = r.get(2)?;
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            serde_json::from_str(&data).expect("event JSON"),
+        ))
+    })
+    .expect("query")
+    .collect::<Result<Vec<_>, _>>()
+    .expect("rows")
 }
 
 /// A started team: its lead, its workers (each its own process) and candidate artifacts.
 struct Team {
-    fx: Fixture,
+    fx: TempHome,
     team_id: String,
     lead_id: String,
     lead: StdioClient,
@@ -125,8 +50,8 @@ struct Team {
 }
 
 impl Team {
-    fn start(fx: Fixture, profile: &str, workers: usize, candidates: usize) -> Team {
-        let mut lead = fx.server(None);
+    fn start(fx: TempHome, profile: &str, workers: usize, candidates: usize) -> Team {
+        let mut lead = fx.lead();
         let started = ok(
             &mut lead,
             "team_start",
@@ -142,7 +67,7 @@ impl Team {
         }
         let workers = spawned
             .iter()
-            .map(|s| (text(&s["agent_id"]), fx.server(Some(&s["env"]))))
+            .map(|s| (text(&s["agent_id"]), fx.worker(s)))
             .collect();
         let refs = (0..candidates)
             .map(|i| {
@@ -201,7 +126,7 @@ impl Team {
     /// and re-run through the pure rule from its recorded input.
     fn resolved_event(&self, decision: &Value, result: &Value) -> Value {
         let id = &decision["decision_id"];
-        let events = self.fx.decision_events(&self.team_id);
+        let events = decision_events(&self.fx.db, &self.team_id);
         let resolved: Vec<&Value> = events
             .iter()
             .filter(|(kind, _, data)| kind == "decision.resolved" && data["decision_id"] == *id)
@@ -244,7 +169,7 @@ impl Team {
                 "vote ({agent}, {choice}, {why}) missing from {event}"
             );
         }
-        for (kind, agent, data) in self.fx.decision_events(&self.team_id) {
+        for (kind, agent, data) in decision_events(&self.fx.db, &self.team_id) {
             if kind == "decision.voted" && data["decision_id"] == event["decision_id"] {
                 assert_eq!(
                     agent.as_deref(),
@@ -265,28 +190,9 @@ fn vote_args(decision: &Value, choice: &str, why: &str) -> Value {
     json!({ "decision_id": decision["decision_id"], "choice": choice, "rationale": why })
 }
 
-fn ok(client: &mut StdioClient, tool: &str, args: Value) -> Value {
-    client
-        .call_ok(tool, args)
-        .unwrap_or_else(|e| panic!("{tool}: {e:#}"))
-}
-
-fn err(client: &mut StdioClient, tool: &str, args: Value) -> Value {
-    match client.call(tool, args).expect("transport") {
-        Ok(v) => panic!("{tool} should have failed but returned {v}"),
-        Err(e) => e,
-    }
-}
-
-fn text(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a string: {v}"))
-        .to_string()
-}
-
 #[test]
 fn consensus_of_every_worker_is_unanimous() {
-    let mut t = Team::start(Fixture::new(), "default", 3, 2);
+    let mut t = Team::start(TempHome::new(), "default", 3, 2);
     let a = t.refs[0].clone();
     let d = t.open(json!({ "candidates": t.refs, "question": "which patch?" }));
     assert_eq!(d["status"], "open");
@@ -314,7 +220,7 @@ fn consensus_of_every_worker_is_unanimous() {
 
 #[test]
 fn split_consensus_falls_back_to_the_lead_vote() {
-    let mut t = Team::start(Fixture::new(), "default", 2, 2);
+    let mut t = Team::start(TempHome::new(), "default", 2, 2);
     let (a, b) = (t.refs[0].clone(), t.refs[1].clone());
     let d = t.open(json!({ "candidates": t.refs }));
     let lead = t.lead_vote(&d, &b, "b handles the edge case");
@@ -346,7 +252,7 @@ fn split_consensus_falls_back_to_the_lead_vote() {
 
 #[test]
 fn split_consensus_fails_when_the_profile_says_fail() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     fx.profile("splitfail", &[("on_consensus_failure", "fail")]);
     let mut t = Team::start(fx, "splitfail", 3, 3);
     let (a, c) = (t.refs[0].clone(), t.refs[2].clone());
@@ -372,7 +278,7 @@ fn split_consensus_fails_when_the_profile_says_fail() {
 
 #[test]
 fn strict_majority_resolves_before_the_last_vote() {
-    let mut t = Team::start(Fixture::new(), "default", 3, 2);
+    let mut t = Team::start(TempHome::new(), "default", 3, 2);
     let (a, b) = (t.refs[0].clone(), t.refs[1].clone());
     let d = t.open(json!({ "candidates": t.refs, "mode": "strict_vote" }));
     t.vote(0, &d, &b, "b is faster");
@@ -392,7 +298,7 @@ fn strict_majority_resolves_before_the_last_vote() {
 
 #[test]
 fn strict_vote_tie_resolves_as_the_profile_says() {
-    let mut t = Team::start(Fixture::new(), "default", 2, 2);
+    let mut t = Team::start(TempHome::new(), "default", 2, 2);
     let (a, b) = (t.refs[0].clone(), t.refs[1].clone());
     let d = t.open(json!({ "candidates": t.refs, "mode": "strict_vote" }));
     t.lead_vote(&d, &a, "a matches the spec");
@@ -415,7 +321,7 @@ fn strict_vote_tie_resolves_as_the_profile_says() {
 
 #[test]
 fn missing_quorum_fails_at_the_deadline() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     fx.profile(
         "quorum",
         &[
@@ -444,7 +350,7 @@ fn missing_quorum_fails_at_the_deadline() {
 
 #[test]
 fn consensus_times_out_to_the_lead_fallback_and_refuses_late_votes() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     fx.profile("quick", &[("timeout_ms", "1500")]);
     let mut t = Team::start(fx, "quick", 2, 2);
     let (a, b) = (t.refs[0].clone(), t.refs[1].clone());
@@ -467,7 +373,7 @@ fn consensus_times_out_to_the_lead_fallback_and_refuses_late_votes() {
 
 #[test]
 fn processes_racing_at_the_deadline_resolve_the_decision_once() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     fx.profile("quick", &[("timeout_ms", "1000")]);
     let mut t = Team::start(fx, "quick", 3, 2);
     let a = t.refs[0].clone();
@@ -506,7 +412,7 @@ fn processes_racing_at_the_deadline_resolve_the_decision_once() {
 
 #[test]
 fn lead_override_settles_an_open_decision() {
-    let mut t = Team::start(Fixture::new(), "default", 2, 3);
+    let mut t = Team::start(TempHome::new(), "default", 2, 3);
     let (a, c) = (t.refs[0].clone(), t.refs[2].clone());
     let d = t.open(json!({ "candidates": t.refs, "mode": "strict_vote" }));
     t.vote(0, &d, &a, "a looks fine");
@@ -536,7 +442,7 @@ fn lead_override_settles_an_open_decision() {
 
 #[test]
 fn lead_mode_is_lead_when_it_agrees_and_lead_override_when_it_does_not() {
-    let mut t = Team::start(Fixture::new(), "default", 3, 2);
+    let mut t = Team::start(TempHome::new(), "default", 3, 2);
     let (a, b) = (t.refs[0].clone(), t.refs[1].clone());
 
     let agree = t.open(json!({ "candidates": t.refs, "mode": "lead" }));
@@ -584,7 +490,7 @@ fn lead_mode_is_lead_when_it_agrees_and_lead_override_when_it_does_not() {
 
 #[test]
 fn a_team_without_workers_falls_back_at_once() {
-    let mut t = Team::start(Fixture::new(), "default", 0, 2);
+    let mut t = Team::start(TempHome::new(), "default", 0, 2);
     let d = t.open(json!({ "candidates": t.refs, "mode": "strict_vote" }));
     assert_eq!(d["status"], "resolved");
     assert_eq!(d["outcome"], "no_quorum");
@@ -595,7 +501,7 @@ fn a_team_without_workers_falls_back_at_once() {
 
 #[test]
 fn bad_arguments_and_wrong_voters_get_clear_errors() {
-    let mut t = Team::start(Fixture::new(), "default", 2, 2);
+    let mut t = Team::start(TempHome::new(), "default", 2, 2);
     let (a, b) = (t.refs[0].clone(), t.refs[1].clone());
 
     let e = err(&mut t.lead, "team_merge", json!({ "candidates": [a] }));
@@ -674,12 +580,12 @@ fn bad_arguments_and_wrong_voters_get_clear_errors() {
         "team_spawn",
         json!({ "role": "tester", "justification": "a late voter", "runner": "external" }),
     );
-    let mut newcomer = t.fx.server(Some(&spawned["env"]));
+    let mut newcomer = t.fx.worker(&spawned);
     let e = err(&mut newcomer, "team_vote", vote_args(&d, &a, "me too"));
     assert_eq!(e["error"], "forbidden", "{e}");
 
     // Another team cannot see the decision at all.
-    let mut other_lead = t.fx.server(None);
+    let mut other_lead = t.fx.lead();
     ok(
         &mut other_lead,
         "team_start",
@@ -695,7 +601,7 @@ fn bad_arguments_and_wrong_voters_get_clear_errors() {
 
 #[test]
 fn early_stop_stops_the_workers_once_a_decision_is_reached() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     fx.profile("stopper", &[("decision_reached", "true")]);
     let mut t = Team::start(fx, "stopper", 2, 2);
     let a = t.refs[0].clone();

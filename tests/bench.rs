@@ -3,6 +3,8 @@
 //! fast `sim` runner (every figure labelled simulated); the codex-mock runner is exercised
 //! by scripts/verify.sh on a reduced set and by the committed report.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -152,22 +154,9 @@ fn the_sim_runner_refuses_arms_without_a_team() {
     );
 }
 
-/// The Codex CLI for the codex-mock runner: `$CODEX_TEAMS_CODEX` (scripts/verify.sh sets
-/// it); skipped locally without one, a failure in CI.
-fn codex_bin() -> Option<std::path::PathBuf> {
-    let p = std::env::var_os("CODEX_TEAMS_CODEX")
-        .map(std::path::PathBuf::from)
-        .filter(|p| p.exists());
-    if p.is_none() && std::env::var_os("CI").is_some() {
-        panic!("CI is set but no Codex CLI: set CODEX_TEAMS_CODEX (scripts/verify.sh does)");
-    }
-    p
-}
-
 #[test]
 fn solo_and_codex_subagents_arms_do_the_whole_task_on_real_codex() {
-    let Some(codex) = codex_bin() else {
-        eprintln!("SKIPPED: no Codex CLI (set CODEX_TEAMS_CODEX)");
+    let Some(codex) = common::codex::require() else {
         return;
     };
     let out = tempfile::tempdir().expect("tempdir");

@@ -9,22 +9,13 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use codex_teams::bench::eval;
+mod common;
 
-fn codex_bin() -> Option<PathBuf> {
-    let p = std::env::var_os("CODEX_TEAMS_CODEX")
-        .map(PathBuf::from)
-        .filter(|p| p.exists());
-    if p.is_none() && std::env::var_os("CI").is_some() {
-        panic!("CI is set but no Codex CLI: set CODEX_TEAMS_CODEX (scripts/verify.sh does)");
-    }
-    p
-}
+use codex_teams::bench::eval;
 
 #[test]
 fn codex_runner_uses_the_users_provider_and_reports_codex_usage() {
-    let Some(codex) = codex_bin() else {
-        eprintln!("SKIPPED: no Codex CLI (set CODEX_TEAMS_CODEX)");
+    let Some(codex) = common::codex::require() else {
         return;
     };
     let exe = env!("CARGO_BIN_EXE_codex-teams");

@@ -8,19 +8,18 @@
 //! 2,000 publishes); `CODEX_TEAMS_CHAOS_SCALE` (a fraction, e.g. 0.1) shrinks them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use codex_teams::mcp::client::StdioClient;
+use common::exe;
+use common::home::TempHome;
 use rand::Rng;
 use serde_json::json;
-use tempfile::TempDir;
-
-fn exe() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_codex-teams"))
-}
 
 fn scaled(n: usize) -> usize {
     let scale = std::env::var("CODEX_TEAMS_CHAOS_SCALE")
@@ -31,41 +30,9 @@ fn scaled(n: usize) -> usize {
     ((n as f64 * scale).round() as usize).max(1)
 }
 
-struct Home {
-    dir: TempDir,
-    db: PathBuf,
-}
-
-impl Home {
-    fn new() -> Home {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("teams.db");
-        Home { dir, db }
-    }
-
-    fn env(&self, extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-        let mut env = BTreeMap::new();
-        env.insert(
-            "CODEX_TEAMS_HOME".into(),
-            self.dir.path().display().to_string(),
-        );
-        env.extend(extra.clone());
-        env
-    }
-
-    fn spawn(&self, exe: &Path, extra: &BTreeMap<String, String>) -> StdioClient {
-        StdioClient::spawn(exe, &self.db, &self.env(extra), Some(self.dir.path()))
-            .expect("start serve-mcp")
-    }
-
-    fn lead(&self) -> StdioClient {
-        self.spawn(exe(), &BTreeMap::new())
-    }
-}
-
 /// Starts a team with `workers` external workers; returns the lead, the team id (with the
 /// lead secret after a space) and the workers' credentials.
-fn team(home: &Home, workers: usize) -> (StdioClient, String, Vec<BTreeMap<String, String>>) {
+fn team(home: &TempHome, workers: usize) -> (StdioClient, String, Vec<BTreeMap<String, String>>) {
     let mut lead = home.lead();
     let started = lead
         .call_ok("team_start", json!({ "goal": "chaos" }))
@@ -110,8 +77,8 @@ fn killer(
                 }
                 pids[rng.random_range(0..pids.len())]
             };
-            // SAFETY: kill(2) on a child pid of this test.
-            if pid > 0 && unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) } == 0 {
+            // A child of this test; 0 (not started yet) is never signalled.
+            if codex_teams::platform::signal(pid, libc::SIGKILL) {
                 killed += 1;
             }
         }
@@ -132,7 +99,7 @@ struct UnderFire<T> {
 /// server died mid-call: the same call is then made again on a restarted server (what a
 /// real caller's retry does).
 fn under_fire<T: Send + 'static>(
-    home: &Home,
+    home: &TempHome,
     creds: Vec<BTreeMap<String, String>>,
     per_worker: usize,
     kills: usize,
@@ -148,11 +115,9 @@ fn under_fire<T: Send + 'static>(
         .enumerate()
         .map(|(n, cred)| {
             let (pids, restarts) = (pids.clone(), restarts.clone());
-            let (db, env, cwd) = (
-                home.db.clone(),
-                home.env(&cred),
-                home.dir.path().to_path_buf(),
-            );
+            let (db, cwd) = (home.db.clone(), home.path().to_path_buf());
+            let mut env = home.env();
+            env.extend(cred);
             std::thread::spawn(move || {
                 let start = || StdioClient::spawn(exe(), &db, &env, Some(&cwd)).expect("restart");
                 let mut client = start();
@@ -194,7 +159,7 @@ fn under_fire<T: Send + 'static>(
 #[test]
 fn kill_9_during_confirmed_sends_loses_nothing_and_stores_nothing_twice() {
     let kills = scaled(180);
-    let home = Home::new();
+    let home = TempHome::flat("teams.db");
     let (mut lead, _team, creds) = team(&home, 4);
     let run = under_fire(
         &home,
@@ -265,7 +230,7 @@ fn kill_9_during_confirmed_sends_loses_nothing_and_stores_nothing_twice() {
 #[test]
 fn kill_9_during_artifact_publishes_keeps_every_confirmed_version_intact() {
     let kills = scaled(225);
-    let home = Home::new();
+    let home = TempHome::flat("teams.db");
     let (mut lead, _team, creds) = team(&home, 3);
     let run = under_fire(
         &home,
@@ -314,13 +279,13 @@ fn kill_9_during_artifact_publishes_keeps_every_confirmed_version_intact() {
 #[test]
 fn leads_spawning_into_one_team_at_once_never_pass_six_live_workers() {
     for leads in 2..=4 {
-        let home = Home::new();
+        let home = TempHome::flat("teams.db");
         let (mut first, team_id, _) = team(&home, 0);
         let barrier = Arc::new(Barrier::new(leads));
         let spawned: Vec<_> = (0..leads)
             .map(|_| {
                 let barrier = barrier.clone();
-                let (db, env, cwd) = (home.db.clone(), home.env(&BTreeMap::new()), home.dir.path().to_path_buf());
+                let (db, env, cwd) = (home.db.clone(), home.env(), home.path().to_path_buf());
                 let (team_id, secret) = team_id.split_once(' ').map(|(t, s)| (t.to_string(), s.to_string())).expect("id and secret");
                 std::thread::spawn(move || {
                     let mut lead = StdioClient::spawn(exe(), &db, &env, Some(&cwd)).expect("lead");
@@ -369,8 +334,8 @@ fn leads_spawning_into_one_team_at_once_never_pass_six_live_workers() {
 
 /// A server whose files may not grow past `bytes` (RLIMIT_FSIZE, SIGXFSZ ignored): the
 /// store meets a full disk.
-fn limited_server(home: &Home, bytes: u64, extra: &BTreeMap<String, String>) -> StdioClient {
-    let script = home.dir.path().join("limited.sh");
+fn limited_server(home: &TempHome, bytes: u64, extra: &BTreeMap<String, String>) -> StdioClient {
+    let script = home.path().join("limited.sh");
     std::fs::write(
         &script,
         format!(
@@ -390,7 +355,7 @@ fn limited_server(home: &Home, bytes: u64, extra: &BTreeMap<String, String>) -> 
 
 #[test]
 fn a_full_disk_answers_errors_and_leaves_the_store_whole() {
-    let home = Home::new();
+    let home = TempHome::flat("teams.db");
     let (mut lead, _team, creds) = team(&home, 1);
     lead.call_ok("task_create", json!({ "title": "survive a full disk" }))
         .expect("task");

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use codex_teams::engine::Engine;
 use codex_teams::engine::sim;
 use serde_json::Value;
@@ -25,7 +27,7 @@ fn cli(home: &Path) -> Command {
         .env("HOME", home)
         .env("CODEX_HOME", home.join("codex-home"))
         .env_remove("CODEX_TEAMS_DB")
-        .env_remove("CODEX_TEAMS_PROFILE")
+        .env_remove(codex_teams::engine::policy::PROFILE_ENV)
         .env_remove("NO_COLOR")
         .current_dir(home);
     cmd
@@ -634,37 +636,12 @@ fn run_dirs(tmp: &Path) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-/// The Codex CLI as the end-to-end tests find it ($CODEX_TEAMS_CODEX, else the cache
-/// `scripts/verify.sh` fills, else `codex` on PATH); None skips locally, and fails in CI.
-fn codex() -> Option<String> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = std::env::var_os("CODEX_TEAMS_CODEX")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            let cached = manifest.join(".cache/codex-0.169.0/node_modules/.bin/codex");
-            cached.exists().then_some(cached)
-        })
-        .or_else(|| {
-            std::env::split_paths(&std::env::var_os("PATH")?)
-                .map(|d| d.join("codex"))
-                .find(|p| p.is_file())
-        });
-    match found {
-        Some(p) => Some(p.display().to_string()),
-        None if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) => {
-            panic!("CI is set but no Codex CLI was found: run scripts/verify.sh")
-        }
-        None => {
-            eprintln!("SKIPPED: no Codex CLI (set $CODEX_TEAMS_CODEX or run scripts/verify.sh)");
-            None
-        }
-    }
-}
-
 #[test]
 fn a_real_smoke_team_can_be_replayed_afterwards() {
-    let Some(codex) = codex() else { return };
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
+    let codex = codex.display().to_string();
     let home = tempfile::tempdir().expect("tempdir");
     let out = cli(home.path())
         .args(["smoke", "small", "--real", "--codex", &codex])
@@ -724,10 +701,7 @@ fn interrupt_a_real_smoke(codex: &str, tmp: &Path, signal: i32, keep: bool) -> (
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_secs(2));
-    // SAFETY: a plain kill(2) on the child this test started.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, signal);
-    }
+    codex_teams::platform::signal(child.id(), signal);
     let status =
         wait_for(&mut child, Duration::from_secs(60)).expect("smoke ended after the signal");
     let mut stderr = String::new();
@@ -750,7 +724,10 @@ fn interrupt_a_real_smoke(codex: &str, tmp: &Path, signal: i32, keep: bool) -> (
 
 #[test]
 fn ctrl_c_during_a_real_smoke_removes_its_directory() {
-    let Some(codex) = codex() else { return };
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
+    let codex = codex.display().to_string();
     let tmp = tempfile::tempdir().expect("tempdir");
     let (out, stderr) = interrupt_a_real_smoke(&codex, tmp.path(), libc::SIGINT, false);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
@@ -760,7 +737,10 @@ fn ctrl_c_during_a_real_smoke_removes_its_directory() {
 
 #[test]
 fn sigterm_with_keep_says_what_was_kept() {
-    let Some(codex) = codex() else { return };
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
+    let codex = codex.display().to_string();
     let tmp = tempfile::tempdir().expect("tempdir");
     let (out, stderr) = interrupt_a_real_smoke(&codex, tmp.path(), libc::SIGTERM, true);
     assert_eq!(out.status.code(), Some(143), "{stderr}");
@@ -816,7 +796,10 @@ fn a_profile_named_team_yml_is_found_like_team_yaml() {
 
 #[test]
 fn a_real_smoke_on_a_terminal_shows_progress_per_agent_and_task() {
-    let Some(codex) = codex() else { return };
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
+    let codex = codex.display().to_string();
     let home = tempfile::tempdir().expect("tempdir");
     let cmd = format!(
         "{} smoke small --real --codex {}",
@@ -921,8 +904,7 @@ fn serve_mcp_stops_on_sigterm_before_the_client_says_anything() {
         .spawn()
         .expect("serve-mcp");
     std::thread::sleep(Duration::from_millis(500));
-    // SAFETY: kill has no memory-safety preconditions; the pid is our own child's.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    codex_teams::platform::signal(child.id(), libc::SIGTERM);
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {

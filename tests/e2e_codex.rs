@@ -5,71 +5,24 @@
 //! Outcomes are asserted from the codex-teams database, the team's log file, the mock's
 //! request log and captured bodies, and the lead's JSONL.
 //!
-//! Codex is found at $CODEX_TEAMS_CODEX, else the cache `scripts/verify.sh` fills, else
-//! /work/.cache/codex, else `codex` on PATH. Without one these tests are skipped locally,
-//! and FAIL when $CI is set.
+//! Codex is found by `tests/common/codex.rs`: $CODEX_TEAMS_CODEX, else the cache
+//! `scripts/verify.sh` fills, else /work/.cache/codex, else `codex` on PATH. Without one
+//! these tests are skipped locally, and FAIL when $CI is set.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+mod common;
 
 use codex_teams::engine::Engine;
 use codex_teams::engine::runner::procs;
 use codex_teams::engine::store;
 use codex_teams::harness::{RealOptions, RealReport, RealTeam};
 use codex_teams::mock::Plan;
+use common::within;
 use serde_json::Value;
 
 const EXE: &str = env!("CARGO_BIN_EXE_codex-teams");
-
-fn codex_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CODEX_TEAMS_CODEX").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        assert!(
-            p.exists(),
-            "$CODEX_TEAMS_CODEX={} does not exist",
-            p.display()
-        );
-        return Some(p);
-    }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        manifest.join(".cache/codex-0.169.0/node_modules/.bin/codex"),
-        PathBuf::from("/work/.cache/codex/node_modules/.bin/codex"),
-    ];
-    if let Some(p) = candidates.into_iter().find(|p| p.exists()) {
-        return Some(p);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("codex"))
-        .find(|p| p.is_file())
-}
-
-/// The Codex CLI, or None (skip) locally; in CI a missing Codex is a failure.
-fn require_codex() -> Option<PathBuf> {
-    match codex_bin() {
-        Some(p) => Some(p),
-        None if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) => panic!(
-            "CI is set but no Codex CLI was found: run scripts/verify.sh (it installs \
-             @openai/codex@0.169.0) or set $CODEX_TEAMS_CODEX"
-        ),
-        None => {
-            eprintln!(
-                "SKIPPED: no Codex CLI (set $CODEX_TEAMS_CODEX or run scripts/verify.sh to install @openai/codex@0.169.0)"
-            );
-            None
-        }
-    }
-}
-
-macro_rules! codex_or_skip {
-    () => {
-        match require_codex() {
-            Some(p) => p,
-            None => return,
-        }
-    };
-}
 
 /// Common settings; `CODEX_TEAMS_E2E_KEEP=1` keeps each run's directory for a post-mortem.
 fn setup(codex: &Path, mut o: RealOptions) -> RealOptions {
@@ -266,7 +219,9 @@ fn assert_team_started_by_the_phrase(r: &RealReport) {
 
 #[test]
 fn trigger_phrase_starts_a_team_and_the_hook_context_reaches_the_lead() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let mut o = options(&codex, plan(ONE_TASK));
     o.prompt = "use agents team: rename the helper".into();
     let r = run("trigger phrase", o);
@@ -275,7 +230,9 @@ fn trigger_phrase_starts_a_team_and_the_hook_context_reaches_the_lead() {
 
 #[test]
 fn legacy_alias_starts_a_team_and_the_hook_context_reaches_the_lead() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let mut o = options(&codex, plan(ONE_TASK));
     o.prompt = "Please use agent teams to rename the helper".into();
     let r = run("legacy alias", o);
@@ -284,7 +241,9 @@ fn legacy_alias_starts_a_team_and_the_hook_context_reaches_the_lead() {
 
 #[test]
 fn prompt_without_the_phrase_starts_no_team_and_gets_no_hook_context() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let mut o = options(&codex, plan(ONE_TASK));
     o.prompt = "rename the helper, and use an agent if you like".into();
     let r = run("no phrase", o);
@@ -342,21 +301,27 @@ fn assert_team_size(r: &RealReport, min: u32, max: u32) {
 
 #[test]
 fn small_task_ends_with_one_or_two_workers() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let r = run("small", scenario(&codex, "small"));
     assert_team_size(&r, 1, 2);
 }
 
 #[test]
 fn medium_task_ends_with_three_or_four_workers() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let r = run("medium", scenario(&codex, "medium"));
     assert_team_size(&r, 3, 4);
 }
 
 #[test]
 fn high_parallel_task_ends_with_five_or_six_workers_never_more_than_six_live() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let r = run("high", scenario(&codex, "high"));
     assert_team_size(&r, 5, 6);
     assert!(r.max_live >= 5, "{}", show(&r));
@@ -367,7 +332,9 @@ fn high_parallel_task_ends_with_five_or_six_workers_never_more_than_six_live() {
 
 #[test]
 fn fast_and_deep_profiles_shape_the_same_task_differently() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let mut fast = scenario(&codex, "high");
     fast.profile = Some("fast".into());
     let fast = run("high under fast", fast);
@@ -395,7 +362,9 @@ fn fast_and_deep_profiles_shape_the_same_task_differently() {
 
 #[test]
 fn workers_run_the_model_the_lead_was_started_with() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let mut o = options(
         &codex,
         plan(
@@ -454,7 +423,9 @@ tasks:
 
 #[test]
 fn two_workers_exchange_a_message_and_an_artifact_by_reference_with_trace_ids() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let mut o = options(&codex, plan(EXCHANGE));
     // deep: a pair for small work, so the implementer and the tester are separate agents.
     o.profile = Some("deep".into());
@@ -602,20 +573,6 @@ fn sleeping(agent: &str) -> bool {
         .any(|p| p.cmd.starts_with("sleep "))
 }
 
-/// Polls `done` every 20 ms for up to `limit`.
-fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn team_state(engine: &Engine) -> Option<String> {
     engine
         .store()
@@ -635,7 +592,9 @@ tasks:
 #[test]
 fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
     // (The killed worker never reached turn.completed: see the metering check at the end.)
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let mut team = RealTeam::start(options(&codex, plan(SLOW_PAIR))).unwrap();
     let mut victim = None;
     assert!(
@@ -646,10 +605,8 @@ fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
         "no worker was ever busy on a claimed task"
     );
     let (victim, pid) = victim.unwrap();
-    // SAFETY: SIGKILL to a worker process of this test's own team.
-    unsafe {
-        libc::kill(pid as libc::pid_t, libc::SIGKILL);
-    }
+    // SIGKILL to a worker process of this test's own team.
+    codex_teams::platform::signal(pid, libc::SIGKILL);
     // Its MCP server and its running shell command do not outlive it (the command alone
     // would run for several more seconds).
     assert!(
@@ -795,7 +752,9 @@ tasks:
 
 #[test]
 fn a_budget_too_small_stops_the_workers_and_tells_the_lead() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let mut o = options(&codex, plan(UNEVEN_PAIR));
     o.profile = Some("tiny".into());
     o.user_profiles = vec![("tiny".into(), TINY_PROFILE.into())];
@@ -893,7 +852,9 @@ tasks:
 
 #[test]
 fn no_team_process_is_alive_after_team_finalize() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let mut team = RealTeam::start(options(&codex, plan(FINALIZE_EARLY))).unwrap();
     let mut holders = Vec::new();
     assert!(
@@ -945,7 +906,9 @@ tasks:
 /// Kills the lead's Codex with `signal` while both workers are busy and the lead is in a
 /// 20 s long-poll; every process of the team must be gone within a few seconds.
 fn lead_dies_and_takes_the_team_along(signal: i32) {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let mut team = RealTeam::start(options(&codex, plan(LONG_PAIR))).unwrap();
     let mut holders = Vec::new();
     assert!(
@@ -1012,27 +975,19 @@ fn cli_json(db: &Path, args: &[&str]) -> Value {
         .args(args)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "codex-teams {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "codex-teams {args:?} printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    common::json_output(&format!("codex-teams {args:?}"), &out)
 }
 
 #[test]
 fn status_summary_replay_and_smoke_agree_with_the_mock_models_count() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     // `smoke --real` exactly as a user runs it, keeping its directory for the other views.
     let out = std::process::Command::new(EXE)
         .args(["smoke", "small", "--real", "--keep", "--json"])
         .env("CODEX_TEAMS_CODEX", &codex)
-        .env_remove("CODEX_TEAMS_PROFILE")
+        .env_remove(codex_teams::engine::policy::PROFILE_ENV)
         .output()
         .unwrap();
     let smoke: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

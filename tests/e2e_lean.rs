@@ -4,48 +4,20 @@
 //! lead is the user's Codex, untouched) — and workers launch from the lead's own Codex when
 //! nothing in the environment names one.
 //!
-//! Codex is found like tests/e2e_codex.rs does: $CODEX_TEAMS_CODEX, else the cache
-//! `scripts/verify.sh` fills, else `codex` on PATH; without one these tests are skipped
-//! locally and FAIL when $CI is set.
+//! Codex is found by `tests/common/codex.rs`: $CODEX_TEAMS_CODEX, else the cache
+//! `scripts/verify.sh` fills, else /work/.cache/codex, else `codex` on PATH; without one
+//! these tests are skipped locally and FAIL when $CI is set.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+mod common;
 
 use codex_teams::harness::{RealOptions, RealReport, RealTeam};
 use codex_teams::mock::Plan;
 use serde_json::Value;
 
 const EXE: &str = env!("CARGO_BIN_EXE_codex-teams");
-
-fn codex_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CODEX_TEAMS_CODEX").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let cached =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/codex-0.169.0/node_modules/.bin/codex");
-    if cached.exists() {
-        return Some(cached);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("codex"))
-        .find(|p| p.is_file())
-}
-
-macro_rules! codex_or_skip {
-    () => {
-        match codex_bin() {
-            Some(p) => p,
-            None if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) => {
-                panic!("CI is set but no Codex CLI was found: run scripts/verify.sh or set $CODEX_TEAMS_CODEX")
-            }
-            None => {
-                eprintln!("SKIPPED: no Codex CLI (set $CODEX_TEAMS_CODEX)");
-                return;
-            }
-        }
-    };
-}
 
 /// A run kept on disk (the captured bodies are read after it ends), removed by `Kept::drop`.
 struct Kept {
@@ -176,7 +148,9 @@ tasks:
 
 #[test]
 fn deep_profile_workers_lose_exactly_what_they_cannot_use() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let k = run(&codex, TWO_ROLES, "deep", |_| {});
     assert_eq!(k.report.tasks.done, 2, "{:?}", k.report.agents);
     let all = bodies(&k);
@@ -216,7 +190,9 @@ fn deep_profile_workers_lose_exactly_what_they_cannot_use() {
 #[test]
 fn default_profile_workers_keep_codexs_instructions_and_sandbox_rules_and_start_on_a_claimed_task()
 {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let k = run(
         &codex,
         "goal: fix the parser\ntasks:\n  - {key: fix, title: Fix the parser, size: s}\n",
@@ -268,7 +244,9 @@ fn default_profile_workers_keep_codexs_instructions_and_sandbox_rules_and_start_
 
 #[test]
 fn fast_profile_workers_run_the_compact_instructions_and_honour_agents_md() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let agents_rule = "Team rule from AGENTS.md: name test files *_check.rs.";
     let scratch = tempfile::tempdir().unwrap();
     let work = scratch.path().join("work");
@@ -321,7 +299,9 @@ fn fast_profile_workers_run_the_compact_instructions_and_honour_agents_md() {
 
 #[test]
 fn workers_launch_from_the_leads_codex_when_nothing_names_one() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let k = run(
         &codex,
         "goal: fix the parser\ntasks:\n  - {key: fix, title: Fix the parser, size: s}\n",
@@ -379,7 +359,9 @@ tasks:
 
 #[test]
 fn a_workers_secret_is_not_in_its_shell_and_its_brief_arrives_on_stdin() {
-    let codex = codex_or_skip!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let k = run(&codex, PEEK, "default", |_| {});
     assert_eq!(k.report.tasks.done, 1, "{:?}", k.report.agents);
     let env = std::fs::read_to_string(k.dir.join("work").join("peek-env.txt"))

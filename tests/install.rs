@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::{Value, json};
 
@@ -46,14 +48,6 @@ const USER_HOOKS: &str = r#"{
   }
 }
 "#;
-
-fn codex() -> Option<PathBuf> {
-    let p = std::env::var_os("CODEX_TEAMS_CODEX")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/.cache/codex/node_modules/.bin/codex"));
-    p.is_file().then_some(p)
-}
 
 /// The binary with an environment that cannot leak into or out of the test.
 fn ct(args: &[&str]) -> Command {
@@ -432,7 +426,7 @@ fn check_config(home: &Path, teams: &Path) -> (bool, Value) {
         teams.to_str().expect("utf-8"),
     ]);
     c.env("CODEX_TEAMS_HOME", teams);
-    match codex() {
+    match common::codex::find() {
         Some(p) => c.env("CODEX_TEAMS_CODEX", p),
         None => c.env("CODEX_TEAMS_CODEX", teams.join("no-codex-here")),
     };
@@ -489,7 +483,7 @@ fn check_config_fails_before_install_and_passes_after() {
     ] {
         assert_eq!(check(&report, name)["ok"], true, "{name}: {report}");
     }
-    if codex().is_some() {
+    if common::codex::find().is_some() {
         assert_eq!(check(&report, "codex")["ok"], true, "{report}");
         assert!(ok, "{report}");
     } else {
@@ -584,8 +578,7 @@ fn real_codex(codex: &Path, home: &Path, args: &[&str]) -> std::process::Output 
 
 #[test]
 fn real_codex_accepts_the_installed_server_entry() {
-    let Some(codex) = codex() else {
-        eprintln!("skipped: the pinned Codex CLI is not installed");
+    let Some(codex) = common::codex::require() else {
         return;
     };
     let dir = user_home();
@@ -621,8 +614,7 @@ fn real_codex_accepts_the_installed_server_entry() {
 
 #[test]
 fn real_codex_lists_the_installed_hook_as_trusted() {
-    let Some(codex) = codex() else {
-        eprintln!("skipped: the pinned Codex CLI is not installed");
+    let Some(codex) = common::codex::require() else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -721,8 +713,7 @@ fn install_sh_steps_on_an_empty_home_without_codex_on_path_leave_check_config_gr
         script.contains(r#""$bin" install --bin "$bin" --codex "$codex""#),
         "install.sh no longer records its Codex: update this test with it"
     );
-    let Some(codex) = codex() else {
-        eprintln!("SKIPPED: no Codex CLI (set $CODEX_TEAMS_CODEX)");
+    let Some(codex) = common::codex::require() else {
         return;
     };
     let home = tempfile::tempdir().expect("tempdir");
@@ -731,7 +722,7 @@ fn install_sh_steps_on_an_empty_home_without_codex_on_path_leave_check_config_gr
         c.env("HOME", home.path())
             .env("PATH", path_without_codex())
             .env_remove("CODEX_TEAMS_HOME")
-            .env_remove("CODEX_TEAMS_PROFILE")
+            .env_remove(codex_teams::engine::policy::PROFILE_ENV)
             .current_dir(home.path());
         c.assert()
     };

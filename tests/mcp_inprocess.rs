@@ -7,80 +7,53 @@
 //! `serve-mcp` processes would.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod common;
 
 use codex_teams::engine::Engine;
 use codex_teams::engine::ids::{AgentId, ArtifactId, MessageId, TaskId, TeamId};
 use codex_teams::mcp::{Identity, TeamServer};
+use common::home::TempHome;
+use common::{LEAD_ONLY_TOOLS, WORKER_TOOLS, text};
 use rmcp::model::{CallToolRequestParams, Tool};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
-use tempfile::TempDir;
-
-const WORKER_TOOLS: [&str; 9] = [
-    "team_status",
-    "team_send",
-    "team_broadcast",
-    "team_pull_inbox",
-    "task_list",
-    "task_claim",
-    "task_update",
-    "artifact_publish",
-    "artifact_read",
-];
-
-const LEAD_ONLY_TOOLS: [&str; 4] = ["team_start", "team_spawn", "task_create", "team_finalize"];
 
 /// A temporary codex-teams home with its database.
 struct Fixture {
-    _dir: TempDir,
-    db: PathBuf,
-    home: PathBuf,
+    home: TempHome,
 }
 
 impl Fixture {
     fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).expect("home dir");
         Fixture {
-            db: home.join("teams.db"),
-            home,
-            _dir: dir,
+            home: TempHome::new(),
         }
     }
 
-    /// Adds the user profile `quick`: the default profile with a 200 ms inbox lease and a
-    /// 300 ms task lease.
+    /// Adds the user profile `quick`: the default profile with a 200 ms inbox lease, a
+    /// 300 ms task lease and a 100,000-byte team quota.
     fn with_quick_profile(self) -> Fixture {
-        let default = std::fs::read_to_string(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("profiles/default.team.yaml"),
-        )
-        .expect("read default profile");
-        let set = |yaml: &str, key: &str, value: &str| {
-            let re = regex::Regex::new(&format!(r"(?m)^([ \t]*{key}:)[ \t]*\S+")).expect("regex");
-            assert!(re.is_match(yaml), "default profile has no `{key}`");
-            re.replace(yaml, format!("${{1}} {value}")).into_owned()
-        };
-        let quick = set(&default, "name", "quick");
-        let quick = set(&quick, "inbox_lease_ms", "200");
-        let quick = set(&quick, "task_lease_ms", "300");
-        let quick = set(&quick, "team_bytes", "100000");
-        let dir = self.home.join("profiles");
-        std::fs::create_dir_all(&dir).expect("profiles dir");
-        std::fs::write(dir.join("quick.team.yaml"), quick).expect("write quick profile");
+        self.home.profile(
+            "quick",
+            &[
+                ("inbox_lease_ms", "200"),
+                ("task_lease_ms", "300"),
+                ("team_bytes", "100000"),
+            ],
+        );
         self
     }
 
     fn engine(&self) -> Arc<Engine> {
-        Arc::new(Engine::open(&self.db, &self.home).expect("open engine"))
+        Arc::new(Engine::open(&self.home.db, &self.home.home).expect("open engine"))
     }
 
     fn sql(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(&self.db).expect("open db")
+        rusqlite::Connection::open(&self.home.db).expect("open db")
     }
 
     fn count(&self, sql: &str, param: &str) -> i64 {
@@ -222,12 +195,6 @@ async fn spawn(lead: &Client, role: &str) -> Value {
     .await
 }
 
-fn s(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a string: {v}"))
-        .to_string()
-}
-
 // ---------------------------------------------------------------------------------------
 // Good paths
 // ---------------------------------------------------------------------------------------
@@ -243,9 +210,9 @@ async fn every_tool_answers_on_the_good_path() {
             json!({ "goal": "ship feature X", "profile": "fast" }),
         )
         .await;
-    let team_id = s(&team["team_id"]);
+    let team_id = text(&team["team_id"]);
     assert!(team_id.starts_with("team_"), "{team}");
-    assert!(s(&team["agent_id"]).starts_with("agent_"), "{team}");
+    assert!(text(&team["agent_id"]).starts_with("agent_"), "{team}");
     assert_eq!(team["profile"], "fast");
     assert_eq!(team["resumed"], false);
 
@@ -262,8 +229,8 @@ async fn every_tool_answers_on_the_good_path() {
     assert_eq!(tasks.len(), 2);
     assert_eq!(tasks[0]["status"], "ready");
     assert_eq!(tasks[1]["status"], "blocked");
-    let plan_id = s(&tasks[0]["task_id"]);
-    let code_id = s(&tasks[1]["task_id"]);
+    let plan_id = text(&tasks[0]["task_id"]);
+    let code_id = text(&tasks[1]["task_id"]);
 
     let single = lead.ok("task_create", json!({ "title": "Docs" })).await;
     assert_eq!(single["tasks"][0]["status"], "ready");
@@ -272,7 +239,7 @@ async fn every_tool_answers_on_the_good_path() {
     assert_eq!(spawned["role"], "implementer");
     assert_eq!(spawned["runner"], "external");
     assert_eq!(spawned["env"]["CODEX_TEAMS_TEAM_ID"], team_id.as_str());
-    let agent_id = s(&spawned["agent_id"]);
+    let agent_id = text(&spawned["agent_id"]);
     let worker = fx.worker(&spawned).await;
 
     let status = worker.ok("team_status", json!({})).await;
@@ -326,7 +293,7 @@ async fn every_tool_answers_on_the_good_path() {
         .ok("team_send", json!({ "to": "lead", "body": "plan is up" }))
         .await;
     assert_eq!(sent["recipients"], 1);
-    assert!(s(&sent["message_id"]).starts_with("msg_"));
+    assert!(text(&sent["message_id"]).starts_with("msg_"));
     let cast = lead
         .ok("team_broadcast", json!({ "body": "all hands" }))
         .await;
@@ -396,10 +363,10 @@ async fn team_start_with_team_id_resumes_the_team_on_a_new_server() {
     let team = first
         .ok("team_start", json!({ "goal": "build the thing" }))
         .await;
-    let team_id = s(&team["team_id"]);
-    let secret = s(&team["lead_secret"]);
+    let team_id = text(&team["team_id"]);
+    let secret = text(&team["lead_secret"]);
     assert!(secret.starts_with("ctl_"), "{team}");
-    let lead_agent = s(&first.ok("team_status", json!({})).await["agents"][0]["agent_id"]);
+    let lead_agent = text(&first.ok("team_status", json!({})).await["agents"][0]["agent_id"]);
     first.ok("task_create", json!({ "title": "survive" })).await;
     drop(first);
 
@@ -542,7 +509,7 @@ async fn unknown_fields_are_refused_by_name() {
         )
         .await;
     assert_eq!(err["error"], "invalid_argument", "{err}");
-    assert!(s(&err["message"]).contains("bogus"), "{err}");
+    assert!(text(&err["message"]).contains("bogus"), "{err}");
     // Nothing was written by any of the refused calls.
     let tasks = lead.ok("task_list", json!({})).await;
     assert_eq!(tasks["tasks"], json!([]));
@@ -554,7 +521,7 @@ async fn unknown_tool_is_refused_by_name() {
     let (lead, _) = started(&fx, None).await;
     let err = lead.err("team_teleport", json!({})).await;
     assert_error(&err, "invalid_argument", "name");
-    assert!(s(&err["message"]).contains("team_teleport"), "{err}");
+    assert!(text(&err["message"]).contains("team_teleport"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -618,7 +585,7 @@ async fn malformed_ids_are_refused_with_the_field_and_expected_form() {
 async fn invalid_values_are_refused_with_the_valid_choices() {
     let fx = Fixture::new();
     let (lead, _) = started(&fx, None).await;
-    let task = s(&lead.ok("task_create", json!({ "title": "t" })).await["tasks"][0]["task_id"]);
+    let task = text(&lead.ok("task_create", json!({ "title": "t" })).await["tasks"][0]["task_id"]);
     let cases = [
         ("team_start", json!({ "goal": "  " }), "goal", "empty"),
         (
@@ -732,7 +699,7 @@ async fn invalid_values_are_refused_with_the_valid_choices() {
         let err = lead.err(tool, args.clone()).await;
         assert_error(&err, "invalid_argument", field);
         assert!(
-            s(&err["message"]).contains(hint),
+            text(&err["message"]).contains(hint),
             "{tool} {args}: message lacks `{hint}`: {err}"
         );
     }
@@ -836,7 +803,7 @@ async fn message_over_the_profile_cap_is_refused_with_an_artifact_hint() {
     ] {
         let err = worker.err(tool, args).await;
         assert_error(&err, "limit", "body");
-        let message = s(&err["message"]);
+        let message = text(&err["message"]);
         assert!(message.contains("artifact_publish"), "{err}");
         assert!(message.contains("4096"), "{err}");
     }
@@ -890,7 +857,7 @@ async fn oversized_artifacts_and_notes_are_refused() {
         )
         .await;
     assert_error(&err, "limit", "content");
-    let task = s(&lead.ok("task_create", json!({ "title": "t" })).await["tasks"][0]["task_id"]);
+    let task = text(&lead.ok("task_create", json!({ "title": "t" })).await["tasks"][0]["task_id"]);
     let err = lead
         .err(
             "task_update",
@@ -922,7 +889,7 @@ async fn worker_cannot_call_lead_only_tools() {
     for (tool, args) in cases {
         let err = worker.err(tool, args).await;
         assert_error(&err, "forbidden", tool);
-        assert!(s(&err["message"]).contains("lead-only"), "{err}");
+        assert!(text(&err["message"]).contains("lead-only"), "{err}");
     }
     // Nothing happened: no task, no new agent, team still active.
     let status = lead.ok("team_status", json!({})).await;
@@ -935,7 +902,7 @@ async fn worker_cannot_call_lead_only_tools() {
 async fn worker_cannot_cancel_or_move_tasks_it_does_not_hold() {
     let fx = Fixture::new();
     let (lead, _) = started(&fx, None).await;
-    let task = s(&lead.ok("task_create", json!({ "title": "t" })).await["tasks"][0]["task_id"]);
+    let task = text(&lead.ok("task_create", json!({ "title": "t" })).await["tasks"][0]["task_id"]);
     let worker = fx.worker(&spawn(&lead, "implementer").await).await;
     let err = worker
         .err("task_update", json!({ "task_id": task, "status": "done" }))
@@ -958,9 +925,9 @@ async fn worker_of_one_team_cannot_act_in_another() {
     let (lead_b, team_b) = started(&fx, None).await;
     let spawned_a = spawn(&lead_a, "implementer").await;
     let worker_a = fx.worker(&spawned_a).await;
-    let agent_b = s(&spawn(&lead_b, "implementer").await["agent_id"]);
+    let agent_b = text(&spawn(&lead_b, "implementer").await["agent_id"]);
     let task_b =
-        s(&lead_b.ok("task_create", json!({ "title": "b's" })).await["tasks"][0]["task_id"]);
+        text(&lead_b.ok("task_create", json!({ "title": "b's" })).await["tasks"][0]["task_id"]);
     let art_b = lead_b
         .ok(
             "artifact_publish",
@@ -1079,20 +1046,20 @@ async fn lead_cannot_use_a_team_it_did_not_start() {
     ] {
         let err = lead_a.err(tool, args).await;
         assert_error(&err, "forbidden", &team_b);
-        assert!(s(&err["message"]).contains("team_start"), "{err}");
+        assert!(text(&err["message"]).contains("team_start"), "{err}");
     }
     // With two teams, a lead must say which one it means.
-    let team_c = s(&lead_a.ok("team_start", json!({ "goal": "second" })).await["team_id"]);
+    let team_c = text(&lead_a.ok("team_start", json!({ "goal": "second" })).await["team_id"]);
     let err = lead_a.err("team_status", json!({})).await;
     assert_error(&err, "invalid_argument", "team_id");
-    assert!(s(&err["message"]).contains(&team_a), "{err}");
-    assert!(s(&err["message"]).contains(&team_c), "{err}");
+    assert!(text(&err["message"]).contains(&team_a), "{err}");
+    assert!(text(&err["message"]).contains(&team_c), "{err}");
     lead_a.ok("team_status", json!({ "team_id": team_c })).await;
     // A lead server with no team yet is told to start one.
     let fresh = fx.lead().await;
     let err = fresh.err("task_list", json!({})).await;
     assert_error(&err, "invalid_argument", "team_id");
-    assert!(s(&err["message"]).contains("team_start"), "{err}");
+    assert!(text(&err["message"]).contains("team_start"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1104,7 +1071,7 @@ async fn seventh_worker_is_refused_with_the_cap() {
     }
     let err = lead.err("team_spawn", json!({ "role": "tester" })).await;
     assert_error(&err, "limit", "6");
-    assert!(s(&err["message"]).contains("cap"), "{err}");
+    assert!(text(&err["message"]).contains("cap"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1117,7 +1084,7 @@ async fn idempotency_key_repeat_returns_the_first_message_and_stores_nothing() {
     let (lead, team_id) = started(&fx, None).await;
     let w1 = fx.worker(&spawn(&lead, "implementer").await).await;
     let spawned_w2 = spawn(&lead, "reviewer").await;
-    let w2_id = s(&spawned_w2["env"]["CODEX_TEAMS_AGENT_ID"]);
+    let w2_id = text(&spawned_w2["env"]["CODEX_TEAMS_AGENT_ID"]);
     let w2 = fx.worker(&spawned_w2).await;
 
     let args = json!({ "to": "lead", "body": "done with 1", "idempotency_key": "t1-done" });
@@ -1137,7 +1104,7 @@ async fn idempotency_key_repeat_returns_the_first_message_and_stores_nothing() {
         .await;
     assert_error(&changed, "conflict", "idempotency_key");
     assert!(
-        s(&changed["message"]).contains(&s(&first["message_id"])),
+        text(&changed["message"]).contains(&text(&first["message_id"])),
         "{changed}"
     );
     let elsewhere = w1
@@ -1201,7 +1168,7 @@ async fn acknowledged_messages_are_never_redelivered() {
     lead.ok("team_broadcast", json!({ "body": "one" })).await;
 
     let inbox = worker.ok("team_pull_inbox", json!({})).await;
-    let id = s(&inbox["messages"][0]["message_id"]);
+    let id = text(&inbox["messages"][0]["message_id"]);
     assert!(inbox["lease_until"].is_i64(), "{inbox}");
     let acked = worker.ok("team_pull_inbox", json!({ "ack": [id] })).await;
     assert_eq!(acked["acked"], 1);
@@ -1224,7 +1191,7 @@ async fn unacknowledged_messages_come_back_after_the_lease_with_delivery_count()
     let sent = lead
         .ok(
             "team_send",
-            json!({ "to": s(&lead.ok("team_status", json!({})).await["agents"][1]["agent_id"]), "body": "please ack" }),
+            json!({ "to": text(&lead.ok("team_status", json!({})).await["agents"][1]["agent_id"]), "body": "please ack" }),
         )
         .await;
 
@@ -1259,7 +1226,7 @@ async fn long_poll_returns_as_soon_as_another_server_sends() {
     let fx = Fixture::new();
     let (lead, _) = started(&fx, None).await;
     let spawned = spawn(&lead, "tester").await;
-    let to = s(&spawned["agent_id"]);
+    let to = text(&spawned["agent_id"]);
     let worker = Arc::new(fx.worker(&spawned).await);
 
     let poller = worker.clone();
@@ -1304,7 +1271,7 @@ async fn the_engines_own_note_does_not_wake_a_waiting_lead_but_comes_with_the_wa
     // on the only task, so the lead has nothing to do yet.
     let engine = fx.engine();
     let team = TeamId::parse("team", &team_id).expect("team id");
-    let agent = AgentId::parse("agent", &s(&idle["agent_id"])).expect("agent id");
+    let agent = AgentId::parse("agent", &text(&idle["agent_id"])).expect("agent id");
     assert!(
         engine
             .stop_worker(&team, &agent, "idle in a test", "guardrail.idle_shutdown")
@@ -1368,10 +1335,10 @@ async fn publish_with_task_id_marks_it_done_and_claims_the_next() {
     let spawned = spawn(&lead, "implementer").await;
     let worker = fx.worker(&spawned).await;
     let claimed = worker.ok("task_claim", json!({})).await;
-    let first = s(&claimed["task_id"]);
+    let first = text(&claimed["task_id"]);
     lead.ok(
         "team_send",
-        json!({ "to": s(&spawned["agent_id"]), "body": "hi" }),
+        json!({ "to": text(&spawned["agent_id"]), "body": "hi" }),
     )
     .await;
     let out = worker
@@ -1420,7 +1387,7 @@ async fn a_lead_waiting_for_all_is_not_woken_by_a_result_but_by_the_board_done()
     )
     .await;
     let worker = fx.worker(&spawn(&lead, "implementer").await).await;
-    let one = s(&worker.ok("task_claim", json!({})).await["task_id"]);
+    let one = text(&worker.ok("task_claim", json!({})).await["task_id"]);
     worker
         .ok("task_update", json!({ "task_id": one, "status": "done" }))
         .await;
@@ -1439,7 +1406,7 @@ async fn a_lead_waiting_for_all_is_not_woken_by_a_result_but_by_the_board_done()
     assert_eq!(inbox["news"][0]["kind"], "task.done", "{inbox}");
     assert_ne!(inbox["board_done"], true, "{inbox}");
     // The last result ends the board: that wakes it at once.
-    let two = s(&worker.ok("task_claim", json!({})).await["task_id"]);
+    let two = text(&worker.ok("task_claim", json!({})).await["task_id"]);
     let waiting = tokio::spawn(async move {
         let t = Instant::now();
         let inbox = lead
@@ -1491,7 +1458,7 @@ async fn dependency_cycles_in_a_batch_are_refused_and_nothing_is_written() {
     ] {
         let err = lead.err("task_create", json!({ "tasks": tasks })).await;
         assert_error(&err, "invalid_argument", "deps");
-        assert!(s(&err["message"]).contains("cycle"), "{err}");
+        assert!(text(&err["message"]).contains("cycle"), "{err}");
     }
     assert_eq!(
         fx.count("SELECT COUNT(*) FROM tasks WHERE team_id = ?1", &team_id),
@@ -1521,12 +1488,12 @@ async fn unknown_dependencies_are_refused() {
         )
         .await;
     assert_eq!(err["error"], "invalid_argument", "{err}");
-    assert!(s(&err["field"]).contains("deps"), "{err}");
-    assert!(s(&err["message"]).contains("no-such-key"), "{err}");
+    assert!(text(&err["field"]).contains("deps"), "{err}");
+    assert!(text(&err["message"]).contains("no-such-key"), "{err}");
     // A task of another team is as unknown as a made-up one.
     let (other, _) = started(&fx, None).await;
     let foreign =
-        s(&other.ok("task_create", json!({ "title": "theirs" })).await["tasks"][0]["task_id"]);
+        text(&other.ok("task_create", json!({ "title": "theirs" })).await["tasks"][0]["task_id"]);
     let err = lead
         .err("task_create", json!({ "title": "t", "deps": [foreign] }))
         .await;
@@ -1542,9 +1509,9 @@ async fn claim_conflict_tells_who_holds_the_task() {
     let fx = Fixture::new();
     let (lead, _) = started(&fx, None).await;
     let task =
-        s(&lead.ok("task_create", json!({ "title": "only one" })).await["tasks"][0]["task_id"]);
+        text(&lead.ok("task_create", json!({ "title": "only one" })).await["tasks"][0]["task_id"]);
     let s1 = spawn(&lead, "implementer").await;
-    let holder = s(&s1["agent_id"]);
+    let holder = text(&s1["agent_id"]);
     let w1 = fx.worker(&s1).await;
     let w2 = fx.worker(&spawn(&lead, "implementer").await).await;
 
@@ -1557,7 +1524,7 @@ async fn claim_conflict_tells_who_holds_the_task() {
     // Claiming the best ready task finds none and says why, without an error.
     let none = w2.ok("task_claim", json!({})).await;
     assert_eq!(none["claimed"], false);
-    assert!(s(&none["reason"]).contains("claimed"), "{none}");
+    assert!(text(&none["reason"]).contains("claimed"), "{none}");
     // Re-claiming one's own task is idempotent.
     let mine = w1.ok("task_claim", json!({ "task_id": task })).await;
     assert_eq!(mine["task_id"], task.as_str());
@@ -1576,8 +1543,8 @@ async fn claims_respect_dependencies_and_roles() {
             ]}),
         )
         .await;
-    let a = s(&created["tasks"][0]["task_id"]);
-    let b = s(&created["tasks"][1]["task_id"]);
+    let a = text(&created["tasks"][0]["task_id"]);
+    let b = text(&created["tasks"][1]["task_id"]);
     let w = fx.worker(&spawn(&lead, "implementer").await).await;
     let err = w.err("task_claim", json!({ "task_id": b })).await;
     assert_error(&err, "conflict", "blocked");
@@ -1592,7 +1559,7 @@ async fn claims_respect_dependencies_and_roles() {
 async fn task_update_with_a_stale_version_is_a_conflict() {
     let fx = Fixture::new();
     let (lead, _) = started(&fx, None).await;
-    let task = s(&lead.ok("task_create", json!({ "title": "t" })).await["tasks"][0]["task_id"]);
+    let task = text(&lead.ok("task_create", json!({ "title": "t" })).await["tasks"][0]["task_id"]);
     // A second open task keeps the team from stopping early when the first is done.
     lead.ok("task_create", json!({ "title": "later" })).await;
     let w = fx.worker(&spawn(&lead, "implementer").await).await;
@@ -1728,7 +1695,7 @@ async fn artifact_read_detects_a_checksum_mismatch() {
         .err("artifact_read", json!({ "ref": published["ref"] }))
         .await;
     assert_error(&err, "integrity", "art:result.json@1");
-    assert!(s(&err["message"]).contains("checksum"), "{err}");
+    assert!(text(&err["message"]).contains("checksum"), "{err}");
     let err = lead
         .err("artifact_read", json!({ "ref": published["artifact_id"] }))
         .await;
@@ -1743,9 +1710,11 @@ async fn artifact_read_detects_a_checksum_mismatch() {
 async fn finalize_stops_workers_and_stores_the_summary() {
     let fx = Fixture::new();
     let (lead, team_id) = started(&fx, None).await;
-    let task = s(&lead
-        .ok("task_create", json!({ "title": "open work" }))
-        .await["tasks"][0]["task_id"]);
+    let task = text(
+        &lead
+            .ok("task_create", json!({ "title": "open work" }))
+            .await["tasks"][0]["task_id"],
+    );
     let spawned = spawn(&lead, "implementer").await;
     let worker = fx.worker(&spawned).await;
     worker.ok("task_claim", json!({ "task_id": task })).await;
@@ -1824,8 +1793,8 @@ async fn resuming_a_team_needs_its_lead_secret() {
     let fx = Fixture::new();
     let first = fx.lead().await;
     let team = first.ok("team_start", json!({ "goal": "g" })).await;
-    let team_id = s(&team["team_id"]);
-    let secret = s(&team["lead_secret"]);
+    let team_id = text(&team["team_id"]);
+    let secret = text(&team["lead_secret"]);
     // The database keeps only its hash.
     assert_eq!(
         fx.count(
@@ -1868,15 +1837,15 @@ async fn following_the_resume_hint_resumes_the_team() {
     let fx = Fixture::new();
     let first = fx.lead().await;
     let team = first.ok("team_start", json!({ "goal": "g" })).await;
-    let team_id = s(&team["team_id"]);
-    let secret = s(&team["lead_secret"]);
+    let team_id = text(&team["team_id"]);
+    let secret = text(&team["lead_secret"]);
     let second = fx.lead().await;
     let err = second
         .err("team_status", json!({ "team_id": team_id }))
         .await;
     assert_error(&err, "forbidden", &team_id);
     // The hint names the arguments to pass; passing exactly those must work.
-    let message = s(&err["message"]);
+    let message = text(&err["message"]);
     let hint = message
         .split("hint: team_start ")
         .nth(1)
@@ -1895,7 +1864,7 @@ async fn sending_to_oneself_or_pulling_too_many_is_refused() {
     let fx = Fixture::new();
     let (lead, _) = started(&fx, None).await;
     let spawned = spawn(&lead, "tester").await;
-    let me = s(&spawned["agent_id"]);
+    let me = text(&spawned["agent_id"]);
     let worker = fx.worker(&spawned).await;
     let err = worker
         .err("team_send", json!({ "to": me, "body": "hi me" }))
@@ -1918,13 +1887,18 @@ async fn sending_to_oneself_or_pulling_too_many_is_refused() {
 async fn claim_is_exclusive_across_servers() {
     let fx = Fixture::new();
     let (lead, _) = started(&fx, None).await;
-    let task = s(&lead
-        .ok("task_create", json!({ "title": "contested" }))
-        .await["tasks"][0]["task_id"]);
+    let task = text(
+        &lead
+            .ok("task_create", json!({ "title": "contested" }))
+            .await["tasks"][0]["task_id"],
+    );
     let mut workers = Vec::new();
     for _ in 0..5 {
         let spawned = spawn(&lead, "implementer").await;
-        workers.push((s(&spawned["agent_id"]), Arc::new(fx.worker(&spawned).await)));
+        workers.push((
+            text(&spawned["agent_id"]),
+            Arc::new(fx.worker(&spawned).await),
+        ));
     }
     let attempts: Vec<_> = workers
         .iter()
@@ -1958,7 +1932,7 @@ async fn claim_is_exclusive_across_servers() {
 async fn expired_claim_goes_back_to_the_board() {
     let fx = Fixture::new().with_quick_profile();
     let (lead, _) = started(&fx, Some("quick")).await;
-    let task = s(&lead.ok("task_create", json!({ "title": "t" })).await["tasks"][0]["task_id"]);
+    let task = text(&lead.ok("task_create", json!({ "title": "t" })).await["tasks"][0]["task_id"]);
     lead.ok("task_create", json!({ "title": "keep the board open" }))
         .await;
     let s1 = spawn(&lead, "implementer").await;

@@ -5,8 +5,9 @@
 //! the task loop (shell tool, artifacts, messages, task updates), and that the usage the mock
 //! reports is the o200k_base count of the bodies Codex really sent.
 //!
-//! Skipped (with a message) only when no Codex binary is found: set $CODEX_TEAMS_CODEX or
-//! install `@openai/codex@0.169.0` under /work/.cache/codex.
+//! Codex is found by `tests/common/codex.rs` ($CODEX_TEAMS_CODEX, else the cache
+//! `scripts/verify.sh` fills, else /work/.cache/codex, else `codex` on PATH); without one
+//! these tests are skipped locally with a message, and FAIL when $CI is set.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -14,41 +15,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use codex_teams::engine::roles::Role;
 use codex_teams::mcp::client::StdioClient;
 use serde_json::{Value, json};
 
 const EXE: &str = env!("CARGO_BIN_EXE_codex-teams");
-const DEFAULT_CODEX: &str = "/work/.cache/codex/node_modules/.bin/codex";
 const RUN_TIMEOUT: Duration = Duration::from_secs(180);
-
-fn codex_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CODEX_TEAMS_CODEX").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        assert!(
-            p.exists(),
-            "$CODEX_TEAMS_CODEX={} does not exist",
-            p.display()
-        );
-        return Some(p);
-    }
-    let p = PathBuf::from(DEFAULT_CODEX);
-    p.exists().then_some(p)
-}
-
-macro_rules! require_codex {
-    () => {
-        match codex_bin() {
-            Some(p) => p,
-            None => {
-                eprintln!(
-                    "SKIPPED: no Codex CLI (set $CODEX_TEAMS_CODEX or install @openai/codex@0.169.0 into /work/.cache/codex)"
-                );
-                return;
-            }
-        }
-    };
-}
 
 /// A running `codex-teams mock-model`; killed on drop.
 struct Mock {
@@ -287,7 +261,9 @@ tasks:
 
 #[test]
 fn lead_starts_a_team_creates_the_board_spawns_and_finalizes_through_real_codex() {
-    let codex = require_codex!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let teams_home = tmp.path().join("teams");
     let db = teams_home.join("teams.db");
@@ -357,12 +333,7 @@ fn lead_starts_a_team_creates_the_board_spawns_and_finalizes_through_real_codex(
         .env("CODEX_TEAMS_DB", &db)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let teams: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let teams = common::json_output("status", &out);
     let team = &teams[0];
     assert_eq!(teams.as_array().map(Vec::len), Some(1), "{teams}");
     assert_eq!(team["state"], "finalized");
@@ -411,7 +382,9 @@ fn lead_starts_a_team_creates_the_board_spawns_and_finalizes_through_real_codex(
 
 #[test]
 fn prompt_without_the_phrase_makes_no_tool_call() {
-    let codex = require_codex!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let teams_home = tmp.path().join("teams");
     let db = teams_home.join("teams.db");
@@ -470,7 +443,9 @@ tasks:
 
 #[test]
 fn worker_plays_the_task_loop_through_real_codex() {
-    let codex = require_codex!();
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let teams_home = tmp.path().join("teams");
     std::fs::create_dir_all(&teams_home).unwrap();

@@ -3,56 +3,16 @@
 //! servers through `StdioClient`, the same line-delimited JSON-RPC Codex sends.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use codex_teams::mcp::client::StdioClient;
+use common::home::TempHome;
+use common::{exe, str_of};
 use serde_json::{Value, json};
-use tempfile::TempDir;
-
-fn exe() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_codex-teams"))
-}
-
-/// A codex-teams home in a temporary directory, with its database path.
-struct Home {
-    dir: TempDir,
-    db: PathBuf,
-}
-
-impl Home {
-    fn new() -> Home {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("state").join("teams.db");
-        Home { dir, db }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// The environment every process of this home gets (plus worker credentials).
-    fn env(&self) -> BTreeMap<String, String> {
-        let mut env = BTreeMap::new();
-        env.insert(
-            "CODEX_TEAMS_HOME".to_string(),
-            self.path().display().to_string(),
-        );
-        env
-    }
-
-    fn lead(&self) -> StdioClient {
-        StdioClient::spawn(exe(), &self.db, &self.env(), Some(self.path())).expect("start lead")
-    }
-
-    /// Starts a worker server with the credentials `team_spawn` returned.
-    fn worker(&self, credentials: &BTreeMap<String, String>) -> StdioClient {
-        let mut env = self.env();
-        env.extend(credentials.clone());
-        StdioClient::spawn(exe(), &self.db, &env, Some(self.path())).expect("start worker")
-    }
-}
 
 /// A started team: its lead and the credentials of its workers.
 struct Team {
@@ -65,7 +25,7 @@ struct Worker {
     credentials: BTreeMap<String, String>,
 }
 
-fn start_team(home: &Home, profile: Option<&str>, workers: usize) -> Team {
+fn start_team(home: &TempHome, profile: Option<&str>, workers: usize) -> Team {
     let mut lead = home.lead();
     let mut args = json!({ "goal": "multi-process test" });
     if let Some(p) = profile {
@@ -91,13 +51,6 @@ fn start_team(home: &Home, profile: Option<&str>, workers: usize) -> Team {
     Team { lead, workers }
 }
 
-fn str_of(v: &Value, field: &str) -> String {
-    v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("no string `{field}` in {v}"))
-        .to_string()
-}
-
 /// Pulls (acknowledging `ack`) with a long-poll.
 fn pull(client: &mut StdioClient, ack: &[String], wait_ms: u64) -> Value {
     client
@@ -111,7 +64,7 @@ fn messages(inbox: &Value) -> Vec<Value> {
 
 #[test]
 fn fresh_database_opened_by_8_processes_at_once() {
-    let home = Home::new();
+    let home = TempHome::flat("state/teams.db");
     assert!(!home.db.exists());
     let barrier = Arc::new(Barrier::new(8));
     let home = Arc::new(home);
@@ -216,7 +169,7 @@ fn fresh_database_opened_by_8_processes_at_once() {
 fn claim_is_exclusive_across_processes() {
     const WORKERS: usize = 6;
     const ROUNDS: usize = 10;
-    let home = Home::new();
+    let home = TempHome::flat("state/teams.db");
     let mut team = start_team(&home, None, WORKERS);
     let tasks: Vec<Value> = (0..ROUNDS)
         .map(|i| json!({ "title": format!("contested task {i}") }))
@@ -240,7 +193,7 @@ fn claim_is_exclusive_across_processes() {
         .workers
         .iter()
         .map(|w| {
-            let mut client = home.worker(&w.credentials);
+            let mut client = home.serve(&w.credentials);
             let agent = w.agent_id.clone();
             let barrier = barrier.clone();
             let task_ids = task_ids.clone();
@@ -309,7 +262,7 @@ fn claim_is_exclusive_across_processes() {
 
 #[test]
 fn killed_worker_gets_unacked_messages_back_after_restart() {
-    let home = Home::new();
+    let home = TempHome::flat("state/teams.db");
     let profiles = home.path().join("profiles");
     std::fs::create_dir_all(&profiles).expect("profiles dir");
     let default = std::fs::read_to_string(
@@ -324,7 +277,7 @@ fn killed_worker_gets_unacked_messages_back_after_restart() {
 
     let mut team = start_team(&home, Some("quick"), 1);
     let worker = team.workers.remove(0);
-    let mut client = home.worker(&worker.credentials);
+    let mut client = home.serve(&worker.credentials);
     let mut sent = HashSet::new();
     for i in 0..5 {
         let s = team
@@ -350,7 +303,7 @@ fn killed_worker_gets_unacked_messages_back_after_restart() {
     client.kill().expect("SIGKILL the worker");
 
     // A new server for the same agent gets all five back once the lease runs out.
-    let mut client = home.worker(&worker.credentials);
+    let mut client = home.serve(&worker.credentials);
     let mut again = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(15);
     while again.len() < 5 && Instant::now() < deadline {
@@ -378,7 +331,7 @@ fn killed_worker_gets_unacked_messages_back_after_restart() {
 #[test]
 fn seven_processes_send_500_messages_each_without_loss_or_duplicates() {
     const PER_SENDER: usize = 500;
-    let home = Home::new();
+    let home = TempHome::flat("state/teams.db");
     let team = start_team(&home, None, 6);
     let Team { lead, workers } = team;
     let first_worker = workers[0].agent_id.clone();
@@ -407,7 +360,7 @@ fn seven_processes_send_500_messages_each_without_loss_or_duplicates() {
         senders.push((
             w.agent_id.clone(),
             "lead".into(),
-            home.worker(&w.credentials),
+            home.serve(&w.credentials),
         ));
     }
     let expected = Arc::new(expected);
@@ -499,7 +452,7 @@ fn turn_context(turn: &str) -> String {
 #[test]
 fn a_leads_requests_are_charged_once_however_many_servers_read_its_rollout_file() {
     use std::io::Write;
-    let home = Home::new();
+    let home = TempHome::flat("state/teams.db");
     let codex_home = home.path().join("codex-home");
     let thread = "01a2359a-5c61-7ee1-a9ee-ef6d5e228c6a";
     let day = codex_home.join("sessions/2026/12/02");
@@ -604,12 +557,7 @@ fn a_leads_requests_are_charged_once_however_many_servers_read_its_rollout_file(
         .args(["replay", &team, "--json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let replay: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let replay = common::json_output("replay", &out);
     assert_eq!(replay["tokens"]["requests"], json!(MORE + 1));
     assert_eq!(replay["tokens"]["lead"], json!(expected));
     let ids: HashSet<&str> = replay["timeline"]

@@ -3,77 +3,15 @@
 //! started with the environment `team_spawn` returned, sharing one database. Every tool
 //! must answer with `structuredContent`, successes and tool errors alike.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
+
+mod common;
 
 use codex_teams::mcp::client::StdioClient;
+use common::home::{TempHome, spawn_env};
+use common::rpc::{err, ok};
+use common::text;
 use serde_json::{Value, json};
-use tempfile::TempDir;
-
-struct Fixture {
-    _dir: TempDir,
-    home: PathBuf,
-    db: PathBuf,
-    workspace: PathBuf,
-}
-
-impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let home = dir.path().join("home");
-        let workspace = dir.path().join("ws");
-        std::fs::create_dir_all(&home).expect("home");
-        std::fs::create_dir_all(&workspace).expect("workspace");
-        Fixture {
-            db: home.join("teams.db"),
-            home,
-            workspace,
-            _dir: dir,
-        }
-    }
-
-    fn exe() -> &'static Path {
-        Path::new(env!("CARGO_BIN_EXE_codex-teams"))
-    }
-
-    fn env(&self, extra: Option<&Value>) -> BTreeMap<String, String> {
-        let mut env = BTreeMap::new();
-        env.insert(
-            "CODEX_TEAMS_HOME".to_string(),
-            self.home.display().to_string(),
-        );
-        if let Some(Value::Object(extra)) = extra {
-            for (k, v) in extra {
-                env.insert(k.clone(), v.as_str().expect("env value").to_string());
-            }
-        }
-        env
-    }
-
-    fn lead(&self) -> StdioClient {
-        StdioClient::spawn(
-            Self::exe(),
-            &self.db,
-            &self.env(None),
-            Some(&self.workspace),
-        )
-        .expect("start lead serve-mcp")
-    }
-
-    /// Starts a worker server with the environment `team_spawn` returned.
-    fn worker_result(&self, spawned: &Value) -> anyhow::Result<StdioClient> {
-        StdioClient::spawn(
-            Self::exe(),
-            &self.db,
-            &self.env(Some(&spawned["env"])),
-            Some(&self.workspace),
-        )
-    }
-
-    fn worker(&self, spawned: &Value) -> StdioClient {
-        self.worker_result(spawned).expect("start worker serve-mcp")
-    }
-}
 
 fn tool_names(client: &mut StdioClient) -> BTreeSet<String> {
     let listed = client.request("tools/list", json!({})).expect("tools/list");
@@ -91,28 +29,9 @@ fn tool_names(client: &mut StdioClient) -> BTreeSet<String> {
         .collect()
 }
 
-fn ok(client: &mut StdioClient, tool: &str, args: Value) -> Value {
-    client
-        .call_ok(tool, args)
-        .unwrap_or_else(|e| panic!("{tool}: {e:#}"))
-}
-
-fn err(client: &mut StdioClient, tool: &str, args: Value) -> Value {
-    match client.call(tool, args).expect("transport") {
-        Ok(v) => panic!("{tool} should have failed but returned {v}"),
-        Err(e) => e,
-    }
-}
-
-fn s(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a string: {v}"))
-        .to_string()
-}
-
 #[test]
 fn every_tool_answers_with_structured_content_over_real_stdio() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     let mut lead = fx.lead();
     let lead_tools = tool_names(&mut lead);
     for name in [
@@ -141,7 +60,7 @@ fn every_tool_answers_with_structured_content_over_real_stdio() {
         "team_start",
         json!({ "goal": "prove stdio", "profile": "fast" }),
     );
-    let team_id = s(&team["team_id"]);
+    let team_id = text(&team["team_id"]);
     let created = ok(
         &mut lead,
         "task_create",
@@ -150,32 +69,20 @@ fn every_tool_answers_with_structured_content_over_real_stdio() {
             { "key": "b", "title": "second", "deps": ["a"] }
         ]}),
     );
-    let first = s(&created["tasks"][0]["task_id"]);
+    let first = text(&created["tasks"][0]["task_id"]);
     let spawned = ok(
         &mut lead,
         "team_spawn",
         json!({ "role": "implementer", "brief": "take the first task", "justification": "stdio test", "runner": "external" }),
     );
     assert_eq!(spawned["env"]["CODEX_TEAMS_TEAM_ID"], team_id.as_str());
-    let agent_id = s(&spawned["agent_id"]);
+    let agent_id = text(&spawned["agent_id"]);
 
     let mut worker = fx.worker(&spawned);
     assert_ne!(worker.pid(), lead.pid());
     let worker_tools = tool_names(&mut worker);
-    let mut expected: BTreeSet<String> = [
-        "team_status",
-        "team_send",
-        "team_broadcast",
-        "team_pull_inbox",
-        "task_list",
-        "task_claim",
-        "task_update",
-        "artifact_publish",
-        "artifact_read",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
+    let mut expected: BTreeSet<String> =
+        common::WORKER_TOOLS.into_iter().map(String::from).collect();
     if lead_tools.contains("team_vote") {
         expected.insert("team_vote".into());
     }
@@ -227,7 +134,10 @@ fn every_tool_answers_with_structured_content_over_real_stdio() {
         json!({ "to": "lead", "body": "x".repeat(4097) }),
     );
     assert_eq!(limit["error"], "limit", "{limit}");
-    assert!(s(&limit["message"]).contains("artifact_publish"), "{limit}");
+    assert!(
+        text(&limit["message"]).contains("artifact_publish"),
+        "{limit}"
+    );
 
     let inbox = ok(&mut lead, "team_pull_inbox", json!({ "wait_ms": 1000 }));
     let messages = inbox["messages"].as_array().expect("messages");
@@ -259,7 +169,7 @@ fn every_tool_answers_with_structured_content_over_real_stdio() {
 
 #[test]
 fn bad_input_over_stdio_is_a_structured_tool_error() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     let mut lead = fx.lead();
     for (tool, args, code, field) in [
         ("team_start", json!({}), "invalid_argument", "goal"),
@@ -284,13 +194,13 @@ fn bad_input_over_stdio_is_a_structured_tool_error() {
     }
     // The server is still healthy after the errors.
     let team = ok(&mut lead, "team_start", json!({ "goal": "still alive" }));
-    assert!(s(&team["team_id"]).starts_with("team_"));
+    assert!(text(&team["team_id"]).starts_with("team_"));
     assert!(lead.close().expect("close lead").success());
 }
 
 #[test]
 fn incomplete_worker_credentials_never_start_a_server() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     let mut lead = fx.lead();
     ok(&mut lead, "team_start", json!({ "goal": "g" }));
     let spawned = ok(
@@ -302,17 +212,17 @@ fn incomplete_worker_credentials_never_start_a_server() {
     let partial = json!({ "env": {
         "CODEX_TEAMS_TEAM_ID": spawned["env"]["CODEX_TEAMS_TEAM_ID"],
     }});
-    assert!(fx.worker_result(&partial).is_err());
+    assert!(fx.try_serve(&spawn_env(&partial)).is_err());
     // A wrong secret is refused at start-up as well.
     let mut forged = spawned.clone();
     forged["env"]["CODEX_TEAMS_AGENT_TOKEN"] = json!("ctt_guess");
-    assert!(fx.worker_result(&forged).is_err());
+    assert!(fx.try_serve(&spawn_env(&forged)).is_err());
     assert!(lead.close().expect("close lead").success());
 }
 
 #[test]
 fn non_object_arguments_are_refused_and_the_server_keeps_serving() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     let mut lead = fx.lead();
     for arguments in [json!([1, 2]), json!("goal"), json!(7)] {
         let reply = lead.request(
@@ -327,12 +237,12 @@ fn non_object_arguments_are_refused_and_the_server_keeps_serving() {
         }
     }
     let team = ok(&mut lead, "team_start", json!({ "goal": "still serving" }));
-    assert!(s(&team["team_id"]).starts_with("team_"));
+    assert!(text(&team["team_id"]).starts_with("team_"));
     assert!(lead.close().expect("close lead").success());
 }
 
 /// A lead with one task on the board and one external worker, both over real stdio.
-fn lead_and_worker(fx: &Fixture) -> (StdioClient, StdioClient, String) {
+fn lead_and_worker(fx: &TempHome) -> (StdioClient, StdioClient, String) {
     let mut lead = fx.lead();
     ok(
         &mut lead,
@@ -344,7 +254,7 @@ fn lead_and_worker(fx: &Fixture) -> (StdioClient, StdioClient, String) {
         "task_create",
         json!({"title": "Write the thing", "size": "s"}),
     );
-    let task = s(&created["tasks"][0]["task_id"]);
+    let task = text(&created["tasks"][0]["task_id"]);
     let spawned = ok(
         &mut lead,
         "team_spawn",
@@ -356,7 +266,7 @@ fn lead_and_worker(fx: &Fixture) -> (StdioClient, StdioClient, String) {
 
 #[test]
 fn a_lead_wait_blocks_until_a_result_from_another_process_and_brings_it_as_news() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     let (mut lead, mut worker, task) = lead_and_worker(&fx);
     let finisher = std::thread::spawn(move || {
         // A claim is not news: the lead keeps waiting through it.
@@ -397,7 +307,7 @@ fn a_lead_wait_blocks_until_a_result_from_another_process_and_brings_it_as_news(
 
 #[test]
 fn a_cancelled_lead_wait_ends_at_once_and_takes_nothing_from_the_inbox() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     let (mut lead, mut worker, _task) = lead_and_worker(&fx);
     let ct = ok(&mut worker, "task_claim", json!({}));
     assert_eq!(ct["claimed"], true, "{ct}");
@@ -438,7 +348,7 @@ fn a_cancelled_lead_wait_ends_at_once_and_takes_nothing_from_the_inbox() {
 
 #[test]
 fn a_result_and_the_message_announcing_it_wake_the_lead_once() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     let (mut lead, mut worker, task) = lead_and_worker(&fx);
     let claimed = ok(&mut worker, "task_claim", json!({}));
     assert_eq!(claimed["claimed"], true, "{claimed}");
@@ -471,7 +381,7 @@ fn a_result_and_the_message_announcing_it_wake_the_lead_once() {
 
 #[test]
 fn a_lead_wait_returns_at_once_when_open_work_has_no_worker() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     let mut lead = fx.lead();
     ok(&mut lead, "team_start", json!({"goal": "nobody to do it"}));
     ok(&mut lead, "task_create", json!({"title": "Orphan task"}));
@@ -488,7 +398,7 @@ fn a_lead_wait_returns_at_once_when_open_work_has_no_worker() {
 
 #[test]
 fn a_blocked_workers_wait_ends_when_its_dependency_is_done() {
-    let fx = Fixture::new();
+    let fx = TempHome::new();
     let mut lead = fx.lead();
     ok(&mut lead, "team_start", json!({"goal": "a chain"}));
     ok(

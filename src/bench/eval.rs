@@ -364,16 +364,9 @@ fn run_checker(checker: &str, workspace: &Path, timeout: Duration) -> Result<Che
     })
 }
 
+/// SIGKILL to the process group this module created for its checker.
 fn kill_group(pgid: u32) {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-        return;
-    };
-    if pgid > 1 {
-        // SAFETY: a plain syscall on the process group this module created for its checker.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
-    }
+    crate::platform::signal_group(pgid, libc::SIGKILL);
 }
 
 /// Copies a directory tree (files and directories; caches such as __pycache__ skipped).

@@ -33,7 +33,7 @@ pub fn run(args: &SmokeArgs, paths: &Paths) -> Result<()> {
         SmokeScenario::Medium => "medium",
         SmokeScenario::High => "high",
     };
-    let env_profile = std::env::var("CODEX_TEAMS_PROFILE").ok();
+    let env_profile = std::env::var(crate::engine::policy::PROFILE_ENV).ok();
     let profile = args
         .profile
         .as_deref()

@@ -3,11 +3,11 @@
 //!   claims released;
 //! - early stop: when every task is finished and no merge decision is open (profile
 //!   `early_stop.all_tasks_done`) the remaining workers are stopped;
-//! - budgets: a worker over `budget.agent_tokens` is stopped; when the team passes
-//!   `budget.team_tokens` every worker is stopped;
 //! - compact messaging: transcript-like message bodies are refused (publish an artifact).
 //!
-//! Every stop fires an event and tells the lead why, as a message from `system`.
+//! Every stop fires an event and tells the lead why, as a message from `system`. The token
+//! budget stops (`budget.agent_tokens`, `budget.team_tokens`) are not here: they live with
+//! the metering in [`crate::engine::budget`].
 
 use serde::Serialize;
 use serde_json::json;

@@ -14,6 +14,10 @@ use crate::engine::roles::{Role, WORKER_ROLES};
 /// No team ever has more live agents than this, whatever a profile says.
 pub const HARD_CAP: u32 = 6;
 
+/// Environment variable naming the profile a team starts under when `team_start` (or
+/// `smoke`) names none; absent or empty, `default`.
+pub const PROFILE_ENV: &str = "CODEX_TEAMS_PROFILE";
+
 /// The profiles shipped inside the binary, by name.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("default", include_str!("../../profiles/default.team.yaml")),
@@ -570,6 +574,87 @@ fn line_of_key(yaml: &str, key: &str) -> Option<(usize, usize)> {
     })
 }
 
+/// One profile a user could select, where it comes from, and whether it loads.
+#[derive(Debug)]
+pub struct VisibleProfile {
+    pub name: String,
+    /// The file, or `<builtin>` for a shipped profile.
+    pub origin: String,
+    /// Another profile of the same name that this one hides.
+    pub overrides: Option<String>,
+    pub loaded: Result<Profile>,
+}
+
+/// A profile file's name ends in one of these; `.team.yaml` wins when both exist.
+pub const PROFILE_EXTENSIONS: [&str; 2] = [".team.yaml", ".team.yml"];
+
+/// Every profile visible from `dirs` (most specific first) plus the shipped ones; the first
+/// of each name wins, as in [`Profile::load`].
+pub fn visible_profiles(dirs: &[PathBuf]) -> Vec<VisibleProfile> {
+    let mut out: Vec<VisibleProfile> = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let p = p.to_string_lossy();
+                PROFILE_EXTENSIONS.iter().any(|ext| p.ends_with(ext))
+            })
+            .collect();
+        files.sort();
+        for path in files {
+            let file = path
+                .file_name()
+                .map(|f| f.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let name = PROFILE_EXTENSIONS
+                .iter()
+                .find_map(|ext| file.strip_suffix(ext))
+                .unwrap_or(&file)
+                .to_string();
+            let origin = path.display().to_string();
+            if let Some(winner) = out.iter_mut().find(|p| p.name == name) {
+                // A less specific directory: the earlier one hides it.
+                if winner.overrides.is_none() {
+                    winner.overrides = Some(origin);
+                }
+                continue;
+            }
+            let loaded = Profile::load_file(&path).and_then(|p| {
+                if p.name == name {
+                    Ok(p)
+                } else {
+                    Err(EngineError::Config(format!(
+                        "{origin}: `name` is `{}` but the file is named `{name}.team.yaml`; make them match",
+                        p.name
+                    )))
+                }
+            });
+            out.push(VisibleProfile {
+                name,
+                origin,
+                overrides: None,
+                loaded,
+            });
+        }
+    }
+    for (name, _) in BUILTIN {
+        if let Some(winner) = out.iter_mut().find(|p| p.name == *name) {
+            winner.overrides = Some(format!("<builtin>/{name}.team.yaml"));
+            continue;
+        }
+        out.push(VisibleProfile {
+            name: name.to_string(),
+            origin: format!("<builtin>/{name}.team.yaml"),
+            overrides: None,
+            loaded: Profile::builtin(name),
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -668,85 +753,4 @@ mod tests {
         assert!(err.contains("`max_threads`"), "{err}");
         assert!(err.contains("1 to 6"), "{err}");
     }
-}
-
-/// One profile a user could select, where it comes from, and whether it loads.
-#[derive(Debug)]
-pub struct VisibleProfile {
-    pub name: String,
-    /// The file, or `<builtin>` for a shipped profile.
-    pub origin: String,
-    /// Another profile of the same name that this one hides.
-    pub overrides: Option<String>,
-    pub loaded: Result<Profile>,
-}
-
-/// A profile file's name ends in one of these; `.team.yaml` wins when both exist.
-pub const PROFILE_EXTENSIONS: [&str; 2] = [".team.yaml", ".team.yml"];
-
-/// Every profile visible from `dirs` (most specific first) plus the shipped ones; the first
-/// of each name wins, as in [`Profile::load`].
-pub fn visible_profiles(dirs: &[PathBuf]) -> Vec<VisibleProfile> {
-    let mut out: Vec<VisibleProfile> = Vec::new();
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let p = p.to_string_lossy();
-                PROFILE_EXTENSIONS.iter().any(|ext| p.ends_with(ext))
-            })
-            .collect();
-        files.sort();
-        for path in files {
-            let file = path
-                .file_name()
-                .map(|f| f.to_string_lossy().to_string())
-                .unwrap_or_default();
-            let name = PROFILE_EXTENSIONS
-                .iter()
-                .find_map(|ext| file.strip_suffix(ext))
-                .unwrap_or(&file)
-                .to_string();
-            let origin = path.display().to_string();
-            if let Some(winner) = out.iter_mut().find(|p| p.name == name) {
-                // A less specific directory: the earlier one hides it.
-                if winner.overrides.is_none() {
-                    winner.overrides = Some(origin);
-                }
-                continue;
-            }
-            let loaded = Profile::load_file(&path).and_then(|p| {
-                if p.name == name {
-                    Ok(p)
-                } else {
-                    Err(EngineError::Config(format!(
-                        "{origin}: `name` is `{}` but the file is named `{name}.team.yaml`; make them match",
-                        p.name
-                    )))
-                }
-            });
-            out.push(VisibleProfile {
-                name,
-                origin,
-                overrides: None,
-                loaded,
-            });
-        }
-    }
-    for (name, _) in BUILTIN {
-        if let Some(winner) = out.iter_mut().find(|p| p.name == *name) {
-            winner.overrides = Some(format!("<builtin>/{name}.team.yaml"));
-            continue;
-        }
-        out.push(VisibleProfile {
-            name: name.to_string(),
-            origin: format!("<builtin>/{name}.team.yaml"),
-            overrides: None,
-            loaded: Profile::builtin(name),
-        });
-    }
-    out
 }

@@ -238,7 +238,7 @@ impl Engine {
                 "is empty; name a profile (default, fast, deep or one of yours) or leave it out for the default",
             ));
         }
-        let env_profile = std::env::var("CODEX_TEAMS_PROFILE").ok();
+        let env_profile = std::env::var(crate::engine::policy::PROFILE_ENV).ok();
         let name = profile_name
             .or(env_profile.as_deref())
             .filter(|n| !n.trim().is_empty())

@@ -320,12 +320,12 @@ impl RealTeam {
             // What the lead's MCP server passes on to the workers it launches: install's
             // env_vars list carries each of these through Codex's allow-list.
             .env("CODEX_HOME", &self.codex_home)
-            .env("CODEX_TEAMS_HOME", &self.teams_home)
-            .env("CODEX_TEAMS_DB", &self.db)
+            .env(crate::engine::store::HOME_ENV, &self.teams_home)
+            .env(crate::engine::runner::ENV_DB, &self.db)
             .env_remove(crate::engine::runner::ENV_TEAM_ID)
             .env_remove(crate::engine::runner::ENV_AGENT_ID)
             .env_remove(crate::engine::runner::ENV_AGENT_TOKEN)
-            .env_remove("CODEX_TEAMS_PROFILE");
+            .env_remove(crate::engine::policy::PROFILE_ENV);
         if self.options.hide_codex_location {
             cmd.env_remove(codex_exec::ENV_CODEX_BIN)
                 .env("PATH", path_without("codex"));
@@ -337,7 +337,7 @@ impl RealTeam {
         } else if let Some(p) = &self.options.profile {
             // A real model chooses its own team_start arguments: the profile comes from the
             // environment, which team_start falls back to.
-            cmd.env("CODEX_TEAMS_PROFILE", p);
+            cmd.env(crate::engine::policy::PROFILE_ENV, p);
         }
         cmd.stdin(Stdio::null())
             .stdout(Stdio::from(stdout))
@@ -392,12 +392,7 @@ impl RealTeam {
 
     /// Sends `signal` to the lead's Codex process (not its group: as if it crashed).
     pub fn signal_lead(&self, signal: i32) {
-        if self.lead_pid > 1 {
-            // SAFETY: plain syscall on the child we started.
-            unsafe {
-                libc::kill(self.lead_pid as libc::pid_t, signal);
-            }
-        }
+        crate::platform::signal(self.lead_pid, signal);
     }
 
     /// The run's store, once the lead's MCP server has created it.

@@ -320,13 +320,8 @@ fn run_version(bin: &Path, timeout: Duration) -> std::result::Result<String, Str
         )),
         Ok(Err(e)) => Err(format!("{}: {e}", bin.display())),
         Err(_) => {
-            #[cfg(unix)]
-            if let Ok(pid) = i32::try_from(pid) {
-                // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                }
-            }
+            // The child we spawned and have not reaped.
+            crate::platform::signal(pid, libc::SIGKILL);
             Err(format!(
                 "`{} --version` did not answer within {} s",
                 bin.display(),

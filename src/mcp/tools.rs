@@ -296,7 +296,7 @@ pub fn visible(lead: bool) -> Vec<(&'static str, &'static str, Map<String, Value
 
 /// The committed schema files of `mcp/schemas/`: for every tool, `<tool>.input.json` and
 /// `<tool>.output.json` as pretty JSON with a trailing newline, sorted by file name. The
-/// `schemas` subcommand writes them and `tests/schemas.rs` keeps them in sync.
+/// `schemas` subcommand writes them and `tests/offline/schemas.rs` keeps them in sync.
 pub fn schema_files() -> Vec<(String, String)> {
     let mut files = Vec::with_capacity(TOOLS.len() * 2);
     for tool in TOOLS {

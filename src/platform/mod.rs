@@ -1,7 +1,9 @@
 //! The one place with operating-system-specific calls: what codex-teams asks the OS about
-//! other processes, and the parent-death signal its children get. Everything else in the
-//! crate is portable POSIX (`kill`, `getppid`, process groups, `umask`) through `libc` and
-//! `std::os::unix`. `scripts/verify.sh` fails when a Linux-only call (`prctl`,
+//! other processes, the signals it sends them, and the parent-death signal its children
+//! get. Signals ([`signal`], [`signal_group`], [`group_exists`], [`own_group`]) are
+//! portable POSIX `kill`/`getpgrp`, kept here so their `unsafe` is in one place. Everything
+//! else in the crate is portable POSIX (`getppid`, process groups, `umask`) through `libc`
+//! and `std::os::unix`. `scripts/verify.sh` fails when a Linux-only call (`prctl`,
 //! `PR_SET_PDEATHSIG`, a `/proc/` path) appears outside this directory.
 //!
 //! Two implementations, chosen at compile time:
@@ -126,6 +128,47 @@ pub fn peak_rss_bytes(pid: u32) -> Option<u64> {
 /// The CPU's model name (`model name` of /proc/cpuinfo, `machdep.cpu.brand_string`).
 pub fn cpu_model() -> Option<String> {
     imp::cpu_model()
+}
+
+/// A process or group id as `kill(2)` takes it, or `None` for 0 and 1 (`kill(0, ..)` is the
+/// caller's own group, `kill(-1, ..)` every process it may signal, 1 is init) and for ids
+/// that do not fit a `pid_t`.
+fn killable(id: u32) -> Option<libc::pid_t> {
+    libc::pid_t::try_from(id).ok().filter(|id| *id > 1)
+}
+
+/// Sends `signal` to process `pid` (0 only checks that it exists). Whether it was sent:
+/// `false` when the process is gone, is not ours to signal, or `pid` is 0 or 1.
+pub fn signal(pid: u32, signal: libc::c_int) -> bool {
+    let Some(pid) = killable(pid) else {
+        return false;
+    };
+    // SAFETY: kill(2) takes plain integers and has no memory effects; `pid` > 1 names one
+    // process, never a group or "every process".
+    unsafe { libc::kill(pid, signal) == 0 }
+}
+
+/// Sends `signal` to every process of group `pgid` (0 only checks that the group exists).
+/// Whether it was sent: `false` when the group is gone, is not ours, or `pgid` is 0 or 1.
+pub fn signal_group(pgid: u32, signal: libc::c_int) -> bool {
+    let Some(pgid) = killable(pgid) else {
+        return false;
+    };
+    // SAFETY: as in `signal`; `-pgid` with `pgid` > 1 names exactly that group.
+    unsafe { libc::kill(-pgid, signal) == 0 }
+}
+
+/// Whether process group `pgid` exists, as `kill(-pgid, 0)` says: also while it holds only
+/// an unreaped zombie (see `runner::procs::group_running` for "still runs").
+pub fn group_exists(pgid: u32) -> bool {
+    signal_group(pgid, 0)
+}
+
+/// The calling process's own process group.
+pub fn own_group() -> u32 {
+    // SAFETY: getpgrp(2) has no preconditions and cannot fail.
+    let pgid = unsafe { libc::getpgrp() };
+    u32::try_from(pgid).unwrap_or(0)
 }
 
 /// Arranges for the process being started to receive `signal` when the process that

@@ -32,11 +32,6 @@ fn group_alive(pgid: u32) -> bool {
         .any(|s| s.pgid == pgid && !s.is_dead())
 }
 
-fn signal(pid: u32, sig: libc::c_int) {
-    // SAFETY: plain syscall on a child of this test.
-    unsafe { libc::kill(pid as libc::pid_t, sig) };
-}
-
 fn on_path(name: &str) -> std::path::PathBuf {
     std::env::var_os("PATH")
         .and_then(|p| {
@@ -239,6 +234,35 @@ fn the_starter_dying_signals_the_child() {
         survived,
         "the unguarded child died too: the test proves nothing"
     );
+}
+
+#[test]
+fn signals_reach_a_process_and_its_group_and_never_pid_0_or_1() {
+    // 0 and 1 would mean "my own group", "every process" or init: refused, not sent.
+    for id in [0, 1] {
+        assert!(!signal(id, 0), "signal({id})");
+        assert!(!signal_group(id, 0), "signal_group({id})");
+        assert!(!group_exists(id), "group_exists({id})");
+    }
+    // Ids that do not fit a pid_t are refused rather than wrapped into a negative id.
+    assert!(!signal(u32::MAX, 0) && !signal_group(u32::MAX, 0));
+    assert!(signal(std::process::id(), 0), "this process exists");
+    assert!(group_exists(own_group()), "this process's group exists");
+    assert_eq!(
+        own_group(),
+        proc_state(std::process::id()).expect("own state").pgid
+    );
+
+    let mut child = sleeper(None, None);
+    let pgid = child.id();
+    assert_ne!(own_group(), pgid, "the sleeper leads a group of its own");
+    assert!(signal(pgid, 0) && group_exists(pgid));
+    assert!(signal_group(pgid, libc::SIGKILL), "the group is signalled");
+    assert!(eventually(|| !group_alive(pgid)));
+    child.wait().expect("reap");
+    assert!(!signal(pgid, 0), "a reaped process is gone");
+    assert!(!group_exists(pgid), "so is its group");
+    assert!(!signal_group(pgid, libc::SIGKILL));
 }
 
 #[test]

@@ -66,13 +66,13 @@ pub const ENV_LAUNCH_ID: &str = "CODEX_TEAMS_LAUNCH_ID";
 /// Variables passed through to each worker's `codex-teams serve-mcp`.
 pub const PASS_THROUGH: &[&str] = &[
     "CODEX_HOME",
-    "CODEX_TEAMS_HOME",
-    "CODEX_TEAMS_DB",
-    "CODEX_TEAMS_PROFILE",
-    "CODEX_TEAMS_TEAM_ID",
-    "CODEX_TEAMS_AGENT_ID",
-    "CODEX_TEAMS_AGENT_TOKEN",
-    "CODEX_TEAMS_LOG",
+    crate::engine::store::HOME_ENV,
+    crate::engine::runner::ENV_DB,
+    crate::engine::policy::PROFILE_ENV,
+    crate::engine::runner::ENV_TEAM_ID,
+    crate::engine::runner::ENV_AGENT_ID,
+    ENV_AGENT_TOKEN,
+    crate::logging::LOG_ENV,
 ];
 
 pub struct CodexExec;
@@ -500,25 +500,17 @@ impl Runner for CodexExec {
 
 /// SIGTERM to the process group, then SIGKILL if it is still there after the grace period.
 pub fn stop_group(pid: u32) {
-    let pgid = pid as libc::pid_t;
-    if pgid <= 1 {
+    if pid <= 1 {
         return;
     }
-    // SAFETY: getpgrp has no preconditions.
-    if unsafe { libc::getpgrp() } == pgid {
+    if crate::platform::own_group() == pid {
         // A worker's own server is stopping its worker (early stop after its last task): the
         // signal ends this process too, so there is nobody left to wait and escalate.
-        // SAFETY: plain syscall on our own process group.
-        unsafe {
-            libc::kill(-pgid, libc::SIGTERM);
-        }
+        crate::platform::signal_group(pid, libc::SIGTERM);
         return;
     }
-    // SAFETY: plain syscalls on a process group id we created.
-    unsafe {
-        if libc::kill(-pgid, libc::SIGTERM) != 0 {
-            return; // already gone
-        }
+    if !crate::platform::signal_group(pid, libc::SIGTERM) {
+        return; // already gone
     }
     let deadline = Instant::now() + STOP_GRACE;
     while Instant::now() < deadline {
@@ -527,10 +519,7 @@ pub fn stop_group(pid: u32) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    // SAFETY: as above.
-    unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
-    }
+    crate::platform::signal_group(pid, libc::SIGKILL);
 }
 
 /// Stops every worker this process started (the lead's session is ending) and records why.

@@ -59,11 +59,7 @@ pub fn alive(pid: u32) -> bool {
 /// while the group holds only an unreaped zombie (a worker whose supervisor, perhaps the
 /// very thread asking, has not waited for it yet).
 pub fn group_running(pgid: u32) -> bool {
-    if pgid <= 1 {
-        return false;
-    }
-    // SAFETY: signal 0 only checks that the group exists.
-    if unsafe { libc::kill(-(pgid as libc::pid_t), 0) } != 0 {
+    if !platform::group_exists(pgid) {
         return false;
     }
     let Some(pids) = platform::pids() else {
@@ -76,17 +72,12 @@ pub fn group_running(pgid: u32) -> bool {
 
 /// SIGKILL to each process and to each process group.
 pub fn kill_all(pids: &[u32], groups: &[u32]) {
-    for &g in groups.iter().filter(|g| **g > 1) {
-        // SAFETY: plain syscall; a group that is gone just fails.
-        unsafe {
-            libc::kill(-(g as libc::pid_t), libc::SIGKILL);
-        }
+    // A group or process that is gone just fails; 0 and 1 are never signalled.
+    for &g in groups {
+        platform::signal_group(g, libc::SIGKILL);
     }
-    for &p in pids.iter().filter(|p| **p > 1) {
-        // SAFETY: as above.
-        unsafe {
-            libc::kill(p as libc::pid_t, libc::SIGKILL);
-        }
+    for &p in pids {
+        platform::signal(p, libc::SIGKILL);
     }
 }
 

@@ -80,7 +80,7 @@ fn a_user_profile_overrides_a_shipped_one_by_name() {
     let dir = tempfile::tempdir().expect("tempdir");
     let profiles = dir.path().join("profiles");
     std::fs::create_dir_all(&profiles).expect("mkdir");
-    let yaml = include_str!("../profiles/fast.team.yaml")
+    let yaml = include_str!("../../profiles/fast.team.yaml")
         .replace("team_tokens: 1200000", "team_tokens: 700000");
     std::fs::write(profiles.join("fast.team.yaml"), yaml).expect("write");
     let engine = engine(&dir);

@@ -4,7 +4,7 @@
 use assert_cmd::Command;
 use codex_teams::engine::Engine;
 
-const DEFAULT: &str = include_str!("../profiles/default.team.yaml");
+const DEFAULT: &str = include_str!("../../profiles/default.team.yaml");
 
 /// (case, replace, with, expected line, expected field)
 const CASES: &[(&str, &str, &str, usize, &str)] = &[

@@ -2,7 +2,8 @@
 //!
 //! - [`engine`]: the domain (teams, agents, bus, board, artifacts, arbitration, policy,
 //!   budgets, events, replay). It knows nothing of clap, stdio or MCP, but it does have I/O
-//!   edges: [`engine::store`] owns the SQLite file, [`engine::runner`] starts and signals
+//!   edges: [`engine::store`] (the workspace crate `codex-teams-store` in `mcp/store`) owns the
+//!   SQLite file, [`engine::runner`] starts and signals
 //!   worker processes and reads Codex's rollout files, and [`engine::home_config`] and
 //!   [`engine::private`] read and write files in the codex-teams home.
 //! - [`mcp`]: the `serve-mcp` server, each tool a thin adapter onto the engine.

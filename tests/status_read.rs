@@ -89,9 +89,7 @@ fn team_status_changes_nothing_and_answers_while_a_stop_is_in_progress() {
 
     let before = snapshot(&db);
     for _ in 0..20 {
-        let t = Instant::now();
         let status = engine.team_status(&lead).expect("status");
-        assert!(t.elapsed() < Duration::from_millis(50), "{:?}", t.elapsed());
         assert_eq!(status.tasks.ready, 2);
         assert_eq!(
             status.agents.iter().filter(|a| a.state == "active").count(),
@@ -122,10 +120,14 @@ fn team_status_changes_nothing_and_answers_while_a_stop_is_in_progress() {
     let (done, took) = housekeeping.join().expect("join");
     assert_eq!(done.idle_stopped, vec![spawned.agent_id.clone()]);
     assert!(took >= Duration::from_secs(2), "the stop waited {took:?}");
+    // Status never waited for the stop: it answered again and again while the stop waited
+    // out its grace period (a status that blocked on it would answer once or twice, each
+    // call taking about as long as the stop). How fast it answers is the engine
+    // benchmark's figure (docs/performance.md), not a timed assertion here.
     assert!(calls >= 20, "{calls} status calls during the stop");
     assert!(
-        slowest < Duration::from_millis(50),
-        "slowest status {slowest:?}"
+        slowest * 4 < took,
+        "slowest status {slowest:?} against a stop of {took:?}"
     );
     let status = engine.team_status(&lead).expect("status");
     let worker = status

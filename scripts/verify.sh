@@ -44,6 +44,15 @@ if above=$(grep -E '^(codex-teams |rmcp|clap)' <<<"$store_deps"); then
   exit 1
 fi
 
+# The engine (src/engine) is the domain: it reaches the store crate, never the MCP server,
+# the CLI or the measurement code above it, and knows neither rmcp nor clap.
+echo "== the engine imports nothing above it"
+if above=$(grep -rnE '\b(rmcp|clap)::|use (rmcp|clap)\b|crate::(mcp|cli|commands|harness|bench|mock)\b' src/engine --include='*.rs'); then
+  echo "src/engine uses the MCP server, the CLI or the measurement code (they sit above it):" >&2
+  echo "$above" >&2
+  exit 1
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -579,7 +579,7 @@ fn team_state(engine: &Engine) -> Option<String> {
         .read(|c| store::teams::teams(c, true))
         .ok()
         .and_then(|t| t.into_iter().next())
-        .map(|t| t.state)
+        .map(|t| t.state.to_string())
 }
 
 const SLOW_PAIR: &str = "

@@ -24,7 +24,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{self, Trace};
 use crate::engine::ids::{AgentId, TeamId};
 use crate::engine::runner::rollout::{self, Format};
-use crate::engine::store::{self, now_ms};
+use crate::engine::store::{self, TeamState, now_ms};
 
 /// Token usage in one report. `input` includes `cached`; `output` includes reasoning.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -95,7 +95,7 @@ fn charge(
 /// charged after `team_finalize`: the lead's closing answer, a worker's last request).
 fn refresh_summary(tx: &crate::engine::store::Transaction<'_>, team: &TeamId) -> Result<()> {
     let row = store::teams::team(tx, team.as_str())?;
-    let (Some(text), "finalized") = (row.summary, row.state.as_str()) else {
+    let (Some(text), TeamState::Finalized) = (row.summary, row.state) else {
         return Ok(());
     };
     let Ok(mut summary) = serde_json::from_str::<Value>(&text) else {

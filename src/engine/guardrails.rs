@@ -17,7 +17,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{self, Trace};
 use crate::engine::ids::{AgentId, MessageId, TeamId};
 use crate::engine::runner;
-use crate::engine::store::{self, AgentState, now_ms};
+use crate::engine::store::{self, AgentState, TeamState, now_ms};
 
 /// The sender name of messages the engine itself sends.
 pub const SYSTEM: &str = "system";
@@ -173,7 +173,7 @@ impl Engine {
                     store::board::any_expired(c, team.as_str(), now)?,
                 ))
             })?;
-        if state != "active" {
+        if state != TeamState::Active {
             return Ok(done);
         }
         if expired {

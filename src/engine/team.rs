@@ -172,7 +172,7 @@ impl Engine {
             let team = self
                 .store()
                 .read(|c| store::teams::team(c, team_id.as_str()))?;
-            if team.state != "active" {
+            if team.state != TeamState::Active {
                 return Err(EngineError::Forbidden(format!(
                     "team {team_id} is {}; hint: start a new team",
                     team.state
@@ -379,12 +379,9 @@ impl Engine {
             let unread = store::teams::unread(c, caller.agent_id.as_str(), now)?;
             let tokens = sum_tokens(&agents);
             Ok(TeamStatus {
-                agents: agents
-                    .iter()
-                    .map(|a| agent_status(a, &team.state))
-                    .collect(),
+                agents: agents.iter().map(|a| agent_status(a, team.state)).collect(),
                 team_id: team.team_id,
-                state: team.state,
+                state: team.state.to_string(),
                 profile: team.profile,
                 tasks: view.counts,
                 unread,
@@ -614,7 +611,7 @@ impl Engine {
         let team = self
             .store()
             .read(|c| store::teams::team(c, caller.team_id.as_str()))?;
-        if team.state != "active" {
+        if team.state != TeamState::Active {
             if let Some(stored) = team.summary.as_deref()
                 && let Ok(summary) = serde_json::from_str::<RunSummary>(stored)
             {
@@ -653,10 +650,7 @@ impl Engine {
                 goal: team.goal.clone(),
                 profile: team.profile.clone(),
                 summary: summary_text.clone(),
-                agents: agents
-                    .iter()
-                    .map(|a| agent_status(a, &team.state))
-                    .collect(),
+                agents: agents.iter().map(|a| agent_status(a, team.state)).collect(),
                 tasks: TaskCounts {
                     cancelled: tasks.cancelled + cancelled,
                     ready: 0,
@@ -713,9 +707,9 @@ pub(crate) fn refuse_dead(caller: &Caller, live: &store::teams::Liveness) -> Res
 
 /// An agent as `status` shows it. The lead's row is never ended by a worker's stop path, so
 /// once its team is finalized the lead is reported `finished`, not still `active`.
-fn agent_status(a: &store::teams::AgentRow, team_state: &str) -> AgentStatus {
+fn agent_status(a: &store::teams::AgentRow, team_state: TeamState) -> AgentStatus {
     let lead_done =
-        a.role == store::teams::LEAD_ROLE && team_state != "active" && a.state.is_live();
+        a.role == store::teams::LEAD_ROLE && team_state != TeamState::Active && a.state.is_live();
     AgentStatus {
         agent_id: a.agent_id.clone(),
         role: a.role.clone(),
@@ -795,10 +789,10 @@ impl Engine {
             })?;
             let tokens = sum_tokens(&agents);
             out.push(TeamOverview {
-                agents: agents.iter().map(|a| agent_status(a, &row.state)).collect(),
+                agents: agents.iter().map(|a| agent_status(a, row.state)).collect(),
                 team_id: row.team_id,
                 goal: crate::engine::redact::redact(&row.goal),
-                state: row.state,
+                state: row.state.to_string(),
                 profile: row.profile,
                 created_at: row.created_at,
                 tasks,

@@ -517,7 +517,7 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     facts.team_id = Some(team.team_id);
-    facts.team_state = Some(team.state);
+    facts.team_state = Some(team.state.to_string());
     facts.profile = Some(team.profile);
     Ok(facts)
 }

@@ -11,7 +11,7 @@ pub struct TeamRow {
     pub team_id: String,
     pub goal: String,
     pub profile: String,
-    pub state: String,
+    pub state: TeamState,
     pub lead_agent_id: String,
     pub workspace: Option<String>,
     pub summary: Option<String>,

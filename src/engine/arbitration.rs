@@ -666,7 +666,49 @@ enum VoteTx {
     TooLate(EngineError),
 }
 
+/// `team_merge`'s arguments: one request, three forms (see [`Engine::decision_merge`]).
+#[derive(Debug, Default)]
+pub struct Merge<'a> {
+    pub candidates: &'a [String],
+    pub mode: Option<&'a str>,
+    pub question: Option<&'a str>,
+    pub decision_id: Option<&'a str>,
+    pub choice: Option<&'a str>,
+}
+
 impl Engine {
+    /// `team_merge` is three calls in one: open (`candidates`), poll (`decision_id`), and
+    /// override (`decision_id` + `choice`). Arguments that belong to another form are
+    /// refused, naming the field.
+    pub fn decision_merge(&self, caller: &Caller, m: &Merge<'_>) -> Result<DecisionView> {
+        let Some(raw) = m.decision_id else {
+            if m.choice.is_some() {
+                return Err(EngineError::invalid(
+                    "choice",
+                    "only with decision_id (to override an open decision)",
+                ));
+            }
+            return self.decision_open(caller, m.candidates, m.mode, m.question);
+        };
+        let id = DecisionId::parse("decision_id", raw)?;
+        for (field, given) in [
+            ("candidates", !m.candidates.is_empty()),
+            ("mode", m.mode.is_some()),
+            ("question", m.question.is_some()),
+        ] {
+            if given {
+                return Err(EngineError::invalid(
+                    field,
+                    "only when opening a decision; with decision_id pass at most `choice`",
+                ));
+            }
+        }
+        match m.choice {
+            Some(choice) => self.decision_override(caller, &id, choice),
+            None => self.decision_state(caller, &id),
+        }
+    }
+
     /// Opens a decision over 2 to 10 candidate artifacts of the caller's team (lead only).
     /// The eligible voters are the team's live workers at this moment.
     pub fn decision_open(

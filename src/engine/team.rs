@@ -804,3 +804,78 @@ impl Engine {
         Ok(out)
     }
 }
+
+/// `task_create`'s result: the new tasks and the planner's recommendation for the board now.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TasksCreated {
+    pub tasks: Vec<crate::engine::board::CreatedTask>,
+    pub plan: Plan,
+    /// With `spawn`: the workers started (agent id and role).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spawned: Vec<Spawned>,
+    /// With `spawn`: why starting a worker failed (the tasks were created).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spawn_error: Option<serde_json::Value>,
+}
+
+impl Engine {
+    /// `task_create`'s work, also done by `team_start` with `tasks`: the batch, the
+    /// planner's recommendation for the board now, and with `spawn` the workers it
+    /// recommends. `meta` is the calling session's (model inheritance for the workers).
+    pub fn create_board(
+        &self,
+        caller: &Caller,
+        batch: &[crate::engine::board::NewTask],
+        spawn: bool,
+        meta: Option<&serde_json::Value>,
+    ) -> Result<TasksCreated> {
+        let tasks = self.task_create(caller, batch)?;
+        let plan = self.recommend(&caller.team_id)?;
+        let (spawned, spawn_error) = match spawn {
+            true => self.spawn_planned(caller, batch, plan.spawn, meta),
+            false => (Vec::new(), None),
+        };
+        Ok(TasksCreated {
+            tasks,
+            plan,
+            spawned,
+            spawn_error: spawn_error.map(|err| err.to_json()),
+        })
+    }
+
+    /// Starts `count` workers for a new batch (`task_create {spawn: true}`): the board and
+    /// its team in one call. Roles follow the batch's role-bound tasks in turn (implementer
+    /// when none is bound); the default runner and an empty brief (the role brief names the
+    /// team). Stops at the first refusal, which is returned beside the workers already
+    /// started: the tasks exist either way, so the call must not fail as a whole.
+    fn spawn_planned(
+        &self,
+        caller: &Caller,
+        batch: &[crate::engine::board::NewTask],
+        count: u32,
+        meta: Option<&serde_json::Value>,
+    ) -> (Vec<Spawned>, Option<EngineError>) {
+        let roles: Vec<&str> = batch.iter().filter_map(|t| t.role.as_deref()).collect();
+        let mut spawned = Vec::new();
+        for i in 0..count as usize {
+            let role = roles
+                .get(i % roles.len().max(1))
+                .copied()
+                .unwrap_or("implementer");
+            let request = SpawnRequest {
+                role,
+                brief: None,
+                runner: None,
+                justification: None,
+                model: None,
+                meta,
+                resume: None,
+            };
+            match self.team_spawn(caller, &request) {
+                Ok(s) => spawned.push(s),
+                Err(err) => return (spawned, Some(err)),
+            }
+        }
+        (spawned, None)
+    }
+}

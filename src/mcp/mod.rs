@@ -1,7 +1,7 @@
-//! The MCP face of codex-teams: tool arguments, the tool catalogue with its generated
-//! schemas, and the stdio server. Each tool is a thin adapter onto [`crate::engine`].
+//! The MCP face of codex-teams: the tool catalogue (one module per tool under `tools/`,
+//! declaring its arguments, schema, audience, threading and handler) and the stdio server
+//! that dispatches on it. Each tool is a thin adapter onto [`crate::engine`].
 
-pub mod args;
 pub mod client;
 pub mod framing;
 pub mod server;

@@ -6,7 +6,7 @@
 //! a tool error whose JSON names the problem (`error`, `message`, and `field` or `details`).
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
@@ -15,17 +15,14 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::engine::error::{EngineError, Result};
-use crate::engine::ids::{AgentId, DecisionId, TaskId, TeamId};
+use crate::engine::ids::{AgentId, TeamId};
 use crate::engine::runner::{ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID, rollout};
-use crate::engine::team::{Resume, SpawnRequest};
-use crate::engine::wait::Pull;
+use crate::engine::team::Resume;
 use crate::engine::{Caller, Engine};
-use crate::mcp::args;
-use crate::mcp::tools::{self, Audience};
+use crate::mcp::tools::{self, Audience, Threading};
 
 /// Whom this server acts for.
 #[derive(Debug)]
@@ -196,24 +193,85 @@ fn start_ticker(inner: std::sync::Weak<Inner>) {
     }
 }
 
-fn parse<T: DeserializeOwned>(args: Value) -> Result<T> {
-    let args = if args.is_null() { json!({}) } else { args };
-    serde_path_to_error::deserialize(args).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        // serde names missing and unknown fields itself; for type errors the path does.
-        let field = if path == "." {
-            inner.split('`').nth(1).unwrap_or("arguments").to_string()
-        } else {
-            path
-        };
-        EngineError::invalid(field, inner)
-    })
+/// What a tool's handler gets: the engine, the caller's identity (through [`Ctx::caller`]),
+/// the request's `_meta` and its cancellation.
+pub struct Ctx<'a> {
+    inner: &'a Inner,
+    /// The calling request's `_meta` (Codex puts the session's model and thread there).
+    pub meta: Option<&'a Value>,
+    /// True once the client cancelled the call: a long wait polls it and ends.
+    pub cancelled: &'a dyn Fn() -> bool,
 }
 
-fn to_value<T: serde::Serialize>(v: T) -> Result<Value> {
-    serde_json::to_value(v)
-        .map_err(|e| EngineError::Integrity(format!("serialising a result: {e}")))
+impl<'a> Ctx<'a> {
+    pub fn engine(&self) -> &'a Engine {
+        &self.inner.engine
+    }
+
+    /// The caller of a request that may name a team: this worker, or the lead of the team
+    /// (the only one it leads when `team` is None).
+    pub fn caller(&self, team: Option<&str>) -> Result<Caller> {
+        self.inner.caller(team)
+    }
+
+    /// The workspace teams started here work in.
+    pub fn workspace(&self) -> Option<&'a Path> {
+        self.inner.workspace.as_deref()
+    }
+
+    /// How this server may resume team `id`: the server that started (or resumed) it
+    /// already holds its lead role; anyone else must show the lead secret.
+    pub fn resume_as<'s>(&self, id: &TeamId, secret: Option<&'s str>) -> Resume<'s> {
+        match &self.inner.identity {
+            Identity::Lead(teams) if teams.lock().is_ok_and(|t| t.contains(id)) => {
+                Resume::AlreadyLead
+            }
+            _ => Resume::WithSecret(secret),
+        }
+    }
+
+    /// A lead server started or resumed team `id`: it now leads it, and its news starts
+    /// now (a resumed lead's not at the team's first event). Nothing for a worker.
+    pub fn lead_started(&self, id: TeamId) -> Result<()> {
+        if let Identity::Lead(teams) = &self.inner.identity {
+            let cursor = self.inner.engine.news_cursor(&id)?;
+            if let Ok(mut cursors) = self.inner.news_cursors.lock() {
+                cursors.entry(id.clone()).or_insert(cursor);
+            }
+            if let Ok(mut teams) = teams.lock()
+                && !teams.contains(&id)
+            {
+                teams.push(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Team `id` is finalized: this server no longer leads it.
+    pub fn lead_left(&self, id: &TeamId) {
+        if let Identity::Lead(teams) = &self.inner.identity
+            && let Ok(mut teams) = teams.lock()
+        {
+            teams.retain(|t| t != id);
+        }
+    }
+
+    /// Where the lead's next pull's news of `team` starts (see engine::wait).
+    pub fn news_after(&self, team: &TeamId) -> i64 {
+        self.inner
+            .news_cursors
+            .lock()
+            .ok()
+            .and_then(|c| c.get(team).copied())
+            .unwrap_or(0)
+    }
+
+    /// The lead has been given the news of `team` up to `cursor`.
+    pub fn news_seen(&self, team: &TeamId, cursor: i64) {
+        if let Ok(mut cursors) = self.inner.news_cursors.lock() {
+            cursors.insert(team.clone(), cursor);
+        }
+    }
 }
 
 impl Inner {
@@ -347,371 +405,14 @@ impl Inner {
                 "`{name}` is a lead-only tool; hint: ask the lead via team_send"
             )));
         }
-        let e = &self.engine;
-        match name {
-            "team_start" => {
-                let a: args::TeamStart = parse(args)?;
-                let resume = a
-                    .team_id
-                    .as_deref()
-                    .map(|t| TeamId::parse("team_id", t))
-                    .transpose()?;
-                // The server that started (or resumed) a team already holds its lead role;
-                // anyone else must show the lead secret.
-                let who = match (&self.identity, &resume) {
-                    (Identity::Lead(teams), Some(id))
-                        if teams.lock().is_ok_and(|t| t.contains(id)) =>
-                    {
-                        Resume::AlreadyLead
-                    }
-                    _ => Resume::WithSecret(a.lead_secret.as_deref()),
-                };
-                let started = e.team_start(
-                    &a.goal,
-                    a.profile.as_deref(),
-                    self.workspace.as_deref(),
-                    resume.as_ref().map(|id| (id, who)),
-                )?;
-                if let Identity::Lead(teams) = &self.identity {
-                    let id = TeamId::from_db(started.team_id.clone());
-                    // A resumed lead starts its news now, not at the team's first event.
-                    let cursor = e.news_cursor(&id)?;
-                    if let Ok(mut cursors) = self.news_cursors.lock() {
-                        cursors.entry(id.clone()).or_insert(cursor);
-                    }
-                    if let Ok(mut teams) = teams.lock()
-                        && !teams.contains(&id)
-                    {
-                        teams.push(id);
-                    }
-                }
-                if a.tasks.is_empty() {
-                    if a.spawn {
-                        return Err(EngineError::invalid(
-                            "spawn",
-                            "needs `tasks`: the workers are spawned for the board they create",
-                        ));
-                    }
-                    return to_value(started);
-                }
-                // The board (and its workers) in the same call. Its tasks are task_create's
-                // (their schema is shown once, there).
-                let mut batch = Vec::with_capacity(a.tasks.len());
-                for (i, t) in a.tasks.into_iter().enumerate() {
-                    let task: crate::engine::board::NewTask = serde_json::from_value(t)
-                        .map_err(|err| {
-                            EngineError::invalid(
-                                format!("tasks[{i}]"),
-                                format!("{err}; a task is {{title, key?, deps?, detail?, size?, role?, priority?}}"),
-                            )
-                        })?;
-                    batch.push(task);
-                }
-                let caller = self.caller(Some(&started.team_id))?;
-                let board = create_board(e, &caller, &batch, a.spawn, meta)?;
-                let mut out = to_value(started)?;
-                out["board"] = board;
-                Ok(out)
-            }
-            "team_status" => {
-                let a: args::TeamOnly = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                to_value(e.team_status(&caller)?)
-            }
-            "team_spawn" => {
-                let a: args::TeamSpawn = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                let resume = a
-                    .resume
-                    .as_deref()
-                    .map(|r| AgentId::parse("resume", r))
-                    .transpose()?;
-                to_value(e.team_spawn(
-                    &caller,
-                    &SpawnRequest {
-                        role: &a.role,
-                        brief: a.brief.as_deref(),
-                        runner: a.runner.as_deref(),
-                        justification: a.justification.as_deref(),
-                        model: a.model.as_deref(),
-                        meta,
-                        resume: resume.as_ref(),
-                    },
-                )?)
-            }
-            "team_send" => {
-                let a: args::TeamSend = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                to_value(e.team_send(&caller, &a.to, &a.body, a.idempotency_key.as_deref())?)
-            }
-            "team_broadcast" => {
-                let a: args::TeamBroadcast = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                to_value(e.team_broadcast(&caller, &a.body, a.idempotency_key.as_deref())?)
-            }
-            "team_pull_inbox" => {
-                let a: args::TeamPullInbox = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                let news_after = match caller.is_lead() {
-                    true => Some(
-                        self.news_cursors
-                            .lock()
-                            .ok()
-                            .and_then(|c| c.get(&caller.team_id).copied())
-                            .unwrap_or(0),
-                    ),
-                    false => None,
-                };
-                let inbox = e.pull(
-                    &caller,
-                    &Pull {
-                        ack: &a.ack,
-                        max: a.max,
-                        wait_ms: a.wait_ms,
-                        news_after,
-                        cancelled,
-                        wait_all: a.wait_all,
-                    },
-                )?;
-                // A cancelled call's result is never delivered: keep its news for the next.
-                if let Some(cursor) = inbox.cursor
-                    && !cancelled()
-                    && let Ok(mut cursors) = self.news_cursors.lock()
-                {
-                    cursors.insert(caller.team_id.clone(), cursor);
-                }
-                to_value(inbox)
-            }
-            "task_create" => {
-                let a: args::TaskCreate = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                let batch = match (a.title, a.tasks.is_empty()) {
-                    (Some(title), true) => vec![crate::engine::board::NewTask {
-                        title,
-                        detail: a.detail,
-                        deps: a.deps,
-                        size: a.size,
-                        role: a.role,
-                        priority: a.priority,
-                        key: None,
-                    }],
-                    (None, false) => a.tasks,
-                    (Some(_), false) => {
-                        return Err(EngineError::invalid(
-                            "tasks",
-                            "give either `title` (one task) or `tasks` (a batch), not both",
-                        ));
-                    }
-                    (None, true) => {
-                        return Err(EngineError::invalid(
-                            "title",
-                            "missing; give `title` (one task) or `tasks` (a batch)",
-                        ));
-                    }
-                };
-                create_board(e, &caller, &batch, a.spawn, meta)
-            }
-            "task_list" => {
-                let a: args::TaskList = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                to_value(e.task_list(&caller, a.status.as_deref(), a.cursor.as_deref(), a.limit)?)
-            }
-            "task_claim" => {
-                let a: args::TaskClaim = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                let id = a
-                    .task_id
-                    .as_deref()
-                    .map(|t| TaskId::parse("task_id", t))
-                    .transpose()?;
-                to_value(e.task_claim(&caller, id.as_ref())?)
-            }
-            "task_update" => {
-                let a: args::TaskUpdate = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                let id = TaskId::parse("task_id", &a.task_id)?;
-                to_value(e.task_update(
-                    &caller,
-                    &id,
-                    &a.status,
-                    a.version,
-                    a.note.as_deref(),
-                    a.artifact.as_deref(),
-                )?)
-            }
-            "artifact_publish" => {
-                let a: args::ArtifactPublish = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                let task = a
-                    .task_id
-                    .as_deref()
-                    .map(|t| TaskId::parse("task_id", t))
-                    .transpose()?;
-                let published =
-                    e.artifact_publish(&caller, &a.name, &a.content, a.parent.as_deref())?;
-                let Some(task) = task else {
-                    return to_value(published);
-                };
-                // The task's result in the same call: the task done with this artifact, and
-                // the caller's next task claimed, so a worker needs no more calls between
-                // one task and the next.
-                let done = e
-                    .task_update(
-                        &caller,
-                        &task,
-                        "done",
-                        None,
-                        None,
-                        Some(&published.reference),
-                    )
-                    .map_err(|err| {
-                        EngineError::Config(format!(
-                            "published {} but task {task} was not marked done: {err}",
-                            published.reference
-                        ))
-                    })?;
-                // The task is done whatever happens next: a claim that fails (the board done
-                // stopped this worker, say) is reported as no next task, with the reason.
-                let next = e
-                    .task_claim(&caller, None)
-                    .unwrap_or_else(|err| crate::engine::board::Claimed::nothing(err.to_string()));
-                let unread = e.unread_count(&caller.agent_id)?;
-                to_value(tools::PublishedDone {
-                    published,
-                    done: Some(done),
-                    next: Some(next),
-                    unread: Some(unread),
-                })
-            }
-            "artifact_read" => {
-                let a: args::ArtifactRead = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                to_value(e.artifact_read(&caller, &a.reference)?)
-            }
-            "team_finalize" => {
-                let a: args::TeamFinalize = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                let summary = e.team_finalize(&caller, a.summary.as_deref())?;
-                if let Identity::Lead(teams) = &self.identity
-                    && let Ok(mut teams) = teams.lock()
-                {
-                    teams.retain(|t| *t != caller.team_id);
-                }
-                to_value(summary)
-            }
-            "team_merge" => {
-                let a: args::TeamMerge = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                to_value(team_merge(e, &caller, a)?)
-            }
-            "team_vote" => {
-                let a: args::TeamVote = parse(args)?;
-                let caller = self.caller(a.team_id.as_deref())?;
-                let id = DecisionId::parse("decision_id", &a.decision_id)?;
-                to_value(e.decision_vote(&caller, &id, &a.choice, &a.rationale)?)
-            }
-            other => Err(EngineError::invalid("name", format!("no tool `{other}`"))),
-        }
-    }
-}
-
-/// Starts `count` workers for a new batch (`task_create {spawn: true}`): the board and its
-/// team in one call. Roles follow the batch's role-bound tasks in turn (implementer when
-/// none is bound); the default runner and an empty brief (the role brief names the team).
-/// Stops at the first refusal, which is returned beside the workers already started: the
-/// tasks exist either way, so the call must not fail as a whole.
-/// `task_create`'s work, also done by `team_start` with `tasks`: the batch, the planner's
-/// recommendation for the board now, and with `spawn` the workers it recommends.
-fn create_board(
-    e: &Engine,
-    caller: &Caller,
-    batch: &[crate::engine::board::NewTask],
-    spawn: bool,
-    meta: Option<&Value>,
-) -> Result<Value> {
-    let created = e.task_create(caller, batch)?;
-    let plan = e.recommend(&caller.team_id)?;
-    let mut out = json!({ "tasks": created, "plan": plan });
-    if spawn {
-        let (spawned, error) = spawn_planned(e, caller, batch, plan.spawn, meta.cloned());
-        if !spawned.is_empty() {
-            out["spawned"] = to_value(spawned)?;
-        }
-        if let Some(err) = error {
-            out["spawn_error"] = err.to_json();
-        }
-    }
-    to_value(out)
-}
-
-fn spawn_planned(
-    e: &Engine,
-    caller: &Caller,
-    batch: &[crate::engine::board::NewTask],
-    count: u32,
-    meta: Option<Value>,
-) -> (Vec<crate::engine::team::Spawned>, Option<EngineError>) {
-    let roles: Vec<&str> = batch.iter().filter_map(|t| t.role.as_deref()).collect();
-    let mut spawned = Vec::new();
-    for i in 0..count as usize {
-        let role = roles
-            .get(i % roles.len().max(1))
-            .copied()
-            .unwrap_or("implementer");
-        let request = SpawnRequest {
-            role,
-            brief: None,
-            runner: None,
-            justification: None,
-            model: None,
-            meta: meta.as_ref(),
-            resume: None,
-        };
-        match e.team_spawn(caller, &request) {
-            Ok(s) => spawned.push(s),
-            Err(err) => return (spawned, Some(err)),
-        }
-    }
-    (spawned, None)
-}
-
-/// `team_merge` is three calls in one: open (`candidates`), poll (`decision_id`), and
-/// override (`decision_id` + `choice`). Arguments that belong to another form are refused.
-fn team_merge(
-    e: &Engine,
-    caller: &Caller,
-    a: args::TeamMerge,
-) -> Result<crate::engine::arbitration::DecisionView> {
-    let Some(raw) = a.decision_id.as_deref() else {
-        if a.choice.is_some() {
-            return Err(EngineError::invalid(
-                "choice",
-                "only with decision_id (to override an open decision)",
-            ));
-        }
-        return e.decision_open(
-            caller,
-            &a.candidates,
-            a.mode.as_deref(),
-            a.question.as_deref(),
-        );
-    };
-    let id = DecisionId::parse("decision_id", raw)?;
-    for (field, given) in [
-        ("candidates", !a.candidates.is_empty()),
-        ("mode", a.mode.is_some()),
-        ("question", a.question.is_some()),
-    ] {
-        if given {
-            return Err(EngineError::invalid(
-                field,
-                "only when opening a decision; with decision_id pass at most `choice`",
-            ));
-        }
-    }
-    match a.choice.as_deref() {
-        Some(choice) => e.decision_override(caller, &id, choice),
-        None => e.decision_state(caller, &id),
+        (spec.call)(
+            &Ctx {
+                inner: self,
+                meta,
+                cancelled,
+            },
+            args,
+        )
     }
 }
 
@@ -720,7 +421,8 @@ fn team_merge(
 /// hand-off to a blocking thread and back (two thread wake-ups) cost about as much as the
 /// call itself. Calls that may wait (a long-poll pull, which also ends early when the client
 /// cancels it) or start and stop processes (spawn, `task_create {spawn}`, finalize) or run
-/// an arbitration keep to the blocking pool. (A status or update
+/// an arbitration keep to the blocking pool. Each tool's `SPEC` says which it is
+/// ([`Threading`]); an unknown tool's error is made on the blocking pool. (A status or update
 /// call that triggers an early or idle stop may signal a worker and wait out its grace
 /// period; the runtime's other worker keeps the session going meanwhile.)
 fn runs_inline(name: &str, args: &Value) -> bool {
@@ -729,20 +431,7 @@ fn runs_inline(name: &str, args: &Value) -> bool {
         .and_then(Value::as_i64)
         .is_some_and(|w| w > 0);
     let spawns = args.get("spawn").and_then(Value::as_bool) == Some(true);
-    !waits
-        && !spawns
-        && matches!(
-            name,
-            "team_send"
-                | "team_broadcast"
-                | "team_status"
-                | "team_pull_inbox"
-                | "task_list"
-                | "task_claim"
-                | "task_update"
-                | "task_create"
-                | "artifact_read"
-        )
+    !waits && !spawns && tools::spec(name).is_some_and(|t| t.threading == Threading::Inline)
 }
 
 impl ServerHandler for TeamServer {

@@ -1,14 +1,36 @@
-//! The tool catalogue: every tool's name, its one-line description, who may call it, and
-//! its input and output schemas generated from the Rust types. Descriptions are kept short
-//! on purpose: every agent sends them with every model request; the long guidance lives in
+//! The tool catalogue. Every tool is one module here declaring all of it: its `Args` (the
+//! input schema, generated from the Rust type), its `SPEC` (name, one-line description, who
+//! may call it, where it runs, its output type and its handler) and `call`, the handler,
+//! which turns the arguments into one engine call. [`TOOLS`] lists the specs; the server
+//! ([`crate::mcp::server`]) dispatches on it and nothing else. Descriptions are kept short on
+//! purpose: every agent sends them with every model request; the long guidance lives in
 //! the agent-teams skill, which only the lead loads.
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
-use crate::engine::{arbitration, artifacts, board, bus, fanout, team};
-use crate::mcp::args;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::engine::error::{EngineError, Result};
+use crate::mcp::server::Ctx;
+
+pub mod artifact_publish;
+pub mod artifact_read;
+pub mod task_claim;
+pub mod task_create;
+pub mod task_list;
+pub mod task_update;
+pub mod team_broadcast;
+pub mod team_finalize;
+pub mod team_merge;
+pub mod team_pull_inbox;
+pub mod team_send;
+pub mod team_spawn;
+pub mod team_start;
+pub mod team_status;
+pub mod team_vote;
 
 /// Who may see and call a tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,15 +41,75 @@ pub enum Audience {
     Lead,
 }
 
+/// Where a call runs (see `runs_inline` in the server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threading {
+    /// On the async worker that received it, unless its arguments ask it to wait
+    /// (`wait_ms > 0`) or to spawn workers (`spawn: true`): then on the blocking pool.
+    Inline,
+    /// Always on the blocking pool: it starts or stops processes or runs an arbitration.
+    Blocking,
+}
+
+/// One tool, declared in its own module as `SPEC`.
 pub struct ToolSpec {
     pub name: &'static str,
     pub description: &'static str,
     pub audience: Audience,
+    pub threading: Threading,
+    /// The input schema: `input::<Args>` of the tool's module.
     pub input: fn() -> Value,
+    /// The output schema: `output::<T>` of the type the handler returns.
     pub output: fn() -> Value,
+    /// The handler: parses the arguments (`|ctx, args| call(ctx, parse(args)?)`) and runs
+    /// the call.
+    pub call: fn(&Ctx<'_>, Value) -> Result<Value>,
 }
 
-fn input<T: JsonSchema>() -> Value {
+/// Every tool, in the order `tools/list` shows them.
+pub const TOOLS: &[ToolSpec] = &[
+    team_start::SPEC,
+    team_status::SPEC,
+    team_spawn::SPEC,
+    team_send::SPEC,
+    team_broadcast::SPEC,
+    team_pull_inbox::SPEC,
+    task_create::SPEC,
+    task_list::SPEC,
+    task_claim::SPEC,
+    task_update::SPEC,
+    artifact_publish::SPEC,
+    artifact_read::SPEC,
+    team_finalize::SPEC,
+    team_merge::SPEC,
+    team_vote::SPEC,
+];
+
+/// A tool's arguments from the call's JSON; a bad one is an `invalid_argument` error
+/// naming the field.
+pub fn parse<T: DeserializeOwned>(args: Value) -> Result<T> {
+    let args = if args.is_null() { json!({}) } else { args };
+    serde_path_to_error::deserialize(args).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde names missing and unknown fields itself; for type errors the path does.
+        let field = if path == "." {
+            inner.split('`').nth(1).unwrap_or("arguments").to_string()
+        } else {
+            path
+        };
+        EngineError::invalid(field, inner)
+    })
+}
+
+/// A handler's result as JSON.
+pub fn to_value<T: serde::Serialize>(v: T) -> Result<Value> {
+    serde_json::to_value(v)
+        .map_err(|e| EngineError::Integrity(format!("serialising a result: {e}")))
+}
+
+/// The input schema of a tool's `Args`, compacted (see [`compact`]).
+pub fn input<T: JsonSchema>() -> Value {
     compact(
         SchemaSettings::draft2020_12()
             .for_deserialize()
@@ -40,7 +122,7 @@ fn input<T: JsonSchema>() -> Value {
 
 /// Output schemas are documentation (mcp/schemas/), never sent to a model, so they keep
 /// everything that makes them exact, such as `null` for fields that may be empty.
-fn output<T: JsonSchema>() -> Value {
+pub fn output<T: JsonSchema>() -> Value {
     let mut schema = SchemaSettings::draft2020_12()
         .for_serialize()
         .with(|s| s.inline_subschemas = true)
@@ -134,144 +216,6 @@ pub fn for_worker(schema: &Value) -> Value {
     }
     s
 }
-
-/// `task_create`'s result: the new tasks and the planner's recommendation for the board now.
-#[derive(JsonSchema)]
-pub struct TasksCreated {
-    pub tasks: Vec<board::CreatedTask>,
-    pub plan: fanout::Plan,
-    /// With `spawn`: the workers started (agent id and role).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub spawned: Vec<crate::engine::team::Spawned>,
-    /// With `spawn`: why starting a worker failed (the tasks were created).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub spawn_error: Option<serde_json::Value>,
-}
-
-/// `artifact_publish`'s result: the artifact; with a `task_id` also that task done with it,
-/// the caller's next task (claimed, or `claimed: false` and why) and its unread messages.
-#[derive(serde::Serialize, JsonSchema)]
-pub struct PublishedDone {
-    #[serde(flatten)]
-    pub published: artifacts::Published,
-    /// With `task_id`: that task, now done.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub done: Option<board::Updated>,
-    /// With `task_id`: your next task.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<board::Claimed>,
-    /// With `task_id`: messages waiting in your inbox (pull them when not 0).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unread: Option<i64>,
-}
-
-pub const TOOLS: &[ToolSpec] = &[
-    ToolSpec {
-        name: "team_start",
-        description: "Start a team for a goal (you become lead), or resume one by team_id.",
-        audience: Audience::Lead,
-        input: input::<args::TeamStart>,
-        output: output::<team::TeamStarted>,
-    },
-    ToolSpec {
-        name: "team_status",
-        description: "Team agents, task counts, your unread count, tokens used.",
-        audience: Audience::All,
-        input: input::<args::TeamOnly>,
-        output: output::<team::TeamStatus>,
-    },
-    ToolSpec {
-        name: "team_spawn",
-        description: "Add a worker with a role and a short brief.",
-        audience: Audience::Lead,
-        input: input::<args::TeamSpawn>,
-        output: output::<team::Spawned>,
-    },
-    ToolSpec {
-        name: "team_send",
-        description: "Message one teammate (large content: send an artifact ref).",
-        audience: Audience::All,
-        input: input::<args::TeamSend>,
-        output: output::<bus::Sent>,
-    },
-    ToolSpec {
-        name: "team_broadcast",
-        description: "Message every teammate.",
-        audience: Audience::All,
-        input: input::<args::TeamBroadcast>,
-        output: output::<bus::Sent>,
-    },
-    ToolSpec {
-        name: "team_pull_inbox",
-        description: "Get new messages; ack the ids you handled or they come back.",
-        audience: Audience::All,
-        input: input::<args::TeamPullInbox>,
-        output: output::<bus::Inbox>,
-    },
-    ToolSpec {
-        name: "task_create",
-        description: "Add tasks to the board, with dependencies.",
-        audience: Audience::Lead,
-        input: input::<args::TaskCreate>,
-        output: output::<TasksCreated>,
-    },
-    ToolSpec {
-        name: "task_list",
-        description: "List board tasks, paged.",
-        audience: Audience::All,
-        input: input::<args::TaskList>,
-        output: output::<board::TaskPage>,
-    },
-    ToolSpec {
-        name: "task_claim",
-        description: "Claim a ready task; exactly one claimant wins.",
-        audience: Audience::All,
-        input: input::<args::TaskClaim>,
-        output: output::<board::Claimed>,
-    },
-    ToolSpec {
-        name: "task_update",
-        description: "Set a task's status; attach a result artifact.",
-        audience: Audience::All,
-        input: input::<args::TaskUpdate>,
-        output: output::<board::Updated>,
-    },
-    ToolSpec {
-        name: "artifact_publish",
-        description: "Store content as a versioned artifact; returns its ref.",
-        audience: Audience::All,
-        input: input::<args::ArtifactPublish>,
-        output: output::<PublishedDone>,
-    },
-    ToolSpec {
-        name: "artifact_read",
-        description: "Read an artifact by ref (checksum verified).",
-        audience: Audience::All,
-        input: input::<args::ArtifactRead>,
-        output: output::<artifacts::ArtifactContent>,
-    },
-    ToolSpec {
-        name: "team_finalize",
-        description: "Close the team: stop workers, store the run summary.",
-        audience: Audience::Lead,
-        input: input::<args::TeamFinalize>,
-        output: output::<team::RunSummary>,
-    },
-    ToolSpec {
-        name: "team_merge",
-        description: "Decide among candidate refs; poll by decision_id; override with choice.",
-        audience: Audience::Lead,
-        input: input::<args::TeamMerge>,
-        output: output::<arbitration::DecisionView>,
-    },
-    ToolSpec {
-        name: "team_vote",
-        description: "Vote on a decision: a candidate ref and a one-line rationale.",
-        audience: Audience::All,
-        input: input::<args::TeamVote>,
-        output: output::<arbitration::DecisionView>,
-    },
-];
 
 pub fn spec(name: &str) -> Option<&'static ToolSpec> {
     TOOLS.iter().find(|t| t.name == name)

@@ -1,0 +1,65 @@
+//! `team_pull_inbox`: new messages (a lead's also carry the team's news), long-polled.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use crate::engine::bus::Inbox;
+use crate::engine::error::Result;
+use crate::engine::wait::Pull;
+use crate::mcp::server::Ctx;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Args {
+    /// Ids of messages you handled
+    #[serde(default)]
+    pub ack: Vec<String>,
+    #[serde(default)]
+    pub max: Option<i64>,
+    /// Long-poll ms (lead: until needed)
+    #[serde(default)]
+    pub wait_ms: Option<i64>,
+    /// Lead: wake at board done or a problem, not per result
+    #[serde(default)]
+    pub wait_all: bool,
+    #[serde(default)]
+    pub team_id: Option<String>,
+}
+
+pub const SPEC: ToolSpec = ToolSpec {
+    name: "team_pull_inbox",
+    description: "Get new messages; ack the ids you handled or they come back.",
+    audience: Audience::All,
+    threading: Threading::Inline,
+    input: input::<Args>,
+    output: output::<Inbox>,
+    call: |ctx, args| call(ctx, parse(args)?),
+};
+
+pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
+    let caller = ctx.caller(a.team_id.as_deref())?;
+    let news_after = match caller.is_lead() {
+        true => Some(ctx.news_after(&caller.team_id)),
+        false => None,
+    };
+    let inbox = ctx.engine().pull(
+        &caller,
+        &Pull {
+            ack: &a.ack,
+            max: a.max,
+            wait_ms: a.wait_ms,
+            news_after,
+            cancelled: ctx.cancelled,
+            wait_all: a.wait_all,
+        },
+    )?;
+    // A cancelled call's result is never delivered: keep its news for the next.
+    if let Some(cursor) = inbox.cursor
+        && !(ctx.cancelled)()
+    {
+        ctx.news_seen(&caller.team_id, cursor);
+    }
+    to_value(inbox)
+}

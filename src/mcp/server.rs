@@ -523,3 +523,38 @@ impl Inner {
         self.engine.stopped_under_runner(agent_id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::runs_inline;
+    use serde_json::json;
+
+    #[test]
+    fn inline_tools_run_inline_unless_they_wait_or_spawn() {
+        assert!(runs_inline("team_status", &json!({})));
+        assert!(runs_inline("team_pull_inbox", &json!({ "wait_ms": 0 })));
+        assert!(!runs_inline("team_pull_inbox", &json!({ "wait_ms": 5 })));
+        assert!(runs_inline("task_create", &json!({ "title": "t" })));
+        assert!(!runs_inline(
+            "task_create",
+            &json!({ "title": "t", "spawn": true })
+        ));
+        // An Inline tool given either argument (which it then refuses) still goes to the pool.
+        assert!(!runs_inline("team_send", &json!({ "spawn": true })));
+    }
+
+    #[test]
+    fn blocking_and_unknown_tools_go_to_the_pool() {
+        for name in [
+            "team_start",
+            "team_spawn",
+            "artifact_publish",
+            "team_finalize",
+        ] {
+            assert!(!runs_inline(name, &json!({})), "{name}");
+        }
+        assert!(!runs_inline("team_merge", &json!({})));
+        assert!(!runs_inline("team_vote", &json!({})));
+        assert!(!runs_inline("no_such_tool", &json!({})));
+    }
+}

@@ -254,3 +254,54 @@ pub fn schema_files() -> Vec<(String, String)> {
     files.sort();
     files
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(keep: impl Fn(&ToolSpec) -> bool) -> Vec<&'static str> {
+        TOOLS.iter().filter(|t| keep(t)).map(|t| t.name).collect()
+    }
+
+    #[test]
+    fn tool_names_are_unique_and_found_by_spec() {
+        let mut all = names(|_| true);
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), TOOLS.len(), "a tool name is declared twice");
+        for tool in TOOLS {
+            assert_eq!(spec(tool.name).map(|s| s.name), Some(tool.name));
+        }
+        assert!(spec("no_such_tool").is_none());
+    }
+
+    /// Where calls run and who may make them are behaviour: a changed `threading` or
+    /// `audience` in a SPEC must be a decision, made here too.
+    #[test]
+    fn threading_and_audience_are_as_declared() {
+        assert_eq!(
+            names(|t| t.threading == Threading::Inline),
+            [
+                "team_status",
+                "team_send",
+                "team_broadcast",
+                "team_pull_inbox",
+                "task_create",
+                "task_list",
+                "task_claim",
+                "task_update",
+                "artifact_read",
+            ]
+        );
+        assert_eq!(
+            names(|t| t.audience == Audience::Lead),
+            [
+                "team_start",
+                "team_spawn",
+                "task_create",
+                "team_finalize",
+                "team_merge",
+            ]
+        );
+    }
+}

@@ -247,6 +247,12 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// Charges the calling session's requests so far again (the server charges them once
+    /// before every call): `team_start` does, once the team they belong to exists.
+    pub fn meter_session(&self) {
+        self.inner.meter_caller(self.meta);
+    }
+
     /// Team `id` is finalized: this server no longer leads it.
     pub fn lead_left(&self, id: &TeamId) {
         if let Identity::Lead(teams) = &self.inner.identity
@@ -382,12 +388,7 @@ impl Inner {
         // Usage first, so that what this call reports or decides (status, finalize,
         // budgets) includes the request that made it.
         self.meter_caller(meta.as_ref());
-        let out = self.run_tool(name, args, meta.as_ref(), cancelled);
-        if name == "team_start" && out.is_ok() {
-            // The team exists now: the session's requests so far are its lead's.
-            self.meter_caller(meta.as_ref());
-        }
-        out
+        self.run_tool(name, args, meta.as_ref(), cancelled)
     }
 
     fn run_tool(
@@ -486,7 +487,7 @@ impl ServerHandler for TeamServer {
                 // A call that finished the worker's last task may have stopped it (early
                 // stop): answered, its Codex would send one more request that the signal
                 // cuts off. Held like a refused call, it ends with the process.
-                if matches!(closing_call.as_str(), "task_update" | "artifact_publish")
+                if tools::spec(&closing_call).is_some_and(|t| t.ends_work)
                     && self.inner.being_stopped()
                 {
                     tokio::time::sleep(STOPPED_HOLD).await;

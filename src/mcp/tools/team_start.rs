@@ -38,12 +38,22 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Start a team for a goal (you become lead), or resume one by team_id.",
     audience: Audience::Lead,
     threading: Threading::Blocking,
+    ends_work: false,
     input: input::<Args>,
     output: output::<TeamStarted>,
     call: |ctx, args| call(ctx, parse(args)?),
 };
 
 pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
+    let out = start(ctx, a);
+    if out.is_ok() {
+        // The team exists now: the session's requests so far are its lead's.
+        ctx.meter_session();
+    }
+    out
+}
+
+fn start(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
     let e = ctx.engine();
     let resume = a
         .team_id

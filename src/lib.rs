@@ -21,12 +21,14 @@
 pub mod bench;
 pub mod cli;
 pub mod commands;
-pub mod engine;
 pub mod harness;
 pub mod integration;
 pub mod logging;
-pub mod mcp;
 pub mod mock;
-pub mod platform;
 pub mod scratch;
 pub mod version;
+
+// The library crates below the binary, under the names the code and the tests use.
+pub use codex_teams_engine as engine;
+pub use codex_teams_platform as platform;
+pub use codex_teams_server as mcp;

@@ -7,8 +7,8 @@ use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
+use crate::args;
 use crate::engine::{arbitration, artifacts, board, bus, fanout, team};
-use crate::mcp::args;
 
 /// Who may see and call a tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

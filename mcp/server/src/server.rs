@@ -18,14 +18,14 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::args;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::{AgentId, DecisionId, TaskId, TeamId};
 use crate::engine::runner::{ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID, rollout};
 use crate::engine::team::{Resume, SpawnRequest};
 use crate::engine::wait::Pull;
 use crate::engine::{Caller, Engine};
-use crate::mcp::args;
-use crate::mcp::tools::{self, Audience};
+use crate::tools::{self, Audience};
 
 /// Whom this server acts for.
 #[derive(Debug)]

@@ -33,7 +33,7 @@ fn lead_tool_definitions_stay_under_budget() {
     assert!(
         tokens <= LEAD_MAX,
         "the lead's {count} tool definitions cost {tokens} tokens per request, over {LEAD_MAX}; \
-         shorten descriptions in src/mcp/tools.rs or doc comments in src/mcp/args.rs"
+         shorten descriptions in mcp/server/src/tools.rs or doc comments in mcp/server/src/args.rs"
     );
 }
 
@@ -44,7 +44,7 @@ fn worker_tool_definitions_stay_under_budget() {
     assert!(
         tokens <= WORKER_MAX,
         "a worker's {count} tool definitions cost {tokens} tokens per request, over {WORKER_MAX}; \
-         shorten descriptions in src/mcp/tools.rs or doc comments in src/mcp/args.rs"
+         shorten descriptions in mcp/server/src/tools.rs or doc comments in mcp/server/src/args.rs"
     );
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Type-checks the workspace for macOS from a Linux machine: `cargo clippy --workspace
-# --all-targets` for x86_64-apple-darwin (src/platform/macos.rs and everything that calls it), warnings as
-# errors. Nothing is linked, so no Apple SDK is needed; the bundled SQLite's build script
-# gets a stand-in C compiler that writes empty objects. It proves the code compiles, not
+# --all-targets` for x86_64-apple-darwin (src/platform/macos.rs and everything that calls
+# it, in every crate), warnings as errors. Nothing is linked, so no Apple SDK is needed; the
+# bundled SQLite's build script gets a stand-in C compiler that writes empty objects. It proves the code compiles, not
 # that it runs: the hosted CI's macOS job does that.
 #
 # Needs the Rust target: `rustup target add x86_64-apple-darwin`. Without it, says so and

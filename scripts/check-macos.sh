@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Type-checks the crate for macOS from a Linux machine: `cargo clippy --all-targets` for
-# x86_64-apple-darwin (src/platform/macos.rs and everything that calls it), warnings as
-# errors. Nothing is linked, so no Apple SDK is needed; the bundled SQLite's build script
-# gets a stand-in C compiler that writes empty objects. It proves the code compiles, not
+# Type-checks the workspace for macOS from a Linux machine: `cargo clippy --workspace
+# --all-targets` for x86_64-apple-darwin (src/platform/macos.rs and everything that calls
+# it, in every crate), warnings as errors. Nothing is linked, so no Apple SDK is needed; the
+# bundled SQLite's build script gets a stand-in C compiler that writes empty objects. It proves the code compiles, not
 # that it runs: the hosted CI's macOS job does that.
 #
 # Needs the Rust target: `rustup target add x86_64-apple-darwin`. Without it, says so and
@@ -42,4 +42,4 @@ chmod +x "$tools/cc"
 echo "== cargo clippy --target $target (type-check only, nothing linked)"
 CC_x86_64_apple_darwin="$tools/cc" AR_x86_64_apple_darwin=ar \
   CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/check-macos" \
-  cargo clippy --locked --target "$target" --all-targets -- -D warnings
+  cargo clippy --workspace --locked --target "$target" --all-targets -- -D warnings

@@ -1,19 +1,20 @@
 //! codex-teams: agent teams for the OpenAI Codex CLI.
 //!
-//! - [`engine`]: the domain (teams, agents, bus, board, artifacts, arbitration, policy,
-//!   budgets, events, replay). It knows nothing of clap, stdio or MCP, but it does have I/O
-//!   edges: [`engine::store`] (the workspace crate `codex-teams-store` in `mcp/store`) owns the
-//!   SQLite file, [`engine::runner`] starts and signals
-//!   worker processes and reads Codex's rollout files, and [`engine::home_config`] and
-//!   [`engine::private`] read and write files in the codex-teams home.
-//! - [`mcp`]: the `serve-mcp` server, each tool a thin adapter onto the engine.
+//! - [`engine`] (the crate `codex-teams-engine` in `src/engine`): the domain (teams, agents,
+//!   bus, board, artifacts, arbitration, policy, budgets, events, replay). It knows nothing
+//!   of clap, stdio or MCP, but it does have I/O edges: [`engine::store`] (the crate
+//!   `codex-teams-store` in `mcp/store`) owns the SQLite file, [`engine::runner`] starts and
+//!   signals worker processes and reads Codex's rollout files, and [`engine::home_config`]
+//!   and [`engine::private`] read and write files in the codex-teams home.
+//! - [`mcp`] (the crate `codex-teams-server` in `mcp/server`): the `serve-mcp` server, each
+//!   tool a thin adapter onto the engine.
 //! - [`cli`] and [`commands`]: argument parsing and one module per subcommand.
 //! - [`integration`]: what `install` writes into `$CODEX_HOME` (server entry, skill, hook),
 //!   what `uninstall` takes back out, what `check-config` inspects.
 //! - [`mock`] and [`harness`]: the mock model, and real team runs of the Codex CLI against it.
 //! - [`bench`]: the token benchmark of the adaptive team against a fixed fan-out of six.
-//! - [`platform`]: the only OS-specific code (process queries and signals, parent-death
-//!   signal, allocator calls).
+//! - [`platform`] (the crate `codex-teams-platform` in `src/platform`): the only
+//!   OS-specific code (process queries and signals, parent-death signal, allocator calls).
 //! - [`logging`]: JSON logs to stderr and to each team's log file, redacted.
 //! - [`scratch`]: private temporary directories for benchmark and real-team runs.
 //! - [`version`]: the release, commit and tested Codex CLI release of this binary.
@@ -21,12 +22,14 @@
 pub mod bench;
 pub mod cli;
 pub mod commands;
-pub mod engine;
 pub mod harness;
 pub mod integration;
 pub mod logging;
-pub mod mcp;
 pub mod mock;
-pub mod platform;
 pub mod scratch;
 pub mod version;
+
+// The library crates below the binary, under the names the code and the tests use.
+pub use codex_teams_engine as engine;
+pub use codex_teams_platform as platform;
+pub use codex_teams_server as mcp;

@@ -22,7 +22,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::engine::redact::redact;
 
 /// The environment variable that sets the log filter (tracing `EnvFilter` syntax).
-pub const LOG_ENV: &str = "CODEX_TEAMS_LOG";
+/// Defined by the engine, which passes it on to workers.
+pub use crate::engine::runner::ENV_LOG as LOG_ENV;
 
 /// The filter for stderr when neither [`LOG_ENV`] nor `RUST_LOG` is set: warnings only, so
 /// no event payload reaches stderr unless the user asks for it.

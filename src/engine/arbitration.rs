@@ -16,15 +16,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::engine::artifacts::parse_ref;
-use crate::engine::error::{EngineError, Result};
-use crate::engine::events::{self, Trace};
-use crate::engine::ids::{AgentId, DecisionId, TeamId};
-use crate::engine::policy::{ArbitrationMode, Fallback};
-use crate::engine::store::{
-    self, AgentState, arbitration::DecisionRow, arbitration::VoteRow, now_ms,
-};
-use crate::engine::{Caller, Engine};
+use crate::artifacts::parse_ref;
+use crate::error::{EngineError, Result};
+use crate::events::{self, Trace};
+use crate::ids::{AgentId, DecisionId, TeamId};
+use crate::policy::{ArbitrationMode, Fallback};
+use crate::store::{self, AgentState, arbitration::DecisionRow, arbitration::VoteRow, now_ms};
+use crate::{Caller, Engine};
 
 /// Fewest and most candidates one decision may have.
 pub const CANDIDATES_MIN: usize = 2;
@@ -450,11 +448,7 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn read(
-        conn: &crate::engine::store::Connection,
-        team: &TeamId,
-        id: &DecisionId,
-    ) -> Result<Loaded> {
+    fn read(conn: &crate::store::Connection, team: &TeamId, id: &DecisionId) -> Result<Loaded> {
         let row = store::arbitration::get(conn, id.as_str())?
             .filter(|d| d.team_id == team.as_str())
             .ok_or_else(|| {
@@ -485,7 +479,7 @@ impl Loaded {
     }
 
     /// The pure function's input; `absent` needs the agents' states, read in `conn`.
-    fn input(&self, conn: &crate::engine::store::Connection) -> Result<DecisionInput> {
+    fn input(&self, conn: &crate::store::Connection) -> Result<DecisionInput> {
         let voted = |a: &str| self.votes.iter().any(|v| v.agent_id == a);
         let absent = store::teams::agents(conn, &self.row.team_id)?
             .into_iter()
@@ -578,7 +572,7 @@ impl Loaded {
     /// one resolves; the others then see it closed.
     fn settle(
         &mut self,
-        tx: &crate::engine::store::Transaction<'_>,
+        tx: &crate::store::Transaction<'_>,
         caller: &Caller,
         now: i64,
     ) -> Result<bool> {

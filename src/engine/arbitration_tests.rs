@@ -389,8 +389,8 @@ fn recorded_inputs_round_trip_through_json() {
 #[test]
 fn the_skill_states_the_shipped_profiles_arbitration_rules() {
     let skill = include_str!("../../skills/agent-teams/references/policies.md");
-    for (name, _) in crate::engine::policy::BUILTIN {
-        let rules = crate::engine::policy::Profile::builtin(name)
+    for (name, _) in crate::policy::BUILTIN {
+        let rules = crate::policy::Profile::builtin(name)
             .map(|p| p.arbitration)
             .ok();
         let Some(a) = rules else {

@@ -10,11 +10,11 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::engine::error::{EngineError, Result};
-use crate::engine::events::{self, Trace};
-use crate::engine::ids::{ArtifactId, TeamId};
-use crate::engine::store::{self, now_ms};
-use crate::engine::{Caller, Engine};
+use crate::error::{EngineError, Result};
+use crate::events::{self, Trace};
+use crate::ids::{ArtifactId, TeamId};
+use crate::store::{self, now_ms};
+use crate::{Caller, Engine};
 
 /// Largest artifact accepted (bytes).
 pub const CONTENT_MAX: usize = 4 * 1024 * 1024;

@@ -10,12 +10,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::engine::error::{EngineError, Result};
-use crate::engine::events::{self, Trace};
-use crate::engine::ids::{AgentId, TaskId};
-use crate::engine::roles::Role;
-use crate::engine::store::{self, TaskStatus, board::TaskRow, now_ms};
-use crate::engine::{Caller, Engine};
+use crate::error::{EngineError, Result};
+use crate::events::{self, Trace};
+use crate::ids::{AgentId, TaskId};
+use crate::roles::Role;
+use crate::store::{self, TaskStatus, board::TaskRow, now_ms};
+use crate::{Caller, Engine};
 
 const TITLE_MAX: usize = 200;
 const DETAIL_MAX: usize = 4000;
@@ -663,8 +663,8 @@ impl Engine {
     /// Puts expired claims back to ready and records why.
     pub(crate) fn sweep(
         &self,
-        tx: &crate::engine::store::Transaction<'_>,
-        team: &crate::engine::ids::TeamId,
+        tx: &crate::store::Transaction<'_>,
+        team: &crate::ids::TeamId,
         now: i64,
     ) -> Result<()> {
         for (task, owner) in store::board::sweep_expired(tx, team.as_str(), now)? {
@@ -682,7 +682,7 @@ impl Engine {
 }
 
 fn claimed_view(
-    tx: &crate::engine::store::Transaction<'_>,
+    tx: &crate::store::Transaction<'_>,
     row: TaskRow,
     lease: Option<i64>,
 ) -> Result<Claimed> {

@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::engine::Engine;
-use crate::engine::error::{EngineError, Result};
-use crate::engine::events::{self, Trace};
-use crate::engine::ids::{AgentId, TeamId};
-use crate::engine::runner::rollout::{self, Format};
-use crate::engine::store::{self, TeamState, now_ms};
+use crate::Engine;
+use crate::error::{EngineError, Result};
+use crate::events::{self, Trace};
+use crate::ids::{AgentId, TeamId};
+use crate::runner::rollout::{self, Format};
+use crate::store::{self, TeamState, now_ms};
 
 /// Token usage in one report. `input` includes `cached`; `output` includes reasoning.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -61,7 +61,7 @@ enum Source<'a> {
 /// `tokens.used` event, and for a finalized team its stored run summary. Returns (agent
 /// total, team total).
 fn charge(
-    tx: &crate::engine::store::Transaction<'_>,
+    tx: &crate::store::Transaction<'_>,
     team: &TeamId,
     agent: &AgentId,
     usage: Usage,
@@ -93,7 +93,7 @@ fn charge(
 
 /// A finalized team's stored summary, with the token figures brought up to date (usage
 /// charged after `team_finalize`: the lead's closing answer, a worker's last request).
-fn refresh_summary(tx: &crate::engine::store::Transaction<'_>, team: &TeamId) -> Result<()> {
+fn refresh_summary(tx: &crate::store::Transaction<'_>, team: &TeamId) -> Result<()> {
     let row = store::teams::team(tx, team.as_str())?;
     let (Some(text), TeamState::Finalized) = (row.summary, row.state) else {
         return Ok(());
@@ -102,7 +102,7 @@ fn refresh_summary(tx: &crate::engine::store::Transaction<'_>, team: &TeamId) ->
         return Ok(());
     };
     let agents = store::teams::agents(tx, team.as_str())?;
-    let tokens = crate::engine::team::sum_tokens(&agents);
+    let tokens = crate::team::sum_tokens(&agents);
     let before = summary
         .pointer("/tokens/total")
         .and_then(Value::as_i64)

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::Usage;
-use crate::engine::Engine;
-use crate::engine::ids::{AgentId, TeamId};
-use crate::engine::store;
-use crate::engine::team::SpawnRequest;
+use crate::Engine;
+use crate::ids::{AgentId, TeamId};
+use crate::store;
+use crate::team::SpawnRequest;
 
 struct Setup {
     _dir: tempfile::TempDir,

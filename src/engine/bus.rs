@@ -10,7 +10,7 @@
 //! - A pull with `wait_ms` long-polls: it sleeps and re-checks only when SQLite's
 //!   `data_version` says another connection committed, so waiting costs no queries. A
 //!   worker's wait also ends when a task finishes or returns to the board (its next task
-//!   may be claimable now); a lead's wait is the one of [`crate::engine::wait`].
+//!   may be claimable now); a lead's wait is the one of [`crate::wait`].
 
 use std::time::{Duration, Instant};
 
@@ -18,13 +18,13 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::engine::error::{EngineError, Result};
-use crate::engine::events::{self, Trace};
-use crate::engine::ids::{AgentId, MessageId};
-use crate::engine::store::{self, now_ms};
-use crate::engine::team::{TaskCounts, refuse_dead};
-use crate::engine::wait::{News, Pull};
-use crate::engine::{Caller, Engine};
+use crate::error::{EngineError, Result};
+use crate::events::{self, Trace};
+use crate::ids::{AgentId, MessageId};
+use crate::store::{self, now_ms};
+use crate::team::{TaskCounts, refuse_dead};
+use crate::wait::{News, Pull};
+use crate::{Caller, Engine};
 
 const KEY_MAX: usize = 128;
 /// How often a long-poll looks at `data_version`, at first and at most.
@@ -259,7 +259,7 @@ impl Engine {
     /// Acknowledges `ack`, then leases up to `max` messages, waiting up to `wait_ms` for
     /// something to return. A worker waits (at most `messages.max_wait_ms`) for a message,
     /// or for work that may have become claimable: a task finished or back on the board.
-    /// A lead with a news cursor waits for anything that needs it (see [`crate::engine::wait`]),
+    /// A lead with a news cursor waits for anything that needs it (see [`crate::wait`]),
     /// at most `messages.lead_max_wait_ms`, and gets the board's state with the result.
     pub fn pull(&self, caller: &Caller, req: &Pull<'_>) -> Result<Inbox> {
         self.check_live(caller)?;

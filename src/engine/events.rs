@@ -5,10 +5,10 @@
 
 use serde_json::Value;
 
-use crate::engine::error::Result;
-use crate::engine::ids::{AgentId, ArtifactId, MessageId, TaskId, TeamId};
-use crate::engine::redact::redact_json;
-use crate::engine::store::{self, now_ms};
+use crate::error::Result;
+use crate::ids::{AgentId, ArtifactId, MessageId, TaskId, TeamId};
+use crate::redact::redact_json;
+use crate::store::{self, now_ms};
 
 /// The trace ids an event carries.
 #[derive(Debug, Default, Clone)]

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::policy::{Bounds, HARD_CAP, Profile};
+use crate::policy::{Bounds, HARD_CAP, Profile};
 
 /// Model requests an agent needs at the least (start, claim, work, publish, report):
 /// the multiplier that turns the per-request fixed cost into the cost of one more agent.
@@ -221,14 +221,14 @@ pub fn plan(input: &PlanInput) -> Plan {
 pub(crate) use engine_glue::plan_input_in;
 
 mod engine_glue {
-    use crate::engine::store::Connection;
+    use crate::store::Connection;
 
     use super::{Plan, PlanInput, PlanTask};
-    use crate::engine::Engine;
-    use crate::engine::error::Result;
-    use crate::engine::ids::TeamId;
-    use crate::engine::policy::Profile;
-    use crate::engine::store::{self, now_ms};
+    use crate::Engine;
+    use crate::error::Result;
+    use crate::ids::TeamId;
+    use crate::policy::Profile;
+    use crate::store::{self, now_ms};
 
     /// The planner's inputs for a team, read on `c` (inside the caller's read transaction):
     /// only unfinished tasks, only the columns the planner uses, only edges between

@@ -2,7 +2,7 @@
 //! budgets, scaling up, determinism.
 
 use super::*;
-use crate::engine::policy::Profile;
+use crate::policy::Profile;
 
 fn t(id: &str, size: &str, deps: &[&str]) -> PlanTask {
     PlanTask {

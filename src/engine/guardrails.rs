@@ -7,17 +7,17 @@
 //!
 //! Every stop fires an event and tells the lead why, as a message from `system`. The token
 //! budget stops (`budget.agent_tokens`, `budget.team_tokens`) are not here: they live with
-//! the metering in [`crate::engine::budget`].
+//! the metering in [`crate::budget`].
 
 use serde::Serialize;
 use serde_json::json;
 
-use crate::engine::Engine;
-use crate::engine::error::{EngineError, Result};
-use crate::engine::events::{self, Trace};
-use crate::engine::ids::{AgentId, MessageId, TeamId};
-use crate::engine::runner;
-use crate::engine::store::{self, AgentState, TeamState, now_ms};
+use crate::Engine;
+use crate::error::{EngineError, Result};
+use crate::events::{self, Trace};
+use crate::ids::{AgentId, MessageId, TeamId};
+use crate::runner;
+use crate::store::{self, AgentState, TeamState, now_ms};
 
 /// The sender name of messages the engine itself sends.
 pub const SYSTEM: &str = "system";
@@ -228,11 +228,7 @@ impl Engine {
 }
 
 /// Sends `body` to the team's lead from [`SYSTEM`] inside `tx`.
-pub fn notify_lead(
-    tx: &crate::engine::store::Transaction<'_>,
-    team: &TeamId,
-    body: &str,
-) -> Result<()> {
+pub fn notify_lead(tx: &crate::store::Transaction<'_>, team: &TeamId, body: &str) -> Result<()> {
     let lead = store::teams::lead_of(tx, team.as_str())?;
     let id = MessageId::generate();
     store::bus::insert(

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use crate::engine::error::{EngineError, Result};
+use crate::error::{EngineError, Result};
 
 /// The file's name inside the home.
 pub const FILE: &str = "config.toml";
@@ -97,16 +97,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join(FILE), "[store]\nsynchronous = \"full\"\n")
             .expect("write config");
-        let engine =
-            crate::engine::Engine::open(&dir.path().join("t.db"), dir.path()).expect("open");
+        let engine = crate::Engine::open(&dir.path().join("t.db"), dir.path()).expect("open");
         let level: i64 = engine
             .store()
             .read(|c| {
-                Ok::<_, crate::engine::store::StoreError>(c.query_row(
-                    "PRAGMA synchronous",
-                    [],
-                    |r| r.get(0),
-                )?)
+                Ok::<_, crate::store::StoreError>(
+                    c.query_row("PRAGMA synchronous", [], |r| r.get(0))?,
+                )
             })
             .expect("pragma");
         assert_eq!(level, 2, "FULL");

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::error::{EngineError, Result};
+use crate::error::{EngineError, Result};
 
 macro_rules! typed_id {
     ($name:ident, $prefix:literal, $what:literal) => {

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::error::{EngineError, Result};
-use crate::engine::roles::{Role, WORKER_ROLES};
+use crate::error::{EngineError, Result};
+use crate::roles::{Role, WORKER_ROLES};
 
 /// No team ever has more live agents than this, whatever a profile says.
 pub const HARD_CAP: u32 = 6;

@@ -19,13 +19,13 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::Engine;
-use crate::engine::arbitration::{DecisionInput, evaluate};
-use crate::engine::error::Result;
-use crate::engine::events::Event;
-use crate::engine::fanout::{self, Plan, PlanInput};
-use crate::engine::ids::TeamId;
-use crate::engine::store;
+use crate::Engine;
+use crate::arbitration::{DecisionInput, evaluate};
+use crate::error::Result;
+use crate::events::Event;
+use crate::fanout::{self, Plan, PlanInput};
+use crate::ids::TeamId;
+use crate::store;
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Divergence {
@@ -144,9 +144,7 @@ impl Engine {
                     let digest = e.data.get("input_digest").and_then(Value::as_str);
                     match (input, recorded) {
                         (Some(Ok(input)), Some(Ok(_)))
-                            if digest.is_some_and(|d| {
-                                d != crate::engine::status::input_digest(&input)
-                            }) =>
+                            if digest.is_some_and(|d| d != crate::status::input_digest(&input)) =>
                         {
                             divergences.push(Divergence {
                                 seq: e.seq,

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::error::{EngineError, Result};
+use crate::error::{EngineError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -181,7 +181,7 @@ impl Role {
     }
 
     /// The brief's line naming the task claimed for a new worker, when one was.
-    pub fn first_task_line(claimed: &crate::engine::board::Claimed) -> Option<String> {
+    pub fn first_task_line(claimed: &crate::board::Claimed) -> Option<String> {
         if !claimed.claimed {
             return None;
         }

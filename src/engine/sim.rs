@@ -7,16 +7,16 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::engine::board::NewTask;
-use crate::engine::budget::Usage;
-use crate::engine::error::{EngineError, Result};
-use crate::engine::fanout::SizeClass;
-use crate::engine::ids::{AgentId, TaskId, TeamId};
-use crate::engine::policy::Bounds;
-use crate::engine::roles::Role;
-use crate::engine::store;
-use crate::engine::team::SpawnRequest;
-use crate::engine::{Caller, Engine};
+use crate::board::NewTask;
+use crate::budget::Usage;
+use crate::error::{EngineError, Result};
+use crate::fanout::SizeClass;
+use crate::ids::{AgentId, TaskId, TeamId};
+use crate::policy::Bounds;
+use crate::roles::Role;
+use crate::store;
+use crate::team::SpawnRequest;
+use crate::{Caller, Engine};
 
 /// Says, wherever a sim figure is shown, that it is not a measurement.
 pub const SIMULATED: &str = "simulated";
@@ -323,7 +323,7 @@ pub fn run_spec(engine: &Engine, mut spec: SimSpec<'_>) -> Result<SimReport> {
             bounds.max
         ));
     }
-    if max_live > crate::engine::policy::HARD_CAP {
+    if max_live > crate::policy::HARD_CAP {
         problems.push(format!(
             "{max_live} workers were live at once; the hard cap is 6"
         ));

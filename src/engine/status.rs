@@ -6,18 +6,18 @@
 //! records `fanout.recommended` when the plan or its input changed; the server's ticker
 //! and the writes that need a plan (start, spawn, housekeeping) call it.
 
-use crate::engine::store::Connection;
+use crate::store::Connection;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::engine::Engine;
-use crate::engine::error::Result;
-use crate::engine::events::{self, Trace};
-use crate::engine::fanout::{Plan, PlanInput, plan};
-use crate::engine::ids::TeamId;
-use crate::engine::policy::Profile;
-use crate::engine::store::{self, now_ms};
-use crate::engine::team::TaskCounts;
+use crate::Engine;
+use crate::error::Result;
+use crate::events::{self, Trace};
+use crate::fanout::{Plan, PlanInput, plan};
+use crate::ids::TeamId;
+use crate::policy::Profile;
+use crate::store::{self, now_ms};
+use crate::team::TaskCounts;
 
 /// A planner event carries its whole input only up to this many unfinished tasks (so
 /// `replay` can re-run it); past it, the input's digest and shape. Keeps every event far
@@ -87,7 +87,7 @@ pub(crate) fn board_view(
             });
         }
     }
-    let input = crate::engine::fanout::plan_input_in(c, team, profile, now)?;
+    let input = crate::fanout::plan_input_in(c, team, profile, now)?;
     // The unfinished counts are the planner's own input; the finished ones an index count.
     let (done, failed, cancelled) = store::board::finished_counts(c, team.as_str())?;
     let counts = TaskCounts {

@@ -11,15 +11,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::engine::error::{EngineError, Result};
-use crate::engine::events::{self, Trace};
-use crate::engine::fanout::{MIN_REQUESTS_PER_AGENT, Plan};
-use crate::engine::ids::{AgentId, TaskId, TeamId};
-use crate::engine::policy::{HARD_CAP, Profile};
-use crate::engine::roles::Role;
-use crate::engine::runner::{self, LaunchRequest};
-use crate::engine::store::{self, AgentState, TeamState, now_ms};
-use crate::engine::{Caller, Engine};
+use crate::error::{EngineError, Result};
+use crate::events::{self, Trace};
+use crate::fanout::{MIN_REQUESTS_PER_AGENT, Plan};
+use crate::ids::{AgentId, TaskId, TeamId};
+use crate::policy::{HARD_CAP, Profile};
+use crate::roles::Role;
+use crate::runner::{self, LaunchRequest};
+use crate::store::{self, AgentState, TeamState, now_ms};
+use crate::{Caller, Engine};
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TeamStarted {
@@ -238,7 +238,7 @@ impl Engine {
                 "is empty; name a profile (default, fast, deep or one of yours) or leave it out for the default",
             ));
         }
-        let env_profile = std::env::var(crate::engine::policy::PROFILE_ENV).ok();
+        let env_profile = std::env::var(crate::policy::PROFILE_ENV).ok();
         let name = profile_name
             .or(env_profile.as_deref())
             .filter(|n| !n.trim().is_empty())
@@ -375,7 +375,7 @@ impl Engine {
         self.store().read_snapshot(|c| {
             let team = store::teams::team(c, caller.team_id.as_str())?;
             let agents = store::teams::agents(c, caller.team_id.as_str())?;
-            let view = crate::engine::status::board_view(c, &caller.team_id, &profile, now, None)?;
+            let view = crate::status::board_view(c, &caller.team_id, &profile, now, None)?;
             let unread = store::teams::unread(c, caller.agent_id.as_str(), now)?;
             let tokens = sum_tokens(&agents);
             Ok(TeamStatus {
@@ -426,7 +426,7 @@ impl Engine {
         let hash = token_hash(&token);
         // The compact instructions teach the work loop; only a codex-exec worker runs them.
         let loop_taught = runner.name() == "codex-exec"
-            && profile.worker.codex.instructions == crate::engine::policy::Instructions::Compact;
+            && profile.worker.codex.instructions == crate::policy::Instructions::Compact;
         let full_brief = role.brief(
             caller.team_id.as_str(),
             agent_id.as_str(),
@@ -573,7 +573,7 @@ impl Engine {
         agent: &AgentId,
         state: AgentState,
         reason: &str,
-        also: impl Fn(&crate::engine::store::Transaction<'_>) -> Result<()>,
+        also: impl Fn(&crate::store::Transaction<'_>) -> Result<()>,
     ) -> Result<bool> {
         let now = now_ms();
         self.store().write(|tx| {
@@ -744,7 +744,7 @@ pub struct TeamOverview {
     pub profile: String,
     pub created_at: i64,
     pub agents: Vec<AgentStatus>,
-    pub tasks: Vec<crate::engine::board::TaskView>,
+    pub tasks: Vec<crate::board::TaskView>,
     pub task_counts: TaskCounts,
     pub tokens: Tokens,
     pub budget_left: i64,
@@ -776,8 +776,8 @@ impl Engine {
                 .task_list_all(&lead)?
                 .into_iter()
                 .map(|mut t| {
-                    t.title = crate::engine::redact::redact(&t.title);
-                    t.note = t.note.map(|n| crate::engine::redact::redact(&n));
+                    t.title = crate::redact::redact(&t.title);
+                    t.note = t.note.map(|n| crate::redact::redact(&n));
                     t
                 })
                 .collect();
@@ -791,7 +791,7 @@ impl Engine {
             out.push(TeamOverview {
                 agents: agents.iter().map(|a| agent_status(a, row.state)).collect(),
                 team_id: row.team_id,
-                goal: crate::engine::redact::redact(&row.goal),
+                goal: crate::redact::redact(&row.goal),
                 state: row.state.to_string(),
                 profile: row.profile,
                 created_at: row.created_at,
@@ -808,7 +808,7 @@ impl Engine {
 /// `task_create`'s result: the new tasks and the planner's recommendation for the board now.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TasksCreated {
-    pub tasks: Vec<crate::engine::board::CreatedTask>,
+    pub tasks: Vec<crate::board::CreatedTask>,
     pub plan: Plan,
     /// With `spawn`: the workers started (agent id and role).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -825,7 +825,7 @@ impl Engine {
     pub fn create_board(
         &self,
         caller: &Caller,
-        batch: &[crate::engine::board::NewTask],
+        batch: &[crate::board::NewTask],
         spawn: bool,
         meta: Option<&serde_json::Value>,
     ) -> Result<TasksCreated> {
@@ -851,7 +851,7 @@ impl Engine {
     fn spawn_planned(
         &self,
         caller: &Caller,
-        batch: &[crate::engine::board::NewTask],
+        batch: &[crate::board::NewTask],
         count: u32,
         meta: Option<&serde_json::Value>,
     ) -> (Vec<Spawned>, Option<EngineError>) {

@@ -25,14 +25,14 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::bus::{Inbox, Mail};
-use crate::engine::error::Result;
-use crate::engine::events::Event;
-use crate::engine::guardrails::SYSTEM;
-use crate::engine::ids::TeamId;
-use crate::engine::store::{self, now_ms};
-use crate::engine::team::TaskCounts;
-use crate::engine::{Caller, Engine};
+use crate::bus::{Inbox, Mail};
+use crate::error::Result;
+use crate::events::Event;
+use crate::guardrails::SYSTEM;
+use crate::ids::TeamId;
+use crate::store::{self, now_ms};
+use crate::team::TaskCounts;
+use crate::{Caller, Engine};
 
 /// How often a waiting lead runs the team's housekeeping (idle shutdown needs a caller).
 pub const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(30);

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::engine::error::{EngineError, Result};
-use crate::engine::events::{self, Trace};
-use crate::engine::guardrails::notify_lead;
-use crate::engine::ids::{AgentId, TeamId};
-use crate::engine::policy::{Isolation, Profile};
-use crate::engine::store::{self, AgentState, now_ms};
-use crate::engine::{Caller, Engine};
+use crate::error::{EngineError, Result};
+use crate::events::{self, Trace};
+use crate::guardrails::notify_lead;
+use crate::ids::{AgentId, TeamId};
+use crate::policy::{Isolation, Profile};
+use crate::store::{self, AgentState, now_ms};
+use crate::{Caller, Engine};
 
 /// A stopped or dead worker that can be resumed.
 pub struct Resumable {
@@ -42,7 +42,7 @@ impl Engine {
         let row = self
             .store()
             .read(|c| store::teams::agent(c, agent.as_str()))?;
-        let team = crate::engine::ids::TeamId::from_db(row.team_id);
+        let team = crate::ids::TeamId::from_db(row.team_id);
         let lease_ms = self.team_profile(&team)?.leases.task_lease_ms;
         let now = now_ms();
         self.store().write(|tx| {

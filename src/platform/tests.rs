@@ -190,7 +190,7 @@ fn the_starter_dying_signals_the_child() {
     let exe = std::env::current_exe().expect("test binary");
     let mut starter = Command::new(exe)
         .args([
-            "platform::tests::starter_for_the_death_signal_test",
+            "tests::starter_for_the_death_signal_test",
             "--exact",
             "--ignored",
             "--nocapture",

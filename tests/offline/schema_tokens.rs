@@ -33,7 +33,7 @@ fn lead_tool_definitions_stay_under_budget() {
     assert!(
         tokens <= LEAD_MAX,
         "the lead's {count} tool definitions cost {tokens} tokens per request, over {LEAD_MAX}; \
-         shorten the SPEC descriptions or the Args doc comments in src/mcp/tools/<tool>.rs"
+         shorten the SPEC descriptions or the Args doc comments in mcp/server/src/tools/<tool>.rs"
     );
 }
 
@@ -44,7 +44,7 @@ fn worker_tool_definitions_stay_under_budget() {
     assert!(
         tokens <= WORKER_MAX,
         "a worker's {count} tool definitions cost {tokens} tokens per request, over {WORKER_MAX}; \
-         shorten the SPEC descriptions or the Args doc comments in src/mcp/tools/<tool>.rs"
+         shorten the SPEC descriptions or the Args doc comments in mcp/server/src/tools/<tool>.rs"
     );
 }
 

@@ -51,7 +51,7 @@ fn committed_schemas_match_the_tool_catalogue() {
 
     assert!(
         missing.is_empty() && extra.is_empty() && drifted.is_empty(),
-        "mcp/schemas/ is out of date with src/mcp/tools/\n  missing: {missing:?}\n  extra (no such tool): {extra:?}\n  changed: {drifted:?}\n{REGENERATE}"
+        "mcp/schemas/ is out of date with mcp/server/src/tools/\n  missing: {missing:?}\n  extra (no such tool): {extra:?}\n  changed: {drifted:?}\n{REGENERATE}"
     );
 }
 

@@ -40,18 +40,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::engine::Engine;
-use crate::engine::budget::Usage;
-use crate::engine::error::{EngineError, Result};
-use crate::engine::ids::{AgentId, TeamId};
-use crate::engine::policy::{Instructions, WorkerCodex};
-use crate::engine::roles::Role;
-use crate::engine::runner::{ENV_AGENT_TOKEN, LaunchRequest, Launched, Runner, procs, rollout};
-use crate::engine::store::AgentState;
+use crate::Engine;
+use crate::budget::Usage;
+use crate::error::{EngineError, Result};
+use crate::ids::{AgentId, TeamId};
+use crate::policy::{Instructions, WorkerCodex};
+use crate::roles::Role;
+use crate::runner::{ENV_AGENT_TOKEN, LaunchRequest, Launched, Runner, procs, rollout};
+use crate::store::AgentState;
 
 /// The Codex version these integration points were verified against (the repository's
-/// `codex-version` file, through build.rs).
-pub const TESTED_CODEX_VERSION: &str = crate::version::TESTED_CODEX;
+/// `codex-version` file, which build.rs checks for the binary's `--version`).
+pub const TESTED_CODEX_VERSION: &str = include_str!("../../../codex-version").trim_ascii();
 /// Environment variable naming the `codex` executable to run (else `codex` on PATH).
 pub const ENV_CODEX_BIN: &str = "CODEX_TEAMS_CODEX";
 /// The MCP server name workers' Codex must find in its config.
@@ -66,13 +66,13 @@ pub const ENV_LAUNCH_ID: &str = "CODEX_TEAMS_LAUNCH_ID";
 /// Variables passed through to each worker's `codex-teams serve-mcp`.
 pub const PASS_THROUGH: &[&str] = &[
     "CODEX_HOME",
-    crate::engine::store::HOME_ENV,
-    crate::engine::runner::ENV_DB,
-    crate::engine::policy::PROFILE_ENV,
-    crate::engine::runner::ENV_TEAM_ID,
-    crate::engine::runner::ENV_AGENT_ID,
+    crate::store::HOME_ENV,
+    crate::runner::ENV_DB,
+    crate::policy::PROFILE_ENV,
+    crate::runner::ENV_TEAM_ID,
+    crate::runner::ENV_AGENT_ID,
     ENV_AGENT_TOKEN,
-    crate::logging::LOG_ENV,
+    crate::runner::ENV_LOG,
 ];
 
 pub struct CodexExec;
@@ -108,7 +108,7 @@ pub const RECORDED_CODEX_FILE: &str = "codex-path";
 
 /// Finds the Codex executable for workers; see [`resolve_codex_from`].
 pub fn resolve_codex() -> Result<PathBuf> {
-    let home = crate::engine::store::default_home().ok();
+    let home = crate::store::default_home().ok();
     resolve_codex_from(home.as_deref()).map(|(p, _)| p)
 }
 
@@ -325,14 +325,14 @@ pub fn write_worker_instructions(home: &Path) -> Result<PathBuf> {
     if std::fs::read_to_string(&path).is_ok_and(|t| t == WORKER_INSTRUCTIONS) {
         return Ok(path);
     }
-    crate::engine::private::create_dir_all(&dir).map_err(|e| EngineError::io(&dir, e))?;
+    crate::private::create_dir_all(&dir).map_err(|e| EngineError::io(&dir, e))?;
     // Written aside and renamed, so a worker starting at the same moment never reads half.
     let tmp = dir.join(format!(
         ".{}.{}",
         &digest[..16],
         uuid::Uuid::new_v4().simple()
     ));
-    crate::engine::private::create(&tmp)
+    crate::private::create(&tmp)
         .and_then(|mut f| std::io::Write::write_all(&mut f, WORKER_INSTRUCTIONS.as_bytes()))
         .map_err(|e| EngineError::io(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| EngineError::io(&path, e))?;
@@ -400,10 +400,10 @@ impl CodexExec {
         };
         let args = exec_args(request, &workspace, instructions.as_deref());
         let logs = request.home.join("logs");
-        crate::engine::private::create_dir_all(&logs).map_err(|e| EngineError::io(&logs, e))?;
+        crate::private::create_dir_all(&logs).map_err(|e| EngineError::io(&logs, e))?;
         let stderr_path = logs.join(format!("{}.stderr", request.agent_id));
-        let stderr = crate::engine::private::create(&stderr_path)
-            .map_err(|e| EngineError::io(&stderr_path, e))?;
+        let stderr =
+            crate::private::create(&stderr_path).map_err(|e| EngineError::io(&stderr_path, e))?;
         let launch = uuid::Uuid::new_v4().simple().to_string();
         let mut command = Command::new(&codex);
         command
@@ -669,7 +669,7 @@ fn on_event(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::policy::Profile;
+    use crate::policy::Profile;
 
     #[test]
     fn the_brief_and_the_token_never_reach_the_command_line() {

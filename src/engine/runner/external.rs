@@ -1,9 +1,9 @@
 //! The `external` runner: the engine records the agent and hands back the environment a
 //! person (or another tool) uses to start the agent's Codex session by hand.
 
-use crate::engine::error::Result;
-use crate::engine::ids::AgentId;
-use crate::engine::runner::{LaunchRequest, Launched, Runner};
+use crate::error::Result;
+use crate::ids::AgentId;
+use crate::runner::{LaunchRequest, Launched, Runner};
 
 pub struct External;
 

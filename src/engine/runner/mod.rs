@@ -17,16 +17,19 @@ pub mod sim;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::engine::error::{EngineError, Result};
-use crate::engine::ids::{AgentId, TeamId};
-use crate::engine::policy::WorkerCodex;
-use crate::engine::roles::Role;
+use crate::error::{EngineError, Result};
+use crate::ids::{AgentId, TeamId};
+use crate::policy::WorkerCodex;
+use crate::roles::Role;
 
 /// Environment variables that carry a worker's identity to its `serve-mcp`.
 pub const ENV_TEAM_ID: &str = "CODEX_TEAMS_TEAM_ID";
 pub const ENV_AGENT_ID: &str = "CODEX_TEAMS_AGENT_ID";
 pub const ENV_AGENT_TOKEN: &str = "CODEX_TEAMS_AGENT_TOKEN";
 pub const ENV_DB: &str = "CODEX_TEAMS_DB";
+/// The log filter (tracing `EnvFilter` syntax), passed on to workers; the binary's logging
+/// reads it as `logging::LOG_ENV`.
+pub const ENV_LOG: &str = "CODEX_TEAMS_LOG";
 
 /// Everything a runner needs to start one worker.
 #[derive(Debug, Clone)]

@@ -1,11 +1,11 @@
 //! The `sim` runner: deterministic simulated workers for tests, smoke runs and the fast
 //! benchmark arm. Launching records nothing beyond the agent row; the simulated work is
-//! done by [`crate::engine::sim`], which steps every sim worker in a fixed order. Every
+//! done by [`crate::sim`], which steps every sim worker in a fixed order. Every
 //! figure a sim run produces is labelled simulated.
 
-use crate::engine::error::Result;
-use crate::engine::ids::AgentId;
-use crate::engine::runner::{LaunchRequest, Launched, Runner};
+use crate::error::Result;
+use crate::ids::AgentId;
+use crate::runner::{LaunchRequest, Launched, Runner};
 
 pub struct Sim;
 

@@ -2,6 +2,9 @@
 //! declaring its arguments, schema, audience, threading and handler) and the stdio server
 //! that dispatches on it. Each tool is a thin adapter onto [`crate::engine`].
 
+use codex_teams_engine as engine;
+use codex_teams_platform as platform;
+
 pub mod client;
 pub mod framing;
 pub mod server;

@@ -2,6 +2,9 @@
 //! event log. Knows nothing about clap, stdio or MCP; commands and MCP tools are thin
 //! adapters over [`Engine`].
 
+/// The OS-specific calls are their own crate (`src/platform`).
+pub use codex_teams_platform as platform;
+
 pub mod arbitration;
 pub mod artifacts;
 pub mod board;
@@ -31,11 +34,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::engine::error::{EngineError, Result};
-use crate::engine::ids::{AgentId, TeamId};
-use crate::engine::policy::Profile;
-use crate::engine::roles::Role;
-use crate::engine::store::{Store, now_ms};
+use crate::error::{EngineError, Result};
+use crate::ids::{AgentId, TeamId};
+use crate::policy::Profile;
+use crate::roles::Role;
+use crate::store::{Store, now_ms};
 
 /// Who is calling: resolved once per request from the server's identity.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,39 +1,37 @@
-//! `team_broadcast`: a message to every teammate.
+//! `team_finalize`: close the team, stop its workers, store the run summary.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
-use crate::engine::bus::Sent;
 use crate::engine::error::Result;
-use crate::mcp::server::Ctx;
+use crate::engine::team::RunSummary;
+use crate::server::Ctx;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    pub body: String,
     #[serde(default)]
-    pub idempotency_key: Option<String>,
+    pub summary: Option<String>,
     #[serde(default)]
     pub team_id: Option<String>,
 }
 
 pub const SPEC: ToolSpec = ToolSpec {
-    name: "team_broadcast",
-    description: "Message every teammate.",
-    audience: Audience::All,
-    threading: Threading::Inline,
+    name: "team_finalize",
+    description: "Close the team: stop workers, store the run summary.",
+    audience: Audience::Lead,
+    threading: Threading::Blocking,
     ends_work: false,
     input: input::<Args>,
-    output: output::<Sent>,
+    output: output::<RunSummary>,
     call: |ctx, args| call(ctx, parse(args)?),
 };
 
 pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
     let caller = ctx.caller(a.team_id.as_deref())?;
-    to_value(
-        ctx.engine()
-            .team_broadcast(&caller, &a.body, a.idempotency_key.as_deref())?,
-    )
+    let summary = ctx.engine().team_finalize(&caller, a.summary.as_deref())?;
+    ctx.lead_left(&caller.team_id);
+    to_value(summary)
 }

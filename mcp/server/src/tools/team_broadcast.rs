@@ -1,4 +1,4 @@
-//! `team_send`: a message to one teammate.
+//! `team_broadcast`: a message to every teammate.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -7,13 +7,11 @@ use serde_json::Value;
 use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
 use crate::engine::bus::Sent;
 use crate::engine::error::Result;
-use crate::mcp::server::Ctx;
+use crate::server::Ctx;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// Agent id or `lead`
-    pub to: String,
     pub body: String,
     #[serde(default)]
     pub idempotency_key: Option<String>,
@@ -22,8 +20,8 @@ pub struct Args {
 }
 
 pub const SPEC: ToolSpec = ToolSpec {
-    name: "team_send",
-    description: "Message one teammate (large content: send an artifact ref).",
+    name: "team_broadcast",
+    description: "Message every teammate.",
     audience: Audience::All,
     threading: Threading::Inline,
     ends_work: false,
@@ -36,6 +34,6 @@ pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
     let caller = ctx.caller(a.team_id.as_deref())?;
     to_value(
         ctx.engine()
-            .team_send(&caller, &a.to, &a.body, a.idempotency_key.as_deref())?,
+            .team_broadcast(&caller, &a.body, a.idempotency_key.as_deref())?,
     )
 }

@@ -1,42 +1,41 @@
-//! `task_claim`: claim a ready task (the best one, or the one named).
+//! `team_send`: a message to one teammate.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
-use crate::engine::board::Claimed;
+use crate::engine::bus::Sent;
 use crate::engine::error::Result;
-use crate::engine::ids::TaskId;
-use crate::mcp::server::Ctx;
+use crate::server::Ctx;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    /// Omit for the best ready task
+    /// Agent id or `lead`
+    pub to: String,
+    pub body: String,
     #[serde(default)]
-    pub task_id: Option<String>,
+    pub idempotency_key: Option<String>,
     #[serde(default)]
     pub team_id: Option<String>,
 }
 
 pub const SPEC: ToolSpec = ToolSpec {
-    name: "task_claim",
-    description: "Claim a ready task; exactly one claimant wins.",
+    name: "team_send",
+    description: "Message one teammate (large content: send an artifact ref).",
     audience: Audience::All,
     threading: Threading::Inline,
     ends_work: false,
     input: input::<Args>,
-    output: output::<Claimed>,
+    output: output::<Sent>,
     call: |ctx, args| call(ctx, parse(args)?),
 };
 
 pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
     let caller = ctx.caller(a.team_id.as_deref())?;
-    let id = a
-        .task_id
-        .as_deref()
-        .map(|t| TaskId::parse("task_id", t))
-        .transpose()?;
-    to_value(ctx.engine().task_claim(&caller, id.as_ref())?)
+    to_value(
+        ctx.engine()
+            .team_send(&caller, &a.to, &a.body, a.idempotency_key.as_deref())?,
+    )
 }

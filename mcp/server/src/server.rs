@@ -22,7 +22,7 @@ use crate::engine::ids::{AgentId, TeamId};
 use crate::engine::runner::{ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID, rollout};
 use crate::engine::team::Resume;
 use crate::engine::{Caller, Engine};
-use crate::mcp::tools::{self, Audience, Threading};
+use crate::tools::{self, Audience, Threading};
 
 /// Whom this server acts for.
 #[derive(Debug)]

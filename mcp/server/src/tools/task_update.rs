@@ -8,7 +8,7 @@ use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
 use crate::engine::board::Updated;
 use crate::engine::error::Result;
 use crate::engine::ids::TaskId;
-use crate::mcp::server::Ctx;
+use crate::server::Ctx;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

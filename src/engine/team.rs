@@ -424,14 +424,11 @@ impl Engine {
         let agent_id = request.resume.cloned().unwrap_or_else(AgentId::generate);
         let token = new_token();
         let hash = token_hash(&token);
-        // The compact instructions teach the work loop; only a codex-exec worker runs them.
-        let loop_taught = runner.name() == "codex-exec"
-            && profile.worker.codex.instructions == crate::policy::Instructions::Compact;
         let full_brief = role.brief(
             caller.team_id.as_str(),
             agent_id.as_str(),
             brief,
-            loop_taught,
+            runner.teaches_work_loop(&profile.worker.codex),
         );
         let parent = runner::model::parent_command_line();
         let (parent_model, inherited_flags) = runner::model::from_command_line(&parent);

@@ -479,6 +479,11 @@ impl Runner for CodexExec {
         "codex-exec"
     }
 
+    /// The compact worker instructions ([`WORKER_INSTRUCTIONS`]) teach the loop.
+    fn teaches_work_loop(&self, codex: &WorkerCodex) -> bool {
+        codex.instructions == Instructions::Compact
+    }
+
     fn launch(&self, request: &LaunchRequest) -> Result<Launched> {
         self.start(request)
     }

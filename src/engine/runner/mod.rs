@@ -72,6 +72,11 @@ pub trait Runner: Send + Sync {
     fn launch(&self, request: &LaunchRequest) -> Result<Launched>;
     /// Stops the worker's process if this runner owns one. Must be idempotent.
     fn stop(&self, agent: &AgentId, pid: Option<u32>) -> Result<()>;
+    /// Whether the instructions this runner gives a worker under `codex` already teach the
+    /// work loop (claim, work, publish), so its brief need not repeat it.
+    fn teaches_work_loop(&self, _codex: &WorkerCodex) -> bool {
+        false
+    }
 }
 
 /// The runners this build knows, by name.

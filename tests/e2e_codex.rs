@@ -327,6 +327,51 @@ fn high_parallel_task_ends_with_five_or_six_workers_never_more_than_six_live() {
     assert!(r.max_live >= 5, "{}", show(&r));
 }
 
+/// On a loaded machine a worker's `codex-teams serve-mcp` can take seconds to answer
+/// Codex's handshake. Codex must wait for it: a worker whose first request went out without
+/// the team's tools answered its brief in prose and exited, and the lead replaced it (seen
+/// as 7 to 13 workers for this 7-task board with four runs side by side). The server is
+/// made slow here by a wrapper that sleeps before a worker's server starts.
+#[test]
+fn a_worker_whose_team_server_starts_slowly_still_gets_the_team_tools() {
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = dir.path().join("codex-teams");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n\
+             if [ \"$1\" = serve-mcp ] && [ -n \"$CODEX_TEAMS_AGENT_ID\" ]; then sleep 6; fi\n\
+             exec '{EXE}' \"$@\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut o = options(&codex, plan(ONE_TASK));
+    o.bin = Some(wrapper);
+    let r = run("slow worker server", o);
+    assert_clean_finish(&r);
+    assert_all_done(&r);
+    assert_eq!(r.workers_spawned, 1, "no replacement: {}", show(&r));
+    assert!(
+        r.requests_of("plain").is_empty(),
+        "a request went out without the team's tools: {}",
+        show(&r)
+    );
+    let first = r.requests_of("worker");
+    assert!(
+        first.first().is_some_and(|q| !q.calls.is_empty()),
+        "{}",
+        show(&r)
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Profiles
 

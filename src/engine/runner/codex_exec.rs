@@ -225,6 +225,13 @@ pub fn exec_args(
         format!("mcp_servers.{SERVER_NAME}.env_vars=[{}]", pass.join(",")),
         "-c".into(),
         format!("mcp_servers.{SERVER_NAME}.default_tools_approval_mode=\"approve\""),
+        // Codex starts a server that is not required in the background and sends the first
+        // request with whatever tools are ready by then: on a loaded machine a worker would
+        // start without the team's tools, answer its brief in prose and exit, its task
+        // released and a replacement spawned. Required, Codex waits for the handshake (up to
+        // `startup_timeout_sec`) and fails the run if the server cannot start.
+        "-c".into(),
+        format!("mcp_servers.{SERVER_NAME}.required=true"),
         // The worker's secret reaches its MCP server (env_vars above), never its shell: a
         // command the model runs cannot read it and act as the worker elsewhere.
         "-c".into(),
@@ -642,6 +649,9 @@ fn on_event(
 ) -> Result<()> {
     let (team, agent) = (&worker.team, &worker.agent);
     let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
+    if let Some(message) = codex_error(event) {
+        tracing::warn!(team_id = %team, agent_id = %agent, codex_error = %message, "the worker's Codex reported an error");
+    }
     if kind == "thread.started"
         && let Some(thread) = event.get("thread_id").and_then(Value::as_str)
     {
@@ -669,6 +679,28 @@ fn on_event(
         engine.record_activity(agent)?;
     }
     Ok(())
+}
+
+/// The message of an error Codex reports on its JSONL stream: a top-level `error` event or
+/// an `error` item (for example an MCP server that failed to start).
+fn codex_error(event: &Value) -> Option<String> {
+    let kind = event.get("type").and_then(Value::as_str)?;
+    let item = event.get("item");
+    let error = match kind {
+        "error" => Some(event),
+        "item.completed" | "item.started"
+            if item.and_then(|i| i.get("type")).and_then(Value::as_str) == Some("error") =>
+        {
+            item
+        }
+        _ => None,
+    }?;
+    Some(
+        error
+            .get("message")
+            .and_then(Value::as_str)
+            .map_or_else(|| error.to_string(), str::to_string),
+    )
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! binary, approvals, skill, hook trust) is [`crate::integration::check`].
 
 use anyhow::{Result, bail};
-use serde::Serialize;
 
 use crate::cli::CheckConfigArgs;
 use crate::commands::Paths;
@@ -13,48 +12,16 @@ use crate::engine::policy::visible_profiles;
 use crate::engine::store::Store;
 use crate::integration::{self, check::Finding};
 
-#[derive(Debug, Serialize)]
-pub struct Check {
-    pub name: String,
-    pub ok: bool,
-    pub detail: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
-    /// Set on an OK that deserves attention (an untested Codex release).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
-}
-
-impl From<Finding> for Check {
-    fn from(f: Finding) -> Check {
-        Check {
-            name: f.name,
-            ok: f.ok,
-            detail: f.detail,
-            fix: f.fix,
-            warning: f.warning,
-        }
-    }
-}
+/// One check: OK (possibly with a warning, e.g. an untested Codex release) or FAIL with
+/// its fix; the same type for the Codex side and ours.
+pub type Check = Finding;
 
 fn ok(name: String, detail: String) -> Check {
-    Check {
-        name,
-        ok: true,
-        detail,
-        fix: None,
-        warning: None,
-    }
+    Finding::ok(&name, detail)
 }
 
 fn fail(name: String, detail: String, fix: &str) -> Check {
-    Check {
-        name,
-        ok: false,
-        detail,
-        fix: Some(fix.to_string()),
-        warning: None,
-    }
+    Finding::fail(&name, detail, fix)
 }
 
 /// The checks that need no Codex installation: the database and every visible profile.
@@ -208,13 +175,9 @@ pub fn run(args: &CheckConfigArgs, paths: &Paths) -> Result<()> {
         .workspace
         .clone()
         .or_else(|| std::env::current_dir().ok());
-    let mut checks: Vec<Check> = vec![integration::check::codex_version(Some(&paths.home)).into()];
+    let mut checks: Vec<Check> = vec![integration::check::codex_version(Some(&paths.home))];
     match integration::resolve_codex_home(args.codex_home.as_deref()) {
-        Ok(home) => checks.extend(
-            integration::check::inspect(&home)
-                .into_iter()
-                .map(Check::from),
-        ),
+        Ok(home) => checks.extend(integration::check::inspect(&home)),
         Err(e) => checks.push(fail(
             "codex home".into(),
             e.to_string(),

@@ -19,7 +19,8 @@ use crate::engine::runner::codex_exec::{
 
 const FIX_INSTALL: &str = "run `codex-teams install` (or scripts/install.sh)";
 
-/// One check: OK (possibly with a warning) or FAIL with a fix.
+/// One check: OK (possibly with a warning: set on an OK that deserves attention, such as
+/// an untested Codex release) or FAIL with a fix.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub name: String,
@@ -32,7 +33,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn ok(name: &str, detail: impl Into<String>) -> Finding {
+    pub fn ok(name: &str, detail: impl Into<String>) -> Finding {
         Finding {
             name: name.to_string(),
             ok: true,
@@ -42,7 +43,7 @@ impl Finding {
         }
     }
 
-    fn fail(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Finding {
+    pub fn fail(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Finding {
         Finding {
             name: name.to_string(),
             ok: false,

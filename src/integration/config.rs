@@ -126,14 +126,7 @@ pub fn upsert_server(doc: &mut DocumentMut, path: &Path, entry: &ServerEntry) ->
         Some(item) => table_like_mut(Some(item), path, "mcp_servers")?,
     };
     if servers.get(SERVER_NAME).is_none() {
-        let mut t = Table::new();
-        let prefix = if first_table {
-            SERVER_COMMENT.to_string()
-        } else {
-            format!("\n{SERVER_COMMENT}")
-        };
-        t.decor_mut().set_prefix(prefix);
-        servers.insert(SERVER_NAME, Item::Table(t));
+        servers.insert(SERVER_NAME, commented_table(SERVER_COMMENT, first_table));
     }
     // An inline table must stay on one line (TOML 1.0), so its arrays do too.
     let inline = matches!(servers.get(SERVER_NAME), Some(Item::Value(_)));
@@ -336,14 +329,7 @@ pub fn set_trust(doc: &mut DocumentMut, path: &Path, key: &str, hash: &str) -> R
     }
     let state = table_like_mut(hooks.get_mut("state"), path, "hooks.state")?;
     if state.get(key).is_none() {
-        let mut t = Table::new();
-        let prefix = if first_table {
-            TRUST_COMMENT.to_string()
-        } else {
-            format!("\n{TRUST_COMMENT}")
-        };
-        t.decor_mut().set_prefix(prefix);
-        state.insert(key, Item::Table(t));
+        state.insert(key, commented_table(TRUST_COMMENT, first_table));
     }
     let entry = table_like_mut(state.get_mut(key), path, &format!("hooks.state.\"{key}\""))?;
     set_value(entry, "trusted_hash", Value::from(hash));
@@ -462,6 +448,19 @@ fn string_array(items: &[String], multiline: bool) -> Array {
         arr.set_trailing("\n");
     }
     arr
+}
+
+/// A new empty table headed by `comment` (a blank line before it unless it is the file's
+/// first table).
+fn commented_table(comment: &str, first_table: bool) -> Item {
+    let mut t = Table::new();
+    let prefix = if first_table {
+        comment.to_string()
+    } else {
+        format!("\n{comment}")
+    };
+    t.decor_mut().set_prefix(prefix);
+    Item::Table(t)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::error::{EngineError, Result};
 use crate::events::{self, Trace};
 use crate::ids::{AgentId, TaskId};
-use crate::roles::Role;
+use crate::roles::{FIRST_TASK_MARK, Role};
 use crate::store::{self, TaskStatus, board::TaskRow, now_ms};
 use crate::{Caller, Engine};
 
@@ -121,6 +121,25 @@ pub struct Claimed {
 }
 
 impl Claimed {
+    /// The brief's line naming the task claimed for a new worker, when one was.
+    pub fn brief_line(&self) -> Option<String> {
+        if !self.claimed {
+            return None;
+        }
+        let mut line = format!(
+            "{FIRST_TASK_MARK}{} \"{}\"",
+            self.task_id.as_deref()?,
+            self.title.as_deref().unwrap_or("")
+        );
+        if let Some(d) = self.detail.as_deref().filter(|d| !d.is_empty()) {
+            line.push_str(&format!(": {d}"));
+        }
+        if !self.inputs.is_empty() {
+            line.push_str(&format!(". Inputs: {}", self.inputs.join(", ")));
+        }
+        Some(line)
+    }
+
     /// No task for the caller, and why.
     pub fn nothing(reason: String) -> Claimed {
         Claimed {

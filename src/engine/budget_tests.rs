@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::Usage;
 use crate::Engine;
 use crate::ids::{AgentId, TeamId};
+use crate::runner::Usage;
 use crate::store;
 use crate::team::SpawnRequest;
 

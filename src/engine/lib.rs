@@ -1,6 +1,25 @@
 //! The domain: teams, agents, the message bus, the task board, artifacts, policy and the
 //! event log. Knows nothing about clap, stdio or MCP; commands and MCP tools are thin
 //! adapters over [`Engine`].
+//!
+//! # Layering
+//!
+//! No module names a module on its own layer or above it (checked: no import cycles between
+//! sibling modules). Bottom to top:
+//!
+//! 1. `error`, `redact`; then `ids`, `roles`, `home_config`; then `events`, `policy` —
+//!    vocabulary: ids, roles, errors, the event log and profiles.
+//! 2. `board` (tasks and their counts), `artifacts`, `fanout` (the planner) and `runner`
+//!    (starting workers; token [`runner::Usage`] as a session reports it).
+//! 3. `budget` (metering and token totals), `status` (the board view), `guardrails`,
+//!    `arbitration`.
+//! 4. `team` (start, spawn, stop, finalize; uses the planner, runners, budget and board),
+//!    `replay`, `workers`.
+//! 5. `bus` (sending, leasing, sleeping until mail), `sim` (simulated runs over `team`).
+//! 6. `wait`: the pull that waits (`team_pull_inbox`: a worker's long-poll and the lead's
+//!    wait) over the bus.
+//!
+//! [`Engine`] and [`Caller`] live here at the root, which every module may use.
 
 /// The OS-specific calls are their own crate (`src/platform`).
 pub use codex_teams_platform as platform;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::budget::{Tokens, sum_tokens};
 use crate::error::{EngineError, Result};
 use crate::events::{self, Trace};
 use crate::fanout::{MIN_REQUESTS_PER_AGENT, Plan};
@@ -58,14 +59,6 @@ impl AgentStatus {
 }
 
 pub use codex_teams_store::board::TaskCounts;
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-pub struct Tokens {
-    pub input: i64,
-    pub cached: i64,
-    pub output: i64,
-    pub total: i64,
-}
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TeamStatus {
@@ -498,7 +491,7 @@ impl Engine {
                 role,
             };
             if let Ok(first) = self.task_claim(&worker, None)
-                && let Some(line) = Role::first_task_line(&first)
+                && let Some(line) = first.brief_line()
             {
                 full_brief.push('\n');
                 full_brief.push_str(&line);
@@ -719,17 +712,6 @@ fn agent_status(a: &store::teams::AgentRow, team_state: TeamState) -> AgentStatu
         tokens: a.tokens_input + a.tokens_output,
         reason: a.stop_reason.clone(),
     }
-}
-
-pub(crate) fn sum_tokens(agents: &[store::teams::AgentRow]) -> Tokens {
-    let mut t = Tokens::default();
-    for a in agents {
-        t.input += a.tokens_input;
-        t.cached += a.tokens_cached;
-        t.output += a.tokens_output;
-    }
-    t.total = t.input + t.output;
-    t
 }
 
 /// Everything `codex-teams status` shows about one team.

@@ -28,7 +28,8 @@ use crate::runner::Usage;
 use crate::runner::rollout::{self, Format};
 use crate::store::{self, TeamState, now_ms};
 
-/// A team's token totals as `status` shows them (`total` = input + output).
+// A team's token totals as `status` shows them (`total` = input + output). A plain
+// comment: a doc comment would enter the JSON schemas of the tool results that carry it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Tokens {
     pub input: i64,

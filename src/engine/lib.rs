@@ -98,6 +98,15 @@ pub struct Engine {
     leads: Mutex<HashMap<TeamId, AgentId>>,
 }
 
+/// One consistent read of a team's stored rows ([`Engine::team_snapshot`]).
+pub struct TeamSnapshot {
+    pub team: store::teams::TeamRow,
+    pub agents: Vec<store::teams::AgentRow>,
+    pub tasks: Vec<store::board::TaskRow>,
+    pub counts: store::board::TaskCounts,
+    pub events: Vec<store::events::Event>,
+}
+
 /// Minimum spacing of activity writes for one agent.
 pub const HEARTBEAT_EVERY_MS: i64 = 1000;
 
@@ -117,9 +126,10 @@ impl Engine {
         })
     }
 
-    /// The raw store. Engine modules go through it; outside the engine prefer the methods
-    /// below (tests, the benchmark and the real-run harness still read rows here).
-    pub fn store(&self) -> &Store {
+    /// The raw store, for the engine's own modules. Outside the engine, rows are read
+    /// through the methods that name them ([`Engine::teams`], [`Engine::agents`],
+    /// [`Engine::team_snapshot`]).
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 
@@ -142,6 +152,36 @@ impl Engine {
     pub fn all_team_ids(&self) -> Result<Vec<String>> {
         let teams = self.store.read(|c| store::teams::teams(c, true))?;
         Ok(teams.into_iter().map(|t| t.team_id).collect())
+    }
+
+    /// Every team, newest first; finalized ones too when `include_finalized`.
+    pub fn teams(&self, include_finalized: bool) -> Result<Vec<store::teams::TeamRow>> {
+        Ok(self
+            .store
+            .read(|c| store::teams::teams(c, include_finalized))?)
+    }
+
+    /// The agents of `team`, lead and workers, in the order they were created.
+    pub fn agents(&self, team: &TeamId) -> Result<Vec<store::teams::AgentRow>> {
+        Ok(self
+            .store
+            .read(|c| store::teams::agents(c, team.as_str()))?)
+    }
+
+    /// Everything stored about `team`, read in one transaction: its row, agents, tasks
+    /// (with the status callers see now), task counts and whole event log. An unknown team
+    /// is `not_found`.
+    pub fn team_snapshot(&self, team: &TeamId) -> Result<TeamSnapshot> {
+        let now = now_ms();
+        self.store.read(|c| -> Result<TeamSnapshot> {
+            Ok(TeamSnapshot {
+                team: store::teams::team(c, team.as_str())?,
+                agents: store::teams::agents(c, team.as_str())?,
+                tasks: store::board::tasks(c, team.as_str(), now)?,
+                counts: store::board::counts(c, team.as_str(), now)?,
+                events: store::events::list(c, team.as_str(), 0, i64::MAX)?,
+            })
+        })
     }
 
     pub fn home(&self) -> &Path {

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 mod common;
 
 use codex_teams::engine::Engine;
+use codex_teams::engine::ids::TeamId;
 use codex_teams::engine::runner::procs;
-use codex_teams::engine::store;
+use codex_teams::engine::store::AgentState;
 use codex_teams::harness::{RealOptions, RealReport, RealTeam};
 use codex_teams::mock::Plan;
 use common::within;
@@ -583,19 +584,15 @@ fn two_workers_exchange_a_message_and_an_artifact_by_reference_with_trace_ids() 
 
 /// Workers of the run's team that are active and hold a claim: (agent id, pid).
 fn claim_holders(engine: &Engine) -> Vec<(String, u32)> {
-    let teams = engine
-        .store()
-        .read(|c| store::teams::teams(c, true))
-        .unwrap_or_default();
+    let teams = engine.teams(true).unwrap_or_default();
     let mut out = Vec::new();
     for t in teams {
         let agents = engine
-            .store()
-            .read(|c| store::teams::agents(c, &t.team_id))
+            .agents(&TeamId::from_db(t.team_id.clone()))
             .unwrap_or_default();
         for a in agents {
             if a.role != "lead"
-                && a.state == "active"
+                && a.state == AgentState::Active
                 && a.current_task.is_some()
                 && let Some(pid) = a.pid
             {
@@ -620,8 +617,7 @@ fn sleeping(agent: &str) -> bool {
 
 fn team_state(engine: &Engine) -> Option<String> {
     engine
-        .store()
-        .read(|c| store::teams::teams(c, true))
+        .teams(true)
         .ok()
         .and_then(|t| t.into_iter().next())
         .map(|t| t.state.to_string())
@@ -1083,9 +1079,9 @@ fn status_summary_replay_and_smoke_agree_with_the_mock_models_count() {
     // The summary team_finalize stored, brought up to date with the lead's closing answer.
     let engine = Engine::open(&db, &dir.join("teams")).unwrap();
     let stored = engine
-        .store()
-        .read(|c| store::teams::team(c, &team))
+        .team_snapshot(&TeamId::parse("team_id", &team).unwrap())
         .unwrap()
+        .team
         .summary
         .unwrap();
     let summary: Value = serde_json::from_str(&stored).unwrap();

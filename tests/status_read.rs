@@ -92,7 +92,11 @@ fn team_status_changes_nothing_and_answers_while_a_stop_is_in_progress() {
         let status = engine.team_status(&lead).expect("status");
         assert_eq!(status.tasks.ready, 2);
         assert_eq!(
-            status.agents.iter().filter(|a| a.state == "active").count(),
+            status
+                .agents
+                .iter()
+                .filter(|a| a.state.as_str() == "active")
+                .count(),
             2
         );
     }
@@ -135,7 +139,7 @@ fn team_status_changes_nothing_and_answers_while_a_stop_is_in_progress() {
         .iter()
         .find(|a| a.agent_id == spawned.agent_id)
         .expect("worker listed");
-    assert_eq!(worker.state, "stopped");
+    assert_eq!(worker.state.as_str(), "stopped");
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -192,7 +196,7 @@ fn a_dead_external_worker_loses_its_slot_and_its_claim() {
         .iter()
         .find(|a| a.agent_id == workers[0])
         .expect("listed");
-    assert_eq!(dead.state, "dead");
+    assert_eq!(dead.state.as_str(), "dead");
     assert_eq!(status.tasks.ready, 1, "its claim went back to the board");
     engine
         .team_spawn(&lead, &seventh)
@@ -319,7 +323,7 @@ fn activity_the_supervisor_sees_extends_the_lease_of_a_live_worker_only() {
         page.tasks
             .iter()
             .find(|t| t.title == title)
-            .map(|t| t.status.clone())
+            .map(|t| t.status.to_string())
             .unwrap_or_default()
     };
     assert_eq!(status("slow build"), "claimed");

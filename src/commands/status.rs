@@ -14,6 +14,7 @@ use crate::commands::Paths;
 use crate::commands::display::{Paint, ShortIds, count, resolve_team};
 use crate::engine::Engine;
 use crate::engine::ids::TeamId;
+use crate::engine::store::TeamState;
 use crate::engine::team::TeamOverview;
 
 /// Table width when stdout is not a terminal (a file, a pipe): the classic 80 columns.
@@ -65,7 +66,7 @@ fn watch(engine: &Engine, team: Option<&TeamId>, args: &StatusArgs, paths: &Path
                     paths.db.display(),
                     args.interval
                 );
-                if teams.iter().all(|t| t.state != "active") {
+                if teams.iter().all(|t| t.state != TeamState::Active) {
                     println!("No active teams yet; new ones appear here when they start.");
                 }
                 println!();
@@ -96,12 +97,12 @@ fn watch(engine: &Engine, team: Option<&TeamId>, args: &StatusArgs, paths: &Path
                 t.tokens.total,
                 t.state
             ));
-            if t.state != "active" {
+            if t.state != TeamState::Active {
                 bar.finish();
             }
         }
         if let Some(id) = team
-            && teams.iter().all(|t| t.state != "active")
+            && teams.iter().all(|t| t.state != TeamState::Active)
         {
             let state = teams.first().map(|t| t.state.as_str()).unwrap_or("gone");
             multi.suspend(|| println!("Team {id} is {state}; stopped watching."));
@@ -166,7 +167,7 @@ fn print_team(t: &TeamOverview, paint: Paint) {
     println!(
         "{}  [{}]  profile={}  tokens={}  budget_left={}",
         paint.bold(&ids.short(&t.team_id)),
-        paint.state(&t.state),
+        paint.state(t.state.as_str()),
         t.profile,
         t.tokens.total,
         t.budget_left
@@ -179,7 +180,7 @@ fn print_team(t: &TeamOverview, paint: Paint) {
     for a in &t.agents {
         let state = match &a.reason {
             Some(r) => format!("{} ({r})", a.state),
-            None => a.state.clone(),
+            None => a.state.to_string(),
         };
         agents.add_row([
             ids.short(&a.agent_id),
@@ -201,7 +202,7 @@ fn print_team(t: &TeamOverview, paint: Paint) {
             tasks.add_row([
                 ids.short(&task.task_id),
                 task.title.clone(),
-                task.status.clone(),
+                task.status.to_string(),
                 opt(&task.owner),
                 task.size.clone(),
                 opt(&task.artifact),

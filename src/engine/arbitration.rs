@@ -21,7 +21,9 @@ use crate::error::{EngineError, Result};
 use crate::events::{self, Trace};
 use crate::ids::{AgentId, DecisionId, TeamId};
 use crate::policy::{ArbitrationMode, Fallback};
-use crate::store::{self, AgentState, arbitration::DecisionRow, arbitration::VoteRow, now_ms};
+use crate::store::{
+    self, AgentState, DecisionState, arbitration::DecisionRow, arbitration::VoteRow, now_ms,
+};
 use crate::{Caller, Engine};
 
 /// Fewest and most candidates one decision may have.
@@ -83,6 +85,14 @@ impl Status {
         match self {
             Status::Resolved => "resolved",
             Status::Failed => "failed",
+        }
+    }
+
+    /// The decision's state once resolved this way.
+    pub fn stored(self) -> DecisionState {
+        match self {
+            Status::Resolved => DecisionState::Resolved,
+            Status::Failed => DecisionState::Failed,
         }
     }
 }
@@ -420,7 +430,7 @@ fn parse_fallback(raw: &str) -> Result<Fallback> {
 pub struct DecisionView {
     pub decision_id: String,
     /// open | resolved | failed
-    pub status: String,
+    pub status: DecisionState,
     pub mode: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
@@ -475,7 +485,7 @@ impl Loaded {
     }
 
     fn is_open(&self) -> bool {
-        self.row.status == "open"
+        self.row.status == DecisionState::Open
     }
 
     /// The pure function's input; `absent` needs the agents' states, read in `conn`.
@@ -527,7 +537,7 @@ impl Loaded {
         }
         DecisionView {
             decision_id: self.row.decision_id.clone(),
-            status: self.row.status.clone(),
+            status: self.row.status,
             mode: self.row.mode.clone(),
             outcome: self.row.outcome.clone(),
             winner: self.row.winner.clone(),
@@ -587,7 +597,7 @@ impl Loaded {
             tx,
             &self.row.decision_id,
             &store::arbitration::Resolved {
-                status: res.status.as_str(),
+                status: res.status.stored(),
                 outcome: res.outcome.as_str(),
                 winner: res.winner.as_deref(),
                 reason: &res.reason,
@@ -624,7 +634,7 @@ impl Loaded {
                 "at": now,
             }),
         )?;
-        self.row.status = res.status.as_str().to_string();
+        self.row.status = res.status.stored();
         self.row.outcome = Some(res.outcome.as_str().to_string());
         self.row.winner = res.winner;
         self.row.reason = Some(res.reason);

@@ -13,8 +13,8 @@ use serde_json::json;
 use crate::error::{EngineError, Result};
 use crate::events::{self, Trace};
 use crate::ids::{AgentId, TaskId};
-use crate::roles::Role;
-use crate::store::{self, TaskStatus, board::TaskRow, now_ms};
+use crate::roles::{FIRST_TASK_MARK, Role};
+use crate::store::{self, StoredTaskStatus, TaskStatus, board::TaskRow, now_ms};
 use crate::{Caller, Engine};
 
 const TITLE_MAX: usize = 200;
@@ -53,7 +53,7 @@ pub struct CreatedTask {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// ready | blocked
-    pub status: String,
+    pub status: TaskStatus,
 }
 
 /// Tasks per `task_list` page when the call names no `limit`: sized for a model's context.
@@ -78,7 +78,7 @@ pub struct TaskView {
     pub task_id: String,
     pub title: String,
     /// ready | blocked | claimed | done | failed | cancelled
-    pub status: String,
+    pub status: TaskStatus,
     pub size: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
@@ -121,6 +121,25 @@ pub struct Claimed {
 }
 
 impl Claimed {
+    /// The brief's line naming the task claimed for a new worker, when one was.
+    pub fn brief_line(&self) -> Option<String> {
+        if !self.claimed {
+            return None;
+        }
+        let mut line = format!(
+            "{FIRST_TASK_MARK}{} \"{}\"",
+            self.task_id.as_deref()?,
+            self.title.as_deref().unwrap_or("")
+        );
+        if let Some(d) = self.detail.as_deref().filter(|d| !d.is_empty()) {
+            line.push_str(&format!(": {d}"));
+        }
+        if !self.inputs.is_empty() {
+            line.push_str(&format!(". Inputs: {}", self.inputs.join(", ")));
+        }
+        Some(line)
+    }
+
     /// No task for the caller, and why.
     pub fn nothing(reason: String) -> Claimed {
         Claimed {
@@ -139,12 +158,18 @@ impl Claimed {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Updated {
     pub task_id: String,
-    pub status: String,
+    pub status: TaskStatus,
     pub version: i64,
 }
 
 /// Statuses `task_update` accepts.
-const UPDATE_STATUSES: &[&str] = &["claimed", "done", "failed", "ready", "cancelled"];
+const UPDATE_STATUSES: &[TaskStatus] = &[
+    TaskStatus::Claimed,
+    TaskStatus::Done,
+    TaskStatus::Failed,
+    TaskStatus::Ready,
+    TaskStatus::Cancelled,
+];
 
 fn parse_size(raw: Option<&str>) -> Result<&'static str> {
     match raw.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
@@ -160,6 +185,15 @@ fn parse_size(raw: Option<&str>) -> Result<&'static str> {
             format!("`{other}` is not a size; valid: s, m, l"),
         )),
     }
+}
+
+/// `states` as the words a caller writes, for an error's list of valid values.
+fn words(states: &[TaskStatus]) -> String {
+    states
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn check_len(field: &str, value: &str, max: usize) -> Result<()> {
@@ -182,7 +216,7 @@ fn view(row: TaskRow, deps: Vec<String>) -> TaskView {
         owner: if claimed { row.owner } else { None },
         task_id: row.task_id,
         title: row.title,
-        status: row.shown.to_string(),
+        status: row.shown,
         size: row.size,
         role: row.role,
         priority: row.priority,
@@ -334,7 +368,7 @@ impl Engine {
             let mut out = Vec::with_capacity(batch.len());
             for (i, t) in batch.iter().enumerate() {
                 let row = store::board::task(tx, ids[i].as_str(), now)?;
-                let status = row.map_or(TaskStatus::Ready, |r| r.shown).to_string();
+                let status = row.map_or(TaskStatus::Ready, |r| r.shown);
                 events::record(
                     tx,
                     &Trace::team(&caller.team_id).agent(&caller.agent_id).task(&ids[i]),
@@ -363,15 +397,15 @@ impl Engine {
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<TaskPage> {
-        const SHOWN: &[&str] = &["ready", "blocked", "claimed", "done", "failed", "cancelled"];
-        if let Some(s) = status
-            && !SHOWN.contains(&s)
-        {
-            return Err(EngineError::invalid(
-                "status",
-                format!("`{s}` is not a status; valid: {}", SHOWN.join(", ")),
-            ));
-        }
+        let status = match status {
+            None => None,
+            Some(s) => Some(TaskStatus::parse(s).map_err(|_| {
+                EngineError::invalid(
+                    "status",
+                    format!("`{s}` is not a status; valid: {}", words(TaskStatus::ALL)),
+                )
+            })?),
+        };
         let limit = match limit {
             None => TASK_PAGE_DEFAULT,
             Some(n) if (1..=TASK_PAGE_MAX).contains(&n) => n,
@@ -473,7 +507,7 @@ impl Engine {
                                     store::board::task(tx, d, now)
                                         .ok()
                                         .flatten()
-                                        .is_some_and(|t| t.status != "done")
+                                        .is_some_and(|t| t.status != StoredTaskStatus::Done)
                                 })
                                 .collect();
                             return Err(EngineError::conflict(
@@ -565,15 +599,18 @@ impl Engine {
         artifact: Option<&str>,
     ) -> Result<Updated> {
         self.check_live(caller)?;
-        if !UPDATE_STATUSES.contains(&status) {
-            return Err(EngineError::invalid(
-                "status",
-                format!(
-                    "`{status}` is not settable; valid: {}",
-                    UPDATE_STATUSES.join(", ")
-                ),
-            ));
-        }
+        let status = TaskStatus::parse(status)
+            .ok()
+            .filter(|s| UPDATE_STATUSES.contains(s))
+            .ok_or_else(|| {
+                EngineError::invalid(
+                    "status",
+                    format!(
+                        "`{status}` is not settable; valid: {}",
+                        words(UPDATE_STATUSES)
+                    ),
+                )
+            })?;
         if let Some(n) = note {
             check_len("note", n, NOTE_MAX)?;
         }
@@ -596,31 +633,30 @@ impl Engine {
                     json!({ "task_id": task_id, "version": row.version, "status": row.shown, "owner": row.owner }),
                 ));
             }
-            let holds = row.status == "claimed" && row.owner.as_deref() == Some(caller.agent_id.as_str());
+            let holds = row.status == StoredTaskStatus::Claimed && row.owner.as_deref() == Some(caller.agent_id.as_str());
             if !caller.is_lead() && !holds {
                 return Err(EngineError::Forbidden(format!(
                     "task {task_id} is {} and not held by this agent; claim it first",
-                    if row.status == "claimed" { format!("held by {}", row.owner.clone().unwrap_or_default()) } else { row.shown.to_string() }
+                    if row.status == StoredTaskStatus::Claimed { format!("held by {}", row.owner.clone().unwrap_or_default()) } else { row.shown.to_string() }
                 )));
             }
-            if matches!(row.status.as_str(), "done" | "cancelled") && status != "ready" {
+            if matches!(row.status, StoredTaskStatus::Done | StoredTaskStatus::Cancelled) && status != TaskStatus::Ready {
                 return Err(EngineError::conflict(
                     format!("task {task_id} is already {}", row.status),
                     json!({ "task_id": task_id, "status": row.status, "version": row.version }),
                 ));
             }
-            if !caller.is_lead() && status == "cancelled" {
+            if !caller.is_lead() && status == TaskStatus::Cancelled {
                 return Err(EngineError::Forbidden("only the lead cancels tasks; use `failed` with a note".into()));
             }
             let (stored, owner, lease) = match status {
-                "claimed" => {
+                TaskStatus::Claimed => {
                     if !holds {
                         return Err(EngineError::invalid("status", "use task_claim to claim a task"));
                     }
-                    ("claimed", row.owner.clone(), Some(now + profile.leases.task_lease_ms))
+                    (StoredTaskStatus::Claimed, row.owner.clone(), Some(now + profile.leases.task_lease_ms))
                 }
-                "ready" => ("open", None, None),
-                other => (other, None, None),
+                other => (other.stored(), None, None),
             };
             let changed = store::board::update(
                 tx,
@@ -649,11 +685,11 @@ impl Engine {
             )?;
             Ok(Updated {
                 task_id: task_id.to_string(),
-                status: status.to_string(),
+                status,
                 version: row.version + 1,
             })
         })?;
-        if matches!(status, "done" | "failed" | "cancelled") {
+        if status.is_finished() {
             // Finishing the last task may end the team's work: early stop.
             self.housekeeping_due(&caller.team_id)?;
         }

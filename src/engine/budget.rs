@@ -16,22 +16,38 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Engine;
 use crate::error::{EngineError, Result};
 use crate::events::{self, Trace};
 use crate::ids::{AgentId, TeamId};
+use crate::runner::Usage;
 use crate::runner::rollout::{self, Format};
 use crate::store::{self, TeamState, now_ms};
 
-/// Token usage in one report. `input` includes `cached`; `output` includes reasoning.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Usage {
+// A team's token totals as `status` shows them (`total` = input + output). A plain
+// comment: a doc comment would enter the JSON schemas of the tool results that carry it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Tokens {
     pub input: i64,
     pub cached: i64,
     pub output: i64,
+    pub total: i64,
+}
+
+/// The token totals of `agents`.
+pub fn sum_tokens(agents: &[store::teams::AgentRow]) -> Tokens {
+    let mut t = Tokens::default();
+    for a in agents {
+        t.input += a.tokens_input;
+        t.cached += a.tokens_cached;
+        t.output += a.tokens_output;
+    }
+    t.total = t.input + t.output;
+    t
 }
 
 /// What a usage report led to.
@@ -102,7 +118,7 @@ fn refresh_summary(tx: &crate::store::Transaction<'_>, team: &TeamId) -> Result<
         return Ok(());
     };
     let agents = store::teams::agents(tx, team.as_str())?;
-    let tokens = crate::team::sum_tokens(&agents);
+    let tokens = sum_tokens(&agents);
     let before = summary
         .pointer("/tokens/total")
         .and_then(Value::as_i64)

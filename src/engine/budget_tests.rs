@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::Usage;
 use crate::Engine;
 use crate::ids::{AgentId, TeamId};
+use crate::runner::Usage;
 use crate::store;
 use crate::team::SpawnRequest;
 
@@ -161,7 +161,7 @@ fn the_leads_usage_counts_toward_the_team_budget() {
         .store()
         .read(|c| store::teams::agent(c, &worker.agent_id))
         .unwrap();
-    assert_eq!(w.state, "stopped");
+    assert_eq!(w.state, store::AgentState::Stopped);
     assert!(w.stop_reason.unwrap().contains("team budget exhausted"));
     // Reading the file again charges nothing more.
     assert!(e.meter_thread(THREAD).unwrap().is_none());

@@ -7,10 +7,9 @@
 //!   Messages are acknowledged by passing their ids to the next pull; anything not
 //!   acknowledged comes back after its lease with a higher `delivery_count`. An acknowledged
 //!   message never comes back.
-//! - A pull with `wait_ms` long-polls: it sleeps and re-checks only when SQLite's
-//!   `data_version` says another connection committed, so waiting costs no queries. A
-//!   worker's wait also ends when a task finishes or returns to the board (its next task
-//!   may be claimable now); a lead's wait is the one of [`crate::wait`].
+//! - Waiting is built here: `Engine::wait_for_mail` sleeps on SQLite's `data_version`, so
+//!   a wait costs no queries while nothing commits. The pull itself (`team_pull_inbox`: a
+//!   worker's long-poll and the lead's wait) sits one layer up, in the `wait` module.
 
 use std::time::{Duration, Instant};
 
@@ -21,9 +20,9 @@ use serde_json::json;
 use crate::error::{EngineError, Result};
 use crate::events::{self, Trace};
 use crate::ids::{AgentId, MessageId};
+use crate::store::board::TaskCounts;
 use crate::store::{self, now_ms};
-use crate::team::{TaskCounts, refuse_dead};
-use crate::wait::{News, Pull};
+use crate::team::refuse_dead;
 use crate::{Caller, Engine};
 
 const KEY_MAX: usize = 128;
@@ -51,6 +50,25 @@ pub struct InboxMessage {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub broadcast: bool,
     pub sent_at: i64,
+}
+
+/// One thing that happened on the team that the lead may need to act on.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct News {
+    /// task.done | task.failed | task.returned | agent.dead | decision.resolved
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_id: Option<String>,
+    /// The task's result ref, or the decision's winner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+    /// The task's note or the reason, shortened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
@@ -233,108 +251,6 @@ impl Engine {
                 duplicate: false,
             })
         })
-    }
-
-    /// Acknowledges `ack`, then leases up to `max` messages, waiting up to `wait_ms` for one.
-    pub fn team_pull_inbox(
-        &self,
-        caller: &Caller,
-        ack: &[String],
-        max: Option<i64>,
-        wait_ms: Option<i64>,
-    ) -> Result<Inbox> {
-        self.pull(
-            caller,
-            &Pull {
-                ack,
-                max,
-                wait_ms,
-                news_after: None,
-                cancelled: &|| false,
-                wait_all: false,
-            },
-        )
-    }
-
-    /// Acknowledges `ack`, then leases up to `max` messages, waiting up to `wait_ms` for
-    /// something to return. A worker waits (at most `messages.max_wait_ms`) for a message,
-    /// or for work that may have become claimable: a task finished or back on the board.
-    /// A lead with a news cursor waits for anything that needs it (see [`crate::wait`]),
-    /// at most `messages.lead_max_wait_ms`, and gets the board's state with the result.
-    pub fn pull(&self, caller: &Caller, req: &Pull<'_>) -> Result<Inbox> {
-        self.check_live(caller)?;
-        let profile = self.team_profile(&caller.team_id)?;
-        let max = match req.max {
-            None => profile.messages.max_pull,
-            Some(m) if (1..=profile.messages.max_pull).contains(&m) => m,
-            Some(m) => {
-                return Err(EngineError::invalid(
-                    "max",
-                    format!("{m} is out of range; 1 to {}", profile.messages.max_pull),
-                ));
-            }
-        };
-        let news_after = req.news_after.filter(|_| caller.is_lead());
-        let cap = match news_after {
-            Some(_) => profile
-                .messages
-                .lead_max_wait_ms
-                .max(profile.messages.max_wait_ms),
-            None => profile.messages.max_wait_ms,
-        };
-        let wait = match req.wait_ms {
-            None => 0,
-            Some(w) if w < 0 => {
-                return Err(EngineError::invalid(
-                    "wait_ms",
-                    format!("{w} is negative; 0 to {cap}"),
-                ));
-            }
-            Some(w) => w.min(cap),
-        };
-        let mut ids = Vec::with_capacity(req.ack.len());
-        for (i, raw) in req.ack.iter().enumerate() {
-            ids.push(MessageId::parse(&format!("ack[{i}]"), raw)?.to_string());
-        }
-        if let Some(after) = news_after {
-            return self.lead_wait(caller, &ids, max, wait, after, req);
-        }
-        let deadline = Instant::now() + Duration::from_millis(wait as u64);
-        // A waiting worker also wakes when work may have become claimable (a task finished,
-        // so its dependants may be ready, or a task came back to the board).
-        let unblock_after = match wait > 0 {
-            true => Some(
-                self.store()
-                    .read(|c| store::events::last_seq(c, caller.team_id.as_str()))?,
-            ),
-            false => None,
-        };
-        let agent = caller.agent_id.as_str();
-        let mut acked_total = 0i64;
-        let mut pending_ack = ids;
-        loop {
-            let (acked, inbox) = self.ack_and_lease(caller, &pending_ack, max)?;
-            acked_total += acked;
-            pending_ack.clear();
-            let unblocked = match unblock_after {
-                Some(after) => self
-                    .store()
-                    .read(|c| store::events::has_lead_news(c, caller.team_id.as_str(), after))?,
-                None => false,
-            };
-            if !inbox.messages.is_empty()
-                || unblocked
-                || Instant::now() >= deadline
-                || (req.cancelled)()
-            {
-                return Ok(Inbox {
-                    acked: acked_total,
-                    ..inbox
-                });
-            }
-            let news = unblock_after.map(|after| (caller.team_id.as_str(), after));
-            self.wait_for_mail(agent, news, Mail::Any, deadline, req.cancelled)?;
-        }
     }
 
     /// Acknowledges `ack` and leases up to `max` deliverable messages, in one transaction.

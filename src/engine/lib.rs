@@ -1,6 +1,25 @@
 //! The domain: teams, agents, the message bus, the task board, artifacts, policy and the
 //! event log. Knows nothing about clap, stdio or MCP; commands and MCP tools are thin
 //! adapters over [`Engine`].
+//!
+//! # Layering
+//!
+//! No module names a module on its own layer or above it (checked: no import cycles between
+//! sibling modules). Bottom to top:
+//!
+//! 1. `error`, `redact`; then `ids`, `roles`, `home_config`; then `events`, `policy` —
+//!    vocabulary: ids, roles, errors, the event log and profiles.
+//! 2. `board` (tasks and their counts), `artifacts`, `fanout` (the planner) and `runner`
+//!    (starting workers; token [`runner::Usage`] as a session reports it).
+//! 3. `budget` (metering and token totals), `status` (the board view), `guardrails`,
+//!    `arbitration`.
+//! 4. `team` (start, spawn, stop, finalize; uses the planner, runners, budget and board),
+//!    `replay`, `workers`.
+//! 5. `bus` (sending, leasing, sleeping until mail), `sim` (simulated runs over `team`).
+//! 6. `wait`: the pull that waits (`team_pull_inbox`: a worker's long-poll and the lead's
+//!    wait) over the bus.
+//!
+//! [`Engine`] and [`Caller`] live here at the root, which every module may use.
 
 /// The OS-specific calls are their own crate (`src/platform`).
 pub use codex_teams_platform as platform;
@@ -79,6 +98,15 @@ pub struct Engine {
     leads: Mutex<HashMap<TeamId, AgentId>>,
 }
 
+/// One consistent read of a team's stored rows ([`Engine::team_snapshot`]).
+pub struct TeamSnapshot {
+    pub team: store::teams::TeamRow,
+    pub agents: Vec<store::teams::AgentRow>,
+    pub tasks: Vec<store::board::TaskRow>,
+    pub counts: store::board::TaskCounts,
+    pub events: Vec<store::events::Event>,
+}
+
 /// Minimum spacing of activity writes for one agent.
 pub const HEARTBEAT_EVERY_MS: i64 = 1000;
 
@@ -98,9 +126,10 @@ impl Engine {
         })
     }
 
-    /// The raw store. Engine modules go through it; outside the engine prefer the methods
-    /// below (tests, the benchmark and the real-run harness still read rows here).
-    pub fn store(&self) -> &Store {
+    /// The raw store, for the engine's own modules. Outside the engine, rows are read
+    /// through the methods that name them ([`Engine::teams`], [`Engine::agents`],
+    /// [`Engine::team_snapshot`]).
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 
@@ -123,6 +152,36 @@ impl Engine {
     pub fn all_team_ids(&self) -> Result<Vec<String>> {
         let teams = self.store.read(|c| store::teams::teams(c, true))?;
         Ok(teams.into_iter().map(|t| t.team_id).collect())
+    }
+
+    /// Every team, newest first; finalized ones too when `include_finalized`.
+    pub fn teams(&self, include_finalized: bool) -> Result<Vec<store::teams::TeamRow>> {
+        Ok(self
+            .store
+            .read(|c| store::teams::teams(c, include_finalized))?)
+    }
+
+    /// The agents of `team`, lead and workers, in the order they were created.
+    pub fn agents(&self, team: &TeamId) -> Result<Vec<store::teams::AgentRow>> {
+        Ok(self
+            .store
+            .read(|c| store::teams::agents(c, team.as_str()))?)
+    }
+
+    /// Everything stored about `team`, read in one transaction: its row, agents, tasks
+    /// (with the status callers see now), task counts and whole event log. An unknown team
+    /// is `not_found`.
+    pub fn team_snapshot(&self, team: &TeamId) -> Result<TeamSnapshot> {
+        let now = now_ms();
+        self.store.read(|c| -> Result<TeamSnapshot> {
+            Ok(TeamSnapshot {
+                team: store::teams::team(c, team.as_str())?,
+                agents: store::teams::agents(c, team.as_str())?,
+                tasks: store::board::tasks(c, team.as_str(), now)?,
+                counts: store::board::counts(c, team.as_str(), now)?,
+                events: store::events::list(c, team.as_str(), 0, i64::MAX)?,
+            })
+        })
     }
 
     pub fn home(&self) -> &Path {

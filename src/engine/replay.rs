@@ -25,7 +25,7 @@ use crate::error::Result;
 use crate::events::Event;
 use crate::fanout::{self, Plan, PlanInput};
 use crate::ids::TeamId;
-use crate::store;
+use crate::store::{self, StoredTaskStatus, TaskStatus};
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Divergence {
@@ -89,9 +89,9 @@ pub struct Checked {
     pub usage: usize,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct BoardTask {
-    status: &'static str,
+    status: StoredTaskStatus,
     owner: Option<String>,
     deps: Vec<String>,
 }
@@ -191,7 +191,7 @@ impl Engine {
                         board.insert(
                             t.clone(),
                             BoardTask {
-                                status: "open",
+                                status: StoredTaskStatus::Open,
                                 owner: None,
                                 deps,
                             },
@@ -208,21 +208,23 @@ impl Engine {
                         });
                     }
                     if let Some(t) = e.task_id.as_ref().and_then(|t| board.get_mut(t)) {
-                        t.status = "claimed";
+                        t.status = StoredTaskStatus::Claimed;
                         t.owner = e.agent_id.clone();
                     }
                 }
                 "task.updated" => {
                     if let Some(t) = e.task_id.as_ref().and_then(|t| board.get_mut(t)) {
                         let to = e.data.get("to").and_then(Value::as_str).unwrap_or("");
-                        t.status = match to {
-                            "done" => "done",
-                            "failed" => "failed",
-                            "cancelled" => "cancelled",
-                            "ready" => "open",
+                        t.status = match TaskStatus::parse(to) {
+                            Ok(
+                                to @ (TaskStatus::Done
+                                | TaskStatus::Failed
+                                | TaskStatus::Cancelled
+                                | TaskStatus::Ready),
+                            ) => to.stored(),
                             _ => t.status,
                         };
-                        if t.status != "claimed" {
+                        if t.status != StoredTaskStatus::Claimed {
                             t.owner = None;
                         }
                     }
@@ -239,7 +241,7 @@ impl Engine {
                 }
                 "task.released" | "task.lease_expired" => {
                     if let Some(t) = e.task_id.as_ref().and_then(|t| board.get_mut(t)) {
-                        t.status = "open";
+                        t.status = StoredTaskStatus::Open;
                         t.owner = None;
                     }
                 }
@@ -329,20 +331,27 @@ fn claim_problem(board: &BTreeMap<String, BoardTask>, e: &Event) -> Option<Strin
     let Some(task) = board.get(id) else {
         return Some(format!("claim of {id}, which was never created"));
     };
-    if task.status == "claimed" && task.owner != e.agent_id {
+    if task.status == StoredTaskStatus::Claimed && task.owner != e.agent_id {
         return Some(format!(
             "claimed by {} while {} held it",
             e.agent_id.clone().unwrap_or_default(),
             task.owner.clone().unwrap_or_default()
         ));
     }
-    if task.status != "open" && task.status != "claimed" {
+    if !matches!(
+        task.status,
+        StoredTaskStatus::Open | StoredTaskStatus::Claimed
+    ) {
         return Some(format!("claimed while {}", task.status));
     }
     let open: BTreeSet<&str> = task
         .deps
         .iter()
-        .filter(|d| board.get(*d).is_none_or(|t| t.status != "done"))
+        .filter(|d| {
+            board
+                .get(*d)
+                .is_none_or(|t| t.status != StoredTaskStatus::Done)
+        })
         .map(String::as_str)
         .collect();
     if !open.is_empty() {

@@ -180,25 +180,6 @@ impl Role {
         b
     }
 
-    /// The brief's line naming the task claimed for a new worker, when one was.
-    pub fn first_task_line(claimed: &crate::board::Claimed) -> Option<String> {
-        if !claimed.claimed {
-            return None;
-        }
-        let mut line = format!(
-            "{FIRST_TASK_MARK}{} \"{}\"",
-            claimed.task_id.as_deref()?,
-            claimed.title.as_deref().unwrap_or("")
-        );
-        if let Some(d) = claimed.detail.as_deref().filter(|d| !d.is_empty()) {
-            line.push_str(&format!(": {d}"));
-        }
-        if !claimed.inputs.is_empty() {
-            line.push_str(&format!(". Inputs: {}", claimed.inputs.join(", ")));
-        }
-        Some(line)
-    }
-
     /// Whether a worker of this role may claim a task that asks for `wanted` (None = any).
     pub fn may_claim(self, wanted: Option<Role>) -> bool {
         match wanted {

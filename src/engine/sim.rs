@@ -8,12 +8,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::board::NewTask;
-use crate::budget::Usage;
 use crate::error::{EngineError, Result};
 use crate::fanout::SizeClass;
 use crate::ids::{AgentId, TaskId, TeamId};
 use crate::policy::Bounds;
 use crate::roles::Role;
+use crate::runner::Usage;
 use crate::store;
 use crate::team::SpawnRequest;
 use crate::{Caller, Engine};

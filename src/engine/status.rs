@@ -16,8 +16,8 @@ use crate::events::{self, Trace};
 use crate::fanout::{Plan, PlanInput, plan};
 use crate::ids::TeamId;
 use crate::policy::Profile;
+use crate::store::board::TaskCounts;
 use crate::store::{self, now_ms};
-use crate::team::TaskCounts;
 
 /// A planner event carries its whole input only up to this many unfinished tasks (so
 /// `replay` can re-run it); past it, the input's digest and shape. Keeps every event far

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::budget::{Tokens, sum_tokens};
 use crate::error::{EngineError, Result};
 use crate::events::{self, Trace};
 use crate::fanout::{MIN_REQUESTS_PER_AGENT, Plan};
@@ -40,7 +41,7 @@ pub struct AgentStatus {
     pub agent_id: String,
     pub role: String,
     /// starting | active | idle | stopped | dead; the lead of an ended team: finished
-    pub state: String,
+    pub state: ShownAgentState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task_id: Option<String>,
     pub tokens: i64,
@@ -53,25 +54,86 @@ impl AgentStatus {
     /// worker either way).
     pub fn is_live_worker(&self) -> bool {
         self.role != store::teams::LEAD_ROLE
-            && AgentState::parse(&self.state).is_ok_and(AgentState::is_live)
+            && matches!(self.state, ShownAgentState::Is(s) if s.is_live())
+    }
+}
+
+/// An agent's state as `status` shows it: the stored [`AgentState`], or `finished` for the
+/// lead of a finalized team (its row stays live: no worker's stop path ends it). Sent as
+/// the one word, like the stored states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShownAgentState {
+    Is(AgentState),
+    Finished,
+}
+
+impl ShownAgentState {
+    const FINISHED: &'static str = "finished";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShownAgentState::Is(s) => s.as_str(),
+            ShownAgentState::Finished => Self::FINISHED,
+        }
+    }
+}
+
+impl std::fmt::Display for ShownAgentState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ShownAgentState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ShownAgentState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let word = String::deserialize(d)?;
+        if word == Self::FINISHED {
+            return Ok(ShownAgentState::Finished);
+        }
+        AgentState::parse(&word)
+            .map(ShownAgentState::Is)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "agent state `{word}` is not one of {}, {}",
+                    AgentState::ALL
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    Self::FINISHED
+                ))
+            })
+    }
+}
+
+/// A plain string in schemas, as the stored states are.
+impl JsonSchema for ShownAgentState {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        <String as JsonSchema>::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <String as JsonSchema>::json_schema(generator)
     }
 }
 
 pub use codex_teams_store::board::TaskCounts;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-pub struct Tokens {
-    pub input: i64,
-    pub cached: i64,
-    pub output: i64,
-    pub total: i64,
-}
-
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TeamStatus {
     pub team_id: String,
     /// active | finalized
-    pub state: String,
+    pub state: TeamState,
     pub profile: String,
     pub agents: Vec<AgentStatus>,
     pub tasks: TaskCounts,
@@ -381,7 +443,7 @@ impl Engine {
             Ok(TeamStatus {
                 agents: agents.iter().map(|a| agent_status(a, team.state)).collect(),
                 team_id: team.team_id,
-                state: team.state.to_string(),
+                state: team.state,
                 profile: team.profile,
                 tasks: view.counts,
                 unread,
@@ -498,7 +560,7 @@ impl Engine {
                 role,
             };
             if let Ok(first) = self.task_claim(&worker, None)
-                && let Some(line) = Role::first_task_line(&first)
+                && let Some(line) = first.brief_line()
             {
                 full_brief.push('\n');
                 full_brief.push_str(&line);
@@ -711,9 +773,9 @@ fn agent_status(a: &store::teams::AgentRow, team_state: TeamState) -> AgentStatu
         agent_id: a.agent_id.clone(),
         role: a.role.clone(),
         state: if lead_done {
-            "finished".to_string()
+            ShownAgentState::Finished
         } else {
-            a.state.to_string()
+            ShownAgentState::Is(a.state)
         },
         task_id: a.current_task.clone(),
         tokens: a.tokens_input + a.tokens_output,
@@ -721,23 +783,12 @@ fn agent_status(a: &store::teams::AgentRow, team_state: TeamState) -> AgentStatu
     }
 }
 
-pub(crate) fn sum_tokens(agents: &[store::teams::AgentRow]) -> Tokens {
-    let mut t = Tokens::default();
-    for a in agents {
-        t.input += a.tokens_input;
-        t.cached += a.tokens_cached;
-        t.output += a.tokens_output;
-    }
-    t.total = t.input + t.output;
-    t
-}
-
 /// Everything `codex-teams status` shows about one team.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TeamOverview {
     pub team_id: String,
     pub goal: String,
-    pub state: String,
+    pub state: TeamState,
     pub profile: String,
     pub created_at: i64,
     pub agents: Vec<AgentStatus>,
@@ -789,7 +840,7 @@ impl Engine {
                 agents: agents.iter().map(|a| agent_status(a, row.state)).collect(),
                 team_id: row.team_id,
                 goal: crate::redact::redact(&row.goal),
-                state: row.state.to_string(),
+                state: row.state,
                 profile: row.profile,
                 created_at: row.created_at,
                 tasks,

@@ -1,4 +1,6 @@
-//! The lead's wait: one `team_pull_inbox` call that blocks until something needs the lead.
+//! The pull that waits: `team_pull_inbox` over the bus's leasing and sleeping. A worker's
+//! pull long-polls for mail or for work that may have become claimable; a lead's is the
+//! lead's wait: one call that blocks until something needs the lead.
 //!
 //! With a real model a worker takes minutes; a lead that polls pays a whole request (its
 //! instructions, tools and growing history) every few seconds for nothing. So a lead's pull
@@ -16,22 +18,20 @@
 //! The result carries the news and the board's counts, so the lead needs no status call
 //! after a wake. Other processes write the news: the wait sleeps on SQLite's
 //! `data_version` (no table read while nothing commits) and checks with one indexed query.
-//! The bus's pull hands a lead's call to [`Engine::lead_wait`] here. Nothing is leased
+//! [`Engine::pull`] hands a lead's call to [`Engine::lead_wait`]. Nothing is leased
 //! while it waits, so a cancelled wait takes nothing from the inbox.
 
 use std::time::{Duration, Instant};
 
-use schemars::JsonSchema;
-use serde::Serialize;
 use serde_json::Value;
 
-use crate::bus::{Inbox, Mail};
-use crate::error::Result;
+use crate::bus::{Inbox, Mail, News};
+use crate::error::{EngineError, Result};
 use crate::events::Event;
 use crate::guardrails::SYSTEM;
-use crate::ids::TeamId;
+use crate::ids::{MessageId, TeamId};
+use crate::store::board::TaskCounts;
 use crate::store::{self, now_ms};
-use crate::team::TaskCounts;
 use crate::{Caller, Engine};
 
 /// How often a waiting lead runs the team's housekeeping (idle shutdown needs a caller).
@@ -58,25 +58,6 @@ pub struct Pull<'a> {
     /// Lead only: a task done is no reason to wake (its news comes with the next wake);
     /// the board done, a failure, a message, a decision or stalled work still are.
     pub wait_all: bool,
-}
-
-/// One thing that happened on the team that the lead may need to act on.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct News {
-    /// task.done | task.failed | task.returned | agent.dead | decision.resolved
-    pub kind: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decision_id: Option<String>,
-    /// The task's result ref, or the decision's winner.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub artifact: Option<String>,
-    /// The task's note or the reason, shortened.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
 }
 
 /// What a lead's pull sees of the team.
@@ -167,6 +148,108 @@ fn news_of(e: Event) -> News {
 }
 
 impl Engine {
+    /// Acknowledges `ack`, then leases up to `max` messages, waiting up to `wait_ms` for one.
+    pub fn team_pull_inbox(
+        &self,
+        caller: &Caller,
+        ack: &[String],
+        max: Option<i64>,
+        wait_ms: Option<i64>,
+    ) -> Result<Inbox> {
+        self.pull(
+            caller,
+            &Pull {
+                ack,
+                max,
+                wait_ms,
+                news_after: None,
+                cancelled: &|| false,
+                wait_all: false,
+            },
+        )
+    }
+
+    /// Acknowledges `ack`, then leases up to `max` messages, waiting up to `wait_ms` for
+    /// something to return. A worker waits (at most `messages.max_wait_ms`) for a message,
+    /// or for work that may have become claimable: a task finished or back on the board.
+    /// A lead with a news cursor waits for anything that needs it (see the module doc),
+    /// at most `messages.lead_max_wait_ms`, and gets the board's state with the result.
+    pub fn pull(&self, caller: &Caller, req: &Pull<'_>) -> Result<Inbox> {
+        self.check_live(caller)?;
+        let profile = self.team_profile(&caller.team_id)?;
+        let max = match req.max {
+            None => profile.messages.max_pull,
+            Some(m) if (1..=profile.messages.max_pull).contains(&m) => m,
+            Some(m) => {
+                return Err(EngineError::invalid(
+                    "max",
+                    format!("{m} is out of range; 1 to {}", profile.messages.max_pull),
+                ));
+            }
+        };
+        let news_after = req.news_after.filter(|_| caller.is_lead());
+        let cap = match news_after {
+            Some(_) => profile
+                .messages
+                .lead_max_wait_ms
+                .max(profile.messages.max_wait_ms),
+            None => profile.messages.max_wait_ms,
+        };
+        let wait = match req.wait_ms {
+            None => 0,
+            Some(w) if w < 0 => {
+                return Err(EngineError::invalid(
+                    "wait_ms",
+                    format!("{w} is negative; 0 to {cap}"),
+                ));
+            }
+            Some(w) => w.min(cap),
+        };
+        let mut ids = Vec::with_capacity(req.ack.len());
+        for (i, raw) in req.ack.iter().enumerate() {
+            ids.push(MessageId::parse(&format!("ack[{i}]"), raw)?.to_string());
+        }
+        if let Some(after) = news_after {
+            return self.lead_wait(caller, &ids, max, wait, after, req);
+        }
+        let deadline = Instant::now() + Duration::from_millis(wait as u64);
+        // A waiting worker also wakes when work may have become claimable (a task finished,
+        // so its dependants may be ready, or a task came back to the board).
+        let unblock_after = match wait > 0 {
+            true => Some(
+                self.store()
+                    .read(|c| store::events::last_seq(c, caller.team_id.as_str()))?,
+            ),
+            false => None,
+        };
+        let agent = caller.agent_id.as_str();
+        let mut acked_total = 0i64;
+        let mut pending_ack = ids;
+        loop {
+            let (acked, inbox) = self.ack_and_lease(caller, &pending_ack, max)?;
+            acked_total += acked;
+            pending_ack.clear();
+            let unblocked = match unblock_after {
+                Some(after) => self
+                    .store()
+                    .read(|c| store::events::has_lead_news(c, caller.team_id.as_str(), after))?,
+                None => false,
+            };
+            if !inbox.messages.is_empty()
+                || unblocked
+                || Instant::now() >= deadline
+                || (req.cancelled)()
+            {
+                return Ok(Inbox {
+                    acked: acked_total,
+                    ..inbox
+                });
+            }
+            let news = unblock_after.map(|after| (caller.team_id.as_str(), after));
+            self.wait_for_mail(agent, news, Mail::Any, deadline, req.cancelled)?;
+        }
+    }
+
     /// Where a lead's news starts now: after everything already recorded for `team`.
     pub fn news_cursor(&self, team: &TeamId) -> Result<i64> {
         self.store()

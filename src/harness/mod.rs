@@ -476,16 +476,12 @@ impl RealTeam {
         let Some(engine) = self.engine() else {
             return (Vec::new(), Vec::new());
         };
-        let teams = engine
-            .store()
-            .read(|c| crate::engine::store::teams::teams(c, true))
-            .unwrap_or_default();
+        let teams = engine.teams(true).unwrap_or_default();
         let mut ids = Vec::new();
         let mut pids = Vec::new();
         for t in teams {
             let agents = engine
-                .store()
-                .read(|c| crate::engine::store::teams::agents(c, &t.team_id))
+                .agents(&crate::engine::ids::TeamId::from_db(t.team_id.clone()))
                 .unwrap_or_default();
             pids.extend(
                 agents

@@ -17,7 +17,6 @@ use crate::engine::events::Event;
 use crate::engine::ids::TeamId;
 use crate::engine::policy::Fanout;
 use crate::engine::runner::procs::Leftover;
-use crate::engine::store::{self, now_ms};
 use crate::engine::team::TaskCounts;
 use crate::integration::trigger;
 
@@ -423,7 +422,7 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
     }
     let engine =
         Engine::open(db, home).with_context(|| format!("opening the database {}", db.display()))?;
-    let teams = engine.store().read(|c| store::teams::teams(c, true))?;
+    let teams = engine.teams(true)?;
     let mut facts = TeamFacts {
         teams_started: teams.len(),
         ..Default::default()
@@ -436,15 +435,15 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
     engine
         .meter_team(&id)
         .with_context(|| format!("metering team {}", team.team_id))?;
-    let now = now_ms();
-    let (agents, tasks, counts, events) = engine.store().read(|c| -> Result<_> {
-        Ok((
-            store::teams::agents(c, id.as_str())?,
-            store::board::tasks(c, id.as_str(), now)?,
-            store::board::counts(c, id.as_str(), now)?,
-            store::events::list(c, id.as_str(), 0, i64::MAX)?,
-        ))
-    })?;
+    let snapshot = engine
+        .team_snapshot(&id)
+        .with_context(|| format!("reading team {}", team.team_id))?;
+    let (agents, tasks, counts, events) = (
+        snapshot.agents,
+        snapshot.tasks,
+        snapshot.counts,
+        snapshot.events,
+    );
     facts.fanout = engine.team_profile(&id).ok().map(|p| p.fanout.clone());
     facts.tasks_total = tasks.len() as i64;
     facts.tasks = counts;

@@ -8,6 +8,8 @@ use codex_teams_platform as platform;
 pub mod client;
 pub mod framing;
 pub mod server;
+pub mod session;
 pub mod tools;
 
-pub use server::{Identity, TeamServer};
+pub use server::TeamServer;
+pub use session::Identity;

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::Result;
+use crate::{DecisionState, Result};
 
 pub struct DecisionRow {
     pub decision_id: String,
@@ -21,7 +21,7 @@ pub struct DecisionRow {
     pub created_at: i64,
     pub deadline: i64,
     pub override_choice: Option<String>,
-    pub status: String,
+    pub status: DecisionState,
     pub outcome: Option<String>,
     pub winner: Option<String>,
     pub reason: Option<String>,
@@ -167,7 +167,7 @@ pub fn set_override(tx: &Transaction<'_>, decision_id: &str, choice: &str) -> Re
 }
 
 pub struct Resolved<'a> {
-    pub status: &'a str,
+    pub status: DecisionState,
     pub outcome: &'a str,
     pub winner: Option<&'a str>,
     pub reason: &'a str,

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::{Result, TaskStatus};
+use crate::{Result, StoredTaskStatus, TaskStatus};
 
 // How many of a team's tasks are in each status (`ready` and `blocked` split the stored
 // `open` by whether every dependency is done). A plain comment: a doc comment would enter
@@ -27,7 +27,8 @@ pub struct TaskRow {
     pub size: String,
     pub role: Option<String>,
     pub priority: i64,
-    pub status: String,
+    /// The stored status: open | claimed | done | failed | cancelled.
+    pub status: StoredTaskStatus,
     /// The status callers see: ready | blocked | claimed | done | failed | cancelled.
     pub shown: TaskStatus,
     pub owner: Option<String>,
@@ -156,18 +157,17 @@ pub fn counts(conn: &Connection, team_id: &str, now: i64) -> Result<TaskCounts> 
     ))?;
     let mut counts = TaskCounts::default();
     let rows = stmt.query_map(params![now, team_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        Ok((r.get::<_, TaskStatus>(0)?, r.get::<_, i64>(1)?))
     })?;
     for row in rows {
         let (status, n) = row?;
-        match status.as_str() {
-            "ready" => counts.ready = n,
-            "blocked" => counts.blocked = n,
-            "claimed" => counts.claimed = n,
-            "done" => counts.done = n,
-            "failed" => counts.failed = n,
-            "cancelled" => counts.cancelled = n,
-            _ => {}
+        match status {
+            TaskStatus::Ready => counts.ready = n,
+            TaskStatus::Blocked => counts.blocked = n,
+            TaskStatus::Claimed => counts.claimed = n,
+            TaskStatus::Done => counts.done = n,
+            TaskStatus::Failed => counts.failed = n,
+            TaskStatus::Cancelled => counts.cancelled = n,
         }
     }
     Ok(counts)
@@ -255,7 +255,7 @@ pub fn claim(
 
 pub struct Change<'a> {
     pub task_id: &'a str,
-    pub status: &'a str,
+    pub status: StoredTaskStatus,
     pub owner: Option<&'a str>,
     pub leased_until: Option<i64>,
     pub note: Option<&'a str>,
@@ -432,14 +432,14 @@ pub fn finished_counts(conn: &Connection, team_id: &str) -> Result<(i64, i64, i6
          WHERE team_id = ?1 AND status IN ('done', 'failed', 'cancelled') GROUP BY status",
     )?;
     let rows = stmt.query_map([team_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        Ok((r.get::<_, StoredTaskStatus>(0)?, r.get::<_, i64>(1)?))
     })?;
     let (mut done, mut failed, mut cancelled) = (0, 0, 0);
     for row in rows {
         let (status, n) = row?;
-        match status.as_str() {
-            "done" => done = n,
-            "failed" => failed = n,
+        match status {
+            StoredTaskStatus::Done => done = n,
+            StoredTaskStatus::Failed => failed = n,
             _ => cancelled = n,
         }
     }
@@ -488,7 +488,7 @@ pub fn page(
     conn: &Connection,
     team_id: &str,
     now: i64,
-    status: Option<&str>,
+    status: Option<TaskStatus>,
     after_seq: i64,
     limit: i64,
 ) -> Result<Vec<TaskRow>> {
@@ -509,7 +509,7 @@ pub fn count_after(
     conn: &Connection,
     team_id: &str,
     now: i64,
-    status: Option<&str>,
+    status: Option<TaskStatus>,
     after_seq: i64,
 ) -> Result<i64> {
     let Some(status) = status else {
@@ -530,14 +530,14 @@ pub fn count_after(
 
 /// The stored statuses a shown status can come from, as an SQL condition (so a filtered
 /// listing reads only candidate rows through the (team_id, status) index).
-fn stored_filter(status: Option<&str>) -> &'static str {
+fn stored_filter(status: Option<TaskStatus>) -> &'static str {
     match status {
-        Some("ready") | Some("blocked") => "AND t.status IN ('open', 'claimed')",
-        Some("claimed") => "AND t.status = 'claimed'",
-        Some("done") => "AND t.status = 'done'",
-        Some("failed") => "AND t.status = 'failed'",
-        Some("cancelled") => "AND t.status = 'cancelled'",
-        _ => "",
+        Some(TaskStatus::Ready | TaskStatus::Blocked) => "AND t.status IN ('open', 'claimed')",
+        Some(TaskStatus::Claimed) => "AND t.status = 'claimed'",
+        Some(TaskStatus::Done) => "AND t.status = 'done'",
+        Some(TaskStatus::Failed) => "AND t.status = 'failed'",
+        Some(TaskStatus::Cancelled) => "AND t.status = 'cancelled'",
+        None => "",
     }
 }
 

@@ -36,7 +36,7 @@ mod states;
 pub use error::{Busy, Result, StoreError};
 /// The connection types the closures of [`Store::read`] and [`Store::write`] receive.
 pub use rusqlite::{Connection, Transaction};
-pub use states::{AgentState, TaskStatus, TeamState};
+pub use states::{AgentState, DecisionState, StoredTaskStatus, TaskStatus, TeamState};
 
 /// The SQL files stay in the repository's top-level `migrations/`.
 mod embedded {

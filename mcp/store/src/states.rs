@@ -60,22 +60,26 @@ macro_rules! text_state {
             }
         }
 
-        impl PartialEq<str> for $name {
-            fn eq(&self, other: &str) -> bool {
-                self.as_str() == other
-            }
-        }
-
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
-
         impl FromSql for $name {
             fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
                 let text = value.as_str()?;
                 $name::parse(text).map_err(|e| FromSqlError::Other(Box::new(e)))
+            }
+        }
+
+        /// Described as the word it is sent as: a plain string, exactly as the `String`
+        /// fields it replaced, so the tools' published schemas do not change.
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                <String as schemars::JsonSchema>::schema_name()
+            }
+
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                <String as schemars::JsonSchema>::json_schema(generator)
             }
         }
 
@@ -136,6 +140,41 @@ impl TaskStatus {
     }
 }
 
+impl TaskStatus {
+    /// The status this one is stored as: `ready` and `blocked` are both `open`.
+    pub fn stored(self) -> StoredTaskStatus {
+        match self {
+            TaskStatus::Ready | TaskStatus::Blocked => StoredTaskStatus::Open,
+            TaskStatus::Claimed => StoredTaskStatus::Claimed,
+            TaskStatus::Done => StoredTaskStatus::Done,
+            TaskStatus::Failed => StoredTaskStatus::Failed,
+            TaskStatus::Cancelled => StoredTaskStatus::Cancelled,
+        }
+    }
+}
+
+text_state! {
+    /// A task's status as stored (`tasks.status`): callers see `open` as `ready` or
+    /// `blocked` ([`TaskStatus`]).
+    StoredTaskStatus, "stored task status" {
+        Open => "open",
+        Claimed => "claimed",
+        Done => "done",
+        Failed => "failed",
+        Cancelled => "cancelled",
+    }
+}
+
+text_state! {
+    /// A decision's state (`decisions.status`).
+    DecisionState, "decision status" {
+        Open => "open",
+        Resolved => "resolved",
+        /// Closed by a `fail` fallback: no winner, the lead must act.
+        Failed => "failed",
+    }
+}
+
 text_state! {
     /// A team's state (`teams.state`).
     TeamState, "team state" {
@@ -163,6 +202,12 @@ mod tests {
         for s in TeamState::ALL {
             assert_eq!(TeamState::parse(s.as_str()).ok(), Some(*s));
         }
+        for s in DecisionState::ALL {
+            assert_eq!(DecisionState::parse(s.as_str()).ok(), Some(*s));
+        }
+        for s in StoredTaskStatus::ALL {
+            assert_eq!(StoredTaskStatus::parse(s.as_str()).ok(), Some(*s));
+        }
     }
 
     #[test]
@@ -187,6 +232,26 @@ mod tests {
                 "integrity: task status `open` is not one of ready, blocked, claimed, done, failed, cancelled"
             )
         );
+    }
+
+    #[test]
+    fn ready_and_blocked_are_stored_as_open_and_the_rest_as_themselves() {
+        for s in TaskStatus::ALL {
+            let stored = s.stored();
+            match s {
+                TaskStatus::Ready | TaskStatus::Blocked => {
+                    assert_eq!(stored, StoredTaskStatus::Open)
+                }
+                _ => assert_eq!(stored.as_str(), s.as_str()),
+            }
+        }
+    }
+
+    #[test]
+    fn a_state_is_described_as_a_plain_string_in_schemas() {
+        let state = serde_json::to_value(schemars::schema_for!(TaskStatus)).expect("json");
+        let string = serde_json::to_value(schemars::schema_for!(String)).expect("json");
+        assert_eq!(state, string);
     }
 
     #[test]

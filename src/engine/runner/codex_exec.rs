@@ -41,11 +41,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::Engine;
-use crate::budget::Usage;
 use crate::error::{EngineError, Result};
 use crate::ids::{AgentId, TeamId};
 use crate::policy::{Instructions, WorkerCodex};
 use crate::roles::Role;
+use crate::runner::Usage;
 use crate::runner::{ENV_AGENT_TOKEN, LaunchRequest, Launched, Runner, procs, rollout};
 use crate::store::AgentState;
 

@@ -17,10 +17,20 @@ pub mod sim;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use serde::Serialize;
+
 use crate::error::{EngineError, Result};
 use crate::ids::{AgentId, TeamId};
 use crate::policy::WorkerCodex;
 use crate::roles::Role;
+
+/// Token usage in one report. `input` includes `cached`; `output` includes reasoning.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub input: i64,
+    pub cached: i64,
+    pub output: i64,
+}
 
 /// Environment variables that carry a worker's identity to its `serve-mcp`.
 pub const ENV_TEAM_ID: &str = "CODEX_TEAMS_TEAM_ID";

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::budget::Usage;
 use crate::error::{EngineError, Result};
+use crate::runner::Usage;
 
 /// How a rollout file reports usage (see the module comment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::TaskId;
 use crate::engine::{artifacts, board};
-use crate::server::Ctx;
+use crate::session::Ctx;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -2,7 +2,7 @@
 //! input schema, generated from the Rust type), its `SPEC` (name, one-line description, who
 //! may call it, where it runs, its output type and its handler) and `call`, the handler,
 //! which turns the arguments into one engine call. [`TOOLS`] lists the specs; the server
-//! ([`crate::server`]) dispatches on it and nothing else. Descriptions are kept short on
+//! (the `server` module) dispatches on it and nothing else. Descriptions are kept short on
 //! purpose: every agent sends them with every model request; the long guidance lives in
 //! the agent-teams skill, which only the lead loads.
 
@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::engine::error::{EngineError, Result};
-use crate::server::Ctx;
+use crate::session::Ctx;
 
 pub mod artifact_publish;
 pub mod artifact_read;

@@ -9,7 +9,7 @@ use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
 use crate::engine::board::NewTask;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::team::TasksCreated;
-use crate::server::Ctx;
+use crate::session::Ctx;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

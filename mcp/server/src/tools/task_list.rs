@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
 use crate::engine::board::TaskPage;
 use crate::engine::error::Result;
-use crate::server::Ctx;
+use crate::session::Ctx;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -8,7 +8,7 @@ use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
 use crate::engine::board::Updated;
 use crate::engine::error::Result;
 use crate::engine::ids::TaskId;
-use crate::server::Ctx;
+use crate::session::Ctx;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

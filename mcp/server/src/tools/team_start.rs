@@ -10,7 +10,7 @@ use crate::engine::board::NewTask;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::TeamId;
 use crate::engine::team::TeamStarted;
-use crate::server::Ctx;
+use crate::session::Ctx;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 mod common;
 
-use codex_teams::bench::eval;
+use codex_teams::bench::team::eval;
 
 #[test]
 fn codex_runner_uses_the_users_provider_and_reports_codex_usage() {

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 mod common;
 
-use codex_teams::harness::{RealOptions, RealReport, RealTeam};
-use codex_teams::mock::Plan;
+use codex_teams::bench::harness::{RealOptions, RealReport, RealTeam};
+use codex_teams::bench::mock::Plan;
 use serde_json::Value;
 
 const EXE: &str = env!("CARGO_BIN_EXE_codex-teams");
@@ -77,7 +77,7 @@ fn bodies(k: &Kept) -> Vec<Body> {
                 .unwrap_or_else(|| "worker".into()),
             _ => continue,
         };
-        let path = codex_teams::mock::server::captured_body_path(&k.dir.join("bodies"), r.n);
+        let path = codex_teams::bench::mock::server::captured_body_path(&k.dir.join("bodies"), r.n);
         let text = std::fs::read_to_string(&path).unwrap();
         let json: Value = serde_json::from_str(&text).unwrap();
         out.push(Body {

@@ -77,7 +77,7 @@ impl Mock {
     }
 
     fn body(&self, n: u64) -> String {
-        std::fs::read_to_string(codex_teams::mock::server::captured_body_path(
+        std::fs::read_to_string(codex_teams::bench::mock::server::captured_body_path(
             &self.bodies,
             n,
         ))

@@ -9,8 +9,8 @@ use std::os::unix::fs::FileTypeExt;
 
 use anyhow::{Context, Result};
 
+use crate::bench::mock::{MockConfig, MockServer, Plan};
 use crate::cli::MockModelArgs;
-use crate::mock::{MockConfig, MockServer, Plan};
 
 pub fn run(args: &MockModelArgs) -> Result<()> {
     let plan = match &args.plan {

@@ -439,7 +439,7 @@ fn worker_runs_the_task_loop() {
     plan.tasks[1]
         .files
         .insert("tests/page.rs".into(), "it's a test\n".into());
-    plan.tasks[1].send.push(crate::mock::plan::PlanSend {
+    plan.tasks[1].send.push(crate::bench::mock::plan::PlanSend {
         to: "lead".into(),
         body: None,
     });
@@ -572,7 +572,7 @@ fn worker_runs_the_task_loop() {
 #[test]
 fn worker_sends_to_the_holder_of_a_task_key() {
     let mut plan = Plan::builtin("medium").unwrap_or_else(|| panic!("medium"));
-    plan.tasks[1].send.push(crate::mock::plan::PlanSend {
+    plan.tasks[1].send.push(crate::bench::mock::plan::PlanSend {
         to: "csv".into(),
         body: Some("json uses , too".into()),
     });

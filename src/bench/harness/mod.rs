@@ -25,10 +25,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use crate::bench::mock::Plan;
 use crate::engine::Engine;
 use crate::engine::runner::{codex_exec, procs};
 use crate::integration;
-use crate::mock::Plan;
 use crate::scratch::Scratch;
 
 pub use crate::engine::runner::procs::Leftover;

@@ -1,6 +1,6 @@
 //! The script the mock brain follows: which team the lead builds and what each worker does
 //! for each task. Loaded from JSON or YAML, or one of the built-in plans `small`, `medium`
-//! and `high`, which are the task graphs of [`crate::engine::sim::SCENARIOS`].
+//! and `high`, which are the task graphs of [`crate::bench::scenarios::SCENARIOS`].
 //!
 //! Format (YAML shown; the same keys in JSON work):
 //!
@@ -45,7 +45,7 @@ use std::path::{Component, Path};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::sim::SCENARIOS;
+use crate::bench::scenarios::{self, SCENARIOS};
 
 /// Default lead long-poll per wait round.
 pub const DEFAULT_WAIT_MS: u64 = crate::engine::policy::LEAD_WAIT_CEILING_MS as u64;
@@ -164,7 +164,7 @@ fn default_size() -> String {
 }
 
 impl Plan {
-    /// The built-in plan of a scenario of `engine::sim` (`small`, `medium`, `high`).
+    /// The built-in plan of a scenario of [`crate::bench::scenarios`] (`small`, `medium`, `high`).
     pub fn builtin(name: &str) -> Option<Plan> {
         let scenario = SCENARIOS.iter().find(|s| s.name == name)?;
         Some(Plan {
@@ -203,7 +203,7 @@ impl Plan {
 
     /// Names of the built-in plans.
     pub fn builtin_names() -> Vec<&'static str> {
-        SCENARIOS.iter().map(|s| s.name).collect()
+        scenarios::names()
     }
 
     /// Parses a plan from JSON (text starting with `{`) or YAML, and checks it.

@@ -13,9 +13,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::bench::harness::{RealOptions, RealTeam};
+use crate::bench::mock::Plan;
 use crate::engine::policy::{Instructions, Profile};
-use crate::harness::{RealOptions, RealTeam};
-use crate::mock::Plan;
 
 /// One profile's figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

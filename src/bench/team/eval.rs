@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::bench::mock::plan::Plan;
 use crate::engine::fanout::{self, SizeClass};
 use crate::engine::policy::Profile;
-use crate::mock::plan::Plan;
 
 /// The file that describes a task, in its directory.
 pub const TASK_FILE: &str = "task.yaml";

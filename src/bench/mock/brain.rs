@@ -25,7 +25,7 @@ mod arms;
 
 use serde_json::{Map, Value, json};
 
-use crate::mock::plan::{Plan, PlanMode, PlanTask};
+use crate::bench::mock::plan::{Plan, PlanMode, PlanTask};
 
 /// The most workers a team may have live (the engine's hard cap).
 const HARD_CAP: usize = 6;

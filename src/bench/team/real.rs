@@ -1,5 +1,5 @@
 //! The `codex-mock` and `codex` runners of the benchmark: each arm is a real team run (the
-//! real Codex CLI as lead and workers, see [`crate::harness`]) in a workspace prepared from
+//! real Codex CLI as lead and workers, see [`crate::bench::harness`]) in a workspace prepared from
 //! the eval task's repository; the task's checker then decides quality on what the team
 //! left there. With `codex-mock` the model is the scripted mock and the token figures are
 //! the o200k counts of the request bodies Codex sent; with `codex` it is your own provider
@@ -10,11 +10,11 @@ use std::path::PathBuf;
 
 use anyhow::{Result, anyhow};
 
-use crate::bench::eval::{EvalTask, class_name};
-use crate::bench::report::TaskRun;
-use crate::bench::run::{Arm, BenchConfig, Runner, arm_profiles, subtask_keys, tail};
-use crate::harness::{RealOptions, RealTeam};
-use crate::mock::plan::{Plan, PlanMode, PlanSend};
+use crate::bench::harness::{RealOptions, RealTeam};
+use crate::bench::mock::plan::{Plan, PlanMode, PlanSend};
+use crate::bench::team::arm::{Arm, BenchConfig, Runner, arm_profiles, subtask_keys, tail};
+use crate::bench::team::eval::{EvalTask, class_name};
+use crate::bench::team::report::TaskRun;
 use crate::scratch::Scratch;
 
 /// The plan the mock follows for `arm`: the task's own plan, reshaped by the arm's

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use super::{
     Conversation, Item, Outcome, Reply, Who, message, parse_output, shell_args, write_files_script,
 };
-use crate::mock::plan::{Plan, PlanTask};
+use crate::bench::mock::plan::{Plan, PlanTask};
 
 /// The namespace of Codex's own sub-agent tools (0.169.0).
 pub const MULTI_AGENT_NS: &str = "multi_agent_v1";
@@ -374,7 +374,7 @@ fn subagent_lead(conv: &Conversation, plan: &Plan, request: &Value) -> Item {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock::plan::PlanMode;
+    use crate::bench::mock::plan::PlanMode;
 
     fn plan(mode: PlanMode) -> Plan {
         let yaml = "tasks:\n  - {key: c, title: Join, deps: [a, b], files: {c.txt: c}}\n  - {key: a, title: Do A, files: {a.txt: a}}\n  - {key: b, title: Do B, files: {b.txt: b}}\n";

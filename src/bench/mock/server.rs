@@ -22,8 +22,8 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 use tiktoken_rs::CoreBPE;
 
-use crate::mock::brain::{self, Item};
-use crate::mock::plan::Plan;
+use crate::bench::mock::brain::{self, Item};
+use crate::bench::mock::plan::Plan;
 
 /// Largest request body accepted (Codex sends ~40-200 KB; long histories grow).
 const BODY_MAX: usize = 64 * 1024 * 1024;

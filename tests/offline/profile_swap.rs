@@ -21,13 +21,7 @@ fn same_scenario_under_fast_and_deep_differs_as_documented() {
     assert_eq!(fast.report.kind, "simulated");
 
     // Team size: docs/profiles.md says 4 under fast, 6 under deep for this board.
-    assert_eq!(
-        (
-            fast.report.agents_used,
-            deep.report.agents_used
-        ),
-        (4, 6)
-    );
+    assert_eq!((fast.report.agents_used, deep.report.agents_used), (4, 6));
     assert!(fast.report.max_live <= 6 && deep.report.max_live <= 6);
     // Budget.
     assert_eq!(fast.report.budget_team_tokens, 1_200_000);
@@ -38,16 +32,10 @@ fn same_scenario_under_fast_and_deep_differs_as_documented() {
         engine.team_profile(&id).expect("profile").arbitration.mode
     };
     assert_eq!(mode(&fast.report.team_id), ArbitrationMode::Lead);
-    assert_eq!(
-        mode(&deep.report.team_id),
-        ArbitrationMode::StrictVote
-    );
+    assert_eq!(mode(&deep.report.team_id), ArbitrationMode::StrictVote);
     // And the run summary records which profile ran.
     assert_eq!(
-        (
-            fast.report.profile.as_str(),
-            deep.report.profile.as_str()
-        ),
+        (fast.report.profile.as_str(), deep.report.profile.as_str()),
         ("fast", "deep")
     );
 }
@@ -60,10 +48,7 @@ fn deep_pairs_even_a_small_task_and_fast_does_not() {
     let fast = smoke::run_sim(&engine, small, "fast").expect("fast run");
     let deep = smoke::run_sim(&engine, small, "deep").expect("deep run");
     assert_eq!(
-        (
-            fast.report.agents_used,
-            deep.report.agents_used
-        ),
+        (fast.report.agents_used, deep.report.agents_used),
         (1, 2),
         "{fast:?}\n{deep:?}"
     );
@@ -88,8 +73,8 @@ fn smoke_scenarios_land_in_their_size_class_under_default() {
         );
         assert!(r.report.max_live <= 6);
         // The team's replay reproduces every recommendation and claim.
-        let id = codex_teams::engine::ids::TeamId::parse("team", &r.report.team_id)
-            .expect("team id");
+        let id =
+            codex_teams::engine::ids::TeamId::parse("team", &r.report.team_id).expect("team id");
         let replay = engine.replay(&id).expect("replay");
         assert!(replay.divergences.is_empty(), "{:?}", replay.divergences);
         assert!(replay.checked.recommendations > 0 && replay.checked.claims > 0);

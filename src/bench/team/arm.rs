@@ -1,6 +1,6 @@
 //! The arms of the team benchmark and what every backend shares: [`Arm`] (who does the eval
 //! task's work, and how), [`Naive`] (the baseline's traits the ablation arms put back),
-//! [`Runner`] (what runs the arms), [`BenchConfig`], the profiles the arms need, and the
+//! [`Backend`] (what runs the arms, `--runner`), [`BenchConfig`], the profiles the arms need, and the
 //! subtask keys an arm runs. See docs/benchmarks.md.
 
 use std::path::PathBuf;
@@ -12,30 +12,33 @@ use crate::bench::team::eval::EvalTask;
 /// The baseline profile, shipped with the benchmark.
 pub const FIXED6_PROFILE: &str = include_str!("../../../benchmarks/profiles/fixed-6.team.yaml");
 
+/// What runs the arms: `--runner sim|codex-mock|codex` (the flag, the report's `runner`
+/// key and the result file names keep the word "runner"; in the code a runner is the
+/// engine's way of starting a worker, [`crate::engine::runner::Runner`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Runner {
+pub enum Backend {
     Sim,
     CodexMock,
     Codex,
 }
 
-impl Runner {
+impl Backend {
     pub fn name(self) -> &'static str {
         match self {
-            Runner::Sim => "sim",
-            Runner::CodexMock => "codex-mock",
-            Runner::Codex => "codex",
+            Backend::Sim => "sim",
+            Backend::CodexMock => "codex-mock",
+            Backend::Codex => "codex",
         }
     }
 
     /// What its token figures are, for every place they are shown.
     pub fn measurement(self) -> &'static str {
         match self {
-            Runner::Sim => "SIMULATED (deterministic sim workers; not a measurement of Codex)",
-            Runner::CodexMock => {
+            Backend::Sim => "SIMULATED (deterministic sim workers; not a measurement of Codex)",
+            Backend::CodexMock => {
                 "real Codex CLI traffic against a scripted mock model (o200k counts of the request bodies)"
             }
-            Runner::Codex => "real Codex CLI with a real model (usage reported by the provider)",
+            Backend::Codex => "real Codex CLI with a real model (usage reported by the provider)",
         }
     }
 }
@@ -248,7 +251,7 @@ pub enum Sabotage {
 
 #[derive(Debug, Clone)]
 pub struct BenchConfig {
-    pub runner: Runner,
+    pub backend: Backend,
     /// The adaptive arm's profile.
     pub profile: String,
     pub sabotage: Option<Sabotage>,

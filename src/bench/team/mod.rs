@@ -23,7 +23,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::bench::engine::{self, EngineConfig};
 use crate::bench::harness::bare::{self, BareRequest, ProbeProfile};
-use arm::{Arm, BenchConfig, Runner};
+use arm::{Arm, Backend, BenchConfig};
 use eval::EvalTask;
 use report::TaskRun;
 
@@ -47,10 +47,10 @@ pub struct TeamBench {
 /// figures unless `--no-engine`.
 pub fn build_report(opts: &TeamBench, runs: Vec<Vec<TaskRun>>) -> Result<report::Report> {
     let meta = report::ReportMeta {
-        runner: opts.cfg.runner.name().to_string(),
-        measurement: opts.cfg.runner.measurement().to_string(),
+        runner: opts.cfg.backend.name().to_string(),
+        measurement: opts.cfg.backend.measurement().to_string(),
         date: today(),
-        codex_version: (opts.cfg.runner != Runner::Sim)
+        codex_version: (opts.cfg.backend != Backend::Sim)
             .then(|| codex_version(&opts.cfg))
             .flatten(),
         eval_dir: shown_path(&opts.eval_dir),
@@ -69,7 +69,7 @@ pub fn build_report(opts: &TeamBench, runs: Vec<Vec<TaskRun>>) -> Result<report:
     if !opts.no_engine {
         let mut engine = engine_figures(&opts.engine)?;
         engine.worker_request_tokens = worker_request_tokens(&rep);
-        if opts.cfg.runner == Runner::CodexMock {
+        if opts.cfg.backend == Backend::CodexMock {
             engine.bare_worker_requests = bare_worker_requests(&opts.cfg)?;
         }
         rep.engine = Some(engine);

@@ -12,7 +12,7 @@ use anyhow::{Result, anyhow};
 
 use crate::bench::harness::{RealOptions, RealTeam};
 use crate::bench::mock::plan::{Plan, PlanMode, PlanSend};
-use crate::bench::team::arm::{Arm, BenchConfig, Runner, arm_profiles, subtask_keys, tail};
+use crate::bench::team::arm::{Arm, Backend, BenchConfig, arm_profiles, subtask_keys, tail};
 use crate::bench::team::eval::{EvalTask, class_name};
 use crate::bench::team::report::TaskRun;
 use crate::scratch::Scratch;
@@ -96,7 +96,7 @@ pub fn run_real(
         // The lead (and Codex's sub-agents, which inherit it) writes the files itself.
         options.lead_sandbox = Some("workspace-write".into());
     }
-    if cfg.runner == Runner::Codex {
+    if cfg.backend == Backend::Codex {
         // A real model: your provider and login, the arm's profile through the environment,
         // and the naive arm's policy in words.
         options.user_codex_home = Some(user_codex_home()?);
@@ -127,7 +127,7 @@ pub fn run_real(
     run.input_tokens = report.tokens.total.input;
     run.output_tokens = report.tokens.total.output;
     run.total_tokens = report.tokens.total.total;
-    run.cached_tokens = if cfg.runner == Runner::Codex {
+    run.cached_tokens = if cfg.backend == Backend::Codex {
         // Only the lead's own usage says what was cached.
         report
             .lead
@@ -139,7 +139,7 @@ pub fn run_real(
     } else {
         report.requests.iter().map(|r| r.cached_tokens).sum()
     };
-    run.lead_requests = (cfg.runner == Runner::CodexMock).then_some(lead_requests.len() as u64);
+    run.lead_requests = (cfg.backend == Backend::CodexMock).then_some(lead_requests.len() as u64);
     run.wall_ms = report.wall_ms;
     run.messages = report.messages.len() as u64;
     run.artifacts = report.artifacts.len() as u64;

@@ -24,7 +24,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 
 use crate::bench::team::arm::{
-    Arm, BenchConfig, Runner, Sabotage, arm_profiles, subtask_keys, tail,
+    Arm, Backend, BenchConfig, Sabotage, arm_profiles, subtask_keys, tail,
 };
 use crate::bench::team::eval::{EvalTask, class_name};
 use crate::bench::team::report::TaskRun;
@@ -47,9 +47,9 @@ pub fn run_task(cfg: &BenchConfig, arm: Arm, task: &EvalTask, repeat: u32) -> Re
         run.error = Some("no subtask left to run".into());
         return Ok(run);
     }
-    match cfg.runner {
-        Runner::Sim => run_sim(cfg, arm, task, repeat, sabotaged),
-        Runner::CodexMock | Runner::Codex => {
+    match cfg.backend {
+        Backend::Sim => run_sim(cfg, arm, task, repeat, sabotaged),
+        Backend::CodexMock | Backend::Codex => {
             crate::bench::team::real::run_real(cfg, arm, task, repeat, sabotaged)
         }
     }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::bench::team::arm::{Arm, BenchConfig, Runner, Sabotage};
+use crate::bench::team::arm::{Arm, Backend, BenchConfig, Sabotage};
 use crate::bench::team::report::{self, TaskRun};
 use crate::bench::team::run::run_task;
 use crate::bench::team::{self, TeamBench, eval};
@@ -21,10 +21,10 @@ use crate::cli::BenchArgs;
 use crate::commands::Paths;
 
 pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
-    let runner = match args.runner.as_str() {
-        "sim" => Runner::Sim,
-        "codex-mock" => Runner::CodexMock,
-        "codex" => Runner::Codex,
+    let backend = match args.runner.as_str() {
+        "sim" => Backend::Sim,
+        "codex-mock" => Backend::CodexMock,
+        "codex" => Backend::Codex,
         other => bail!("--runner: `{other}` is not a runner; valid: sim, codex-mock, codex"),
     };
     let baseline = Arm::parse(&args.baseline)?;
@@ -39,7 +39,7 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     arms.extend([baseline, candidate]);
     arms.sort();
     arms.dedup();
-    if runner == Runner::Sim
+    if backend == Backend::Sim
         && let Some(a) = arms.iter().find(|a| !a.is_team())
     {
         bail!(
@@ -70,7 +70,7 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
         tasks.retain(|t| args.tasks.contains(&t.name));
     }
     let cfg = BenchConfig {
-        runner,
+        backend,
         profile: args.profile.clone(),
         sabotage: args.sabotage.as_deref().map(|_| Sabotage::DropSubtask),
         codex: args.codex.clone(),
@@ -130,7 +130,7 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
         b.finish_and_clear();
     }
     let rep = team::build_report(&opts, runs)?;
-    let runner = opts.cfg.runner;
+    let backend = opts.cfg.backend;
     let date = rep.date.clone();
     let out_dir = match &args.out {
         Some(d) => d.clone(),
@@ -142,7 +142,7 @@ pub fn run(args: &BenchArgs, paths: &Paths) -> Result<()> {
     // Under the codex-teams home by default, so private like everything there.
     crate::engine::private::create_dir_all(&out_dir)
         .with_context(|| format!("creating {}", out_dir.display()))?;
-    let stem = out_dir.join(format!("{date}-{}", runner.name()));
+    let stem = out_dir.join(format!("{date}-{}", backend.name()));
     let md = stem.with_extension("md");
     let json = stem.with_extension("json");
     let svg = stem.with_extension("svg");

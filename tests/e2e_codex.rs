@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use codex_teams::bench::harness::{RealOptions, RealReport, RealTeam};
-use codex_teams::bench::mock::Plan;
+use codex_teams::bench::mock::Script;
 use codex_teams::engine::Engine;
 use codex_teams::engine::runner::procs;
 use codex_teams::engine::store;
@@ -33,7 +33,7 @@ fn setup(codex: &Path, mut o: RealOptions) -> RealOptions {
     o
 }
 
-fn options(codex: &Path, plan: Plan) -> RealOptions {
+fn options(codex: &Path, plan: Script) -> RealOptions {
     setup(codex, RealOptions::new(plan))
 }
 
@@ -41,8 +41,8 @@ fn scenario(codex: &Path, name: &str) -> RealOptions {
     setup(codex, RealOptions::scenario(name).unwrap())
 }
 
-fn plan(yaml: &str) -> Plan {
-    Plan::parse(yaml, "test plan").unwrap()
+fn plan(yaml: &str) -> Script {
+    Script::parse(yaml, "test plan").unwrap()
 }
 
 /// Runs `options` and prints a one-line summary (visible with --nocapture).

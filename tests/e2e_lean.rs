@@ -14,7 +14,7 @@ use std::time::Duration;
 mod common;
 
 use codex_teams::bench::harness::{RealOptions, RealReport, RealTeam};
-use codex_teams::bench::mock::Plan;
+use codex_teams::bench::mock::Script;
 use serde_json::Value;
 
 const EXE: &str = env!("CARGO_BIN_EXE_codex-teams");
@@ -34,7 +34,7 @@ impl Drop for Kept {
 }
 
 fn run(codex: &Path, plan_yaml: &str, profile: &str, edit: impl FnOnce(&mut RealOptions)) -> Kept {
-    let plan = Plan::parse(plan_yaml, "test plan").unwrap();
+    let plan = Script::parse(plan_yaml, "test plan").unwrap();
     let mut o = RealOptions::new(plan);
     o.codex = Some(codex.to_path_buf());
     o.bin = Some(PathBuf::from(EXE));

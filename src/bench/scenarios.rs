@@ -1,7 +1,7 @@
 //! The built-in smoke scenarios: `small`, `medium` and `high`, each a goal and a task
 //! graph of its size class. `codex-teams smoke` runs them on simulated workers (through
 //! [`crate::engine::sim`]) or, with `--real`, on the real Codex CLI against the mock model,
-//! whose built-in scripts ([`crate::bench::mock::Plan::builtin`]) are these same graphs.
+//! whose built-in scripts ([`crate::bench::mock::Script::builtin`]) are these same graphs.
 
 use anyhow::{Result, anyhow};
 

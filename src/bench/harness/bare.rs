@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::bench::harness::{RealOptions, RealTeam};
-use crate::bench::mock::Plan;
+use crate::bench::mock::Script;
 use crate::engine::policy::{Instructions, Profile};
 
 /// One profile's figure.
@@ -49,7 +49,7 @@ pub fn bare_worker_requests(
             Some(yaml) => Profile::parse(&format!("{}.team.yaml", p.name), yaml)?,
             None => Profile::builtin(&p.name)?,
         };
-        let mut o = RealOptions::new(Plan::parse(PLAN, "bare-request plan")?);
+        let mut o = RealOptions::new(Script::parse(PLAN, "bare-request plan")?);
         o.codex = codex.clone();
         o.bin = bin.clone();
         o.capture_bodies = false;

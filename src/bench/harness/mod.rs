@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::bench::mock::Plan;
+use crate::bench::mock::Script;
 use crate::engine::Engine;
 use crate::engine::runner::{codex_exec, procs};
 use crate::integration;
@@ -55,7 +55,7 @@ const POLL: Duration = Duration::from_millis(50);
 #[derive(Debug, Clone)]
 pub struct RealOptions {
     /// The mock's script.
-    pub plan: Plan,
+    pub plan: Script,
     /// The lead's prompt, exactly as typed.
     pub prompt: String,
     /// The lead's `-m`; None runs the config default (`mock-model`).
@@ -98,7 +98,7 @@ pub struct RealOptions {
 
 impl RealOptions {
     /// A run of `plan` with the prompt `use agents team: <plan goal>`.
-    pub fn new(plan: Plan) -> RealOptions {
+    pub fn new(plan: Script) -> RealOptions {
         let goal = plan
             .goal
             .clone()
@@ -126,10 +126,10 @@ impl RealOptions {
     /// A run of the built-in scenario `small`, `medium` or `high`, each task taking
     /// [`SCENARIO_TASK_WORK`].
     pub fn scenario(name: &str) -> Result<RealOptions> {
-        let mut plan = Plan::builtin(name).ok_or_else(|| {
+        let mut plan = Script::builtin(name).ok_or_else(|| {
             anyhow!(
                 "`{name}` is not a built-in plan; valid: {}",
-                Plan::builtin_names().join(", ")
+                Script::builtin_names().join(", ")
             )
         })?;
         for task in &mut plan.tasks {

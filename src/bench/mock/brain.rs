@@ -25,7 +25,7 @@ mod arms;
 
 use serde_json::{Map, Value, json};
 
-use crate::bench::mock::plan::{Plan, PlanMode, PlanTask};
+use crate::bench::mock::script::{Script, ScriptMode, ScriptTask};
 
 /// The most workers a team may have live (the engine's hard cap).
 const HARD_CAP: usize = 6;
@@ -534,7 +534,7 @@ fn prompt_setting(prompt: &str, name: &str) -> Option<String> {
 }
 
 /// The goal text: what follows the trigger phrase, without `name=value` settings.
-fn goal_from_prompt(prompt: &str, plan: &Plan) -> String {
+fn goal_from_prompt(prompt: &str, plan: &Script) -> String {
     let lower = prompt.to_lowercase();
     let after = ["use agents team", "use agent teams"]
         .iter()
@@ -583,13 +583,13 @@ fn parse_brief(text: &str) -> Option<(String, String, String)> {
 
 /// The next output items for `request`. `plan` is the default script; a prompt may pick a
 /// built-in plan with `scenario=<small|medium|high>`.
-pub fn next(request: &Value, plan: &Plan) -> Reply {
+pub fn next(request: &Value, plan: &Script) -> Reply {
     let conv = Conversation::parse(request);
     // The benchmark's arms without a codex-teams team (see `arms`).
     match plan.mode {
-        PlanMode::Team => {}
-        PlanMode::Solo => return arms::solo(&conv, plan),
-        PlanMode::Subagents => return arms::subagents(&conv, plan, request),
+        ScriptMode::Team => {}
+        ScriptMode::Solo => return arms::solo(&conv, plan),
+        ScriptMode::Subagents => return arms::subagents(&conv, plan, request),
     }
     if conv.naming.is_none() {
         return Reply {
@@ -602,7 +602,7 @@ pub fn next(request: &Value, plan: &Plan) -> Reply {
     }
     let chosen = prompt_setting(conv.prompt(), "scenario")
         .or_else(|| prompt_setting(conv.prompt(), "plan"))
-        .and_then(|n| Plan::builtin(&n));
+        .and_then(|n| Script::builtin(&n));
     let plan = chosen.as_ref().unwrap_or(plan);
     if conv.has_tool("team_start") {
         return Reply {
@@ -685,7 +685,7 @@ fn with_board_from_start(conv: &Conversation) -> Option<Conversation> {
 }
 
 /// The plan's tasks as `task_create` (or `team_start`) takes them.
-fn board_tasks(plan: &Plan) -> Vec<Value> {
+fn board_tasks(plan: &Script) -> Vec<Value> {
     plan.tasks
         .iter()
         .map(|t| {
@@ -701,7 +701,7 @@ fn board_tasks(plan: &Plan) -> Vec<Value> {
         .collect()
 }
 
-fn lead(conv: &Conversation, plan: &Plan) -> Item {
+fn lead(conv: &Conversation, plan: &Script) -> Item {
     let expanded = with_board_from_start(conv);
     let conv = expanded.as_ref().unwrap_or(conv);
     let prompt = conv.prompt();
@@ -977,11 +977,11 @@ fn shell_args(shell: &Shell, script: &str, long: bool) -> Value {
 }
 
 /// The plan entry of a claimed task: by title in the plan, then in the built-in plans.
-fn plan_task(plan: &Plan, title: &str) -> Option<PlanTask> {
+fn plan_task(plan: &Script, title: &str) -> Option<ScriptTask> {
     plan.task_by_title(title).cloned().or_else(|| {
-        Plan::builtin_names()
+        Script::builtin_names()
             .into_iter()
-            .filter_map(Plan::builtin)
+            .filter_map(Script::builtin)
             .find_map(|p| p.task_by_title(title).cloned())
     })
 }
@@ -1006,7 +1006,7 @@ fn is_agent_target(to: &str) -> bool {
     to == "lead" || to.starts_with("agent_")
 }
 
-fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
+fn worker(conv: &Conversation, plan: &Script, me: &str) -> Item {
     let done_count = conv
         .calls("task_update")
         .filter(|c| c.out.is_ok() && c.args.get("status").and_then(Value::as_str) == Some("done"))
@@ -1342,7 +1342,7 @@ fn closed_by_publish(c: &Call) -> Option<&Value> {
     c.out.ok()?.get("next").filter(|n| n.is_object())
 }
 
-fn plan_task_title(plan: &Plan, key: &str) -> Option<String> {
+fn plan_task_title(plan: &Script, key: &str) -> Option<String> {
     plan.task_by_key(key).map(|t| t.title.clone())
 }
 

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tiktoken_rs::CoreBPE;
 
 use crate::bench::mock::brain::{self, Item};
-use crate::bench::mock::plan::Plan;
+use crate::bench::mock::script::Script;
 
 /// Largest request body accepted (Codex sends ~40-200 KB; long histories grow).
 const BODY_MAX: usize = 64 * 1024 * 1024;
@@ -34,7 +34,7 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// What the server needs: the brain's plan, where to log, where to keep bodies.
 pub struct MockConfig {
-    pub plan: Plan,
+    pub plan: Script,
     pub log: Option<PathBuf>,
     pub capture_dir: Option<PathBuf>,
 }

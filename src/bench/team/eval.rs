@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::bench::mock::plan::Plan;
+use crate::bench::mock::script::Script;
 use crate::engine::fanout::{self, SizeClass};
 use crate::engine::policy::Profile;
 
@@ -43,7 +43,7 @@ pub struct EvalTask {
     pub checker: String,
     pub check_timeout: Duration,
     /// The scripted plan of the offline arms; each subtask's `files` are its correct work.
-    pub plan: Plan,
+    pub plan: Script,
     /// The task's directory (holding task.yaml and repo/).
     pub dir: PathBuf,
 }
@@ -68,7 +68,7 @@ struct TaskFile {
     checker: String,
     #[serde(default)]
     timeout_secs: Option<u64>,
-    plan: Plan,
+    plan: Script,
 }
 
 /// Every task under `dir` (each subdirectory holding a task.yaml), sorted by name.
@@ -160,7 +160,7 @@ pub fn load_task(dir: &Path) -> Result<EvalTask> {
 /// the one the planner gives the plan (by parallel width: 1-2 small, 3-4 medium, 5+ high),
 /// every subtask writes files, and no file is written by two subtasks (so dropping one
 /// loses its work).
-fn check_plan_shape(plan: &Plan, class: SizeClass) -> std::result::Result<(), String> {
+fn check_plan_shape(plan: &Script, class: SizeClass) -> std::result::Result<(), String> {
     let width = fanout::parallel_width(&planner_tasks(plan));
     let planned = fanout::class_of_width(width);
     if planned != class {
@@ -192,7 +192,7 @@ fn check_plan_shape(plan: &Plan, class: SizeClass) -> std::result::Result<(), St
 
 /// A plan's subtasks as the planner sees a fresh board: every one unfinished, the ones
 /// without dependencies ready.
-pub fn planner_tasks(plan: &Plan) -> Vec<fanout::PlanTask> {
+pub fn planner_tasks(plan: &Script) -> Vec<fanout::PlanTask> {
     plan.tasks
         .iter()
         .map(|t| fanout::PlanTask {
@@ -207,7 +207,7 @@ pub fn planner_tasks(plan: &Plan) -> Vec<fanout::PlanTask> {
 
 /// The planner's first recommendation for `plan` under `profile`, on a fresh board with
 /// the profile's whole budget and no worker yet: what the lead is told to start.
-pub fn planner_first(plan: &Plan, profile: &Profile) -> fanout::Plan {
+pub fn planner_first(plan: &Script, profile: &Profile) -> fanout::Plan {
     fanout::plan(&fanout::PlanInput::new(
         planner_tasks(plan),
         0,

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow};
 
 use crate::bench::harness::{RealOptions, RealTeam};
-use crate::bench::mock::plan::{Plan, PlanMode, PlanSend};
+use crate::bench::mock::script::{Script, ScriptMode, ScriptSend};
 use crate::bench::team::arm::{Arm, Backend, BenchConfig, arm_profiles, subtask_keys, tail};
 use crate::bench::team::eval::{EvalTask, class_name};
 use crate::bench::team::report::TaskRun;
@@ -19,7 +19,7 @@ use crate::scratch::Scratch;
 
 /// The plan the mock follows for `arm`: the task's own plan, reshaped by the arm's
 /// policy (and cut by the sabotage switch).
-pub fn arm_plan(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Plan {
+pub fn arm_plan(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Script {
     let keys = subtask_keys(task, sabotaged);
     let mut plan = task.plan.clone();
     plan.tasks.retain(|t| keys.contains(&t.key));
@@ -29,9 +29,9 @@ pub fn arm_plan(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Pl
     plan.goal = Some(task.statement.clone());
     plan.profile = arm.profile(profile);
     plan.mode = match arm {
-        Arm::Solo => PlanMode::Solo,
-        Arm::CodexSubagents => PlanMode::Subagents,
-        _ => PlanMode::Team,
+        Arm::Solo => ScriptMode::Solo,
+        Arm::CodexSubagents => ScriptMode::Subagents,
+        _ => ScriptMode::Team,
     };
     plan.whole_task_briefs = arm.whole_task_briefs();
     if arm.broadcasts() {
@@ -41,7 +41,7 @@ pub fn arm_plan(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Pl
                 .publish
                 .clone()
                 .unwrap_or_else(|| format!("{} done", t.title));
-            t.send.push(PlanSend {
+            t.send.push(ScriptSend {
                 to: "all".into(),
                 body: Some(body),
             });

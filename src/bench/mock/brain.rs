@@ -155,11 +155,11 @@ struct Call {
     name: String,
     ours: bool,
     args: Value,
-    out: Outcome,
+    out: CallResult,
 }
 
 #[derive(Debug, Clone)]
-enum Outcome {
+enum CallResult {
     /// A JSON result without an `error` key.
     Ok(Value),
     /// A JSON `{"error":...}` result, or text that is not JSON (Codex's own failures).
@@ -170,36 +170,36 @@ enum Outcome {
     Missing,
 }
 
-impl Outcome {
+impl CallResult {
     fn ok(&self) -> Option<&Value> {
         match self {
-            Outcome::Ok(v) => Some(v),
+            CallResult::Ok(v) => Some(v),
             _ => None,
         }
     }
 
     fn err(&self) -> Option<&Value> {
         match self {
-            Outcome::Err(v) => Some(v),
+            CallResult::Err(v) => Some(v),
             _ => None,
         }
     }
 
     fn is_ok(&self) -> bool {
-        matches!(self, Outcome::Ok(_))
+        matches!(self, CallResult::Ok(_))
     }
 
     fn message(&self) -> String {
         match self {
-            Outcome::Ok(_) => "ok".into(),
-            Outcome::Err(v) => v
+            CallResult::Ok(_) => "ok".into(),
+            CallResult::Err(v) => v
                 .get("message")
                 .and_then(Value::as_str)
                 .map(String::from)
                 .or_else(|| v.as_str().map(String::from))
                 .unwrap_or_else(|| v.to_string()),
-            Outcome::Text(t) => t.clone(),
-            Outcome::Missing => "no result".into(),
+            CallResult::Text(t) => t.clone(),
+            CallResult::Missing => "no result".into(),
         }
     }
 }
@@ -242,7 +242,7 @@ fn content_text(content: &Value) -> String {
 
 /// Turns a `function_call_output.output` into an outcome. Codex 0.169 renders MCP results
 /// as `Wall time: ...\nOutput:\n<structuredContent JSON>`.
-fn parse_output(output: &Value, ours: bool) -> Outcome {
+fn parse_output(output: &Value, ours: bool) -> CallResult {
     let text = content_text(output);
     let body = match text.find("Output:\n") {
         Some(i) => &text[i + "Output:\n".len()..],
@@ -256,13 +256,13 @@ fn parse_output(output: &Value, ours: bool) -> Outcome {
     match parsed {
         Some(v) if v.is_object() => {
             if v.get("error").is_some() {
-                Outcome::Err(v)
+                CallResult::Err(v)
             } else {
-                Outcome::Ok(v)
+                CallResult::Ok(v)
             }
         }
-        _ if ours => Outcome::Err(Value::String(text)),
-        _ => Outcome::Text(text),
+        _ if ours => CallResult::Err(Value::String(text)),
+        _ => CallResult::Text(text),
     }
 }
 
@@ -458,7 +458,7 @@ impl Conversation {
                 .and_then(Value::as_str)
                 .and_then(|id| outputs.get(id))
                 .map(|o| parse_output(o, ours))
-                .unwrap_or(Outcome::Missing);
+                .unwrap_or(CallResult::Missing);
             conv.turn.push(Call {
                 name,
                 ours,
@@ -654,7 +654,7 @@ fn i64_at(v: &Value, path: &str) -> i64 {
     v.pointer(path).and_then(Value::as_i64).unwrap_or(0)
 }
 
-fn is_runner_error(out: &Outcome) -> bool {
+fn is_runner_error(out: &CallResult) -> bool {
     out.err().is_some_and(|e| {
         e.get("field").and_then(Value::as_str) == Some("runner")
             || e.get("message")
@@ -678,7 +678,7 @@ fn with_board_from_start(conv: &Conversation) -> Option<Conversation> {
             name: "task_create".into(),
             ours: true,
             args: json!({ "tasks": start.args.get("tasks"), "spawn": start.args.get("spawn") }),
-            out: Outcome::Ok(board),
+            out: CallResult::Ok(board),
         },
     );
     Some(out)
@@ -1049,7 +1049,7 @@ fn worker(conv: &Conversation, plan: &Script, me: &str) -> Item {
         name: "task_claim".into(),
         ours: true,
         args: json!({}),
-        out: Outcome::Ok(v),
+        out: CallResult::Ok(v),
     });
     let (claim, after) = match (claim_at, &brief_claim) {
         (Some(c), _) => (&conv.turn[c], &conv.turn[c + 1..]),
@@ -1071,7 +1071,7 @@ fn worker(conv: &Conversation, plan: &Script, me: &str) -> Item {
         return conv.call("team_pull_inbox", json!({ "ack": last_inbox_ids(conv) }), 0);
     }
     let claim_out = match closed_by_publish(claim) {
-        Some(next) => Outcome::Ok(next.clone()),
+        Some(next) => CallResult::Ok(next.clone()),
         None => claim.out.clone(),
     };
     let Some(claimed) = claim_out.ok() else {

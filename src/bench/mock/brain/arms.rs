@@ -18,7 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::{
-    Conversation, Item, Outcome, Reply, Who, message, parse_output, shell_args, write_files_script,
+    CallResult, Conversation, Item, Reply, Who, message, parse_output, shell_args,
+    write_files_script,
 };
 use crate::bench::mock::script::{Script, ScriptTask};
 
@@ -109,7 +110,7 @@ fn spawn_message(goal: &str, task: &ScriptTask) -> String {
 struct AgentCall {
     name: String,
     args: Value,
-    out: Outcome,
+    out: CallResult,
 }
 
 /// Every `multi_agent_v1` call in the whole input (a sub-agent's completion notice may
@@ -150,13 +151,13 @@ fn agent_calls(request: &Value) -> Vec<AgentCall> {
                 .and_then(Value::as_str)
                 .and_then(|id| outputs.get(id))
                 .map(|o| parse_output(o, false))
-                .unwrap_or(Outcome::Missing),
+                .unwrap_or(CallResult::Missing),
         })
         .collect()
 }
 
 /// The agent id a `spawn_agent` result names.
-fn spawned_id(out: &Outcome) -> Option<String> {
+fn spawned_id(out: &CallResult) -> Option<String> {
     let v = out.ok()?;
     ["agent_id", "id", "target"]
         .iter()
@@ -180,15 +181,15 @@ fn is_final(status: &Value) -> bool {
 }
 
 /// The agent ids a `wait_agent` result reports in a final status.
-fn finished_ids(out: &Outcome) -> Vec<String> {
+fn finished_ids(out: &CallResult) -> Vec<String> {
     let text;
     let v = match out {
-        Outcome::Ok(v) | Outcome::Err(v) => v,
-        Outcome::Text(t) => {
+        CallResult::Ok(v) | CallResult::Err(v) => v,
+        CallResult::Text(t) => {
             text = serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
             &text
         }
-        Outcome::Missing => return Vec::new(),
+        CallResult::Missing => return Vec::new(),
     };
     let Some(statuses) = v
         .get("status")
@@ -560,13 +561,13 @@ mod tests {
 
     #[test]
     fn final_statuses_are_read_from_wait_agent_results() {
-        let out = Outcome::Ok(json!({
+        let out = CallResult::Ok(json!({
             "status": {"a1": {"completed": "subtask x done"}, "a2": "running", "a3": "errored"},
             "timed_out": false
         }));
         let mut ids = finished_ids(&out);
         ids.sort();
         assert_eq!(ids, vec!["a1".to_string(), "a3".to_string()]);
-        assert!(finished_ids(&Outcome::Ok(json!({"status": {}, "timed_out": true}))).is_empty());
+        assert!(finished_ids(&CallResult::Ok(json!({"status": {}, "timed_out": true}))).is_empty());
     }
 }

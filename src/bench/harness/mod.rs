@@ -199,7 +199,7 @@ impl RealTeam {
     /// Sets everything up and starts the lead; returns while it runs.
     pub fn start(options: RealOptions) -> Result<RealTeam> {
         let codex = find_codex(options.codex.as_deref())?;
-        let bin = integration::plan::resolve_bin(options.bin.as_deref())
+        let bin = integration::changes::resolve_bin(options.bin.as_deref())
             .map_err(|e| anyhow!("the codex-teams binary: {e}"))?;
         let dir = Scratch::kept("real", options.keep)?;
         let root = dir.path().to_path_buf();
@@ -273,7 +273,7 @@ impl RealTeam {
             team.write_config(port)?;
         }
         if team.options.install {
-            let plan = integration::plan::plan_install(&team.codex_home, &bin)
+            let plan = integration::changes::plan_install(&team.codex_home, &bin)
                 .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
             plan.apply()
                 .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;

@@ -207,7 +207,7 @@ pub fn planner_tasks(plan: &Script) -> Vec<fanout::PlanTask> {
 
 /// The planner's first recommendation for `plan` under `profile`, on a fresh board with
 /// the profile's whole budget and no worker yet: what the lead is told to start.
-pub fn planner_first(plan: &Script, profile: &Profile) -> fanout::Plan {
+pub fn planner_first(plan: &Script, profile: &Profile) -> fanout::Recommendation {
     fanout::plan(&fanout::PlanInput::new(
         planner_tasks(plan),
         0,

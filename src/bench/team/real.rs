@@ -151,7 +151,9 @@ pub fn run_real(
             .events_of("fanout.recommended")
             .into_iter()
             .filter_map(|e| e.data.get("plan"))
-            .filter_map(|p| serde_json::from_value::<crate::engine::fanout::Plan>(p.clone()).ok())
+            .filter_map(|p| {
+                serde_json::from_value::<crate::engine::fanout::Recommendation>(p.clone()).ok()
+            })
             .find(|p| !p.reasons.iter().any(|r| r.contains("no tasks yet")));
         run.planner_class = first.as_ref().map(|p| class_name(p.class).to_string());
         run.recommended = first.map(|p| p.recommended);

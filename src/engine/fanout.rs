@@ -58,9 +58,9 @@ pub struct PlanInput {
     pub agent_fixed_cost_tokens: i64,
 }
 
-/// The planner's recommendation for a team: its size class, how many workers it deserves
-/// and how many to spawn now. The fields that carry it in answers and events keep the
-/// JSON key `plan`.
+// The planner's recommendation for a team: its size class, how many workers it deserves
+// and how many to spawn now. The fields that carry it in answers and events keep the JSON
+// key `plan`. (A plain comment: a doc comment would enter the tools' output schemas.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Recommendation {
     pub class: SizeClass,

@@ -1,12 +1,12 @@
 //! The built-in smoke scenarios: `small`, `medium` and `high`, each a goal and a task
 //! graph of its size class. `codex-teams smoke` runs them on simulated workers (through
-//! [`crate::engine::sim`]) or, with `--real`, on the real Codex CLI against the mock model,
+//! [`crate::engine::scripted_team`]) or, with `--real`, on the real Codex CLI against the mock model,
 //! whose built-in scripts ([`crate::bench::mock::Script::builtin`]) are these same graphs.
 
 use anyhow::{Result, anyhow};
 
 use crate::engine::fanout::SizeClass;
-use crate::engine::sim::{SimSpec, SimTask};
+use crate::engine::scripted_team::{SimSpec, SimTask};
 
 /// One task of a scenario.
 #[derive(Debug, Clone)]

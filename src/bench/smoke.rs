@@ -13,7 +13,7 @@ use crate::bench::scenarios::Scenario;
 use crate::engine::Engine;
 use crate::engine::fanout::SizeClass;
 use crate::engine::policy::{Bounds, Fanout, HARD_CAP};
-use crate::engine::sim::{self, SimReport};
+use crate::engine::scripted_team::{self, SimReport};
 
 /// How far the engine's metering may be from the mock model's own count.
 pub const METERING_TOLERANCE: f64 = 0.01;
@@ -79,7 +79,7 @@ pub struct SimSmoke {
 /// Runs `scenario` under `profile` on simulated workers (a scripted lead that follows the
 /// planner) and checks the run.
 pub fn run_sim(engine: &Engine, scenario: &Scenario, profile: &str) -> Result<SimSmoke> {
-    let report = sim::run_spec(engine, scenario.spec(profile))?;
+    let report = scripted_team::run_spec(engine, scenario.spec(profile))?;
     let problems = check_team(&TeamFacts {
         workers: report.agents_used,
         max_live: report.max_live,

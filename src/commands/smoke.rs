@@ -4,7 +4,7 @@
 //! scenario's size class, no moment with more than six live, every task done. Exits
 //! non-zero on a failed check.
 //!
-//! Without `--real` the workers are simulated (`engine::sim`). With `--real` the same
+//! Without `--real` the workers are simulated (`engine::scripted_team`). With `--real` the same
 //! scenario runs through the real Codex CLI, lead and `codex exec` workers, against the
 //! local mock model ([`crate::bench::harness`]); it also checks that no process of the team
 //! is left running. This module parses the flags, shows progress and prints.

@@ -30,7 +30,7 @@ use crate::bench::team::eval::{EvalTask, class_name};
 use crate::bench::team::report::TaskRun;
 use crate::engine::Engine;
 use crate::engine::ids::TeamId;
-use crate::engine::sim::{SimSpec, SimTask, run_spec};
+use crate::engine::scripted_team::{SimSpec, SimTask, run_spec};
 use crate::scratch::Scratch;
 
 /// Runs one arm on one task and checks the result.

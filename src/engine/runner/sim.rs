@@ -1,6 +1,6 @@
 //! The `sim` runner: deterministic simulated workers for tests, smoke runs and the fast
 //! benchmark arm. Launching records nothing beyond the agent row; the simulated work is
-//! done by [`crate::sim`], which steps every sim worker in a fixed order. Every
+//! done by [`crate::scripted_team`], which steps every sim worker in a fixed order. Every
 //! figure a sim run produces is labelled simulated.
 
 use crate::error::Result;

@@ -3,6 +3,10 @@
 //! uses). Workers are stepped round-robin in a fixed order, so a run is reproducible.
 //! Token figures are SIMULATED: each worker step is charged the profile's measured fixed
 //! cost of one model request plus the bytes it reads and writes / 4.
+//!
+//! Only the machinery: what to run (the smoke scenarios, the eval tasks) and how to judge
+//! a run (the smoke checks) live with the measurement code (`codex_teams::bench`). The
+//! `sim` runner these workers use is [`crate::runner::sim`].
 
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -20,7 +20,7 @@ pub fn run(args: &MockModelArgs) -> Result<()> {
     let server = MockServer::start(
         args.port,
         MockConfig {
-            plan,
+            script: plan,
             log: args.log.clone(),
             capture_dir: args.capture_bodies.clone(),
         },

@@ -55,7 +55,7 @@ const POLL: Duration = Duration::from_millis(50);
 #[derive(Debug, Clone)]
 pub struct RealOptions {
     /// The mock's script.
-    pub plan: Script,
+    pub script: Script,
     /// The lead's prompt, exactly as typed.
     pub prompt: String,
     /// The lead's `-m`; None runs the config default (`mock-model`).
@@ -104,7 +104,7 @@ impl RealOptions {
             .clone()
             .unwrap_or_else(|| "finish the tasks on the board".to_string());
         RealOptions {
-            plan,
+            script: plan,
             prompt: format!("use agents team: {goal}"),
             lead_model: None,
             profile: None,
@@ -236,22 +236,22 @@ impl RealTeam {
                 .status();
         }
 
-        let mut plan = options.plan.clone();
+        let mut plan = options.script.clone();
         if let Some(p) = &options.profile {
             plan.profile = Some(p.clone());
         }
         plan.wait_ms.get_or_insert(DEFAULT_LEAD_WAIT_MS);
         plan.worker_wait_ms.get_or_insert(DEFAULT_WORKER_WAIT_MS);
-        let plan_path = root.join("plan.json");
-        std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)
-            .with_context(|| format!("writing {}", plan_path.display()))?;
+        let script_path = root.join("plan.json");
+        std::fs::write(&script_path, serde_json::to_string_pretty(&plan)?)
+            .with_context(|| format!("writing {}", script_path.display()))?;
         let (mock, port) = match &options.user_codex_home {
             Some(user) => {
                 copy_provider_setup(user, &codex_home)?;
                 (None, 0)
             }
             None => {
-                let (mock, port) = start_mock(&bin, &root, &plan_path, options.capture_bodies)?;
+                let (mock, port) = start_mock(&bin, &root, &script_path, options.capture_bodies)?;
                 (Some(mock), port)
             }
         };
@@ -573,7 +573,7 @@ impl RealTeam {
             kind: report::KIND,
             note: report::NOTE,
             codex_version: self.codex_version.clone(),
-            plan: self.options.plan.name.clone(),
+            plan: self.options.script.name.clone(),
             prompt: self.options.prompt.clone(),
             lead_model: self.options.lead_model.clone(),
             teams_started: facts.teams_started,

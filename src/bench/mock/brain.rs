@@ -773,7 +773,7 @@ fn lead(conv: &Conversation, plan: &Script) -> Item {
 
     // Spawning: as many as the latest plan (from task_create, team_status or a wait) says,
     // less those task_create already started.
-    let plan_at = conv.turn.iter().rposition(|c| {
+    let script_at = conv.turn.iter().rposition(|c| {
         c.ours
             && match c.name.as_str() {
                 "task_create" | "team_status" => {
@@ -783,11 +783,11 @@ fn lead(conv: &Conversation, plan: &Script) -> Item {
                 _ => false,
             }
     });
-    let target = plan_at
+    let target = script_at
         .and_then(|i| conv.turn[i].out.ok())
         .map(|v| i64_at(v, "/plan/spawn").max(i64_at(v, "/spawn")))
         .unwrap_or(0);
-    let spawned_since = plan_at
+    let spawned_since = script_at
         .map(|i| {
             let with_board = conv.turn[i]
                 .out
@@ -977,7 +977,7 @@ fn shell_args(shell: &Shell, script: &str, long: bool) -> Value {
 }
 
 /// The plan entry of a claimed task: by title in the plan, then in the built-in plans.
-fn plan_task(plan: &Script, title: &str) -> Option<ScriptTask> {
+fn script_task(plan: &Script, title: &str) -> Option<ScriptTask> {
     plan.task_by_title(title).cloned().or_else(|| {
         Script::builtin_names()
             .into_iter()
@@ -1130,7 +1130,7 @@ fn worker(conv: &Conversation, plan: &Script, me: &str) -> Item {
                 .collect()
         })
         .unwrap_or_default();
-    let pt = plan_task(plan, title);
+    let pt = script_task(plan, title);
     let key = pt
         .as_ref()
         .map(|t| t.key.clone())
@@ -1265,7 +1265,7 @@ fn worker(conv: &Conversation, plan: &Script, me: &str) -> Item {
             Some(s.to.clone())
         } else {
             // The agent that holds the task with key `s.to` now.
-            let wanted = plan_task_title(plan, &s.to);
+            let wanted = script_task_title(plan, &s.to);
             listed
                 .and_then(|l| l.out.ok())
                 .and_then(|v| v.get("tasks"))
@@ -1342,7 +1342,7 @@ fn closed_by_publish(c: &Call) -> Option<&Value> {
     c.out.ok()?.get("next").filter(|n| n.is_object())
 }
 
-fn plan_task_title(plan: &Script, key: &str) -> Option<String> {
+fn script_task_title(plan: &Script, key: &str) -> Option<String> {
     plan.task_by_key(key).map(|t| t.title.clone())
 }
 

@@ -266,15 +266,19 @@ pub struct BenchConfig {
 
 /// The subtask keys `arm` runs: all of them, unless the candidate is sabotaged.
 pub fn subtask_keys(task: &EvalTask, sabotaged: bool) -> Vec<String> {
-    let keys: Vec<String> = task.plan.tasks.iter().map(|t| t.key.clone()).collect();
+    let keys: Vec<String> = task.script.tasks.iter().map(|t| t.key.clone()).collect();
     if !sabotaged {
         return keys;
     }
     // Drop the last subtask that nothing depends on (the join, or a leaf).
-    let depended: std::collections::BTreeSet<&String> =
-        task.plan.tasks.iter().flat_map(|t| t.deps.iter()).collect();
+    let depended: std::collections::BTreeSet<&String> = task
+        .script
+        .tasks
+        .iter()
+        .flat_map(|t| t.deps.iter())
+        .collect();
     let drop = task
-        .plan
+        .script
         .tasks
         .iter()
         .rev()

@@ -42,8 +42,9 @@ pub struct EvalTask {
     /// A shell command (run with `bash -c` in the finished workspace); exit 0 = quality pass.
     pub checker: String,
     pub check_timeout: Duration,
-    /// The scripted plan of the offline arms; each subtask's `files` are its correct work.
-    pub plan: Script,
+    /// The mock's script for the offline arms (task.yaml's `plan:`); each subtask's `files`
+    /// are its correct work.
+    pub script: Script,
     /// The task's directory (holding task.yaml and repo/).
     pub dir: PathBuf,
 }
@@ -137,7 +138,7 @@ pub fn load_task(dir: &Path) -> Result<EvalTask> {
     raw.plan
         .validate()
         .map_err(|e| fail("plan", format!("{e:#}")))?;
-    check_plan_shape(&raw.plan, raw.size_class).map_err(|m| fail("plan", m))?;
+    check_script_shape(&raw.plan, raw.size_class).map_err(|m| fail("plan", m))?;
     let repo = dir.join(REPO_DIR);
     if !repo.is_dir() {
         bail!(
@@ -151,7 +152,7 @@ pub fn load_task(dir: &Path) -> Result<EvalTask> {
         statement: raw.statement,
         checker: raw.checker,
         check_timeout,
-        plan: raw.plan,
+        script: raw.plan,
         dir: dir.to_path_buf(),
     })
 }
@@ -160,7 +161,7 @@ pub fn load_task(dir: &Path) -> Result<EvalTask> {
 /// the one the planner gives the plan (by parallel width: 1-2 small, 3-4 medium, 5+ high),
 /// every subtask writes files, and no file is written by two subtasks (so dropping one
 /// loses its work).
-fn check_plan_shape(plan: &Script, class: SizeClass) -> std::result::Result<(), String> {
+fn check_script_shape(plan: &Script, class: SizeClass) -> std::result::Result<(), String> {
     let width = fanout::parallel_width(&planner_tasks(plan));
     let planned = fanout::class_of_width(width);
     if planned != class {
@@ -265,7 +266,7 @@ impl EvalTask {
     /// Writes the files of subtask `key` into `workspace`, as the mock worker does for it.
     pub fn write_subtask_files(&self, workspace: &Path, key: &str) -> Result<()> {
         let task = self
-            .plan
+            .script
             .task_by_key(key)
             .ok_or_else(|| anyhow!("{}: no subtask with key `{key}`", self.name))?;
         for (rel, content) in &task.files {
@@ -587,7 +588,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         task.prepare_workspace(dir.path())
             .unwrap_or_else(|e| panic!("{}: {e:#}", task.name));
-        for t in task.plan.tasks.iter().filter(|t| keep(&t.key)) {
+        for t in task.script.tasks.iter().filter(|t| keep(&t.key)) {
             task.write_subtask_files(dir.path(), &t.key)
                 .unwrap_or_else(|e| panic!("{}: {e:#}", task.name));
         }
@@ -618,7 +619,7 @@ mod tests {
         for name in ["default", "deep", "fast"] {
             let profile = Profile::builtin(name).unwrap_or_else(|e| panic!("{e}"));
             for task in eval_set() {
-                let first = planner_first(&task.plan, &profile);
+                let first = planner_first(&task.script, &profile);
                 assert_eq!(
                     first.class, task.size_class,
                     "{} under {name}: {:?}",
@@ -655,7 +656,7 @@ mod tests {
                     );
                     let none = check(&task, &workspace(&task, |_| false));
                     assert!(!none.passed, "{}: passes with no subtask done", task.name);
-                    for dropped in &task.plan.tasks {
+                    for dropped in &task.script.tasks {
                         let out = check(&task, &workspace(&task, |k| k != dropped.key));
                         assert!(
                             !out.passed,

@@ -17,11 +17,11 @@ use crate::bench::team::eval::{EvalTask, class_name};
 use crate::bench::team::report::TaskRun;
 use crate::scratch::Scratch;
 
-/// The plan the mock follows for `arm`: the task's own plan, reshaped by the arm's
+/// The script the mock follows for `arm`: the task's own script, reshaped by the arm's
 /// policy (and cut by the sabotage switch).
-pub fn arm_plan(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Script {
+pub fn arm_script(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Script {
     let keys = subtask_keys(task, sabotaged);
-    let mut plan = task.plan.clone();
+    let mut plan = task.script.clone();
     plan.tasks.retain(|t| keys.contains(&t.key));
     for t in &mut plan.tasks {
         t.deps.retain(|d| keys.contains(d));
@@ -73,7 +73,7 @@ pub fn run_real(
     let scratch = Scratch::new("bench-ws")?;
     let ws = scratch.path().join("ws");
     task.prepare_workspace(&ws)?;
-    let mut plan = arm_plan(task, arm, &cfg.profile, sabotaged);
+    let mut plan = arm_script(task, arm, &cfg.profile, sabotaged);
     plan.pace_secs = cfg.pace;
     let subtasks = plan.tasks.len() as u64;
     let mut options = RealOptions::new(plan);

@@ -79,7 +79,7 @@ fn run_sim(
     let engine = Engine::open(&home.join("teams.db"), &home)?;
     let keys = subtask_keys(task, sabotaged);
     let tasks: Vec<SimTask> = task
-        .plan
+        .script
         .tasks
         .iter()
         .filter(|t| keys.contains(&t.key))
@@ -127,7 +127,7 @@ fn run_sim(
     let mut run = TaskRun::new(task, repeat);
     let first = crate::engine::policy::Profile::load(&profile, &[home.join("profiles")])
         .ok()
-        .map(|p| crate::bench::team::eval::planner_first(&task.plan, &p));
+        .map(|p| crate::bench::team::eval::planner_first(&task.script, &p));
     run.planner_class = first.as_ref().map(|f| class_name(f.class).to_string());
     run.recommended = first.map(|f| f.recommended);
     run.input_tokens = tokens.input.max(0) as u64;

@@ -11,8 +11,8 @@
 //! - [`cli`] and [`commands`]: argument parsing and one module per subcommand.
 //! - [`integration`]: what `install` writes into `$CODEX_HOME` (server entry, skill, hook),
 //!   what `uninstall` takes back out, what `check-config` inspects.
-//! - [`mock`] and [`harness`]: the mock model, and real team runs of the Codex CLI against it.
-//! - [`bench`]: the token benchmark of the adaptive team against a fixed fan-out of six.
+//! - [`bench`]: measurement, in one tree: the team benchmark, the engine benchmark, the
+//!   smoke scenarios and checks, the real-run harness and the mock model it runs against.
 //! - [`platform`] (the crate `codex-teams-platform` in `src/platform`): the only
 //!   OS-specific code (process queries and signals, parent-death signal, allocator calls).
 //! - [`logging`]: JSON logs to stderr and to each team's log file, redacted.
@@ -22,10 +22,8 @@
 pub mod bench;
 pub mod cli;
 pub mod commands;
-pub mod harness;
 pub mod integration;
 pub mod logging;
-pub mod mock;
 pub mod scratch;
 pub mod version;
 

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 mod common;
 
-use codex_teams::bench::eval;
+use codex_teams::bench::team::eval;
 
 #[test]
 fn codex_runner_uses_the_users_provider_and_reports_codex_usage() {
@@ -25,8 +25,11 @@ fn codex_runner_uses_the_users_provider_and_reports_codex_usage() {
     )
     .expect("eval task");
     let plan = dir.path().join("plan.json");
-    std::fs::write(&plan, serde_json::to_string(&task.plan).expect("plan json"))
-        .expect("write plan");
+    std::fs::write(
+        &plan,
+        serde_json::to_string(&task.script).expect("plan json"),
+    )
+    .expect("write plan");
     let mut mock = Command::new(exe)
         .args(["mock-model", "--port", "0", "--log"])
         .arg(dir.path().join("mock.log"))

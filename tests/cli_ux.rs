@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 mod common;
 
+use codex_teams::bench::{scenarios, smoke};
 use codex_teams::engine::Engine;
-use codex_teams::engine::sim;
 use serde_json::Value;
 
 fn exe() -> &'static str {
@@ -37,13 +37,13 @@ fn cli(home: &Path) -> Command {
 fn home_with_a_team() -> (tempfile::TempDir, String) {
     let home = tempfile::tempdir().expect("tempdir");
     let engine = Engine::open(&home.path().join("teams.db"), home.path()).expect("engine");
-    let report = sim::run(
+    let report = smoke::run_sim(
         &engine,
-        sim::scenario("medium").expect("scenario"),
+        scenarios::scenario("medium").expect("scenario"),
         "default",
     )
     .expect("sim run");
-    (home, report.team_id)
+    (home, report.report.team_id)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -471,10 +471,10 @@ fn status_fits_80_columns_with_short_ids_it_accepts_back() {
     let (home, team) = home_with_a_team();
     // A second team with a long goal and long task titles.
     let engine = Engine::open(&home.path().join("teams.db"), home.path()).expect("engine");
-    let mut long = sim::scenario("high").expect("scenario").clone();
+    let mut long = scenarios::scenario("high").expect("scenario").clone();
     long.goal = "add CSV, JSON and YAML exporters behind one export command, with a test \
                  suite for each format and a migration note for the old flags";
-    sim::run(&engine, &long, "default").expect("sim run");
+    smoke::run_sim(&engine, &long, "default").expect("sim run");
     let out = cli(home.path())
         .args(["status", "--all"])
         .output()

@@ -1,6 +1,6 @@
 //! End-to-end: the REAL Codex CLI as the lead, real `codex exec` workers launched by
 //! codex-teams, and the mock model answering every request from a plan. Each test runs in
-//! its own temporary CODEX_HOME set up by `install` (through `codex_teams::harness`), so
+//! its own temporary CODEX_HOME set up by `install` (through `codex_teams::bench::harness`), so
 //! the server entry, tool approvals, skill and trusted hook are exactly what a user gets.
 //! Outcomes are asserted from the codex-teams database, the team's log file, the mock's
 //! request log and captured bodies, and the lead's JSONL.
@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 
 mod common;
 
+use codex_teams::bench::harness::{RealOptions, RealReport, RealTeam};
+use codex_teams::bench::mock::Script;
 use codex_teams::engine::Engine;
 use codex_teams::engine::ids::TeamId;
 use codex_teams::engine::runner::procs;
 use codex_teams::engine::store::AgentState;
-use codex_teams::harness::{RealOptions, RealReport, RealTeam};
-use codex_teams::mock::Plan;
 use common::within;
 use serde_json::Value;
 
@@ -34,7 +34,7 @@ fn setup(codex: &Path, mut o: RealOptions) -> RealOptions {
     o
 }
 
-fn options(codex: &Path, plan: Plan) -> RealOptions {
+fn options(codex: &Path, plan: Script) -> RealOptions {
     setup(codex, RealOptions::new(plan))
 }
 
@@ -42,8 +42,8 @@ fn scenario(codex: &Path, name: &str) -> RealOptions {
     setup(codex, RealOptions::scenario(name).unwrap())
 }
 
-fn plan(yaml: &str) -> Plan {
-    Plan::parse(yaml, "test plan").unwrap()
+fn plan(yaml: &str) -> Script {
+    Script::parse(yaml, "test plan").unwrap()
 }
 
 /// Runs `options` and prints a one-line summary (visible with --nocapture).
@@ -131,7 +131,10 @@ fn assert_close(what: &str, metered: i64, counted: u64) {
 }
 
 /// The mock model's own count (input + output) of the requests `agent` made.
-fn mock_count(r: &RealReport, agent: &codex_teams::harness::report::AgentRecord) -> Vec<u64> {
+fn mock_count(
+    r: &RealReport,
+    agent: &codex_teams::bench::harness::report::AgentRecord,
+) -> Vec<u64> {
     r.requests
         .iter()
         .filter(|q| match agent.role.as_str() {

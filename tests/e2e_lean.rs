@@ -13,8 +13,8 @@ use std::time::Duration;
 
 mod common;
 
-use codex_teams::harness::{RealOptions, RealReport, RealTeam};
-use codex_teams::mock::Plan;
+use codex_teams::bench::harness::{RealOptions, RealReport, RealTeam};
+use codex_teams::bench::mock::Script;
 use serde_json::Value;
 
 const EXE: &str = env!("CARGO_BIN_EXE_codex-teams");
@@ -34,7 +34,7 @@ impl Drop for Kept {
 }
 
 fn run(codex: &Path, plan_yaml: &str, profile: &str, edit: impl FnOnce(&mut RealOptions)) -> Kept {
-    let plan = Plan::parse(plan_yaml, "test plan").unwrap();
+    let plan = Script::parse(plan_yaml, "test plan").unwrap();
     let mut o = RealOptions::new(plan);
     o.codex = Some(codex.to_path_buf());
     o.bin = Some(PathBuf::from(EXE));
@@ -77,7 +77,7 @@ fn bodies(k: &Kept) -> Vec<Body> {
                 .unwrap_or_else(|| "worker".into()),
             _ => continue,
         };
-        let path = codex_teams::mock::server::captured_body_path(&k.dir.join("bodies"), r.n);
+        let path = codex_teams::bench::mock::server::captured_body_path(&k.dir.join("bodies"), r.n);
         let text = std::fs::read_to_string(&path).unwrap();
         let json: Value = serde_json::from_str(&text).unwrap();
         out.push(Body {

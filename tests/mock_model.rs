@@ -34,15 +34,15 @@ struct Mock {
 
 impl Mock {
     fn start(dir: &Path, plan: &str) -> Mock {
-        let plan_path = dir.join("plan.yaml");
-        std::fs::write(&plan_path, plan).unwrap();
+        let script_path = dir.join("plan.yaml");
+        std::fs::write(&script_path, plan).unwrap();
         let log = dir.join("mock.log");
         let bodies = dir.join("bodies");
         let mut child = Command::new(EXE)
             .args(["mock-model", "--port", "0", "--log"])
             .arg(&log)
             .arg("--plan")
-            .arg(&plan_path)
+            .arg(&script_path)
             .arg("--capture-bodies")
             .arg(&bodies)
             .stdin(Stdio::piped())
@@ -77,7 +77,7 @@ impl Mock {
     }
 
     fn body(&self, n: u64) -> String {
-        std::fs::read_to_string(codex_teams::mock::server::captured_body_path(
+        std::fs::read_to_string(codex_teams::bench::mock::server::captured_body_path(
             &self.bodies,
             n,
         ))

@@ -1,7 +1,7 @@
 //! `codex-teams install`: registers codex-teams with Codex in `$CODEX_HOME` (server entry,
 //! skill, prompt hook and its trust), and with `--codex PATH` records which Codex workers and
 //! `check-config` should use when Codex is not on PATH. The plan and the edits are
-//! [`crate::integration::plan`]; this prints them.
+//! [`crate::integration::changes`]; this prints them.
 
 use std::path::{Path, PathBuf};
 
@@ -10,14 +10,14 @@ use serde_json::{Value, json};
 
 use crate::cli::InstallArgs;
 use crate::engine::runner::codex_exec::RECORDED_CODEX_FILE;
-use crate::integration::plan::{self, Plan};
+use crate::integration::changes::{self, Changes};
 use crate::integration::{self, SERVER_NAME, TOOL_NAMESPACE};
 
 pub fn run(args: &InstallArgs) -> Result<()> {
     let home = integration::resolve_codex_home(args.codex_home.as_deref())?;
-    let bin = plan::resolve_bin(args.bin.as_deref())?;
+    let bin = changes::resolve_bin(args.bin.as_deref())?;
     let codex = args.codex.as_deref().map(check_codex).transpose()?;
-    let plan = plan::plan_install(&home, &bin).map_err(nothing_written)?;
+    let plan = changes::plan_install(&home, &bin).map_err(nothing_written)?;
     let recorded = match &codex {
         Some(codex) => Some(record_codex(codex, args.dry_run)?),
         None => None,
@@ -44,7 +44,7 @@ fn check_codex(path: &Path) -> Result<PathBuf> {
         .with_context(|| format!("--codex {}: cannot make the path absolute", path.display()))?;
     let meta =
         std::fs::metadata(&abs).with_context(|| format!("--codex {}: not found", abs.display()))?;
-    if !plan::is_executable(&meta) {
+    if !changes::is_executable(&meta) {
         bail!(
             "--codex {}: not an executable file; give the path of the `codex` command (for example .../node_modules/.bin/codex)",
             abs.display()
@@ -76,7 +76,7 @@ pub(crate) fn nothing_written(e: integration::Error) -> anyhow::Error {
 }
 
 /// Prints a plan (install or uninstall) as text or JSON; with `dry_run`, its diff too.
-pub(crate) fn print(plan: &Plan, dry_run: bool, json: bool) -> Result<()> {
+pub(crate) fn print(plan: &Changes, dry_run: bool, json: bool) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(&to_json(plan, dry_run))?);
         return Ok(());
@@ -85,8 +85,8 @@ pub(crate) fn print(plan: &Plan, dry_run: bool, json: bool) -> Result<()> {
         print!("{}", plan.diff());
     }
     let verb = match plan.action {
-        plan::Action::Install => "install",
-        plan::Action::Uninstall => "uninstall",
+        changes::Action::Install => "install",
+        changes::Action::Uninstall => "uninstall",
     };
     let mode = if dry_run {
         " (dry run: nothing written)"
@@ -96,9 +96,9 @@ pub(crate) fn print(plan: &Plan, dry_run: bool, json: bool) -> Result<()> {
     println!("codex-teams {verb}: {}{mode}", plan.codex_home.display());
     for c in &plan.changes {
         let kind = match c.kind() {
-            plan::ChangeKind::Create => "create",
-            plan::ChangeKind::Modify => "modify",
-            plan::ChangeKind::Delete => "delete",
+            changes::ChangeKind::Create => "create",
+            changes::ChangeKind::Modify => "modify",
+            changes::ChangeKind::Delete => "delete",
         };
         match c.backup_path() {
             Some(b) => println!(
@@ -130,7 +130,7 @@ pub(crate) fn print(plan: &Plan, dry_run: bool, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn to_json(plan: &Plan, dry_run: bool) -> Value {
+fn to_json(plan: &Changes, dry_run: bool) -> Value {
     let files: Vec<Value> = plan
         .changes
         .iter()

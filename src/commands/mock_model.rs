@@ -9,18 +9,18 @@ use std::os::unix::fs::FileTypeExt;
 
 use anyhow::{Context, Result};
 
+use crate::bench::mock::{MockConfig, MockServer, Script};
 use crate::cli::MockModelArgs;
-use crate::mock::{MockConfig, MockServer, Plan};
 
 pub fn run(args: &MockModelArgs) -> Result<()> {
     let plan = match &args.plan {
-        Some(spec) => Plan::load(spec)?,
-        None => Plan::builtin("small").context("the built-in plan `small` is missing")?,
+        Some(spec) => Script::load(spec)?,
+        None => Script::builtin("small").context("the built-in plan `small` is missing")?,
     };
     let server = MockServer::start(
         args.port,
         MockConfig {
-            plan,
+            script: plan,
             log: args.log.clone(),
             capture_dir: args.capture_bodies.clone(),
         },

@@ -1,7 +1,6 @@
 //! One module per subcommand: each takes its parsed arguments, calls the engine, and prints.
 
 pub mod bench;
-pub mod bench_eval;
 pub mod check_config;
 pub mod completions;
 pub mod display;

@@ -1,12 +1,13 @@
-//! `codex-teams smoke small|medium|high [--real]`: a fixed scenario end to end; checks the
-//! number of workers against the profile's bounds for the scenario's size class, that no
-//! moment had more than six live, and that every task was done. Exits non-zero on a failed
-//! check.
+//! `codex-teams smoke small|medium|high [--real]`: a fixed scenario
+//! ([`crate::bench::scenarios`]) end to end, judged by the smoke checks
+//! ([`crate::bench::smoke`]): the number of workers against the profile's bounds for the
+//! scenario's size class, no moment with more than six live, every task done. Exits
+//! non-zero on a failed check.
 //!
-//! Without `--real` the workers are simulated (`engine::sim`). With `--real` the same
+//! Without `--real` the workers are simulated (`engine::scripted_team`). With `--real` the same
 //! scenario runs through the real Codex CLI, lead and `codex exec` workers, against the
-//! local mock model ([`crate::harness`]); it also checks that no process of the team is
-//! left running.
+//! local mock model ([`crate::bench::harness`]); it also checks that no process of the team
+//! is left running. This module parses the flags, shows progress and prints.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -15,17 +16,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+use crate::bench::harness::{RealOptions, RealReport, RealTeam};
+use crate::bench::{scenarios, smoke};
 use crate::cli::{SmokeArgs, SmokeScenario};
 use crate::commands::Paths;
 use crate::commands::display::{ShortIds, count};
 use crate::engine::Engine;
-use crate::engine::fanout::SizeClass;
 use crate::engine::policy::HARD_CAP;
-use crate::engine::sim;
-use crate::harness::{RealOptions, RealReport, RealTeam};
-
-/// How far the engine's metering may be from the mock model's own count.
-const METERING_TOLERANCE: f64 = 0.01;
 
 pub fn run(args: &SmokeArgs, paths: &Paths) -> Result<()> {
     let name = match args.scenario {
@@ -44,10 +41,11 @@ pub fn run(args: &SmokeArgs, paths: &Paths) -> Result<()> {
         return run_real(args, name, profile, paths);
     }
     let engine = paths.open()?;
-    let scenario = sim::scenario(name)?;
-    let report = sim::run(&engine, scenario, profile)?;
+    let scenario = scenarios::scenario(name)?;
+    let smoke = smoke::run_sim(&engine, scenario, profile)?;
+    let report = &smoke.report;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(&smoke)?);
     } else {
         println!("smoke {name} (runner: sim; token figures are SIMULATED, not measured)");
         println!("  team      {}", report.team_id);
@@ -70,14 +68,14 @@ pub fn run(args: &SmokeArgs, paths: &Paths) -> Result<()> {
         for r in &report.stop_reasons {
             println!("  stop      {r}");
         }
-        println!("  result    {}", if report.ok { "ok" } else { "FAILED" });
-        for p in &report.problems {
+        println!("  result    {}", if smoke.ok { "ok" } else { "FAILED" });
+        for p in &smoke.problems {
             println!("  problem   {p}");
         }
         println!("  next      codex-teams replay {}", report.team_id);
     }
-    if !report.ok {
-        bail!("smoke {name} failed: {}", report.problems.join("; "));
+    if !smoke.ok {
+        bail!("smoke {name} failed: {}", smoke.problems.join("; "));
     }
     Ok(())
 }
@@ -120,7 +118,7 @@ pub fn saved_db(home: &Path, scenario: &str) -> PathBuf {
 }
 
 fn run_real(args: &SmokeArgs, name: &str, profile: &str, paths: &Paths) -> Result<()> {
-    let class = sim::scenario(name)?.class;
+    let class = scenarios::scenario(name)?.class;
     let mut options = RealOptions::scenario(name)?;
     options.profile = Some(profile.to_string());
     options.codex = args.codex.clone();
@@ -170,12 +168,8 @@ fn run_real(args: &SmokeArgs, name: &str, profile: &str, paths: &Paths) -> Resul
     if let Some(signal) = interrupted() {
         return stopped_by(signal, &dir, args.keep);
     }
-    let bounds = report.fanout.as_ref().map(|f| match class {
-        SizeClass::Small => f.small,
-        SizeClass::Medium => f.medium,
-        SizeClass::High => f.high,
-    });
-    let problems = check_real(&report, bounds.map(|b| (b.min, b.max)));
+    let bounds = report.fanout.as_ref().map(|f| smoke::bounds_for(f, class));
+    let problems = smoke::check_real(&report, bounds);
     if args.json {
         let out = RealSmoke {
             scenario: name,
@@ -327,71 +321,6 @@ impl Progress {
         self.tasks.finish_and_clear();
         let _ = self.multi.clear();
     }
-}
-
-/// Everything a real smoke run must show; empty when it passed.
-fn check_real(r: &RealReport, bounds: Option<(u32, u32)>) -> Vec<String> {
-    let mut problems = Vec::new();
-    if r.lead.timed_out {
-        problems.push("the lead's Codex did not finish before the timeout".to_string());
-    } else if r.lead.exit_code != Some(0) {
-        problems.push(format!(
-            "the lead's Codex exited with {:?} (signal {:?})",
-            r.lead.exit_code, r.lead.signal
-        ));
-    }
-    if r.teams_started != 1 {
-        problems.push(format!(
-            "{} started, expected 1",
-            count(r.teams_started as i64, "team")
-        ));
-    }
-    if r.team_state.as_deref() != Some("finalized") {
-        problems.push(format!(
-            "the team is {}, expected finalized",
-            r.team_state.as_deref().unwrap_or("missing")
-        ));
-    }
-    match bounds {
-        Some((min, max)) if r.workers_spawned < min || r.workers_spawned > max => {
-            problems.push(format!(
-                "{} spawned; the profile's bounds for this size are {min}-{max}",
-                count(i64::from(r.workers_spawned), "worker")
-            ))
-        }
-        Some(_) => {}
-        None => problems.push("the team's profile bounds could not be read".to_string()),
-    }
-    if r.max_live > HARD_CAP {
-        problems.push(format!(
-            "{} live at once; the hard cap is {HARD_CAP}",
-            count(i64::from(r.max_live), "worker")
-        ));
-    }
-    if r.tasks_total == 0 || r.tasks.done != r.tasks_total {
-        problems.push(format!("{} of {} tasks done", r.tasks.done, r.tasks_total));
-    }
-    if r.tokens.metering_gap() > METERING_TOLERANCE {
-        problems.push(format!(
-            "codex-teams metered {} tokens but the mock model counted {} ({:.2}% apart, more than {}%)",
-            r.tokens.engine_metered,
-            r.tokens.total.total,
-            r.tokens.metering_gap() * 100.0,
-            METERING_TOLERANCE * 100.0
-        ));
-    }
-    if !r.leftover.is_empty() {
-        let list: Vec<String> = r
-            .leftover
-            .iter()
-            .map(|l| format!("{} ({})", l.pid, l.cmd))
-            .collect();
-        problems.push(format!(
-            "processes of the team were still running after the lead exited: {}",
-            list.join(", ")
-        ));
-    }
-    problems
 }
 
 fn print_real(

@@ -1,6 +1,6 @@
 //! The fan-out planner: how many workers the work on the board deserves, decided from
 //! evidence and explained. Pure and deterministic: the same [`PlanInput`] always gives the
-//! same [`Plan`], so `replay` can re-run every recorded recommendation.
+//! same [`Recommendation`], so `replay` can re-run every recorded recommendation.
 //!
 //! Evidence, in order of use:
 //! 1. the shape of the unfinished task graph: its parallel width (most tasks on one
@@ -58,8 +58,11 @@ pub struct PlanInput {
     pub agent_fixed_cost_tokens: i64,
 }
 
+// The planner's recommendation for a team: its size class, how many workers it deserves
+// and how many to spawn now. The fields that carry it in answers and events keep the JSON
+// key `plan`. (A plain comment: a doc comment would enter the tools' output schemas.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Plan {
+pub struct Recommendation {
     pub class: SizeClass,
     /// Workers this work deserves.
     pub recommended: u32,
@@ -143,7 +146,7 @@ pub fn parallel_width(tasks: &[PlanTask]) -> u32 {
 }
 
 /// The recommendation for `input`.
-pub fn plan(input: &PlanInput) -> Plan {
+pub fn plan(input: &PlanInput) -> Recommendation {
     let mut reasons = Vec::new();
     let open = input.tasks.len() as u32;
     let ready = input.tasks.iter().filter(|t| t.ready).count() as u32;
@@ -210,7 +213,7 @@ pub fn plan(input: &PlanInput) -> Plan {
         reasons.push("no ready work is waiting: no new worker now".to_string());
     }
     reasons.push(format!("recommended {n}"));
-    Plan {
+    Recommendation {
         class,
         recommended: n,
         spawn,
@@ -223,7 +226,7 @@ pub(crate) use engine_glue::plan_input_in;
 mod engine_glue {
     use crate::store::Connection;
 
-    use super::{Plan, PlanInput, PlanTask};
+    use super::{PlanInput, PlanTask, Recommendation};
     use crate::Engine;
     use crate::error::Result;
     use crate::ids::TeamId;
@@ -292,7 +295,7 @@ mod engine_glue {
         /// The team's recommendation now; recorded (decision, reasons, a digest of its
         /// input) when it or its input differs from the last one recorded. See
         /// [`Engine::refresh_board`].
-        pub fn recommend(&self, team: &TeamId) -> Result<Plan> {
+        pub fn recommend(&self, team: &TeamId) -> Result<Recommendation> {
             self.refresh_board(team)
         }
     }

@@ -41,7 +41,7 @@ pub mod redact;
 pub mod replay;
 pub mod roles;
 pub mod runner;
-pub mod sim;
+pub mod scripted_team;
 pub mod status;
 /// The SQLite store is its own crate (`mcp/store`); the engine reaches it only through it.
 pub use codex_teams_store as store;

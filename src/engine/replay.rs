@@ -23,7 +23,7 @@ use crate::Engine;
 use crate::arbitration::{DecisionInput, evaluate};
 use crate::error::Result;
 use crate::events::Event;
-use crate::fanout::{self, Plan, PlanInput};
+use crate::fanout::{self, PlanInput, Recommendation};
 use crate::ids::TeamId;
 use crate::store::{self, StoredTaskStatus, TaskStatus};
 
@@ -140,7 +140,7 @@ impl Engine {
                         .data
                         .get("plan")
                         .cloned()
-                        .map(serde_json::from_value::<Plan>);
+                        .map(serde_json::from_value::<Recommendation>);
                     let digest = e.data.get("input_digest").and_then(Value::as_str);
                     match (input, recorded) {
                         (Some(Ok(input)), Some(Ok(_)))

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::Engine;
 use crate::error::Result;
 use crate::events::{self, Trace};
-use crate::fanout::{Plan, PlanInput, plan};
+use crate::fanout::{PlanInput, Recommendation, plan};
 use crate::ids::TeamId;
 use crate::policy::Profile;
 use crate::store::board::TaskCounts;
@@ -27,7 +27,7 @@ pub const EVENT_INPUT_MAX_TASKS: usize = 48;
 /// Counts and plan of a team's board, cached or computed.
 pub(crate) struct BoardView {
     pub counts: TaskCounts,
-    pub plan: Plan,
+    pub plan: Recommendation,
     /// Set when computed now (the cache was stale): what to store.
     pub computed: Option<Computed>,
     pub state: store::board::BoardState,
@@ -77,7 +77,7 @@ pub(crate) fn board_view(
         let plan = state
             .plan
             .as_deref()
-            .and_then(|s| serde_json::from_str::<Plan>(s).ok());
+            .and_then(|s| serde_json::from_str::<Recommendation>(s).ok());
         if let (Some(counts), Some(plan)) = (counts, plan) {
             return Ok(BoardView {
                 counts,
@@ -116,12 +116,12 @@ impl Engine {
     /// revision they were computed at, and records `fanout.recommended` (decision, reasons,
     /// input digest and shape; the whole input only for small boards) when the plan or its
     /// input differs from the last recorded one.
-    pub fn refresh_board(&self, team: &TeamId) -> Result<Plan> {
+    pub fn refresh_board(&self, team: &TeamId) -> Result<Recommendation> {
         Ok(self.refresh_board_scanned(team)?.0)
     }
 
     /// [`Engine::refresh_board`], and whether it rescanned the board to get there.
-    pub(crate) fn refresh_board_scanned(&self, team: &TeamId) -> Result<(Plan, bool)> {
+    pub(crate) fn refresh_board_scanned(&self, team: &TeamId) -> Result<(Recommendation, bool)> {
         let profile = self.team_profile(team)?;
         let now = now_ms();
         let view = self.store().read_snapshot(|c| {

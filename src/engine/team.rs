@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::budget::{Tokens, sum_tokens};
 use crate::error::{EngineError, Result};
 use crate::events::{self, Trace};
-use crate::fanout::{MIN_REQUESTS_PER_AGENT, Plan};
+use crate::fanout::{MIN_REQUESTS_PER_AGENT, Recommendation};
 use crate::ids::{AgentId, TaskId, TeamId};
 use crate::policy::{HARD_CAP, Profile};
 use crate::roles::Role;
@@ -33,7 +33,7 @@ pub struct TeamStarted {
     /// to resume the team from another session. Stored only as a hash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lead_secret: Option<String>,
-    pub plan: Plan,
+    pub plan: Recommendation,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -142,7 +142,7 @@ pub struct TeamStatus {
     pub tokens: Tokens,
     pub budget_left: i64,
     /// The fan-out recommendation for the work on the board now.
-    pub plan: Plan,
+    pub plan: Recommendation,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -857,7 +857,7 @@ impl Engine {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TasksCreated {
     pub tasks: Vec<crate::board::CreatedTask>,
-    pub plan: Plan,
+    pub plan: Recommendation,
     /// With `spawn`: the workers started (agent id and role).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub spawned: Vec<Spawned>,

@@ -173,7 +173,7 @@ fn binary_finding(entry: &dyn TableLike) -> Finding {
         );
     }
     match std::fs::metadata(path) {
-        Ok(m) if super::plan::is_executable(&m) => Finding::ok("server binary", command),
+        Ok(m) if super::changes::is_executable(&m) => Finding::ok("server binary", command),
         Ok(_) => Finding::fail(
             "server binary",
             format!("{command} is not an executable file"),

@@ -4,15 +4,15 @@
 //! answers.
 //!
 //! Nothing here prints or parses arguments. Install and uninstall are computed as a
-//! [`plan::Plan`] from the files as they are (so `--dry-run` can show it), and written only
-//! by [`plan::Plan::apply`]. Every fact about Codex this relies on was checked against
+//! [`changes::Changes`] from the files as they are (so `--dry-run` can show it), and written only
+//! by [`changes::Changes::apply`]. Every fact about Codex this relies on was checked against
 //! codex-cli [`TESTED_CODEX_VERSION`]; docs/codex-integration.md says which and how.
 
+pub mod changes;
 pub mod check;
 pub mod config;
 pub mod hooks;
 pub mod manifest;
-pub mod plan;
 pub mod skill;
 pub mod trigger;
 

@@ -2,9 +2,9 @@
 //! documented behaviour (team size, budget, merge rule) with no code change. Runs with the
 //! deterministic `sim` runner through the real engine.
 
+use codex_teams::bench::{scenarios, smoke};
 use codex_teams::engine::Engine;
 use codex_teams::engine::policy::{ArbitrationMode, Profile};
-use codex_teams::engine::sim;
 
 fn engine(dir: &tempfile::TempDir) -> Engine {
     Engine::open(&dir.path().join("teams.db"), dir.path()).expect("open engine")
@@ -14,28 +14,28 @@ fn engine(dir: &tempfile::TempDir) -> Engine {
 fn same_scenario_under_fast_and_deep_differs_as_documented() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = engine(&dir);
-    let high = sim::scenario("high").expect("scenario");
-    let fast = sim::run(&engine, high, "fast").expect("fast run");
-    let deep = sim::run(&engine, high, "deep").expect("deep run");
+    let high = scenarios::scenario("high").expect("scenario");
+    let fast = smoke::run_sim(&engine, high, "fast").expect("fast run");
+    let deep = smoke::run_sim(&engine, high, "deep").expect("deep run");
     assert!(fast.ok && deep.ok, "{fast:?}\n{deep:?}");
-    assert_eq!(fast.kind, "simulated");
+    assert_eq!(fast.report.kind, "simulated");
 
     // Team size: docs/profiles.md says 4 under fast, 6 under deep for this board.
-    assert_eq!((fast.agents_used, deep.agents_used), (4, 6));
-    assert!(fast.max_live <= 6 && deep.max_live <= 6);
+    assert_eq!((fast.report.agents_used, deep.report.agents_used), (4, 6));
+    assert!(fast.report.max_live <= 6 && deep.report.max_live <= 6);
     // Budget.
-    assert_eq!(fast.budget_team_tokens, 1_200_000);
-    assert_eq!(deep.budget_team_tokens, 6_000_000);
+    assert_eq!(fast.report.budget_team_tokens, 1_200_000);
+    assert_eq!(deep.report.budget_team_tokens, 6_000_000);
     // Merge rule, as stored with each team.
     let mode = |team: &str| {
         let id = codex_teams::engine::ids::TeamId::parse("team", team).expect("team id");
         engine.team_profile(&id).expect("profile").arbitration.mode
     };
-    assert_eq!(mode(&fast.team_id), ArbitrationMode::Lead);
-    assert_eq!(mode(&deep.team_id), ArbitrationMode::StrictVote);
+    assert_eq!(mode(&fast.report.team_id), ArbitrationMode::Lead);
+    assert_eq!(mode(&deep.report.team_id), ArbitrationMode::StrictVote);
     // And the run summary records which profile ran.
     assert_eq!(
-        (fast.profile.as_str(), deep.profile.as_str()),
+        (fast.report.profile.as_str(), deep.report.profile.as_str()),
         ("fast", "deep")
     );
 }
@@ -44,11 +44,11 @@ fn same_scenario_under_fast_and_deep_differs_as_documented() {
 fn deep_pairs_even_a_small_task_and_fast_does_not() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = engine(&dir);
-    let small = sim::scenario("small").expect("scenario");
-    let fast = sim::run(&engine, small, "fast").expect("fast run");
-    let deep = sim::run(&engine, small, "deep").expect("deep run");
+    let small = scenarios::scenario("small").expect("scenario");
+    let fast = smoke::run_sim(&engine, small, "fast").expect("fast run");
+    let deep = smoke::run_sim(&engine, small, "deep").expect("deep run");
     assert_eq!(
-        (fast.agents_used, deep.agents_used),
+        (fast.report.agents_used, deep.report.agents_used),
         (1, 2),
         "{fast:?}\n{deep:?}"
     );
@@ -59,16 +59,22 @@ fn smoke_scenarios_land_in_their_size_class_under_default() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = engine(&dir);
     for (name, lo, hi) in [("small", 1, 2), ("medium", 3, 4), ("high", 5, 6)] {
-        let r = sim::run(&engine, sim::scenario(name).expect("scenario"), "default").expect("run");
+        let r = smoke::run_sim(
+            &engine,
+            scenarios::scenario(name).expect("scenario"),
+            "default",
+        )
+        .expect("run");
         assert!(r.ok, "{r:?}");
         assert!(
-            (lo..=hi).contains(&r.agents_used),
+            (lo..=hi).contains(&r.report.agents_used),
             "{name}: {} workers",
-            r.agents_used
+            r.report.agents_used
         );
-        assert!(r.max_live <= 6);
+        assert!(r.report.max_live <= 6);
         // The team's replay reproduces every recommendation and claim.
-        let id = codex_teams::engine::ids::TeamId::parse("team", &r.team_id).expect("team id");
+        let id =
+            codex_teams::engine::ids::TeamId::parse("team", &r.report.team_id).expect("team id");
         let replay = engine.replay(&id).expect("replay");
         assert!(replay.divergences.is_empty(), "{:?}", replay.divergences);
         assert!(replay.checked.recommendations > 0 && replay.checked.claims > 0);

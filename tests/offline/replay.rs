@@ -2,19 +2,19 @@
 //! tampered log as divergent.
 
 use assert_cmd::Command;
+use codex_teams::bench::{scenarios, smoke};
 use codex_teams::engine::Engine;
 use codex_teams::engine::ids::TeamId;
-use codex_teams::engine::sim;
 
 fn finished_team(home: &std::path::Path) -> (Engine, TeamId) {
     let engine = Engine::open(&home.join("teams.db"), home).expect("engine");
-    let report = sim::run(
+    let report = smoke::run_sim(
         &engine,
-        sim::scenario("medium").expect("scenario"),
+        scenarios::scenario("medium").expect("scenario"),
         "default",
     )
     .expect("run");
-    let team = TeamId::parse("team", &report.team_id).expect("team id");
+    let team = TeamId::parse("team", &report.report.team_id).expect("team id");
     (engine, team)
 }
 

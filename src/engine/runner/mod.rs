@@ -4,7 +4,7 @@
 //! - `external`: launches nothing; returns the environment that makes a
 //!   `codex-teams serve-mcp` process (for example inside a Codex session a person starts in
 //!   another terminal) act as the agent.
-//! - `sim`: deterministic simulated workers, stepped by `engine::sim`.
+//! - `sim`: deterministic simulated workers, stepped by `engine::scripted_team`.
 //! - `codex-exec`: a real `codex exec --json` process per worker (the default).
 
 pub mod codex_exec;

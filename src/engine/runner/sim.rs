@@ -1,7 +1,7 @@
 //! The `sim` runner: deterministic simulated workers for tests, smoke runs and the fast
 //! benchmark arm. Launching records nothing beyond the agent row; the simulated work is
-//! done by the engine's `sim` module (a layer above the runners), which steps every sim
-//! worker in a fixed order. Every figure a sim run produces is labelled simulated.
+//! done by the engine's `scripted_team` module (a layer above the runners), which steps
+//! every sim worker in a fixed order. Every figure a sim run produces is labelled simulated.
 
 use crate::error::Result;
 use crate::ids::AgentId;

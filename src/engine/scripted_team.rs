@@ -3,12 +3,16 @@
 //! uses). Workers are stepped round-robin in a fixed order, so a run is reproducible.
 //! Token figures are SIMULATED: each worker step is charged the profile's measured fixed
 //! cost of one model request plus the bytes it reads and writes / 4.
+//!
+//! Only the machinery: what to run (the smoke scenarios, the eval tasks) and how to judge
+//! a run (the smoke checks) live with the measurement code (`codex_teams::bench`). The
+//! `sim` runner these workers use is [`crate::runner::sim`].
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::board::NewTask;
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::fanout::SizeClass;
 use crate::ids::{AgentId, TaskId, TeamId};
 use crate::policy::Bounds;
@@ -20,101 +24,6 @@ use crate::{Caller, Engine};
 
 /// Says, wherever a sim figure is shown, that it is not a measurement.
 pub const SIMULATED: &str = "simulated";
-
-/// One scripted task.
-#[derive(Debug, Clone)]
-pub struct ScriptTask {
-    pub key: &'static str,
-    pub title: &'static str,
-    pub size: &'static str,
-    pub deps: &'static [&'static str],
-}
-
-/// A fixed scenario: a goal and its task graph.
-#[derive(Debug, Clone)]
-pub struct Scenario {
-    pub name: &'static str,
-    pub goal: &'static str,
-    pub class: SizeClass,
-    pub tasks: &'static [ScriptTask],
-}
-
-const fn task(
-    key: &'static str,
-    title: &'static str,
-    size: &'static str,
-    deps: &'static [&'static str],
-) -> ScriptTask {
-    ScriptTask {
-        key,
-        title,
-        size,
-        deps,
-    }
-}
-
-pub const SCENARIOS: &[Scenario] = &[
-    Scenario {
-        name: "small",
-        goal: "Fix the off-by-one in pagination and add a regression test",
-        class: SizeClass::Small,
-        tasks: &[
-            task("fix", "Fix off-by-one in paginate()", "m", &[]),
-            task("test", "Regression test for the last page", "s", &["fix"]),
-        ],
-    },
-    Scenario {
-        name: "medium",
-        goal: "Add CSV, JSON and YAML exporters behind one export command",
-        class: SizeClass::Medium,
-        tasks: &[
-            task("csv", "CSV exporter", "m", &[]),
-            task("json", "JSON exporter", "m", &[]),
-            task("yaml", "YAML exporter", "m", &[]),
-            task(
-                "cli",
-                "Wire exporters into the export command",
-                "m",
-                &["csv", "json", "yaml"],
-            ),
-        ],
-    },
-    Scenario {
-        name: "high",
-        goal: "Port six independent parsers to the new tokenizer API, then run the full suite",
-        class: SizeClass::High,
-        tasks: &[
-            task("p1", "Port the INI parser", "m", &[]),
-            task("p2", "Port the TOML parser", "m", &[]),
-            task("p3", "Port the CSV parser", "m", &[]),
-            task("p4", "Port the JSON parser", "m", &[]),
-            task("p5", "Port the XML parser", "m", &[]),
-            task("p6", "Port the YAML parser", "m", &[]),
-            task(
-                "suite",
-                "Run and fix the full test suite",
-                "l",
-                &["p1", "p2", "p3", "p4", "p5", "p6"],
-            ),
-        ],
-    },
-];
-
-pub fn scenario(name: &str) -> Result<&'static Scenario> {
-    SCENARIOS.iter().find(|s| s.name == name).ok_or_else(|| {
-        EngineError::invalid(
-            "scenario",
-            format!(
-                "`{name}` is not a scenario; valid: {}",
-                SCENARIOS
-                    .iter()
-                    .map(|s| s.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
-    })
-}
 
 /// The outcome of a simulated run.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -140,8 +49,6 @@ pub struct SimReport {
     pub messages: i64,
     pub artifacts: i64,
     pub stop_reasons: Vec<String>,
-    pub ok: bool,
-    pub problems: Vec<String>,
 }
 
 /// Most rounds before a run is declared stuck.
@@ -173,38 +80,9 @@ pub struct SimSpec<'a> {
     pub on_done: Option<&'a mut dyn FnMut(&str)>,
 }
 
-impl Scenario {
-    pub fn spec(&self, profile: &str) -> SimSpec<'static> {
-        SimSpec {
-            name: self.name.to_string(),
-            goal: self.goal.to_string(),
-            class: self.class,
-            tasks: self
-                .tasks
-                .iter()
-                .map(|t| SimTask {
-                    key: t.key.to_string(),
-                    title: t.title.to_string(),
-                    size: t.size.to_string(),
-                    deps: t.deps.iter().map(|d| d.to_string()).collect(),
-                })
-                .collect(),
-            profile: profile.to_string(),
-            fixed_workers: None,
-            broadcast_results: false,
-            on_done: None,
-        }
-    }
-}
-
 struct SimWorker {
     caller: Caller,
     task: Option<TaskId>,
-}
-
-/// Runs `scenario` under `profile` with a scripted lead that follows the planner.
-pub fn run(engine: &Engine, scenario: &Scenario, profile: &str) -> Result<SimReport> {
-    run_spec(engine, scenario.spec(profile))
 }
 
 /// Runs a simulated team for `spec`.
@@ -314,27 +192,6 @@ pub fn run_spec(engine: &Engine, mut spec: SimSpec<'_>) -> Result<SimReport> {
         })
         .collect();
     let agents_used = workers.len() as u32;
-    let mut problems = Vec::new();
-    if spec.fixed_workers.is_none() && (agents_used < bounds.min || agents_used > bounds.max) {
-        problems.push(format!(
-            "{agents_used} workers used; the profile's {} bounds are {}-{}",
-            class_name(spec.class),
-            bounds.min,
-            bounds.max
-        ));
-    }
-    if max_live > crate::policy::HARD_CAP {
-        problems.push(format!(
-            "{max_live} workers were live at once; the hard cap is 6"
-        ));
-    }
-    if summary.tasks.done != spec.tasks.len() as i64 {
-        problems.push(format!(
-            "{} of {} tasks done",
-            summary.tasks.done,
-            spec.tasks.len()
-        ));
-    }
     Ok(SimReport {
         kind: SIMULATED,
         scenario: spec.name.clone(),
@@ -352,17 +209,7 @@ pub fn run_spec(engine: &Engine, mut spec: SimSpec<'_>) -> Result<SimReport> {
         messages: summary.messages,
         artifacts: summary.artifacts,
         stop_reasons,
-        ok: problems.is_empty(),
-        problems,
     })
-}
-
-fn class_name(c: SizeClass) -> &'static str {
-    match c {
-        SizeClass::Small => "small",
-        SizeClass::Medium => "medium",
-        SizeClass::High => "high",
-    }
 }
 
 fn count_live(engine: &Engine, team: &TeamId) -> Result<u32> {

@@ -1,6 +1,6 @@
 //! Install and uninstall as plans: every file to create, change or delete, with its bytes
 //! before and after, computed from the files as they are. `--dry-run` renders the plan as a
-//! unified diff; [`Plan::apply`] writes it (backing up each existing file it changes
+//! unified diff; [`Changes::apply`] writes it (backing up each existing file it changes
 //! first). A plan with no changes is how a second `install` proves it has nothing to do.
 
 use std::path::{Path, PathBuf};
@@ -67,8 +67,11 @@ pub struct HookTrust {
     pub hash: String,
 }
 
+/// The file changes an install or uninstall makes, computed before anything is written.
+/// (`--dry-run` output and its JSON keep their words; `plan_install`/`plan_uninstall`
+/// compute one.)
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct Changes {
     pub action: Action,
     pub codex_home: PathBuf,
     /// In the order they are applied.
@@ -84,7 +87,7 @@ pub struct Plan {
     pub hook: Option<HookTrust>,
 }
 
-impl Plan {
+impl Changes {
     /// A unified diff of every file the plan changes (the manifest last: it is long and
     /// the user's own files matter more).
     pub fn diff(&self) -> String {
@@ -235,7 +238,7 @@ fn parse_hooks(path: &Path, text: Option<&str>) -> Result<Value> {
 }
 
 /// Computes what `install` would do to `codex_home` for binary `bin` (canonical).
-pub fn plan_install(codex_home: &Path, bin: &Path) -> Result<Plan> {
+pub fn plan_install(codex_home: &Path, bin: &Path) -> Result<Changes> {
     let home = Home::new(codex_home);
     let (manifest_before, old) = home.read_manifest()?;
     let mut notes = Vec::new();
@@ -413,7 +416,7 @@ pub fn plan_install(codex_home: &Path, bin: &Path) -> Result<Plan> {
     if changes.is_empty() {
         notes.push("already installed; nothing to change".to_string());
     }
-    Ok(Plan {
+    Ok(Changes {
         action: Action::Install,
         codex_home: home.dir,
         changes,
@@ -427,7 +430,7 @@ pub fn plan_install(codex_home: &Path, bin: &Path) -> Result<Plan> {
 
 /// Computes what `uninstall` would do to `codex_home`. Without a manifest it removes
 /// codex-teams entries found by name (and says so).
-pub fn plan_uninstall(codex_home: &Path) -> Result<Plan> {
+pub fn plan_uninstall(codex_home: &Path) -> Result<Changes> {
     let home = Home::new(codex_home);
     let (manifest_text, manifest) = home.read_manifest()?;
     let mut notes = Vec::new();
@@ -602,7 +605,7 @@ pub fn plan_uninstall(codex_home: &Path) -> Result<Plan> {
             home.dir.display()
         ));
     }
-    Ok(Plan {
+    Ok(Changes {
         action: Action::Uninstall,
         codex_home: home.dir,
         changes,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bench::eval::{EvalTask, class_name};
+use crate::bench::team::eval::{EvalTask, class_name};
 
 /// One run of one arm on one eval task.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -150,7 +150,7 @@ pub struct EngineFigures {
     pub worker_request_tokens: Option<u64>,
     /// The bare worker request of every shipped profile (`harness::bare`), codex-mock only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub bare_worker_requests: Vec<crate::harness::bare::BareRequest>,
+    pub bare_worker_requests: Vec<crate::bench::harness::bare::BareRequest>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -484,7 +484,7 @@ fn team_sizes(arms: &[(String, Vec<TaskRun>)], candidate: &str) -> Vec<TeamSize>
 /// factor = that arm - lean-6; what the four leave of the coordination is their
 /// interaction. Figures are sums of per-task medians over the tasks every arm used ran.
 fn ablation(arms: &[(String, Vec<TaskRun>)], baseline: &str, candidate: &str) -> Option<Ablation> {
-    use crate::bench::run::{Arm, Naive};
+    use crate::bench::team::arm::{Arm, Naive};
     let medians: BTreeMap<&str, BTreeMap<String, f64>> = arms
         .iter()
         .map(|(n, r)| (n.as_str(), task_medians(r)))
@@ -745,7 +745,7 @@ pub fn markdown(r: &Report) -> String {
         if let Some(t) = e.worker_request_tokens {
             s.push_str(&format!("- fixed cost of one more agent: {t} o200k tokens per bare worker request (measured from Codex's real request bodies)\n"));
         }
-        for line in crate::harness::bare::lines(&e.bare_worker_requests) {
+        for line in crate::bench::harness::bare::lines(&e.bare_worker_requests) {
             s.push_str(&format!("- {line}\n"));
         }
     }

@@ -13,9 +13,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::bench::harness::{RealOptions, RealTeam};
+use crate::bench::mock::Script;
 use crate::engine::policy::{Instructions, Profile};
-use crate::harness::{RealOptions, RealTeam};
-use crate::mock::Plan;
 
 /// One profile's figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,7 +49,7 @@ pub fn bare_worker_requests(
             Some(yaml) => Profile::parse(&format!("{}.team.yaml", p.name), yaml)?,
             None => Profile::builtin(&p.name)?,
         };
-        let mut o = RealOptions::new(Plan::parse(PLAN, "bare-request plan")?);
+        let mut o = RealOptions::new(Script::parse(PLAN, "bare-request plan")?);
         o.codex = codex.clone();
         o.bin = bin.clone();
         o.capture_bodies = false;

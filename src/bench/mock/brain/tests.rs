@@ -110,8 +110,8 @@ fn only_message(reply: &Reply) -> &str {
     }
 }
 
-fn small() -> Plan {
-    Plan::builtin("small").unwrap_or_else(|| panic!("small"))
+fn small() -> Script {
+    Script::builtin("small").unwrap_or_else(|| panic!("small"))
 }
 
 fn started() -> Value {
@@ -439,10 +439,12 @@ fn worker_runs_the_task_loop() {
     plan.tasks[1]
         .files
         .insert("tests/page.rs".into(), "it's a test\n".into());
-    plan.tasks[1].send.push(crate::mock::plan::PlanSend {
-        to: "lead".into(),
-        body: None,
-    });
+    plan.tasks[1]
+        .send
+        .push(crate::bench::mock::script::ScriptSend {
+            to: "lead".into(),
+            body: None,
+        });
     let req = request(worker_tools(), BRIEF, &[]);
     let reply = next(&req, &plan);
     assert_eq!(
@@ -571,11 +573,13 @@ fn worker_runs_the_task_loop() {
 
 #[test]
 fn worker_sends_to_the_holder_of_a_task_key() {
-    let mut plan = Plan::builtin("medium").unwrap_or_else(|| panic!("medium"));
-    plan.tasks[1].send.push(crate::mock::plan::PlanSend {
-        to: "csv".into(),
-        body: Some("json uses , too".into()),
-    });
+    let mut plan = Script::builtin("medium").unwrap_or_else(|| panic!("medium"));
+    plan.tasks[1]
+        .send
+        .push(crate::bench::mock::script::ScriptSend {
+            to: "csv".into(),
+            body: Some("json uses , too".into()),
+        });
     let mut h = vec![
         (
             "task_claim",
@@ -765,7 +769,7 @@ fn lead_starts_team_board_and_workers_in_one_call_then_waits_for_the_board() {
 
 #[test]
 fn worker_works_the_task_its_brief_names_and_its_publish_closes_it_and_claims_the_next() {
-    let plan = Plan::parse(
+    let plan = Script::parse(
         "tasks:\n  - {key: fix, title: Fix the pager, files: {src/p.rs: x}}\n  - {key: test, title: Test the pager, deps: [fix], read: [fix], files: {tests/p.rs: y}}\n",
         "test plan",
     )

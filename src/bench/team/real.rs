@@ -1,5 +1,5 @@
 //! The `codex-mock` and `codex` runners of the benchmark: each arm is a real team run (the
-//! real Codex CLI as lead and workers, see [`crate::harness`]) in a workspace prepared from
+//! real Codex CLI as lead and workers, see [`crate::bench::harness`]) in a workspace prepared from
 //! the eval task's repository; the task's checker then decides quality on what the team
 //! left there. With `codex-mock` the model is the scripted mock and the token figures are
 //! the o200k counts of the request bodies Codex sent; with `codex` it is your own provider
@@ -10,18 +10,18 @@ use std::path::PathBuf;
 
 use anyhow::{Result, anyhow};
 
-use crate::bench::eval::{EvalTask, class_name};
-use crate::bench::report::TaskRun;
-use crate::bench::run::{Arm, BenchConfig, Runner, arm_profiles, subtask_keys, tail};
-use crate::harness::{RealOptions, RealTeam};
-use crate::mock::plan::{Plan, PlanMode, PlanSend};
+use crate::bench::harness::{RealOptions, RealTeam};
+use crate::bench::mock::script::{Script, ScriptMode, ScriptSend};
+use crate::bench::team::arm::{Arm, Backend, BenchConfig, arm_profiles, subtask_keys, tail};
+use crate::bench::team::eval::{EvalTask, class_name};
+use crate::bench::team::report::TaskRun;
 use crate::scratch::Scratch;
 
-/// The plan the mock follows for `arm`: the task's own plan, reshaped by the arm's
+/// The script the mock follows for `arm`: the task's own script, reshaped by the arm's
 /// policy (and cut by the sabotage switch).
-pub fn arm_plan(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Plan {
+pub fn arm_script(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Script {
     let keys = subtask_keys(task, sabotaged);
-    let mut plan = task.plan.clone();
+    let mut plan = task.script.clone();
     plan.tasks.retain(|t| keys.contains(&t.key));
     for t in &mut plan.tasks {
         t.deps.retain(|d| keys.contains(d));
@@ -29,9 +29,9 @@ pub fn arm_plan(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Pl
     plan.goal = Some(task.statement.clone());
     plan.profile = arm.profile(profile);
     plan.mode = match arm {
-        Arm::Solo => PlanMode::Solo,
-        Arm::CodexSubagents => PlanMode::Subagents,
-        _ => PlanMode::Team,
+        Arm::Solo => ScriptMode::Solo,
+        Arm::CodexSubagents => ScriptMode::Subagents,
+        _ => ScriptMode::Team,
     };
     plan.whole_task_briefs = arm.whole_task_briefs();
     if arm.broadcasts() {
@@ -41,7 +41,7 @@ pub fn arm_plan(task: &EvalTask, arm: Arm, profile: &str, sabotaged: bool) -> Pl
                 .publish
                 .clone()
                 .unwrap_or_else(|| format!("{} done", t.title));
-            t.send.push(PlanSend {
+            t.send.push(ScriptSend {
                 to: "all".into(),
                 body: Some(body),
             });
@@ -73,7 +73,7 @@ pub fn run_real(
     let scratch = Scratch::new("bench-ws")?;
     let ws = scratch.path().join("ws");
     task.prepare_workspace(&ws)?;
-    let mut plan = arm_plan(task, arm, &cfg.profile, sabotaged);
+    let mut plan = arm_script(task, arm, &cfg.profile, sabotaged);
     plan.pace_secs = cfg.pace;
     let subtasks = plan.tasks.len() as u64;
     let mut options = RealOptions::new(plan);
@@ -96,7 +96,7 @@ pub fn run_real(
         // The lead (and Codex's sub-agents, which inherit it) writes the files itself.
         options.lead_sandbox = Some("workspace-write".into());
     }
-    if cfg.runner == Runner::Codex {
+    if cfg.backend == Backend::Codex {
         // A real model: your provider and login, the arm's profile through the environment,
         // and the naive arm's policy in words.
         options.user_codex_home = Some(user_codex_home()?);
@@ -127,7 +127,7 @@ pub fn run_real(
     run.input_tokens = report.tokens.total.input;
     run.output_tokens = report.tokens.total.output;
     run.total_tokens = report.tokens.total.total;
-    run.cached_tokens = if cfg.runner == Runner::Codex {
+    run.cached_tokens = if cfg.backend == Backend::Codex {
         // Only the lead's own usage says what was cached.
         report
             .lead
@@ -139,7 +139,7 @@ pub fn run_real(
     } else {
         report.requests.iter().map(|r| r.cached_tokens).sum()
     };
-    run.lead_requests = (cfg.runner == Runner::CodexMock).then_some(lead_requests.len() as u64);
+    run.lead_requests = (cfg.backend == Backend::CodexMock).then_some(lead_requests.len() as u64);
     run.wall_ms = report.wall_ms;
     run.messages = report.messages.len() as u64;
     run.artifacts = report.artifacts.len() as u64;
@@ -151,7 +151,9 @@ pub fn run_real(
             .events_of("fanout.recommended")
             .into_iter()
             .filter_map(|e| e.data.get("plan"))
-            .filter_map(|p| serde_json::from_value::<crate::engine::fanout::Plan>(p.clone()).ok())
+            .filter_map(|p| {
+                serde_json::from_value::<crate::engine::fanout::Recommendation>(p.clone()).ok()
+            })
             .find(|p| !p.reasons.iter().any(|r| r.contains("no tasks yet")));
         run.planner_class = first.as_ref().map(|p| class_name(p.class).to_string());
         run.recommended = first.map(|p| p.recommended);

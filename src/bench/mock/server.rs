@@ -22,8 +22,8 @@ use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 use tiktoken_rs::CoreBPE;
 
-use crate::mock::brain::{self, Item};
-use crate::mock::plan::Plan;
+use crate::bench::mock::brain::{self, Item};
+use crate::bench::mock::script::Script;
 
 /// Largest request body accepted (Codex sends ~40-200 KB; long histories grow).
 const BODY_MAX: usize = 64 * 1024 * 1024;
@@ -32,9 +32,9 @@ const HEAD_MAX: usize = 64 * 1024;
 /// An idle keep-alive connection is closed after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// What the server needs: the brain's plan, where to log, where to keep bodies.
+/// What the server needs: the brain's script, where to log, where to keep bodies.
 pub struct MockConfig {
-    pub plan: Plan,
+    pub script: Script,
     pub log: Option<PathBuf>,
     pub capture_dir: Option<PathBuf>,
 }
@@ -439,7 +439,7 @@ fn respond(req: &Request, shared: &Shared) -> (&'static str, &'static str, Strin
     let cached_tokens = shared
         .cache
         .cached(&shared.tokenizer, &request, input_tokens);
-    let reply = brain::next(&request, &shared.config.plan);
+    let reply = brain::next(&request, &shared.config.script);
     if let Some(delay) = reply.delay {
         // Paced mode: one connection per thread, so only this worker waits.
         std::thread::sleep(delay);

@@ -25,10 +25,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use crate::bench::mock::Script;
 use crate::engine::Engine;
 use crate::engine::runner::{codex_exec, procs};
 use crate::integration;
-use crate::mock::Plan;
 use crate::scratch::Scratch;
 
 pub use crate::engine::runner::procs::Leftover;
@@ -55,7 +55,7 @@ const POLL: Duration = Duration::from_millis(50);
 #[derive(Debug, Clone)]
 pub struct RealOptions {
     /// The mock's script.
-    pub plan: Plan,
+    pub script: Script,
     /// The lead's prompt, exactly as typed.
     pub prompt: String,
     /// The lead's `-m`; None runs the config default (`mock-model`).
@@ -98,13 +98,13 @@ pub struct RealOptions {
 
 impl RealOptions {
     /// A run of `plan` with the prompt `use agents team: <plan goal>`.
-    pub fn new(plan: Plan) -> RealOptions {
+    pub fn new(plan: Script) -> RealOptions {
         let goal = plan
             .goal
             .clone()
             .unwrap_or_else(|| "finish the tasks on the board".to_string());
         RealOptions {
-            plan,
+            script: plan,
             prompt: format!("use agents team: {goal}"),
             lead_model: None,
             profile: None,
@@ -126,10 +126,10 @@ impl RealOptions {
     /// A run of the built-in scenario `small`, `medium` or `high`, each task taking
     /// [`SCENARIO_TASK_WORK`].
     pub fn scenario(name: &str) -> Result<RealOptions> {
-        let mut plan = Plan::builtin(name).ok_or_else(|| {
+        let mut plan = Script::builtin(name).ok_or_else(|| {
             anyhow!(
                 "`{name}` is not a built-in plan; valid: {}",
-                Plan::builtin_names().join(", ")
+                Script::builtin_names().join(", ")
             )
         })?;
         for task in &mut plan.tasks {
@@ -199,7 +199,7 @@ impl RealTeam {
     /// Sets everything up and starts the lead; returns while it runs.
     pub fn start(options: RealOptions) -> Result<RealTeam> {
         let codex = find_codex(options.codex.as_deref())?;
-        let bin = integration::plan::resolve_bin(options.bin.as_deref())
+        let bin = integration::changes::resolve_bin(options.bin.as_deref())
             .map_err(|e| anyhow!("the codex-teams binary: {e}"))?;
         let dir = Scratch::kept("real", options.keep)?;
         let root = dir.path().to_path_buf();
@@ -236,22 +236,22 @@ impl RealTeam {
                 .status();
         }
 
-        let mut plan = options.plan.clone();
+        let mut plan = options.script.clone();
         if let Some(p) = &options.profile {
             plan.profile = Some(p.clone());
         }
         plan.wait_ms.get_or_insert(DEFAULT_LEAD_WAIT_MS);
         plan.worker_wait_ms.get_or_insert(DEFAULT_WORKER_WAIT_MS);
-        let plan_path = root.join("plan.json");
-        std::fs::write(&plan_path, serde_json::to_string_pretty(&plan)?)
-            .with_context(|| format!("writing {}", plan_path.display()))?;
+        let script_path = root.join("plan.json");
+        std::fs::write(&script_path, serde_json::to_string_pretty(&plan)?)
+            .with_context(|| format!("writing {}", script_path.display()))?;
         let (mock, port) = match &options.user_codex_home {
             Some(user) => {
                 copy_provider_setup(user, &codex_home)?;
                 (None, 0)
             }
             None => {
-                let (mock, port) = start_mock(&bin, &root, &plan_path, options.capture_bodies)?;
+                let (mock, port) = start_mock(&bin, &root, &script_path, options.capture_bodies)?;
                 (Some(mock), port)
             }
         };
@@ -273,7 +273,7 @@ impl RealTeam {
             team.write_config(port)?;
         }
         if team.options.install {
-            let plan = integration::plan::plan_install(&team.codex_home, &bin)
+            let plan = integration::changes::plan_install(&team.codex_home, &bin)
                 .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
             plan.apply()
                 .map_err(|e| anyhow!("install into {}: {e}", team.codex_home.display()))?;
@@ -569,7 +569,7 @@ impl RealTeam {
             kind: report::KIND,
             note: report::NOTE,
             codex_version: self.codex_version.clone(),
-            plan: self.options.plan.name.clone(),
+            plan: self.options.script.name.clone(),
             prompt: self.options.prompt.clone(),
             lead_model: self.options.lead_model.clone(),
             teams_started: facts.teams_started,

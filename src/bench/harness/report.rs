@@ -375,7 +375,7 @@ pub(crate) fn check_hook(bodies: &Path, requests: &[RequestRecord]) -> HookRecor
         ..Default::default()
     };
     for r in requests {
-        let path = crate::mock::server::captured_body_path(bodies, r.n);
+        let path = crate::bench::mock::server::captured_body_path(bodies, r.n);
         let Ok(body) = std::fs::read_to_string(&path) else {
             continue;
         };
@@ -564,11 +564,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let with = serde_json::to_string(&json!({"input": [{"text": trigger::CONTEXT}]})).unwrap();
         std::fs::write(
-            crate::mock::server::captured_body_path(dir.path(), 1),
+            crate::bench::mock::server::captured_body_path(dir.path(), 1),
             &with,
         )
         .unwrap();
-        std::fs::write(crate::mock::server::captured_body_path(dir.path(), 2), "{}").unwrap();
+        std::fs::write(
+            crate::bench::mock::server::captured_body_path(dir.path(), 2),
+            "{}",
+        )
+        .unwrap();
         let request = |n, role: &str| RequestRecord {
             n,
             role: role.into(),

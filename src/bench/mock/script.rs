@@ -1,6 +1,6 @@
 //! The script the mock brain follows: which team the lead builds and what each worker does
 //! for each task. Loaded from JSON or YAML, or one of the built-in plans `small`, `medium`
-//! and `high`, which are the task graphs of [`crate::engine::sim::SCENARIOS`].
+//! and `high`, which are the task graphs of [`crate::bench::scenarios::SCENARIOS`].
 //!
 //! Format (YAML shown; the same keys in JSON work):
 //!
@@ -45,7 +45,7 @@ use std::path::{Component, Path};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::sim::SCENARIOS;
+use crate::bench::scenarios::{self, SCENARIOS};
 
 /// Default lead long-poll per wait round.
 pub const DEFAULT_WAIT_MS: u64 = crate::engine::policy::LEAD_WAIT_CEILING_MS as u64;
@@ -58,9 +58,14 @@ pub const DEFAULT_MAX_WORKER_CALLS: u32 = 80;
 /// Default worker long-poll while its open tasks are blocked.
 pub const DEFAULT_WORKER_WAIT_MS: u64 = 5_000;
 
+/// The mock model's script for one run. User-facing names keep the older word "plan":
+/// `codex-teams mock-model --plan`, an eval task's `plan:` key (`task.yaml`) and the
+/// built-in "plans" `small`, `medium` and `high`; in the code it is a script, so that
+/// "plan" is left to nothing (the planner's answer is a recommendation, install's file
+/// changes are changes).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Plan {
+pub struct Script {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,15 +97,15 @@ pub struct Plan {
     pub whole_task_briefs: bool,
     /// Who does the work: a codex-teams team (default), the lead alone, or Codex's own
     /// sub-agents. The benchmark's `solo` and `codex-subagents` arms set it.
-    #[serde(default, skip_serializing_if = "PlanMode::is_team")]
-    pub mode: PlanMode,
-    pub tasks: Vec<PlanTask>,
+    #[serde(default, skip_serializing_if = "ScriptMode::is_team")]
+    pub mode: ScriptMode,
+    pub tasks: Vec<ScriptTask>,
 }
 
 /// How the mock lead gets the plan's work done.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum PlanMode {
+pub enum ScriptMode {
     /// `use agents team`: a codex-teams team (the lead orchestrates, workers do the tasks).
     #[default]
     Team,
@@ -113,15 +118,15 @@ pub enum PlanMode {
     Subagents,
 }
 
-impl PlanMode {
+impl ScriptMode {
     pub fn is_team(&self) -> bool {
-        *self == PlanMode::Team
+        *self == ScriptMode::Team
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PlanTask {
+pub struct ScriptTask {
     pub key: String,
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,7 +148,7 @@ pub struct PlanTask {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub send: Vec<PlanSend>,
+    pub send: Vec<ScriptSend>,
     /// Task keys whose artifacts to read; None = the claim's `inputs`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<Vec<String>>,
@@ -151,7 +156,7 @@ pub struct PlanTask {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PlanSend {
+pub struct ScriptSend {
     /// `lead`, `all` (broadcast), an agent id, or a task key (the agent holding that task;
     /// a broadcast when nobody holds it).
     pub to: String,
@@ -163,11 +168,11 @@ fn default_size() -> String {
     "m".to_string()
 }
 
-impl Plan {
-    /// The built-in plan of a scenario of `engine::sim` (`small`, `medium`, `high`).
-    pub fn builtin(name: &str) -> Option<Plan> {
+impl Script {
+    /// The built-in plan of a scenario of [`crate::bench::scenarios`] (`small`, `medium`, `high`).
+    pub fn builtin(name: &str) -> Option<Script> {
         let scenario = SCENARIOS.iter().find(|s| s.name == name)?;
-        Some(Plan {
+        Some(Script {
             name: Some(scenario.name.to_string()),
             goal: Some(scenario.goal.to_string()),
             profile: None,
@@ -180,11 +185,11 @@ impl Plan {
             worker_wait_ms: None,
             pace_secs: None,
             whole_task_briefs: false,
-            mode: PlanMode::Team,
+            mode: ScriptMode::Team,
             tasks: scenario
                 .tasks
                 .iter()
-                .map(|t| PlanTask {
+                .map(|t| ScriptTask {
                     key: t.key.to_string(),
                     title: t.title.to_string(),
                     detail: None,
@@ -203,12 +208,12 @@ impl Plan {
 
     /// Names of the built-in plans.
     pub fn builtin_names() -> Vec<&'static str> {
-        SCENARIOS.iter().map(|s| s.name).collect()
+        scenarios::names()
     }
 
     /// Parses a plan from JSON (text starting with `{`) or YAML, and checks it.
-    pub fn parse(text: &str, origin: &str) -> Result<Plan> {
-        let plan: Plan = if text.trim_start().starts_with('{') {
+    pub fn parse(text: &str, origin: &str) -> Result<Script> {
+        let plan: Script = if text.trim_start().starts_with('{') {
             serde_json::from_str(text).with_context(|| format!("plan {origin}: invalid JSON"))?
         } else {
             serde_saphyr::from_str(text).map_err(|e| anyhow!("plan {origin}: invalid YAML: {e}"))?
@@ -219,8 +224,8 @@ impl Plan {
     }
 
     /// Loads a plan file, or a built-in plan by name (`small`, `medium`, `high`).
-    pub fn load(spec: &str) -> Result<Plan> {
-        if let Some(plan) = Plan::builtin(spec) {
+    pub fn load(spec: &str) -> Result<Script> {
+        if let Some(plan) = Script::builtin(spec) {
             return Ok(plan);
         }
         let path = Path::new(spec);
@@ -228,10 +233,10 @@ impl Plan {
             format!(
                 "reading plan {} (or name a built-in plan: {})",
                 path.display(),
-                Plan::builtin_names().join(", ")
+                Script::builtin_names().join(", ")
             )
         })?;
-        Plan::parse(&text, &path.display().to_string())
+        Script::parse(&text, &path.display().to_string())
     }
 
     /// Checks what the engine would refuse later, with a message naming the task.
@@ -314,20 +319,20 @@ impl Plan {
     }
 
     /// The task with this title (how a worker finds the plan entry of a claimed task).
-    pub fn task_by_title(&self, title: &str) -> Option<&PlanTask> {
+    pub fn task_by_title(&self, title: &str) -> Option<&ScriptTask> {
         let title = title.trim();
         self.tasks.iter().find(|t| t.title.trim() == title)
     }
 
-    pub fn task_by_key(&self, key: &str) -> Option<&PlanTask> {
+    pub fn task_by_key(&self, key: &str) -> Option<&ScriptTask> {
         self.tasks.iter().find(|t| t.key == key)
     }
 
     /// The tasks in an order where every task comes after its dependencies (plan order
     /// among ready tasks). A dependency cycle is cut: its tasks come last, in plan order.
-    pub fn dependency_order(&self) -> Vec<&PlanTask> {
+    pub fn dependency_order(&self) -> Vec<&ScriptTask> {
         let mut done: BTreeSet<&str> = BTreeSet::new();
-        let mut order: Vec<&PlanTask> = Vec::new();
+        let mut order: Vec<&ScriptTask> = Vec::new();
         while order.len() < self.tasks.len() {
             let next = self.tasks.iter().find(|t| {
                 !done.contains(t.key.as_str()) && t.deps.iter().all(|d| done.contains(d.as_str()))
@@ -352,41 +357,41 @@ mod tests {
 
     #[test]
     fn builtin_plans_match_the_sim_scenarios_and_validate() {
-        for name in Plan::builtin_names() {
-            let plan = Plan::builtin(name).unwrap_or_else(|| panic!("builtin {name}"));
+        for name in Script::builtin_names() {
+            let plan = Script::builtin(name).unwrap_or_else(|| panic!("builtin {name}"));
             plan.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
         }
-        let high = Plan::builtin("high").unwrap_or_else(|| panic!("high"));
+        let high = Script::builtin("high").unwrap_or_else(|| panic!("high"));
         assert_eq!(high.tasks.len(), 7);
         assert_eq!(high.tasks[6].deps.len(), 6);
-        assert!(Plan::builtin("nope").is_none());
+        assert!(Script::builtin("nope").is_none());
     }
 
     #[test]
     fn yaml_and_json_plans_parse_and_typos_are_refused() {
         let yaml = "profile: fast\ntasks:\n  - key: a\n    title: Do A\n    files: {src/a.rs: \"x\"}\n    send: [{to: lead}]\n  - key: b\n    title: Do B\n    deps: [a]\n    read: [a]\n";
-        let plan = Plan::parse(yaml, "t.yaml").unwrap_or_else(|e| panic!("{e:#}"));
+        let plan = Script::parse(yaml, "t.yaml").unwrap_or_else(|e| panic!("{e:#}"));
         assert_eq!(plan.profile.as_deref(), Some("fast"));
         assert_eq!(plan.tasks[0].size, "m");
         assert_eq!(plan.tasks[1].read, Some(vec!["a".to_string()]));
         let json = r#"{"tasks":[{"key":"a","title":"A","size":"s"}]}"#;
         assert_eq!(
-            Plan::parse(json, "t.json").map(|p| p.tasks.len()).ok(),
+            Script::parse(json, "t.json").map(|p| p.tasks.len()).ok(),
             Some(1)
         );
         let typo = "tasks:\n  - key: a\n    title: A\n    dpes: [b]\n";
-        assert!(Plan::parse(typo, "t.yaml").is_err());
+        assert!(Script::parse(typo, "t.yaml").is_err());
         let bad_dep = "tasks:\n  - key: a\n    title: A\n    deps: [zz]\n";
         let err = format!(
             "{:#}",
-            Plan::parse(bad_dep, "t.yaml")
+            Script::parse(bad_dep, "t.yaml")
                 .err()
                 .unwrap_or_else(|| anyhow!(""))
         );
         assert!(err.contains("zz"), "{err}");
         let escape = "tasks:\n  - key: a\n    title: A\n    files: {../x: y}\n";
-        assert!(Plan::parse(escape, "t.yaml").is_err());
+        assert!(Script::parse(escape, "t.yaml").is_err());
         let dup = "tasks:\n  - {key: a, title: A}\n  - {key: b, title: A}\n";
-        assert!(Plan::parse(dup, "t.yaml").is_err());
+        assert!(Script::parse(dup, "t.yaml").is_err());
     }
 }

@@ -25,7 +25,7 @@ mod arms;
 
 use serde_json::{Map, Value, json};
 
-use crate::mock::plan::{Plan, PlanMode, PlanTask};
+use crate::bench::mock::script::{Script, ScriptMode, ScriptTask};
 
 /// The most workers a team may have live (the engine's hard cap).
 const HARD_CAP: usize = 6;
@@ -155,11 +155,11 @@ struct Call {
     name: String,
     ours: bool,
     args: Value,
-    out: Outcome,
+    out: CallResult,
 }
 
 #[derive(Debug, Clone)]
-enum Outcome {
+enum CallResult {
     /// A JSON result without an `error` key.
     Ok(Value),
     /// A JSON `{"error":...}` result, or text that is not JSON (Codex's own failures).
@@ -170,36 +170,36 @@ enum Outcome {
     Missing,
 }
 
-impl Outcome {
+impl CallResult {
     fn ok(&self) -> Option<&Value> {
         match self {
-            Outcome::Ok(v) => Some(v),
+            CallResult::Ok(v) => Some(v),
             _ => None,
         }
     }
 
     fn err(&self) -> Option<&Value> {
         match self {
-            Outcome::Err(v) => Some(v),
+            CallResult::Err(v) => Some(v),
             _ => None,
         }
     }
 
     fn is_ok(&self) -> bool {
-        matches!(self, Outcome::Ok(_))
+        matches!(self, CallResult::Ok(_))
     }
 
     fn message(&self) -> String {
         match self {
-            Outcome::Ok(_) => "ok".into(),
-            Outcome::Err(v) => v
+            CallResult::Ok(_) => "ok".into(),
+            CallResult::Err(v) => v
                 .get("message")
                 .and_then(Value::as_str)
                 .map(String::from)
                 .or_else(|| v.as_str().map(String::from))
                 .unwrap_or_else(|| v.to_string()),
-            Outcome::Text(t) => t.clone(),
-            Outcome::Missing => "no result".into(),
+            CallResult::Text(t) => t.clone(),
+            CallResult::Missing => "no result".into(),
         }
     }
 }
@@ -242,7 +242,7 @@ fn content_text(content: &Value) -> String {
 
 /// Turns a `function_call_output.output` into an outcome. Codex 0.169 renders MCP results
 /// as `Wall time: ...\nOutput:\n<structuredContent JSON>`.
-fn parse_output(output: &Value, ours: bool) -> Outcome {
+fn parse_output(output: &Value, ours: bool) -> CallResult {
     let text = content_text(output);
     let body = match text.find("Output:\n") {
         Some(i) => &text[i + "Output:\n".len()..],
@@ -256,13 +256,13 @@ fn parse_output(output: &Value, ours: bool) -> Outcome {
     match parsed {
         Some(v) if v.is_object() => {
             if v.get("error").is_some() {
-                Outcome::Err(v)
+                CallResult::Err(v)
             } else {
-                Outcome::Ok(v)
+                CallResult::Ok(v)
             }
         }
-        _ if ours => Outcome::Err(Value::String(text)),
-        _ => Outcome::Text(text),
+        _ if ours => CallResult::Err(Value::String(text)),
+        _ => CallResult::Text(text),
     }
 }
 
@@ -458,7 +458,7 @@ impl Conversation {
                 .and_then(Value::as_str)
                 .and_then(|id| outputs.get(id))
                 .map(|o| parse_output(o, ours))
-                .unwrap_or(Outcome::Missing);
+                .unwrap_or(CallResult::Missing);
             conv.turn.push(Call {
                 name,
                 ours,
@@ -534,7 +534,7 @@ fn prompt_setting(prompt: &str, name: &str) -> Option<String> {
 }
 
 /// The goal text: what follows the trigger phrase, without `name=value` settings.
-fn goal_from_prompt(prompt: &str, plan: &Plan) -> String {
+fn goal_from_prompt(prompt: &str, plan: &Script) -> String {
     let lower = prompt.to_lowercase();
     let after = ["use agents team", "use agent teams"]
         .iter()
@@ -583,13 +583,13 @@ fn parse_brief(text: &str) -> Option<(String, String, String)> {
 
 /// The next output items for `request`. `plan` is the default script; a prompt may pick a
 /// built-in plan with `scenario=<small|medium|high>`.
-pub fn next(request: &Value, plan: &Plan) -> Reply {
+pub fn next(request: &Value, plan: &Script) -> Reply {
     let conv = Conversation::parse(request);
     // The benchmark's arms without a codex-teams team (see `arms`).
     match plan.mode {
-        PlanMode::Team => {}
-        PlanMode::Solo => return arms::solo(&conv, plan),
-        PlanMode::Subagents => return arms::subagents(&conv, plan, request),
+        ScriptMode::Team => {}
+        ScriptMode::Solo => return arms::solo(&conv, plan),
+        ScriptMode::Subagents => return arms::subagents(&conv, plan, request),
     }
     if conv.naming.is_none() {
         return Reply {
@@ -602,7 +602,7 @@ pub fn next(request: &Value, plan: &Plan) -> Reply {
     }
     let chosen = prompt_setting(conv.prompt(), "scenario")
         .or_else(|| prompt_setting(conv.prompt(), "plan"))
-        .and_then(|n| Plan::builtin(&n));
+        .and_then(|n| Script::builtin(&n));
     let plan = chosen.as_ref().unwrap_or(plan);
     if conv.has_tool("team_start") {
         return Reply {
@@ -654,7 +654,7 @@ fn i64_at(v: &Value, path: &str) -> i64 {
     v.pointer(path).and_then(Value::as_i64).unwrap_or(0)
 }
 
-fn is_runner_error(out: &Outcome) -> bool {
+fn is_runner_error(out: &CallResult) -> bool {
     out.err().is_some_and(|e| {
         e.get("field").and_then(Value::as_str) == Some("runner")
             || e.get("message")
@@ -678,14 +678,14 @@ fn with_board_from_start(conv: &Conversation) -> Option<Conversation> {
             name: "task_create".into(),
             ours: true,
             args: json!({ "tasks": start.args.get("tasks"), "spawn": start.args.get("spawn") }),
-            out: Outcome::Ok(board),
+            out: CallResult::Ok(board),
         },
     );
     Some(out)
 }
 
 /// The plan's tasks as `task_create` (or `team_start`) takes them.
-fn board_tasks(plan: &Plan) -> Vec<Value> {
+fn board_tasks(plan: &Script) -> Vec<Value> {
     plan.tasks
         .iter()
         .map(|t| {
@@ -701,7 +701,7 @@ fn board_tasks(plan: &Plan) -> Vec<Value> {
         .collect()
 }
 
-fn lead(conv: &Conversation, plan: &Plan) -> Item {
+fn lead(conv: &Conversation, plan: &Script) -> Item {
     let expanded = with_board_from_start(conv);
     let conv = expanded.as_ref().unwrap_or(conv);
     let prompt = conv.prompt();
@@ -773,7 +773,7 @@ fn lead(conv: &Conversation, plan: &Plan) -> Item {
 
     // Spawning: as many as the latest plan (from task_create, team_status or a wait) says,
     // less those task_create already started.
-    let plan_at = conv.turn.iter().rposition(|c| {
+    let script_at = conv.turn.iter().rposition(|c| {
         c.ours
             && match c.name.as_str() {
                 "task_create" | "team_status" => {
@@ -783,11 +783,11 @@ fn lead(conv: &Conversation, plan: &Plan) -> Item {
                 _ => false,
             }
     });
-    let target = plan_at
+    let target = script_at
         .and_then(|i| conv.turn[i].out.ok())
         .map(|v| i64_at(v, "/plan/spawn").max(i64_at(v, "/spawn")))
         .unwrap_or(0);
-    let spawned_since = plan_at
+    let spawned_since = script_at
         .map(|i| {
             let with_board = conv.turn[i]
                 .out
@@ -977,11 +977,11 @@ fn shell_args(shell: &Shell, script: &str, long: bool) -> Value {
 }
 
 /// The plan entry of a claimed task: by title in the plan, then in the built-in plans.
-fn plan_task(plan: &Plan, title: &str) -> Option<PlanTask> {
+fn script_task(plan: &Script, title: &str) -> Option<ScriptTask> {
     plan.task_by_title(title).cloned().or_else(|| {
-        Plan::builtin_names()
+        Script::builtin_names()
             .into_iter()
-            .filter_map(Plan::builtin)
+            .filter_map(Script::builtin)
             .find_map(|p| p.task_by_title(title).cloned())
     })
 }
@@ -1006,7 +1006,7 @@ fn is_agent_target(to: &str) -> bool {
     to == "lead" || to.starts_with("agent_")
 }
 
-fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
+fn worker(conv: &Conversation, plan: &Script, me: &str) -> Item {
     let done_count = conv
         .calls("task_update")
         .filter(|c| c.out.is_ok() && c.args.get("status").and_then(Value::as_str) == Some("done"))
@@ -1049,7 +1049,7 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
         name: "task_claim".into(),
         ours: true,
         args: json!({}),
-        out: Outcome::Ok(v),
+        out: CallResult::Ok(v),
     });
     let (claim, after) = match (claim_at, &brief_claim) {
         (Some(c), _) => (&conv.turn[c], &conv.turn[c + 1..]),
@@ -1071,7 +1071,7 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
         return conv.call("team_pull_inbox", json!({ "ack": last_inbox_ids(conv) }), 0);
     }
     let claim_out = match closed_by_publish(claim) {
-        Some(next) => Outcome::Ok(next.clone()),
+        Some(next) => CallResult::Ok(next.clone()),
         None => claim.out.clone(),
     };
     let Some(claimed) = claim_out.ok() else {
@@ -1130,7 +1130,7 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
                 .collect()
         })
         .unwrap_or_default();
-    let pt = plan_task(plan, title);
+    let pt = script_task(plan, title);
     let key = pt
         .as_ref()
         .map(|t| t.key.clone())
@@ -1265,7 +1265,7 @@ fn worker(conv: &Conversation, plan: &Plan, me: &str) -> Item {
             Some(s.to.clone())
         } else {
             // The agent that holds the task with key `s.to` now.
-            let wanted = plan_task_title(plan, &s.to);
+            let wanted = script_task_title(plan, &s.to);
             listed
                 .and_then(|l| l.out.ok())
                 .and_then(|v| v.get("tasks"))
@@ -1342,7 +1342,7 @@ fn closed_by_publish(c: &Call) -> Option<&Value> {
     c.out.ok()?.get("next").filter(|n| n.is_object())
 }
 
-fn plan_task_title(plan: &Plan, key: &str) -> Option<String> {
+fn script_task_title(plan: &Script, key: &str) -> Option<String> {
     plan.task_by_key(key).map(|t| t.title.clone())
 }
 

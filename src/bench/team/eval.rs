@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::bench::mock::script::Script;
 use crate::engine::fanout::{self, SizeClass};
 use crate::engine::policy::Profile;
-use crate::mock::plan::Plan;
 
 /// The file that describes a task, in its directory.
 pub const TASK_FILE: &str = "task.yaml";
@@ -42,8 +42,9 @@ pub struct EvalTask {
     /// A shell command (run with `bash -c` in the finished workspace); exit 0 = quality pass.
     pub checker: String,
     pub check_timeout: Duration,
-    /// The scripted plan of the offline arms; each subtask's `files` are its correct work.
-    pub plan: Plan,
+    /// The mock's script for the offline arms (task.yaml's `plan:`); each subtask's `files`
+    /// are its correct work.
+    pub script: Script,
     /// The task's directory (holding task.yaml and repo/).
     pub dir: PathBuf,
 }
@@ -68,7 +69,7 @@ struct TaskFile {
     checker: String,
     #[serde(default)]
     timeout_secs: Option<u64>,
-    plan: Plan,
+    plan: Script,
 }
 
 /// Every task under `dir` (each subdirectory holding a task.yaml), sorted by name.
@@ -137,7 +138,7 @@ pub fn load_task(dir: &Path) -> Result<EvalTask> {
     raw.plan
         .validate()
         .map_err(|e| fail("plan", format!("{e:#}")))?;
-    check_plan_shape(&raw.plan, raw.size_class).map_err(|m| fail("plan", m))?;
+    check_script_shape(&raw.plan, raw.size_class).map_err(|m| fail("plan", m))?;
     let repo = dir.join(REPO_DIR);
     if !repo.is_dir() {
         bail!(
@@ -151,7 +152,7 @@ pub fn load_task(dir: &Path) -> Result<EvalTask> {
         statement: raw.statement,
         checker: raw.checker,
         check_timeout,
-        plan: raw.plan,
+        script: raw.plan,
         dir: dir.to_path_buf(),
     })
 }
@@ -160,7 +161,7 @@ pub fn load_task(dir: &Path) -> Result<EvalTask> {
 /// the one the planner gives the plan (by parallel width: 1-2 small, 3-4 medium, 5+ high),
 /// every subtask writes files, and no file is written by two subtasks (so dropping one
 /// loses its work).
-fn check_plan_shape(plan: &Plan, class: SizeClass) -> std::result::Result<(), String> {
+fn check_script_shape(plan: &Script, class: SizeClass) -> std::result::Result<(), String> {
     let width = fanout::parallel_width(&planner_tasks(plan));
     let planned = fanout::class_of_width(width);
     if planned != class {
@@ -192,7 +193,7 @@ fn check_plan_shape(plan: &Plan, class: SizeClass) -> std::result::Result<(), St
 
 /// A plan's subtasks as the planner sees a fresh board: every one unfinished, the ones
 /// without dependencies ready.
-pub fn planner_tasks(plan: &Plan) -> Vec<fanout::PlanTask> {
+pub fn planner_tasks(plan: &Script) -> Vec<fanout::PlanTask> {
     plan.tasks
         .iter()
         .map(|t| fanout::PlanTask {
@@ -207,7 +208,7 @@ pub fn planner_tasks(plan: &Plan) -> Vec<fanout::PlanTask> {
 
 /// The planner's first recommendation for `plan` under `profile`, on a fresh board with
 /// the profile's whole budget and no worker yet: what the lead is told to start.
-pub fn planner_first(plan: &Plan, profile: &Profile) -> fanout::Plan {
+pub fn planner_first(plan: &Script, profile: &Profile) -> fanout::Recommendation {
     fanout::plan(&fanout::PlanInput::new(
         planner_tasks(plan),
         0,
@@ -265,7 +266,7 @@ impl EvalTask {
     /// Writes the files of subtask `key` into `workspace`, as the mock worker does for it.
     pub fn write_subtask_files(&self, workspace: &Path, key: &str) -> Result<()> {
         let task = self
-            .plan
+            .script
             .task_by_key(key)
             .ok_or_else(|| anyhow!("{}: no subtask with key `{key}`", self.name))?;
         for (rel, content) in &task.files {
@@ -587,7 +588,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         task.prepare_workspace(dir.path())
             .unwrap_or_else(|e| panic!("{}: {e:#}", task.name));
-        for t in task.plan.tasks.iter().filter(|t| keep(&t.key)) {
+        for t in task.script.tasks.iter().filter(|t| keep(&t.key)) {
             task.write_subtask_files(dir.path(), &t.key)
                 .unwrap_or_else(|e| panic!("{}: {e:#}", task.name));
         }
@@ -618,7 +619,7 @@ mod tests {
         for name in ["default", "deep", "fast"] {
             let profile = Profile::builtin(name).unwrap_or_else(|e| panic!("{e}"));
             for task in eval_set() {
-                let first = planner_first(&task.plan, &profile);
+                let first = planner_first(&task.script, &profile);
                 assert_eq!(
                     first.class, task.size_class,
                     "{} under {name}: {:?}",
@@ -655,7 +656,7 @@ mod tests {
                     );
                     let none = check(&task, &workspace(&task, |_| false));
                     assert!(!none.passed, "{}: passes with no subtask done", task.name);
-                    for dropped in &task.plan.tasks {
+                    for dropped in &task.script.tasks {
                         let out = check(&task, &workspace(&task, |k| k != dropped.key));
                         assert!(
                             !out.passed,

@@ -1,4 +1,4 @@
-//! `codex-teams bench --engine-only`: engine performance through the real stdio path. It
+//! The engine benchmark (`codex-teams bench --engine-only`): engine performance through the real stdio path. It
 //! starts real `serve-mcp` processes of this binary on a fresh database in a temporary
 //! directory (never the user's), talks to them with the same line-delimited JSON-RPC Codex
 //! sends, and reports per-call round-trip latency and aggregate durable send throughput.
@@ -16,8 +16,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::cli::BenchArgs;
-use crate::commands::Paths;
 use crate::engine::store::HOME_ENV;
 use crate::logging::stderr_is_terminal;
 use crate::mcp::client::StdioClient;
@@ -28,26 +26,39 @@ const TARGET_P50_MS: f64 = 0.5;
 const TARGET_P99_MS: f64 = 2.0;
 const TARGET_SENDS_PER_S: f64 = 5000.0;
 
-#[derive(Debug, Serialize)]
-struct Report {
-    environment: Environment,
-    /// The store's `synchronous` setting during the run (`normal` or `full`).
-    synchronous: String,
-    calls: u32,
-    warmup: u32,
-    latency_ms: BTreeMap<&'static str, Latency>,
-    throughput: Throughput,
-    targets: Targets,
-    /// `--engine-only` only: reads and writes on boards of 10 to 10,000 tasks.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    scaling: Vec<Scale>,
-    /// `--engine-only` only: one process against `processes`, in the same run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    send_rates: Option<SendRates>,
+/// What to measure: the `bench` flags the engine benchmark reads.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Timed calls per tool (`--calls`).
+    pub calls: u32,
+    /// MCP server processes, lead included (`--processes`).
+    pub processes: u32,
+    /// Messages each process sends in the throughput phase (`--messages`).
+    pub messages: u32,
+    /// The store's `synchronous` setting (`--synchronous`: `normal` or `full`).
+    pub synchronous: String,
 }
 
 #[derive(Debug, Serialize)]
-struct Environment {
+pub struct Report {
+    pub environment: Environment,
+    /// The store's `synchronous` setting during the run (`normal` or `full`).
+    pub synchronous: String,
+    pub calls: u32,
+    pub warmup: u32,
+    pub latency_ms: BTreeMap<&'static str, Latency>,
+    pub throughput: Throughput,
+    pub targets: Targets,
+    /// `--engine-only` only: reads and writes on boards of 10 to 10,000 tasks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scaling: Vec<Scale>,
+    /// `--engine-only` only: one process against `processes`, in the same run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_rates: Option<SendRates>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Environment {
     cores: usize,
     cpu: String,
     build: &'static str,
@@ -56,27 +67,27 @@ struct Environment {
 }
 
 #[derive(Debug, Serialize)]
-struct Latency {
-    p50: f64,
-    p99: f64,
-    p999: f64,
-    mean: f64,
-    max: f64,
+pub struct Latency {
+    pub p50: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub mean: f64,
+    pub max: f64,
 }
 
 #[derive(Debug, Serialize)]
-struct Throughput {
-    processes: u32,
-    messages_per_process: u32,
-    total: u64,
-    seconds: f64,
-    sends_per_s: f64,
+pub struct Throughput {
+    pub processes: u32,
+    pub messages_per_process: u32,
+    pub total: u64,
+    pub seconds: f64,
+    pub sends_per_s: f64,
     /// Size of the WAL file after the run: the checkpointer keeps it bounded.
-    wal_mb: f64,
+    pub wal_mb: f64,
 }
 
 #[derive(Debug, Serialize)]
-struct Targets {
+pub struct Targets {
     p50_ms: f64,
     p99_ms: f64,
     sends_per_s: f64,
@@ -84,47 +95,45 @@ struct Targets {
     met: bool,
 }
 
-pub fn run(args: &BenchArgs, _paths: &Paths) -> Result<()> {
+/// The whole engine benchmark: latency and throughput, the send rate of one process
+/// against `processes`, and the board-size scaling.
+pub fn run(cfg: &EngineConfig) -> Result<Report> {
     let exe = std::env::current_exe().context("finding this executable")?;
     let dir = Scratch::new("bench")?;
-    let mut report = measure(args, &exe, dir.path())?;
+    let mut report = measure(cfg, &exe, dir.path())?;
     // The same run: one process alone, then `processes` again, for the scaling ratio.
-    let one = send_rate(args, &exe, dir.path(), 1, "one")?;
-    let many = send_rate(args, &exe, dir.path(), args.processes, "many")?;
+    let one = send_rate(cfg, &exe, dir.path(), 1, "one")?;
+    let many = send_rate(cfg, &exe, dir.path(), cfg.processes, "many")?;
     report.send_rates = Some(SendRates {
         one_process: one,
-        processes: args.processes,
+        processes: cfg.processes,
         many_processes: many,
         ratio: round3(many / one.max(1.0)),
     });
     for n in boards()? {
-        report.scaling.push(scale(&exe, dir.path(), n, args.calls)?);
+        report.scaling.push(scale(&exe, dir.path(), n, cfg.calls)?);
     }
     drop(dir);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_report(&report);
-    }
-    Ok(())
+    Ok(report)
 }
 
-fn measure(args: &BenchArgs, exe: &Path, dir: &Path) -> Result<Report> {
+/// Per-call latency and durable send throughput on a fresh database in `dir`.
+pub fn measure(cfg: &EngineConfig, exe: &Path, dir: &Path) -> Result<Report> {
     let db = dir.join("bench.db");
     // The scratch directory is the servers' home: its config.toml sets store.synchronous.
     std::fs::write(
         dir.join(crate::engine::home_config::FILE),
-        format!("[store]\nsynchronous = \"{}\"\n", args.synchronous),
+        format!("[store]\nsynchronous = \"{}\"\n", cfg.synchronous),
     )
     .with_context(|| format!("writing {}", dir.display()))?;
-    let (mut lead, workers) = start_team(exe, dir, &db, args.processes.saturating_sub(1).max(1))?;
+    let (mut lead, workers) = start_team(exe, dir, &db, cfg.processes.saturating_sub(1).max(1))?;
     let receiver = workers
         .first()
         .map(|(agent, _)| agent.clone())
         .ok_or_else(|| anyhow!("no worker to receive messages"))?;
 
-    let warmup = (args.calls / 10).clamp(10, 200);
-    let progress = Progress::new(u64::from(2 * (warmup + args.calls)), "latency");
+    let warmup = (cfg.calls / 10).clamp(10, 200);
+    let progress = Progress::new(u64::from(2 * (warmup + cfg.calls)), "latency");
     for i in 0..warmup {
         lead.call_ok("team_status", json!({}))?;
         lead.call_ok(
@@ -134,16 +143,16 @@ fn measure(args: &BenchArgs, exe: &Path, dir: &Path) -> Result<Report> {
         progress.inc(2);
     }
     let mut latency = BTreeMap::new();
-    let mut status = Vec::with_capacity(args.calls as usize);
-    for _ in 0..args.calls {
+    let mut status = Vec::with_capacity(cfg.calls as usize);
+    for _ in 0..cfg.calls {
         let started = Instant::now();
         lead.call_ok("team_status", json!({}))?;
         status.push(started.elapsed());
         progress.inc(1);
     }
     latency.insert("team_status", summarize(&mut status)?);
-    let mut send = Vec::with_capacity(args.calls as usize);
-    for i in 0..args.calls {
+    let mut send = Vec::with_capacity(cfg.calls as usize);
+    for i in 0..cfg.calls {
         let args = json!({ "to": receiver, "body": format!("latency {i}") });
         let started = Instant::now();
         lead.call_ok("team_send", args)?;
@@ -156,8 +165,8 @@ fn measure(args: &BenchArgs, exe: &Path, dir: &Path) -> Result<Report> {
     let mut wal = db.clone().into_os_string();
     wal.push("-wal");
     let throughput = throughput(
-        args.processes,
-        args.messages,
+        cfg.processes,
+        cfg.messages,
         lead,
         workers,
         &receiver,
@@ -166,11 +175,11 @@ fn measure(args: &BenchArgs, exe: &Path, dir: &Path) -> Result<Report> {
     let latency_met = latency
         .values()
         .all(|l| l.p50 <= TARGET_P50_MS && l.p99 <= TARGET_P99_MS);
-    let throughput_met = args.processes < 7 || throughput.sends_per_s >= TARGET_SENDS_PER_S;
+    let throughput_met = cfg.processes < 7 || throughput.sends_per_s >= TARGET_SENDS_PER_S;
     Ok(Report {
         environment: Environment::detect(),
-        synchronous: args.synchronous.clone(),
-        calls: args.calls,
+        synchronous: cfg.synchronous.clone(),
+        calls: cfg.calls,
         warmup,
         latency_ms: latency,
         throughput,
@@ -315,7 +324,7 @@ const SIZES: [&str; 3] = ["s", "m", "l"];
 
 /// One row of the scaling table: a board of `tasks` tasks.
 #[derive(Debug, Serialize)]
-struct Scale {
+pub struct Scale {
     tasks: u32,
     /// Seconds to create the board in batches of 50 through `task_create`.
     create_s: f64,
@@ -336,7 +345,7 @@ struct Scale {
 
 /// Durable send rates of one process and of `processes` processes, in the same run.
 #[derive(Debug, Serialize)]
-struct SendRates {
+pub struct SendRates {
     one_process: f64,
     processes: u32,
     many_processes: f64,
@@ -452,7 +461,7 @@ fn rss_mb(pid: u32, peak: bool) -> f64 {
 }
 
 /// The durable send rate of `processes` servers on a fresh database (see [`throughput`]).
-fn send_rate(args: &BenchArgs, exe: &Path, dir: &Path, processes: u32, tag: &str) -> Result<f64> {
+fn send_rate(cfg: &EngineConfig, exe: &Path, dir: &Path, processes: u32, tag: &str) -> Result<f64> {
     let sub = dir.join(format!("sends-{tag}"));
     std::fs::create_dir_all(&sub).with_context(|| format!("creating {}", sub.display()))?;
     let db = sub.join("bench.db");
@@ -465,7 +474,7 @@ fn send_rate(args: &BenchArgs, exe: &Path, dir: &Path, processes: u32, tag: &str
     wal.push("-wal");
     Ok(throughput(
         processes,
-        args.messages,
+        cfg.messages,
         lead,
         workers,
         &receiver,
@@ -523,7 +532,8 @@ impl Environment {
     }
 }
 
-fn print_report(r: &Report) {
+/// The report as a table on stdout.
+pub fn print_report(r: &Report) {
     let e = &r.environment;
     println!(
         "codex-teams {} bench, {} build, {} cores ({}), {}",
@@ -641,32 +651,4 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
-}
-
-/// The engine figures for the team benchmark's report.
-pub fn engine_figures(
-    args: &BenchArgs,
-    _paths: &Paths,
-) -> Result<crate::bench::report::EngineFigures> {
-    let exe = std::env::current_exe().context("finding this executable")?;
-    let dir = Scratch::new("bench")?;
-    let r = measure(args, &exe, dir.path())?;
-    let get = |tool: &str| {
-        r.latency_ms
-            .get(tool)
-            .map(|l| (l.p50, l.p99))
-            .unwrap_or_default()
-    };
-    let (status_p50_ms, status_p99_ms) = get("team_status");
-    let (send_p50_ms, send_p99_ms) = get("team_send");
-    Ok(crate::bench::report::EngineFigures {
-        status_p50_ms,
-        status_p99_ms,
-        send_p50_ms,
-        send_p99_ms,
-        sends_per_sec: r.throughput.sends_per_s,
-        processes: r.throughput.processes,
-        worker_request_tokens: None,
-        bare_worker_requests: Vec::new(),
-    })
 }

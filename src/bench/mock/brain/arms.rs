@@ -1,7 +1,7 @@
 //! The brain of the benchmark's comparison arms that run without a codex-teams team:
-//! - **solo** ([`PlanMode::Solo`]): the lead alone. It writes every subtask's files itself
+//! - **solo** ([`ScriptMode::Solo`]): the lead alone. It writes every subtask's files itself
 //!   through Codex's shell tool, one call per subtask in dependency order, then answers.
-//! - **subagents** ([`PlanMode::Subagents`]): what a Codex user has without codex-teams.
+//! - **subagents** ([`ScriptMode::Subagents`]): what a Codex user has without codex-teams.
 //!   The lead splits the same work over Codex's own `multi_agent_v1` tools: `spawn_agent`
 //!   one sub-agent per ready subtask (its `message` names the subtask), `wait_agent` on the
 //!   running ones, `close_agent` each finished one (a finished agent counts against the
@@ -18,9 +18,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::{
-    Conversation, Item, Outcome, Reply, Who, message, parse_output, shell_args, write_files_script,
+    CallResult, Conversation, Item, Reply, Who, message, parse_output, shell_args,
+    write_files_script,
 };
-use crate::mock::plan::{Plan, PlanTask};
+use crate::bench::mock::script::{Script, ScriptTask};
 
 /// The namespace of Codex's own sub-agent tools (0.169.0).
 pub const MULTI_AGENT_NS: &str = "multi_agent_v1";
@@ -32,7 +33,7 @@ const MAX_OPEN: usize = 6;
 const WAIT_AGENT_MS: u64 = 60_000;
 
 /// The shell call that writes `task`'s files and runs its `run` command.
-fn do_subtask(conv: &Conversation, task: &PlanTask) -> Option<Item> {
+fn do_subtask(conv: &Conversation, task: &ScriptTask) -> Option<Item> {
     let shell = conv.shell.as_ref()?;
     let mut script = write_files_script(&task.files);
     if let Some(run) = &task.run {
@@ -61,7 +62,7 @@ fn shell_calls(conv: &Conversation) -> usize {
 }
 
 /// The lead alone: one shell call per subtask, in dependency order, then the answer.
-pub(super) fn solo(conv: &Conversation, plan: &Plan) -> Reply {
+pub(super) fn solo(conv: &Conversation, plan: &Script) -> Reply {
     let order = plan.dependency_order();
     let done = shell_calls(conv);
     let item = match order.get(done) {
@@ -92,7 +93,7 @@ fn subtask_key(text: &str) -> Option<String> {
 }
 
 /// The message that starts the sub-agent of `task`.
-fn spawn_message(goal: &str, task: &PlanTask) -> String {
+fn spawn_message(goal: &str, task: &ScriptTask) -> String {
     let mut m = format!("{SUBTASK_MARK}{}] {}", task.key, task.title);
     if let Some(d) = &task.detail {
         m.push_str(&format!(": {d}"));
@@ -109,7 +110,7 @@ fn spawn_message(goal: &str, task: &PlanTask) -> String {
 struct AgentCall {
     name: String,
     args: Value,
-    out: Outcome,
+    out: CallResult,
 }
 
 /// Every `multi_agent_v1` call in the whole input (a sub-agent's completion notice may
@@ -150,13 +151,13 @@ fn agent_calls(request: &Value) -> Vec<AgentCall> {
                 .and_then(Value::as_str)
                 .and_then(|id| outputs.get(id))
                 .map(|o| parse_output(o, false))
-                .unwrap_or(Outcome::Missing),
+                .unwrap_or(CallResult::Missing),
         })
         .collect()
 }
 
 /// The agent id a `spawn_agent` result names.
-fn spawned_id(out: &Outcome) -> Option<String> {
+fn spawned_id(out: &CallResult) -> Option<String> {
     let v = out.ok()?;
     ["agent_id", "id", "target"]
         .iter()
@@ -180,15 +181,15 @@ fn is_final(status: &Value) -> bool {
 }
 
 /// The agent ids a `wait_agent` result reports in a final status.
-fn finished_ids(out: &Outcome) -> Vec<String> {
+fn finished_ids(out: &CallResult) -> Vec<String> {
     let text;
     let v = match out {
-        Outcome::Ok(v) | Outcome::Err(v) => v,
-        Outcome::Text(t) => {
+        CallResult::Ok(v) | CallResult::Err(v) => v,
+        CallResult::Text(t) => {
             text = serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
             &text
         }
-        Outcome::Missing => return Vec::new(),
+        CallResult::Missing => return Vec::new(),
     };
     let Some(statuses) = v
         .get("status")
@@ -214,7 +215,7 @@ fn agent_call(conv: &Conversation, name: &str, arguments: Value) -> Item {
 }
 
 /// Codex's own sub-agents: the lead's next call, or a sub-agent's work.
-pub(super) fn subagents(conv: &Conversation, plan: &Plan, request: &Value) -> Reply {
+pub(super) fn subagents(conv: &Conversation, plan: &Script, request: &Value) -> Reply {
     if let Some(key) = conv.prompts.first().and_then(|p| subtask_key(p)) {
         return subagent(conv, plan, &key);
     }
@@ -226,7 +227,7 @@ pub(super) fn subagents(conv: &Conversation, plan: &Plan, request: &Value) -> Re
 }
 
 /// A sub-agent: its subtask's files through the shell, then a one-line answer.
-fn subagent(conv: &Conversation, plan: &Plan, key: &str) -> Reply {
+fn subagent(conv: &Conversation, plan: &Script, key: &str) -> Reply {
     let who = Who::Worker {
         agent_id: Some(format!("subagent:{key}")),
         role: Some("subagent".into()),
@@ -249,7 +250,7 @@ fn subagent(conv: &Conversation, plan: &Plan, key: &str) -> Reply {
     }
 }
 
-fn subagent_lead(conv: &Conversation, plan: &Plan, request: &Value) -> Item {
+fn subagent_lead(conv: &Conversation, plan: &Script, request: &Value) -> Item {
     if !request
         .get("tools")
         .and_then(Value::as_array)
@@ -374,11 +375,11 @@ fn subagent_lead(conv: &Conversation, plan: &Plan, request: &Value) -> Item {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock::plan::PlanMode;
+    use crate::bench::mock::script::ScriptMode;
 
-    fn plan(mode: PlanMode) -> Plan {
+    fn plan(mode: ScriptMode) -> Script {
         let yaml = "tasks:\n  - {key: c, title: Join, deps: [a, b], files: {c.txt: c}}\n  - {key: a, title: Do A, files: {a.txt: a}}\n  - {key: b, title: Do B, files: {b.txt: b}}\n";
-        let mut p = Plan::parse(yaml, "t.yaml").unwrap_or_else(|e| panic!("{e:#}"));
+        let mut p = Script::parse(yaml, "t.yaml").unwrap_or_else(|e| panic!("{e:#}"));
         p.mode = mode;
         p
     }
@@ -413,7 +414,7 @@ mod tests {
         json!({"tools": tools(), "input": input})
     }
 
-    fn next_of(request: &Value, plan: &Plan) -> (Who, String, Value) {
+    fn next_of(request: &Value, plan: &Script) -> (Who, String, Value) {
         let reply = super::super::next(request, plan);
         match reply.items.first() {
             Some(Item::FunctionCall {
@@ -426,7 +427,7 @@ mod tests {
 
     #[test]
     fn solo_writes_every_subtask_in_dependency_order_then_answers() {
-        let p = plan(PlanMode::Solo);
+        let p = plan(ScriptMode::Solo);
         let mut rounds = Vec::new();
         for want in ["a.txt", "b.txt", "c.txt"] {
             let (who, name, args) = next_of(&request("do it", &rounds), &p);
@@ -441,7 +442,7 @@ mod tests {
 
     #[test]
     fn subagent_lead_spawns_ready_work_waits_closes_and_spawns_the_join() {
-        let p = plan(PlanMode::Subagents);
+        let p = plan(ScriptMode::Subagents);
         let ns = Some(MULTI_AGENT_NS);
         let mut rounds: Vec<(&str, Option<&str>, Value, Value)> = Vec::new();
         let step = |rounds: &Vec<(&str, Option<&str>, Value, Value)>| {
@@ -538,7 +539,7 @@ mod tests {
 
     #[test]
     fn a_subagent_does_its_subtask_then_answers() {
-        let p = plan(PlanMode::Subagents);
+        let p = plan(ScriptMode::Subagents);
         let prompt = spawn_message("goal", &p.tasks[1]);
         let (who, name, args) = next_of(&request(&prompt, &[]), &p);
         assert_eq!(who.agent_id(), Some("subagent:a"));
@@ -552,7 +553,7 @@ mod tests {
 
     #[test]
     fn subtask_keys_round_trip_through_the_spawn_message() {
-        let plan = Plan::builtin("high").unwrap_or_else(|| panic!("high"));
+        let plan = Script::builtin("high").unwrap_or_else(|| panic!("high"));
         let m = spawn_message("goal", &plan.tasks[2]);
         assert_eq!(subtask_key(&m).as_deref(), Some("p3"));
         assert_eq!(subtask_key("no mark here"), None);
@@ -560,13 +561,13 @@ mod tests {
 
     #[test]
     fn final_statuses_are_read_from_wait_agent_results() {
-        let out = Outcome::Ok(json!({
+        let out = CallResult::Ok(json!({
             "status": {"a1": {"completed": "subtask x done"}, "a2": "running", "a3": "errored"},
             "timed_out": false
         }));
         let mut ids = finished_ids(&out);
         ids.sort();
         assert_eq!(ids, vec!["a1".to_string(), "a3".to_string()]);
-        assert!(finished_ids(&Outcome::Ok(json!({"status": {}, "timed_out": true}))).is_empty());
+        assert!(finished_ids(&CallResult::Ok(json!({"status": {}, "timed_out": true}))).is_empty());
     }
 }

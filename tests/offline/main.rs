@@ -10,12 +10,14 @@
 //!   field; profiles shape the same board differently.
 //! - [`replay`]: replays reproduce a team's decisions and report forged rows.
 //! - [`small_events`]: no event or log line grows with a 10,000-task board.
+//! - [`layering`]: no module imports a sibling that imports it back, in any crate.
 //!
 //! `tests/status_read.rs` stays a binary of its own: it times status calls while a stop is
 //! in progress, and the 10,000-task board here would run beside it.
 
 mod bad_profiles;
 mod completions;
+mod layering;
 mod profile_swap;
 mod replay;
 mod schema_tokens;

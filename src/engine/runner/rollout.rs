@@ -145,51 +145,102 @@ fn usage_of(u: &Value) -> Usage {
     }
 }
 
-/// Whether the session is waiting for a model response, or has one whose usage it has not
-/// written yet: the last input item (a tool's output, a user message) comes after the last
-/// usage line. `tail` is the end of the file; a session stopped now would lose that
-/// request's record.
-pub fn awaiting_usage(tail: &[u8]) -> bool {
+/// What the end of a rollout file says the session has not recorded yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// Nothing: every request's usage is written and no tool call is open.
+    Nothing,
+    /// A request sent, or answered, whose usage line is not written yet: the last input
+    /// item (a tool's output, a user message) comes after the last usage line.
+    Usage,
+    /// A tool call the model asked for has no output yet: it is still running, or it was
+    /// answered a moment ago and its output (then the next request) is about to follow.
+    ToolCall,
+}
+
+/// Reads [`Pending`] off `tail`, the end of a rollout file. A session stopped while
+/// `Usage` is pending loses that request's record.
+pub fn pending(tail: &[u8]) -> Pending {
+    // Where Codex writes a `token_usage_record` with each response (0.169.0), that line is
+    // the request's record: the `token_count` event comes later, after the tool's output,
+    // and repeats the totals, so it says nothing about the request that output starts.
+    // Older files have only `token_count` lines.
+    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    let usage_line: &[u8] = if contains(tail, b"\"token_usage_record\"") {
+        b"\"token_usage_record\""
+    } else {
+        b"\"token_count\""
+    };
     let mut awaiting = false;
+    let mut open_call = false;
     for line in tail.split(|b| *b == b'\n') {
-        let has = |needle: &[u8]| line.windows(needle.len()).any(|w| w == needle);
-        if has(b"\"token_usage_record\"") || has(b"\"token_count\"") {
+        let has = |needle: &[u8]| contains(line, needle);
+        if has(usage_line) {
             awaiting = false;
-        } else if has(b"\"response_item\"")
-            && (has(b"\"function_call_output\"")
-                || has(b"\"custom_tool_call_output\"")
-                || has(b"\"role\":\"user\""))
-        {
-            awaiting = true;
+        } else if has(b"\"response_item\"") {
+            if has(b"\"function_call_output\"") || has(b"\"custom_tool_call_output\"") {
+                awaiting = true;
+                open_call = false;
+            } else if has(b"\"role\":\"user\"") {
+                awaiting = true;
+            } else if has(b"\"function_call\"") || has(b"\"custom_tool_call\"") {
+                open_call = true;
+            }
         }
     }
-    awaiting
+    match (awaiting, open_call) {
+        (true, _) => Pending::Usage,
+        (false, true) => Pending::ToolCall,
+        (false, false) => Pending::Nothing,
+    }
+}
+
+/// Whether the session is waiting for a model response, or has one whose usage it has not
+/// written yet (see [`Pending::Usage`]).
+pub fn awaiting_usage(tail: &[u8]) -> bool {
+    pending(tail) == Pending::Usage
 }
 
 /// How much of a rollout file's end [`wait_for_usage`] looks at.
 const TAIL_BYTES: u64 = 256 * 1024;
 
-/// Waits (up to `limit`) until the session writing `path` is not awaiting a response's
-/// usage (see [`awaiting_usage`]). Returns whether it got there. Used before a worker is
-/// stopped, so that a request already sent is recorded, and charged, rather than lost.
+/// How long an open tool call is watched for its output before it is taken to be still
+/// running: Codex writes a tool's output to the rollout file a few milliseconds after the
+/// answer (tens under load), and sends the next request right after.
+const ANSWER_SETTLE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Waits (up to `limit`) until the session writing `path` has nothing unrecorded (see
+/// [`Pending`]). Returns whether it got there. Used before a worker is stopped, so that a
+/// request already sent is recorded, and charged, rather than lost. An open tool call is
+/// watched for [`ANSWER_SETTLE`]: answered just before the stop, its output and the next
+/// request follow at once; a call still running (a long command, a call the server holds
+/// because the worker is being stopped) leaves the file as it is.
 pub fn wait_for_usage(path: &Path, limit: std::time::Duration) -> bool {
-    let deadline = std::time::Instant::now() + limit;
+    let started = std::time::Instant::now();
+    let deadline = started + limit;
     let mut seen_len = None;
+    let mut grew_at = started;
+    let mut state = Pending::Nothing;
     loop {
         let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else {
             return true; // no file: nothing to lose
         };
         if seen_len != Some(len) {
             seen_len = Some(len);
+            grew_at = std::time::Instant::now();
             let Ok(tail) = read_from(path, len.saturating_sub(TAIL_BYTES)) else {
                 return true;
             };
-            if !awaiting_usage(&tail) {
+            state = pending(&tail);
+        }
+        let now = std::time::Instant::now();
+        match state {
+            Pending::Nothing => return true,
+            Pending::ToolCall if now >= grew_at + ANSWER_SETTLE || now >= deadline => {
                 return true;
             }
-        }
-        if std::time::Instant::now() >= deadline {
-            return false;
+            Pending::Usage if now >= deadline => return false,
+            Pending::ToolCall | Pending::Usage => {}
         }
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
@@ -458,6 +509,67 @@ mod tests {
         assert!(!wait_for_usage(&path, std::time::Duration::from_millis(30)));
         std::fs::write(&path, format!("{input}{call}{}", record("r", 1, 1))).unwrap();
         assert!(wait_for_usage(&path, std::time::Duration::from_millis(30)));
+    }
+
+    #[test]
+    fn an_open_tool_call_is_watched_for_its_answer_and_its_request() {
+        let input = line(
+            json!({"type": "response_item", "payload": {"type": "function_call_output", "output": "x"}}),
+        );
+        let call = line(
+            json!({"type": "response_item", "payload": {"type": "function_call", "name": "t"}}),
+        );
+        let open = format!("{input}{call}{}", record("r1", 1, 1));
+        assert_eq!(pending(open.as_bytes()), Pending::ToolCall);
+        assert_eq!(pending(format!("{open}{input}").as_bytes()), Pending::Usage);
+        // Codex 0.169.0 writes the previous response's `token_count` right after the tool's
+        // output: the request that output starts is still unrecorded.
+        let counted = format!("{open}{input}{}", token_count((1, 1), 2));
+        assert_eq!(pending(counted.as_bytes()), Pending::Usage);
+        // A file without records: `token_count` is the record.
+        let old = format!("{input}{call}{}", token_count((1, 1), 2));
+        assert_eq!(pending(old.as_bytes()), Pending::ToolCall);
+        assert_eq!(
+            pending(format!("{old}{input}{}", token_count((1, 1), 4)).as_bytes()),
+            Pending::Nothing
+        );
+        assert_eq!(
+            pending(format!("{open}{input}{}", record("r2", 1, 1)).as_bytes()),
+            Pending::Nothing
+        );
+        let dir = tempfile::tempdir().unwrap();
+        // A call still running: nothing follows, the wait ends without a request to wait for.
+        let path = dir.path().join("running.jsonl");
+        std::fs::write(&path, &open).unwrap();
+        assert!(wait_for_usage(&path, std::time::Duration::from_secs(30)));
+        // A call answered as the stop began: its output, then the next request's usage, land
+        // in the file, and the wait ends only once that usage is there.
+        let path = dir.path().join("answered.jsonl");
+        std::fs::write(&path, &open).unwrap();
+        let writer = {
+            let (path, input, usage) = (path.clone(), input.clone(), record("r2", 5, 5));
+            std::thread::spawn(move || {
+                let append = |text: &str| {
+                    use std::io::Write;
+                    let mut f = std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(&path)
+                        .unwrap();
+                    f.write_all(text.as_bytes()).unwrap();
+                };
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                append(&input);
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                append(&usage);
+            })
+        };
+        assert!(wait_for_usage(&path, std::time::Duration::from_secs(30)));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("\"r2\""),
+            "returned before the request was recorded"
+        );
+        writer.join().unwrap();
     }
 
     #[test]

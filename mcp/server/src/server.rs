@@ -232,7 +232,6 @@ impl ServerHandler for TeamServer {
         let args = Value::Object(request.arguments.unwrap_or_default());
         let inner = self.inner.clone();
         let started = std::time::Instant::now();
-        let closing_call = name.clone();
         let outcome = if runs_inline(&name, &args) {
             inner
                 .dispatch(&name, args, meta, &not_cancelled)
@@ -248,34 +247,27 @@ impl ServerHandler for TeamServer {
             .await
             .map_err(|e| McpError::internal_error(format!("tool task failed: {e}"), None))?
         };
+        // A worker whose record says it was stopped is about to be signalled. Answered, its
+        // Codex would send one more model request, which the signal then cuts off after the
+        // model served it: paid for, never recorded. Held, the call ends with the process.
+        // (Any call: the one that finished its last task, an error, or a long-poll that
+        // returned as the stop was being written.)
+        let hold = self.inner.being_stopped();
         let result = match outcome {
-            Ok(value) => {
-                // A call that finished the worker's last task may have stopped it (early
-                // stop): answered, its Codex would send one more request that the signal
-                // cuts off. Held like a refused call, it ends with the process.
-                if tools::spec(&closing_call).is_some_and(|t| t.ends_work)
-                    && self.inner.being_stopped()
-                {
-                    tokio::time::sleep(STOPPED_HOLD).await;
-                }
-                CallToolResult::structured(value)
-            }
+            Ok(value) => CallToolResult::structured(value),
             Err((name, err)) => {
                 tracing::warn!(tool = %name, code = err.code(), error = %err, elapsed_us = started.elapsed().as_micros() as u64, "tool call failed");
-                if self.inner.being_stopped() {
-                    // Answering would let the worker's Codex send one more model request,
-                    // which the stop's signal then cuts off after the model served it:
-                    // paid for, never recorded. Held, the call ends with the process.
-                    tokio::time::sleep(STOPPED_HOLD).await;
-                }
                 CallToolResult::structured_error(err.to_json())
             }
         };
+        if hold {
+            tokio::time::sleep(STOPPED_HOLD).await;
+        }
         Ok(result.into())
     }
 }
 
-/// How long a call of a worker that is being stopped is held before its error is answered:
+/// How long a call of a worker that is being stopped is held before it is answered:
 /// longer than a stop takes (the wait for an in-flight request, then SIGTERM and the grace
 /// before SIGKILL), so the process ends first.
 const STOPPED_HOLD: std::time::Duration = std::time::Duration::from_secs(20);

@@ -48,7 +48,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Store content as a versioned artifact; returns its ref.",
     audience: Audience::All,
     threading: Threading::Blocking,
-    ends_work: true,
     input: input::<Args>,
     output: output::<PublishedDone>,
     call: |ctx, args| call(ctx, parse(args)?),

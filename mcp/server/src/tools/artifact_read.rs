@@ -24,7 +24,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Read an artifact by ref (checksum verified).",
     audience: Audience::All,
     threading: Threading::Inline,
-    ends_work: false,
     input: input::<Args>,
     output: output::<ArtifactContent>,
     call: |ctx, args| call(ctx, parse(args)?),

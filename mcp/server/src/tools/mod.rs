@@ -57,9 +57,6 @@ pub struct ToolSpec {
     pub description: &'static str,
     pub audience: Audience,
     pub threading: Threading,
-    /// A successful call may finish the calling worker's last task, which can stop the
-    /// worker (early stop): the server then holds the answer until the process ends.
-    pub ends_work: bool,
     /// The input schema: `input::<Args>` of the tool's module.
     pub input: fn() -> Value,
     /// The output schema: `output::<T>` of the type the handler returns.
@@ -296,7 +293,6 @@ mod tests {
                 "artifact_read",
             ]
         );
-        assert_eq!(names(|t| t.ends_work), ["task_update", "artifact_publish"]);
         assert_eq!(
             names(|t| t.audience == Audience::Lead),
             [

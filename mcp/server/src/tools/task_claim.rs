@@ -25,7 +25,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Claim a ready task; exactly one claimant wins.",
     audience: Audience::All,
     threading: Threading::Inline,
-    ends_work: false,
     input: input::<Args>,
     output: output::<Claimed>,
     call: |ctx, args| call(ctx, parse(args)?),

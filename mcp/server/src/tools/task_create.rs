@@ -44,7 +44,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Add tasks to the board, with dependencies.",
     audience: Audience::Lead,
     threading: Threading::Inline,
-    ends_work: false,
     input: input::<Args>,
     output: output::<TasksCreated>,
     call: |ctx, args| call(ctx, parse(args)?),

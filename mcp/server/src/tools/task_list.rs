@@ -30,7 +30,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "List board tasks, paged.",
     audience: Audience::All,
     threading: Threading::Inline,
-    ends_work: false,
     input: input::<Args>,
     output: output::<TaskPage>,
     call: |ctx, args| call(ctx, parse(args)?),

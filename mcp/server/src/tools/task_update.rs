@@ -33,7 +33,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Set a task's status; attach a result artifact.",
     audience: Audience::All,
     threading: Threading::Inline,
-    ends_work: true,
     input: input::<Args>,
     output: output::<Updated>,
     call: |ctx, args| call(ctx, parse(args)?),

@@ -24,7 +24,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Message every teammate.",
     audience: Audience::All,
     threading: Threading::Inline,
-    ends_work: false,
     input: input::<Args>,
     output: output::<Sent>,
     call: |ctx, args| call(ctx, parse(args)?),

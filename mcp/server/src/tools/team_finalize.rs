@@ -23,7 +23,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Close the team: stop workers, store the run summary.",
     audience: Audience::Lead,
     threading: Threading::Blocking,
-    ends_work: false,
     input: input::<Args>,
     output: output::<RunSummary>,
     call: |ctx, args| call(ctx, parse(args)?),

@@ -32,7 +32,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Decide among candidate refs; poll by decision_id; override with choice.",
     audience: Audience::Lead,
     threading: Threading::Blocking,
-    ends_work: false,
     input: input::<Args>,
     output: output::<DecisionView>,
     call: |ctx, args| call(ctx, parse(args)?),

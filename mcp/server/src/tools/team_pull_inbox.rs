@@ -33,7 +33,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Get new messages; ack the ids you handled or they come back.",
     audience: Audience::All,
     threading: Threading::Inline,
-    ends_work: false,
     input: input::<Args>,
     output: output::<Inbox>,
     call: |ctx, args| call(ctx, parse(args)?),

@@ -26,7 +26,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Message one teammate (large content: send an artifact ref).",
     audience: Audience::All,
     threading: Threading::Inline,
-    ends_work: false,
     input: input::<Args>,
     output: output::<Sent>,
     call: |ctx, args| call(ctx, parse(args)?),

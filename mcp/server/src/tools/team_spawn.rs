@@ -39,7 +39,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Add a worker with a role and a short brief.",
     audience: Audience::Lead,
     threading: Threading::Blocking,
-    ends_work: false,
     input: input::<Args>,
     output: output::<Spawned>,
     call: |ctx, args| call(ctx, parse(args)?),

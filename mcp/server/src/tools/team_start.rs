@@ -38,7 +38,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Start a team for a goal (you become lead), or resume one by team_id.",
     audience: Audience::Lead,
     threading: Threading::Blocking,
-    ends_work: false,
     input: input::<Args>,
     output: output::<TeamStarted>,
     call: |ctx, args| call(ctx, parse(args)?),

@@ -21,7 +21,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Team agents, task counts, your unread count, tokens used.",
     audience: Audience::All,
     threading: Threading::Inline,
-    ends_work: false,
     input: input::<Args>,
     output: output::<TeamStatus>,
     call: |ctx, args| call(ctx, parse(args)?),

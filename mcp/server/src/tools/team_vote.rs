@@ -25,7 +25,6 @@ pub const SPEC: ToolSpec = ToolSpec {
     description: "Vote on a decision: a candidate ref and a one-line rationale.",
     audience: Audience::All,
     threading: Threading::Blocking,
-    ends_work: false,
     input: input::<Args>,
     output: output::<DecisionView>,
     call: |ctx, args| call(ctx, parse(args)?),

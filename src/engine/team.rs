@@ -687,6 +687,10 @@ impl Engine {
         for agent in &agents {
             self.halt_worker(&caller.team_id, agent, "team finalized", None)?;
         }
+        let swept = runner::codex_exec::end_team_leftovers(&caller.team_id);
+        if swept > 0 {
+            tracing::info!(team_id = %caller.team_id, count = swept, "ended processes the team's workers left behind");
+        }
         // The summary's totals include every request written down so far, the stopped
         // workers' last ones too. What comes after (the lead's closing answer) is added to
         // the stored summary when it is charged.

@@ -377,6 +377,11 @@ struct Started {
 static STARTED: LazyLock<Mutex<HashMap<String, Started>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
+/// The team and launch id of every worker this process started and has not swept for
+/// good: what [`end_team_leftovers`] (at finalize) and [`shutdown_all`] sweep, whatever
+/// became of the worker.
+static LAUNCHED: LazyLock<Mutex<Vec<(TeamId, String)>>> = LazyLock::new(|| Mutex::new(Vec::new()));
+
 fn spawn_on_launcher(command: Command) -> Result<Child> {
     let (reply, answer) = mpsc::channel();
     let sender = LAUNCHER
@@ -439,6 +444,9 @@ impl CodexExec {
                     "giving the worker its brief on stdin failed: {e}"
                 )));
             }
+        }
+        if let Ok(mut launched) = LAUNCHED.lock() {
+            launched.push((request.team_id.clone(), launch.clone()));
         }
         if let Ok(mut started) = STARTED.lock() {
             started.insert(
@@ -504,7 +512,7 @@ impl Runner for CodexExec {
             .ok()
             .and_then(|mut started| started.remove(agent.as_str()));
         if let Some(started) = ours {
-            end_leftovers(&started.launch);
+            end_leftovers(&started.launch, started.pid);
         }
         Ok(())
     }
@@ -549,20 +557,65 @@ pub fn shutdown_all(engine: &Engine, reason: &str) {
         }
         stop_group(started.pid);
         // This process is about to exit: its supervisors may not get to sweep.
-        end_leftovers(&started.launch);
+        end_leftovers(&started.launch, started.pid);
+    }
+    // A worker that ended on its own may have left processes its supervisor had no time
+    // to sweep before this process ends (the lead exits right after finalize). By launch
+    // id only: the process group of a worker gone long ago may be another process's now.
+    let launched = LAUNCHED
+        .lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default();
+    for (_, launch) in launched {
+        end_leftovers(&launch, 0);
     }
 }
 
-/// Kills whatever still carries launch id `launch` in its environment (processes Codex
-/// started for a worker in process groups of their own); returns how many.
-fn end_leftovers(launch: &str) -> usize {
-    let left: Vec<u32> = procs::find(&[format!("{ENV_LAUNCH_ID}={launch}")], &[])
-        .iter()
-        .map(|p| p.pid)
-        .collect();
-    procs::kill_all(&left, &[]);
-    left.len()
+/// Kills whatever the workers this process started for `team` left behind (by launch id):
+/// for a team being finalized, whose workers are all stopped. A worker stopped by another
+/// process (early stop in the finishing worker's own server) is swept by its supervisor
+/// here when it exits, but the lead's Codex exits right after finalize and may end this
+/// process before the supervisor gets there; a shell Codex started for the worker in a
+/// session of its own (the shell-environment snapshot) would then outlive them all.
+/// Returns how many.
+pub fn end_team_leftovers(team: &TeamId) -> usize {
+    let launches: Vec<String> = LAUNCHED
+        .lock()
+        .map(|mut l| {
+            let (ours, rest): (Vec<_>, Vec<_>) = l.drain(..).partition(|(t, _)| t == team);
+            *l = rest;
+            ours.into_iter().map(|(_, launch)| launch).collect()
+        })
+        .unwrap_or_default();
+    launches.iter().map(|l| end_leftovers(l, 0)).sum()
 }
+
+/// Kills whatever is left of a worker: processes that carry launch id `launch` in their
+/// environment (what Codex started for it in process groups of their own) and processes
+/// still in its process group `group` (0: none; Codex's shell-environment snapshot runs
+/// there with an environment of its own). Sweeps again until nothing is found (a few rounds at most),
+/// so a process forked between a scan and its kill does not survive. Returns how many.
+fn end_leftovers(launch: &str, group: u32) -> usize {
+    let markers = [format!("{ENV_LAUNCH_ID}={launch}")];
+    let groups: Vec<u32> = [group].into_iter().filter(|g| *g > 1).collect();
+    let mut ended = 0;
+    for _ in 0..LEFTOVER_SWEEPS {
+        let left: Vec<u32> = procs::find(&markers, &groups)
+            .iter()
+            .map(|p| p.pid)
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        procs::kill_all(&left, &[]);
+        ended += left.len();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    ended
+}
+
+/// How many times [`end_leftovers`] looks again after killing what it found.
+const LEFTOVER_SWEEPS: usize = 4;
 
 /// The worker a supervisor watches.
 struct Worker {
@@ -584,6 +637,8 @@ fn supervise(
     launch: &str,
 ) {
     let (team, agent) = (&worker.team.clone(), &worker.agent.clone());
+    // Started with `process_group(0)`: its pid is its process group.
+    let group = child.id();
     let engine = match Engine::open(db, home) {
         Ok(e) => e,
         Err(err) => {
@@ -618,7 +673,7 @@ fn supervise(
     }
     // A worker killed outright (SIGKILL, OOM) cannot clean up: its MCP server and any shell
     // command still running would be orphaned.
-    let ended = end_leftovers(launch);
+    let ended = end_leftovers(launch, group);
     if ended > 0 {
         tracing::info!(team_id = %team, agent_id = %agent, count = ended, "ended processes the worker left behind");
     }

@@ -19,7 +19,7 @@ use codex_teams::bench::mock::Script;
 use codex_teams::engine::Engine;
 use codex_teams::engine::ids::TeamId;
 use codex_teams::engine::runner::procs;
-use codex_teams::engine::store::AgentState;
+use codex_teams::engine::store::{AgentState, TeamState};
 use common::within;
 use serde_json::Value;
 
@@ -107,7 +107,7 @@ fn assert_clean_finish(r: &RealReport) {
     assert_eq!(r.lead.exit_code, Some(0), "{}", show(r));
     assert!(!r.lead.timed_out, "{}", show(r));
     assert_eq!(r.teams_started, 1, "{}", show(r));
-    assert_eq!(r.team_state.as_deref(), Some("finalized"), "{}", show(r));
+    assert_eq!(r.team_state, Some(TeamState::Finalized), "{}", show(r));
     assert_eq!(r.lead.tools().last(), Some(&"team_finalize"), "{}", show(r));
     assert!(r.max_live <= 6, "{}", show(r));
     assert!(r.leftover.is_empty(), "{}", show(r));
@@ -281,7 +281,7 @@ fn assert_team_size(r: &RealReport, min: u32, max: u32) {
         r.agents
             .iter()
             .filter(|a| a.role != "lead")
-            .all(|a| a.state == "stopped"),
+            .all(|a| a.state == AgentState::Stopped),
         "{}",
         show(r)
     );
@@ -666,7 +666,7 @@ fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
         .iter()
         .find(|a| a.agent_id == victim)
         .unwrap_or_else(|| panic!("{}", show(&r)));
-    assert_eq!(dead.state, "dead", "{}", show(&r));
+    assert_eq!(dead.state, AgentState::Dead, "{}", show(&r));
     assert!(
         dead.stop_reason
             .as_deref()
@@ -805,7 +805,7 @@ fn a_budget_too_small_stops_the_workers_and_tells_the_lead() {
     let r = run("tiny budget", o);
     assert_eq!(r.lead.exit_code, Some(0), "{}", show(&r));
     assert_eq!(r.profile.as_deref(), Some("tiny"));
-    assert_eq!(r.team_state.as_deref(), Some("finalized"), "{}", show(&r));
+    assert_eq!(r.team_state, Some(TeamState::Finalized), "{}", show(&r));
     assert!(r.leftover.is_empty(), "{}", show(&r));
     // The team's metered requests (lead included) put it over its budget ...
     assert!(
@@ -825,7 +825,7 @@ fn a_budget_too_small_stops_the_workers_and_tells_the_lead() {
     // (the quick one may have finished its task and exited first).
     let stopped = r.workers_stopped_for("budget");
     assert!(!stopped.is_empty(), "{}", show(&r));
-    assert!(stopped.iter().all(|a| a.state == "stopped"));
+    assert!(stopped.iter().all(|a| a.state == AgentState::Stopped));
     assert!(
         r.agents.iter().filter(|a| a.role != "lead").all(|a| a
             .stop_reason
@@ -929,7 +929,7 @@ fn no_team_process_is_alive_after_team_finalize() {
     assert!(r.leftover.is_empty(), "{}", show(&r));
     for (agent, _) in &holders {
         let a = r.agents.iter().find(|a| &a.agent_id == agent).unwrap();
-        assert_eq!(a.state, "stopped", "{}", show(&r));
+        assert_eq!(a.state, AgentState::Stopped, "{}", show(&r));
         assert_eq!(
             a.stop_reason.as_deref(),
             Some("team finalized"),
@@ -973,13 +973,13 @@ fn lead_dies_and_takes_the_team_along(signal: i32) {
     assert_eq!(r.lead.signal, Some(signal), "{}", show(&r));
     assert!(r.leftover.is_empty(), "{}", show(&r));
     assert_eq!(
-        r.team_state.as_deref(),
-        Some("active"),
+        r.team_state,
+        Some(TeamState::Active),
         "the store keeps the team for a resume"
     );
     for (agent, _) in &holders {
         let a = r.agents.iter().find(|a| &a.agent_id == agent).unwrap();
-        assert_eq!(a.state, "stopped", "{}", show(&r));
+        assert_eq!(a.state, AgentState::Stopped, "{}", show(&r));
         assert_eq!(
             a.stop_reason.as_deref(),
             Some("the lead's Codex session ended"),

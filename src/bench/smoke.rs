@@ -14,6 +14,7 @@ use crate::engine::Engine;
 use crate::engine::fanout::SizeClass;
 use crate::engine::policy::{Bounds, Fanout, HARD_CAP};
 use crate::engine::scripted_team::{self, SimReport};
+use crate::engine::store::TeamState;
 
 /// How far the engine's metering may be from the mock model's own count.
 pub const METERING_TOLERANCE: f64 = 0.01;
@@ -113,10 +114,10 @@ pub fn check_real(r: &RealReport, bounds: Option<Bounds>) -> Vec<String> {
         // Never 1 here, so the plural is always right.
         problems.push(format!("{} teams started, expected 1", r.teams_started));
     }
-    if r.team_state.as_deref() != Some("finalized") {
+    if r.team_state != Some(TeamState::Finalized) {
         problems.push(format!(
             "the team is {}, expected finalized",
-            r.team_state.as_deref().unwrap_or("missing")
+            r.team_state.map_or("missing", TeamState::as_str)
         ));
     }
     problems.extend(check_team(&TeamFacts {

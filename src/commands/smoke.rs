@@ -308,7 +308,7 @@ impl Progress {
                 a.state,
                 a.tokens
             ));
-            if matches!(a.state.as_str(), "stopped" | "dead" | "finished") && !line.is_finished() {
+            if a.state.has_ended() && !line.is_finished() {
                 line.finish();
             }
         }

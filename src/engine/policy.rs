@@ -486,19 +486,8 @@ fn unknown_profile(name: &str, dirs: &[PathBuf]) -> EngineError {
 /// Turns a serde-saphyr error (`error: line L column C: reason` plus a source snippet)
 /// into one line naming the file, line, column and the dotted field at that place.
 fn parse_error(origin: &str, yaml: &str, raw: &str) -> EngineError {
-    let first = raw.lines().next().unwrap_or(raw).trim();
-    let located = first.strip_prefix("error: ").unwrap_or(first);
-    let position = located.strip_prefix("line ").and_then(|rest| {
-        let (line, rest) = rest.split_once(" column ")?;
-        let (col, reason) = rest.split_once(": ")?;
-        Some((
-            line.parse::<usize>().ok()?,
-            col.parse::<usize>().ok()?,
-            reason,
-        ))
-    });
-    match position {
-        Some((line, col, reason)) => {
+    match yaml_error_position(raw) {
+        Ok((line, col, reason)) => {
             let field = field_at(yaml, line, col)
                 .map(|f| format!(" `{f}`:"))
                 .unwrap_or_default();
@@ -506,8 +495,28 @@ fn parse_error(origin: &str, yaml: &str, raw: &str) -> EngineError {
                 "{origin}:{line}:{col}:{field} {reason}; hint: `codex-teams help profiles` lists every key and its type"
             ))
         }
-        None => EngineError::Config(format!("{origin}: {located}")),
+        Err(located) => EngineError::Config(format!("{origin}: {located}")),
     }
+}
+
+/// Where a serde-saphyr error points: its first line reads `error: line L column C:
+/// reason` (a source snippet follows). `Err` is that line without `error: ` when it names
+/// no position.
+pub fn yaml_error_position(raw: &str) -> std::result::Result<(usize, usize, &str), &str> {
+    let first = raw.lines().next().unwrap_or(raw).trim();
+    let located = first.strip_prefix("error: ").unwrap_or(first);
+    located
+        .strip_prefix("line ")
+        .and_then(|rest| {
+            let (line, rest) = rest.split_once(" column ")?;
+            let (col, reason) = rest.split_once(": ")?;
+            Some((
+                line.parse::<usize>().ok()?,
+                col.parse::<usize>().ok()?,
+                reason,
+            ))
+        })
+        .ok_or(located)
 }
 
 /// The dotted path of the mapping key at `line`/`col` (1-based) of `yaml`: block

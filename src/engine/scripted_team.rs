@@ -266,15 +266,7 @@ fn step(engine: &Engine, w: &mut SimWorker, ctx: &StepContext) -> Result<Option<
             read += (claimed.detail.as_deref().unwrap_or("").len()
                 + claimed.title.as_deref().unwrap_or("").len()) as i64
                 / 4;
-            engine.record_usage(
-                &team,
-                &agent,
-                Usage {
-                    input: ctx.fixed + read,
-                    cached: 0,
-                    output: 40,
-                },
-            )?;
+            engine.record_usage(&team, &agent, simulated(ctx.fixed + read, 40))?;
             if let Some(id) = claimed.task_id {
                 w.task = Some(TaskId::from_db(id));
             } else if !ctx.naive {
@@ -303,15 +295,8 @@ fn step(engine: &Engine, w: &mut SimWorker, ctx: &StepContext) -> Result<Option<
                 &content,
                 None,
             )?;
-            engine.record_usage(
-                &team,
-                &agent,
-                Usage {
-                    input: ctx.fixed + read,
-                    cached: 0,
-                    output: content.len() as i64 / 4 + 60,
-                },
-            )?;
+            let output = content.len() as i64 / 4 + 60;
+            engine.record_usage(&team, &agent, simulated(ctx.fixed + read, output))?;
             // The budget may have stopped this worker; its claim was then released.
             if !is_live(engine, &agent)? {
                 return Ok(None);
@@ -329,5 +314,14 @@ fn step(engine: &Engine, w: &mut SimWorker, ctx: &StepContext) -> Result<Option<
             )?;
             Ok(Some(task))
         }
+    }
+}
+
+/// One simulated model request's usage: no cache, the given input and output.
+fn simulated(input: i64, output: i64) -> Usage {
+    Usage {
+        input,
+        cached: 0,
+        output,
     }
 }

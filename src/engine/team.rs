@@ -76,6 +76,14 @@ impl ShownAgentState {
             ShownAgentState::Finished => Self::FINISHED,
         }
     }
+
+    /// Whether the agent will do nothing more: stopped, dead, or the lead of a finished team.
+    pub fn has_ended(self) -> bool {
+        matches!(
+            self,
+            ShownAgentState::Finished | ShownAgentState::Is(AgentState::Stopped | AgentState::Dead)
+        )
+    }
 }
 
 impl std::fmt::Display for ShownAgentState {

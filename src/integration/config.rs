@@ -336,14 +336,17 @@ pub fn set_trust(doc: &mut DocumentMut, path: &Path, key: &str, hash: &str) -> R
     Ok(())
 }
 
-/// Removes the trust entry for `key`, and `hooks.state` / `hooks` if that empties them.
-pub fn remove_trust(doc: &mut DocumentMut, key: &str) -> bool {
-    let Some(state) = doc
-        .get_mut("hooks")
+/// The `hooks.state` table, where Codex keeps hook trust, if the document has one.
+fn trust_state(doc: &mut DocumentMut) -> Option<&mut dyn TableLike> {
+    doc.get_mut("hooks")
         .and_then(Item::as_table_like_mut)
         .and_then(|h| h.get_mut("state"))
         .and_then(Item::as_table_like_mut)
-    else {
+}
+
+/// Removes the trust entry for `key`, and `hooks.state` / `hooks` if that empties them.
+pub fn remove_trust(doc: &mut DocumentMut, key: &str) -> bool {
+    let Some(state) = trust_state(doc) else {
         return false;
     };
     if state.remove(key).is_none() {
@@ -358,12 +361,7 @@ pub fn remove_trust(doc: &mut DocumentMut, key: &str) -> bool {
 
 /// Moves the trust entry of a hook whose position changed from key `from` to key `to`.
 pub fn rekey_trust(doc: &mut DocumentMut, from: &str, to: &str) {
-    let Some(state) = doc
-        .get_mut("hooks")
-        .and_then(Item::as_table_like_mut)
-        .and_then(|h| h.get_mut("state"))
-        .and_then(Item::as_table_like_mut)
-    else {
+    let Some(state) = trust_state(doc) else {
         return;
     };
     if state.get(to).is_some() {

@@ -17,6 +17,7 @@ use crate::engine::events::Event;
 use crate::engine::ids::TeamId;
 use crate::engine::policy::Fanout;
 use crate::engine::runner::procs::Leftover;
+use crate::engine::store::{AgentState, TeamState};
 use crate::engine::team::TaskCounts;
 use crate::integration::trigger;
 
@@ -41,8 +42,7 @@ pub struct RealReport {
     /// Teams the run started (0 when the lead never called `team_start`).
     pub teams_started: usize,
     pub team_id: Option<String>,
-    /// `active` or `finalized`.
-    pub team_state: Option<String>,
+    pub team_state: Option<TeamState>,
     pub profile: Option<String>,
     /// The team profile's fan-out bounds per size class.
     pub fanout: Option<Fanout>,
@@ -195,7 +195,7 @@ pub struct ArtifactRecord {
 pub struct AgentRecord {
     pub agent_id: String,
     pub role: String,
-    pub state: String,
+    pub state: AgentState,
     pub model: Option<String>,
     pub pid: Option<i64>,
     pub stop_reason: Option<String>,
@@ -395,7 +395,7 @@ pub(crate) fn check_hook(bodies: &Path, requests: &[RequestRecord]) -> HookRecor
 pub(crate) struct TeamFacts {
     pub teams_started: usize,
     pub team_id: Option<String>,
-    pub team_state: Option<String>,
+    pub team_state: Option<TeamState>,
     pub profile: Option<String>,
     pub fanout: Option<Fanout>,
     pub workers_spawned: u32,
@@ -456,7 +456,7 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
         .map(|a| AgentRecord {
             agent_id: a.agent_id.clone(),
             role: a.role.clone(),
-            state: a.state.to_string(),
+            state: a.state,
             model: a.model.clone(),
             pid: a.pid,
             stop_reason: a.stop_reason.clone(),
@@ -516,7 +516,7 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     facts.team_id = Some(team.team_id);
-    facts.team_state = Some(team.state.to_string());
+    facts.team_state = Some(team.state);
     facts.profile = Some(team.profile);
     Ok(facts)
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bench::mock::script::Script;
 use crate::engine::fanout::{self, SizeClass};
-use crate::engine::policy::Profile;
+use crate::engine::policy::{self, Profile};
 
 /// The file that describes a task, in its directory.
 pub const TASK_FILE: &str = "task.yaml";
@@ -435,19 +435,9 @@ fn git(dir: &Path, args: &[&str]) -> Result<()> {
 /// A serde-saphyr error as `file:line:col: `field`: reason`. Its first line reads
 /// `error: line L column C: reason`; the field is found from the YAML's indentation.
 fn yaml_error(origin: &str, yaml: &str, raw: &str) -> anyhow::Error {
-    let first = raw.lines().next().unwrap_or(raw).trim();
-    let located = first.strip_prefix("error: ").unwrap_or(first);
-    let position = located.strip_prefix("line ").and_then(|rest| {
-        let (line, rest) = rest.split_once(" column ")?;
-        let (col, reason) = rest.split_once(": ")?;
-        Some((
-            line.parse::<usize>().ok()?,
-            col.parse::<usize>().ok()?,
-            reason,
-        ))
-    });
-    let Some((line, col, reason)) = position else {
-        return anyhow!("{origin}: {located}");
+    let (line, col, reason) = match policy::yaml_error_position(raw) {
+        Ok(position) => position,
+        Err(located) => return anyhow!("{origin}: {located}"),
     };
     let mut field = field_at(yaml, line);
     if reason.starts_with("missing field") {

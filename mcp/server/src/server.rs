@@ -49,7 +49,19 @@ impl TeamServer {
         {
             engine.worker_caller(team_id, agent_id, token)?;
         }
+        // Only a worker whose process the engine signals (runner `codex-exec`) has its
+        // answers held while it is being stopped; the runner of an agent never changes.
+        let held_on_stop = match &identity {
+            Identity::Worker {
+                team_id, agent_id, ..
+            } => engine
+                .agents(team_id)?
+                .iter()
+                .any(|a| a.agent_id == agent_id.as_str() && a.runner == "codex-exec"),
+            Identity::Lead(_) => false,
+        };
         let inner = Arc::new(Session {
+            held_on_stop,
             engine,
             identity,
             workspace,
@@ -279,7 +291,7 @@ impl Session {
         let Identity::Worker { agent_id, .. } = &self.identity else {
             return false;
         };
-        self.engine.stopped_under_runner(agent_id)
+        self.held_on_stop && self.engine.stopped_under_runner(agent_id)
     }
 }
 

@@ -55,6 +55,9 @@ impl Identity {
 pub(crate) struct Session {
     pub(crate) engine: Arc<Engine>,
     pub(crate) identity: Identity,
+    /// A `codex-exec` worker: its answers are held while it is being stopped (the other
+    /// callers never are, and pay no read for it).
+    pub(crate) held_on_stop: bool,
     pub(crate) workspace: Option<PathBuf>,
     /// The Codex home of the session that started this server: where its rollout file is.
     pub(crate) codex_home: Option<PathBuf>,

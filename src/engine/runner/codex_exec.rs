@@ -591,9 +591,9 @@ pub fn end_team_leftovers(team: &TeamId) -> usize {
 }
 
 /// Kills whatever is left of a worker: processes that carry launch id `launch` in their
-/// environment (what Codex started for it in process groups of their own) and processes
-/// still in its process group `group` (0: none; Codex's shell-environment snapshot runs
-/// there with an environment of its own). Sweeps again until nothing is found (a few rounds at most),
+/// environment (what Codex started for it in process groups and sessions of their own) and
+/// processes still in its process group `group` (0: none), which catches one started with
+/// an environment of its own. Sweeps again until nothing is found (a few rounds at most),
 /// so a process forked between a scan and its kill does not survive. Returns how many.
 fn end_leftovers(launch: &str, group: u32) -> usize {
     let markers = [format!("{ENV_LAUNCH_ID}={launch}")];

@@ -34,39 +34,28 @@ echo "== Codex CLI: $("$CODEX_TEAMS_CODEX" --version) ($CODEX_TEAMS_CODEX)"
 # The GitHub workflows are valid (actionlint, installed into .cache/ when missing).
 scripts/lint-workflows.sh
 
-# The store crate (mcp/store) sits below everything: it must not depend on the engine
-# (codex-teams-engine), the MCP server (codex-teams-server, rmcp) or the CLI (the codex-teams
-# package, clap).
-echo "== the store crate depends on nothing above it"
-store_deps="$(cargo tree --locked -p codex-teams-store -e normal --prefix none)"
-if above=$(grep -E '^(codex-teams(-engine|-server)? |rmcp|clap)' <<<"$store_deps"); then
-  echo "mcp/store (codex-teams-store) depends on the engine, rmcp or clap; the store must stay below them:" >&2
-  echo "$above" >&2
-  exit 1
-fi
-
-# The engine (src/engine, the crate codex-teams-engine) is the domain: it reaches the store
-# crate and src/platform, never the MCP server (codex-teams-server, rmcp), the CLI (clap) or
-# the codex-teams package with the commands and measurement code. Being a crate of its own,
-# it cannot name a module above it (`crate::mcp` does not exist there), so its dependencies
-# are the whole check. One exception, checked by name: secretscan (the maintained redaction
-# rules, src/engine/redact.rs) ships its own command line in its library crate and brings
-# clap with it (0.2.5 has no feature to leave it out); nothing else may bring clap.
-echo "== the engine crate depends on nothing above it"
-engine_deps="$(cargo tree --locked -p codex-teams-engine -e normal --prefix none)"
-if above=$(grep -E '^(codex-teams(-server)? |rmcp)' <<<"$engine_deps"); then
-  echo "src/engine (codex-teams-engine) depends on the MCP server, the CLI or rmcp; the engine must stay below them:" >&2
-  echo "$above" >&2
-  exit 1
-fi
-if grep -q '^clap ' <<<"$engine_deps"; then
-  clap_users="$(cargo tree --locked -p codex-teams-engine -e normal -i clap --depth 1 --prefix none | tail -n +2)"
-  if above=$(grep -v '^secretscan ' <<<"$clap_users"); then
-    echo "src/engine (codex-teams-engine) reaches clap through more than secretscan; the engine must stay below the CLI:" >&2
-    echo "$above" >&2
+# The library crates sit below what uses them; a crate of its own cannot name a module above
+# it, so its normal dependencies are the whole check. `below CRATE WHAT PATTERN` fails when
+# CRATE's dependency tree holds a crate matching PATTERN.
+below() {
+  local crate="$1" what="$2" pattern="$3" tree found
+  tree="$(cargo tree --locked -p "$crate" -e normal --prefix none)" || exit 1
+  if found=$(grep -E "$pattern" <<<"$tree"); then
+    echo "$crate depends on $what; it must stay below them:" >&2
+    sort -u <<<"$found" >&2
     exit 1
   fi
-fi
+}
+# The store crate (mcp/store) sits below everything: not the engine, the MCP server
+# (codex-teams-server, rmcp) or the CLI (the codex-teams package, clap).
+echo "== the store crate depends on nothing above it"
+below codex-teams-store "the engine, the MCP server, rmcp or clap" '^(codex-teams(-engine|-server)? |rmcp |clap )'
+# The engine (src/engine) is the domain: it reaches the store crate and src/platform, never
+# the MCP server (codex-teams-server, rmcp), the CLI (clap) or the codex-teams package with
+# the commands and measurement code. Redaction's maintained rules (secretscan, whose library
+# brings clap) are supplied by the binary at start, not depended on by the engine.
+echo "== the engine crate depends on nothing above it"
+below codex-teams-engine "the MCP server, the CLI, rmcp or clap" '^(codex-teams(-server)? |rmcp |clap )'
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -17,6 +17,7 @@
 //!   OS-specific code (process queries and signals, parent-death signal, allocator calls).
 //! - [`logging`]: JSON logs to stderr and to each team's log file, redacted.
 //! - [`scratch`]: private temporary directories for benchmark and real-team runs.
+//! - [`secret_rules`]: the maintained secret rules, supplied to the engine's redaction at start.
 //! - [`version`]: the release, commit and tested Codex CLI release of this binary.
 
 pub mod bench;
@@ -25,6 +26,7 @@ pub mod commands;
 pub mod integration;
 pub mod logging;
 pub mod scratch;
+pub mod secret_rules;
 pub mod version;
 
 // The library crates below the binary, under the names the code and the tests use.

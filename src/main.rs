@@ -9,6 +9,11 @@ use codex_teams::commands::{self, Paths};
 use codex_teams::logging;
 
 fn main() -> ExitCode {
+    // Before anything can be logged: redaction's maintained rules.
+    if let Err(e) = codex_teams::secret_rules::supply() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     // A command that prints for a person ends quietly when its reader goes away
     // (`status | head -1`), as cargo and gh do: the default SIGPIPE action, instead of Rust's

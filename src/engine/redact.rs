@@ -4,9 +4,13 @@
 //! redacted.
 //!
 //! The rules come from three places, so that no hand-kept list decides alone:
-//! - the `secretscan` crate's maintained rule set (provider key formats: AWS, GitHub,
-//!   Stripe, npm, Slack, JWTs, private keys, database URLs, ...), minus its rules for
-//!   encoded blobs, which would take artifact checksums and ids for secrets;
+//! - a maintained rule set (provider key formats: AWS, GitHub, Stripe, npm, Slack, JWTs,
+//!   private keys, database URLs, ...), minus its rules for encoded blobs, which would take
+//!   artifact checksums and ids for secrets. The program supplies it through
+//!   [`supply_maintained_rules`] before anything is redacted: the codex-teams binary gives
+//!   the `secretscan` crate's rules (`codex_teams::secret_rules`). The engine does not
+//!   depend on that crate itself, because its library brings a CLI's dependencies (clap
+//!   among them) and the engine stays below the CLI;
 //! - our own: codex-teams agent and lead tokens, `Authorization` values, secrets in URLs
 //!   (`scheme://user:pass@`), `key=value` and `"key": "value"` forms of secret-looking
 //!   names (quoted values may hold spaces), and prose ("the password is ...");
@@ -14,7 +18,7 @@
 //!   4.2 bits per character (an AWS secret key without its name, a random API key) — hex
 //!   digests (sha256, our ids) stay below it by construction (16 symbols = 4 bits).
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 
@@ -37,6 +41,9 @@ const OWN: &[(&str, &str)] = &[
     (r"\bnpm_[A-Za-z0-9]{20,}", MASK),
     (r"\bgh[pousr]_[A-Za-z0-9]{20,}", MASK),
     (r"\bgithub_pat_[A-Za-z0-9_]{20,}", MASK),
+    // Slack tokens, every dash-separated part (the maintained rule stops at the first dash
+    // and left the secret part of `xoxb-<team>-<user>-<secret>` readable).
+    (r"\bxox[abposr]-[0-9A-Za-z]+(?:-[0-9A-Za-z]+)*", MASK),
     // Bearer / Basic authorization values: keep the scheme word.
     (
         r"(?i)\b(?P<scheme>bearer|basic)\s+[A-Za-z0-9\-._~+/]{8,}=*",
@@ -86,40 +93,103 @@ struct Rules {
     any: Option<regex::bytes::RegexSet>,
 }
 
-static RULES: LazyLock<Rules> = LazyLock::new(|| {
-    let own: Vec<(Regex, &'static str)> = OWN
-        .iter()
-        .filter_map(|(p, r)| Regex::new(p).ok().map(|re| (re, *r)))
-        .collect();
-    let maintained: Vec<&'static Regex> = secretscan::patterns::rules()
-        .iter()
-        .filter(|rule| !SKIPPED.iter().any(|s| rule.name.contains(s)))
-        .map(|rule| &rule.regex)
-        .collect();
-    let any = regex::bytes::RegexSetBuilder::new(
-        own.iter()
-            .map(|(re, _)| re.as_str().to_string())
-            .chain(maintained.iter().map(|re| re.as_str().to_string()))
-            .chain([KEY_VALUE.to_string(), ENTROPY_CANDIDATE.to_string()]),
-    )
-    .unicode(false)
-    .build()
-    .ok();
-    Rules {
-        own,
-        maintained,
-        any,
+/// One rule of the maintained set: its name (the set's own) and its compiled pattern.
+pub type MaintainedRule = (&'static str, &'static Regex);
+
+/// The maintained rules the program supplied, before the rule set was built.
+static SUPPLIED: OnceLock<Vec<MaintainedRule>> = OnceLock::new();
+
+/// The rule set, built at the first redaction from our own rules and the supplied ones.
+static RULES: OnceLock<Rules> = OnceLock::new();
+
+/// Why [`supply_maintained_rules`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SupplyError {
+    #[error("the maintained secret rules were already supplied")]
+    AlreadySupplied,
+    #[error("redaction started before the maintained secret rules were supplied")]
+    TooLate,
+}
+
+/// Gives redaction the maintained rule set (every rule; the ones for encoded blobs and
+/// identifiers are left out here). Call it once, before the first redaction: a rule set
+/// already built without them is refused rather than silently kept.
+pub fn supply_maintained_rules(
+    rules: impl IntoIterator<Item = MaintainedRule>,
+) -> Result<(), SupplyError> {
+    if RULES.get().is_some() {
+        return Err(SupplyError::TooLate);
     }
-});
+    SUPPLIED
+        .set(rules.into_iter().collect())
+        .map_err(|_| SupplyError::AlreadySupplied)?;
+    if RULES.get().is_some_and(|r| r.maintained.is_empty()) {
+        // A redaction raced this call and built the set without them.
+        return Err(SupplyError::TooLate);
+    }
+    Ok(())
+}
+
+/// The engine's own tests run with the maintained set (a dev-dependency), whichever test
+/// redacts first.
+#[cfg(test)]
+fn test_rules() -> Option<&'static Vec<MaintainedRule>> {
+    static TEST: LazyLock<Vec<MaintainedRule>> = LazyLock::new(|| {
+        secretscan::patterns::rules()
+            .iter()
+            .map(|rule| (rule.name, &rule.regex))
+            .collect()
+    });
+    Some(&TEST)
+}
+
+#[cfg(not(test))]
+fn test_rules() -> Option<&'static Vec<MaintainedRule>> {
+    None
+}
+
+fn rules() -> &'static Rules {
+    RULES.get_or_init(|| {
+        let own: Vec<(Regex, &'static str)> = OWN
+            .iter()
+            .filter_map(|(p, r)| Regex::new(p).ok().map(|re| (re, *r)))
+            .collect();
+        let maintained: Vec<&'static Regex> = SUPPLIED
+            .get()
+            .or_else(|| test_rules())
+            .map(|rules| {
+                rules
+                    .iter()
+                    .filter(|(name, _)| !SKIPPED.iter().any(|s| name.contains(s)))
+                    .map(|(_, re)| *re)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let any = regex::bytes::RegexSetBuilder::new(
+            own.iter()
+                .map(|(re, _)| re.as_str().to_string())
+                .chain(maintained.iter().map(|re| re.as_str().to_string()))
+                .chain([KEY_VALUE.to_string(), ENTROPY_CANDIDATE.to_string()]),
+        )
+        .unicode(false)
+        .build()
+        .ok();
+        Rules {
+            own,
+            maintained,
+            any,
+        }
+    })
+}
 
 /// Tokens the entropy rule looks at.
 const ENTROPY_CANDIDATE: &str = r"[A-Za-z0-9/+=_\-]{32,64}";
 static CANDIDATE: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(&format!(r"\b{ENTROPY_CANDIDATE}\b")).ok());
 
-/// How many rules of the maintained set are in use (for docs and tests).
+/// How many rules of the maintained set are in use (0 when none were supplied).
 pub fn maintained_rule_count() -> usize {
-    RULES.maintained.len()
+    rules().maintained.len()
 }
 
 /// Text that cannot hold a secret any rule would find: shorter than the shortest rule can
@@ -143,7 +213,7 @@ pub fn redact(text: &str) -> String {
     if plainly_safe(text) {
         return text.to_string();
     }
-    let rules = &*RULES;
+    let rules = rules();
     if rules
         .any
         .as_ref()
@@ -222,7 +292,29 @@ fn looks_random(token: &str) -> bool {
     let upper = token.bytes().any(|b| b.is_ascii_uppercase());
     let lower = token.bytes().any(|b| b.is_ascii_lowercase());
     let digit = token.bytes().any(|b| b.is_ascii_digit());
-    upper && lower && digit && secretscan::entropy::shannon_entropy(token) > 4.2
+    upper && lower && digit && shannon_entropy(token) > 4.2
+}
+
+/// Shannon entropy of `s` in bits per character (summed in a fixed order, so the same text
+/// always gives the same figure).
+fn shannon_entropy(s: &str) -> f64 {
+    let mut counts = std::collections::BTreeMap::<char, usize>::new();
+    let mut total = 0usize;
+    for c in s.chars() {
+        *counts.entry(c).or_default() += 1;
+        total += 1;
+    }
+    if total == 0 {
+        return 0.0;
+    }
+    let n = total as f64;
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
 }
 
 /// Redacts every string inside a JSON value.

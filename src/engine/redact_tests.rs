@@ -114,3 +114,22 @@ fn json_strings_are_redacted_in_place() {
     assert_eq!(v["a"][0], "Bearer [REDACTED]");
     assert_eq!(v["b"], 3);
 }
+
+#[test]
+fn rules_supplied_after_redaction_started_are_refused() {
+    // This call builds the rule set (here with the test set), so a later supply would not
+    // take effect: it is refused, never silently dropped.
+    let _ = redact("a line long enough to need the rules");
+    assert_eq!(
+        supply_maintained_rules(std::iter::empty()),
+        Err(SupplyError::TooLate)
+    );
+}
+
+#[test]
+fn a_slack_token_loses_every_part() {
+    assert_eq!(
+        redact("token xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx sent"),
+        "token [REDACTED] sent"
+    );
+}

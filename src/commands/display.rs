@@ -8,6 +8,7 @@ use anyhow::{Result, bail};
 
 use crate::engine::Engine;
 use crate::engine::ids::TeamId;
+use crate::engine::store::TeamState;
 
 /// Hex digits of an id's tail shown by default; more only when two shown ids share them.
 const SHORT_DIGITS: usize = 6;
@@ -167,13 +168,11 @@ impl Paint {
         self.wrap("1", text)
     }
 
-    /// A team, agent or task state in the colour of what it means.
-    pub fn state(self, state: &str) -> String {
+    /// A team's state in the colour of what it means: at work, or over.
+    pub fn team_state(self, state: TeamState) -> String {
         match state {
-            "active" | "claimed" | "starting" => self.yellow(state),
-            "done" | "finalized" | "finished" | "stopped" => self.green(state),
-            "failed" | "dead" | "cancelled" => self.red(state),
-            _ => state.to_string(),
+            TeamState::Active => self.yellow(state.as_str()),
+            TeamState::Finalized => self.green(state.as_str()),
         }
     }
 }

@@ -167,7 +167,7 @@ fn print_team(t: &TeamOverview, paint: Paint) {
     println!(
         "{}  [{}]  profile={}  tokens={}  budget_left={}",
         paint.bold(&ids.short(&t.team_id)),
-        paint.state(t.state.as_str()),
+        paint.team_state(t.state),
         t.profile,
         t.tokens.total,
         t.budget_left

@@ -307,7 +307,7 @@ fn step(engine: &Engine, w: &mut SimWorker, ctx: &StepContext) -> Result<Option<
             engine.task_update(
                 &w.caller,
                 &task,
-                "done",
+                store::TaskStatus::Done.as_str(),
                 None,
                 None,
                 Some(&published.reference),

@@ -72,7 +72,7 @@ pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
         .task_update(
             &caller,
             &task,
-            "done",
+            crate::engine::store::TaskStatus::Done.as_str(),
             None,
             None,
             Some(&published.reference),

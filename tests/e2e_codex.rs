@@ -376,6 +376,55 @@ fn a_worker_whose_team_server_starts_slowly_still_gets_the_team_tools() {
     );
 }
 
+/// A worker whose team server cannot start: its Codex (the server is `required`) ends
+/// without calling a team tool. The worker is dead with that reason, and after two such
+/// workers in a row the lead's `team_spawn` is refused instead of replacing them forever
+/// (13 workers, 0 tasks done, before the guard, with a server that started too late).
+#[test]
+fn workers_that_end_without_a_tool_call_are_not_replaced_forever() {
+    let Some(codex) = common::codex::require() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = dir.path().join("codex-teams");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n\
+             if [ \"$1\" = serve-mcp ] && [ -n \"$CODEX_TEAMS_AGENT_ID\" ]; then echo 'broken on purpose' >&2; exit 1; fi\n\
+             exec '{EXE}' \"$@\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut o = options(&codex, plan(ONE_TASK));
+    o.bin = Some(wrapper);
+    o.timeout = Duration::from_secs(120);
+    let r = run("broken worker server", o);
+    assert!(
+        (1..=2).contains(&r.workers_spawned),
+        "spawning went on: {}",
+        show(&r)
+    );
+    let workers: Vec<_> = r.agents.iter().filter(|a| a.role != "lead").collect();
+    assert!(!workers.is_empty(), "{}", show(&r));
+    for w in workers {
+        assert_eq!(w.state, AgentState::Dead, "{}", show(&r));
+        assert!(
+            w.stop_reason
+                .as_deref()
+                .is_some_and(|x| x.starts_with("ended without calling a team tool")),
+            "{}",
+            show(&r)
+        );
+    }
+    assert!(r.leftover.is_empty(), "{}", show(&r));
+}
+
 // ---------------------------------------------------------------------------------------
 // Profiles
 

@@ -377,15 +377,43 @@ impl Engine {
         })
     }
 
-    /// Authenticates a worker from its credentials. Refuses wrong secrets, other teams'
-    /// agents, stopped agents and finalized teams. The first call marks it active. One
-    /// query: this runs on every call a worker makes.
+    /// Authenticates a worker from its credentials and marks it active: the call of a team
+    /// tool. Refuses wrong secrets, other teams' agents, stopped agents and finalized teams.
+    /// One query, plus one write on a worker's first call (or its first after idling): this
+    /// runs on every call a worker makes.
     pub fn worker_caller(
         &self,
         team_id: &TeamId,
         agent_id: &AgentId,
         token: &str,
     ) -> Result<Caller> {
+        let (caller, state) = self.check_worker(team_id, agent_id, token)?;
+        if matches!(state, AgentState::Starting | AgentState::Idle) {
+            self.store().write(|tx| -> Result<_> {
+                if store::teams::activate_agent(tx, agent_id.as_str(), now_ms())? {
+                    events::record(
+                        tx,
+                        &Trace::team(team_id).agent(agent_id),
+                        "agent.active",
+                        json!({ "from": state }),
+                    )?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(caller)
+    }
+
+    /// Authenticates a worker from its credentials without counting it as a call: a worker's
+    /// server checks its credentials when it starts, and the worker stays `starting` until
+    /// its Codex calls a team tool (a worker that ends still `starting` never did; see
+    /// [`Engine::worker_exited`]). Returns the caller and the agent's state.
+    pub fn check_worker(
+        &self,
+        team_id: &TeamId,
+        agent_id: &AgentId,
+        token: &str,
+    ) -> Result<(Caller, AgentState)> {
         let live = self
             .store()
             .read(|c| store::teams::liveness(c, team_id.as_str(), agent_id.as_str()))
@@ -412,20 +440,7 @@ impl Engine {
             role,
         };
         refuse_dead(&caller, &live)?;
-        if matches!(live.state, AgentState::Starting | AgentState::Idle) {
-            self.store().write(|tx| -> Result<_> {
-                if store::teams::activate_agent(tx, agent_id.as_str(), now_ms())? {
-                    events::record(
-                        tx,
-                        &Trace::team(team_id).agent(agent_id),
-                        "agent.active",
-                        json!({ "from": live.state }),
-                    )?;
-                }
-                Ok(())
-            })?;
-        }
-        Ok(caller)
+        Ok((caller, live.state))
     }
 
     /// Refuses calls from stopped or dead agents and into finalized teams.
@@ -524,6 +539,17 @@ impl Engine {
                     "budget left {left} tokens cannot afford another agent (~{per_agent} tokens: fixed cost {} x {MIN_REQUESTS_PER_AGENT} requests)",
                     profile.budget.agent_fixed_cost_tokens
                 )));
+            }
+            let silent = silent_exits(tx, &caller.team_id)?;
+            if silent >= crate::workers::SILENT_EXITS_BEFORE_REFUSAL {
+                return Err(EngineError::conflict(
+                    format!(
+                        "the last {silent} workers of team {} {}: their Codex most likely cannot reach the codex-teams tools, so a new worker would do the same; hint: run `codex-teams check-config`, read the team log, then do the work yourself or finalize",
+                        caller.team_id,
+                        crate::workers::ENDED_WITHOUT_A_CALL
+                    ),
+                    json!({ "silent_exits": silent }),
+                ));
             }
             if live >= i64::from(plan.recommended) && justification.is_none() {
                 return Err(EngineError::Limit(format!(
@@ -754,6 +780,23 @@ impl Engine {
 }
 
 /// The refusals of [`Engine::check_live`], on an already-read [`store::teams::Liveness`].
+/// How many of the team's most recently started workers, in a row, ended without calling a
+/// team tool (live workers are skipped: they have not ended yet).
+fn silent_exits(conn: &store::Connection, team: &TeamId) -> Result<usize> {
+    // `agents` lists in start order (time, then the time-ordered id): newest last.
+    Ok(store::teams::agents(conn, team.as_str())?
+        .iter()
+        .rev()
+        .filter(|a| a.role != store::teams::LEAD_ROLE && !a.state.is_live())
+        .take_while(|a| {
+            a.state == AgentState::Dead
+                && a.stop_reason
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with(crate::workers::ENDED_WITHOUT_A_CALL))
+        })
+        .count())
+}
+
 pub(crate) fn refuse_dead(caller: &Caller, live: &store::teams::Liveness) -> Result<()> {
     match live.team_state {
         None => return Err(EngineError::not_found("team", caller.team_id.as_str())),

@@ -13,6 +13,13 @@ use crate::policy::{Isolation, Profile};
 use crate::store::{self, AgentState, now_ms};
 use crate::{Caller, Engine};
 
+/// The reason of a worker that ended before calling a single team tool.
+pub const ENDED_WITHOUT_A_CALL: &str = "ended without calling a team tool";
+
+/// How many of a team's most recently started workers may end without a call before
+/// `team_spawn` refuses to start another: the next would most likely do the same.
+pub const SILENT_EXITS_BEFORE_REFUSAL: usize = 2;
+
 /// A stopped or dead worker that can be resumed.
 pub struct Resumable {
     pub thread_id: Option<String>,
@@ -58,7 +65,10 @@ impl Engine {
 
     /// A worker's process ended. Unless the engine had already stopped it, it becomes
     /// `state` (`stopped` after a clean exit, `dead` otherwise): claims are released and the
-    /// lead is told.
+    /// lead is told. A worker that ends still `starting` never called a team tool (its Codex
+    /// had no codex-teams tools, or answered its brief in prose): it is `dead` with
+    /// [`ENDED_WITHOUT_A_CALL`] in its reason whatever its exit, and `team_spawn` stops
+    /// replacing such workers (see [`Engine::silent_exits`]).
     pub fn worker_exited(
         &self,
         team: &TeamId,
@@ -66,7 +76,21 @@ impl Engine {
         state: AgentState,
         reason: &str,
     ) -> Result<bool> {
-        if !self.end_agent(team, agent, state, reason)? {
+        let starting = self
+            .store()
+            .read(|c| store::teams::agent(c, agent.as_str()))
+            .is_ok_and(|row| row.state == AgentState::Starting);
+        let (state, reason) = if starting {
+            (
+                AgentState::Dead,
+                format!(
+                    "{ENDED_WITHOUT_A_CALL} ({reason}); its Codex may not have had the codex-teams tools: see the team log"
+                ),
+            )
+        } else {
+            (state, reason.to_string())
+        };
+        if !self.end_agent(team, agent, state, &reason)? {
             return Ok(false);
         }
         let body = format!("[codex-teams] {agent} {state}: {reason}");
@@ -145,3 +169,7 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "workers_tests.rs"]
+mod tests;

@@ -35,7 +35,8 @@ pub struct TeamServer {
 
 impl TeamServer {
     /// Builds a server. A worker identity is checked against the store now, so a wrong
-    /// secret fails at start-up with a clear message rather than on the first call.
+    /// secret fails at start-up with a clear message rather than on the first call (the
+    /// check is not a call: the worker stays `starting` until its Codex calls a tool).
     pub fn new(
         engine: Arc<Engine>,
         identity: Identity,
@@ -47,7 +48,7 @@ impl TeamServer {
             token,
         } = &identity
         {
-            engine.worker_caller(team_id, agent_id, token)?;
+            engine.check_worker(team_id, agent_id, token)?;
         }
         // Only a worker whose process the engine signals (runner `codex-exec`) has its
         // answers held while it is being stopped; the runner of an agent never changes.

@@ -1,0 +1,126 @@
+use super::*;
+use crate::error::EngineError;
+use crate::runner::ENV_AGENT_TOKEN;
+use crate::team::{SpawnRequest, Spawned};
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    engine: Engine,
+    team: TeamId,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(&dir.path().join("teams.db"), dir.path()).unwrap();
+    let started = engine
+        .team_start("silent workers", None, None, None)
+        .unwrap();
+    Setup {
+        team: TeamId::from_db(started.team_id),
+        engine,
+        _dir: dir,
+    }
+}
+
+fn spawn(s: &Setup) -> Result<Spawned> {
+    let lead = s.engine.lead_caller(&s.team)?;
+    s.engine.team_spawn(
+        &lead,
+        &SpawnRequest {
+            role: "implementer",
+            runner: Some("external"),
+            justification: Some("test"),
+            ..Default::default()
+        },
+    )
+}
+
+fn exit_clean(s: &Setup, w: &Spawned) {
+    let agent = AgentId::from_db(w.agent_id.clone());
+    assert!(
+        s.engine
+            .worker_exited(
+                &s.team,
+                &agent,
+                AgentState::Stopped,
+                "worker finished (codex exec exited 0)"
+            )
+            .unwrap()
+    );
+}
+
+fn row(s: &Setup, w: &Spawned) -> store::teams::AgentRow {
+    s.engine
+        .store()
+        .read(|c| store::teams::agent(c, &w.agent_id))
+        .unwrap()
+}
+
+/// The worker calls a team tool, as its Codex does through its server.
+fn call_a_tool(s: &Setup, w: &Spawned) {
+    let token = w.env.as_ref().unwrap()[ENV_AGENT_TOKEN].clone();
+    let agent = AgentId::from_db(w.agent_id.clone());
+    s.engine.worker_caller(&s.team, &agent, &token).unwrap();
+}
+
+#[test]
+fn a_servers_credential_check_is_not_a_call_but_a_tool_call_is() {
+    let s = setup();
+    let w = spawn(&s).unwrap();
+    let token = w.env.as_ref().unwrap()[ENV_AGENT_TOKEN].clone();
+    let agent = AgentId::from_db(w.agent_id.clone());
+    let (_, state) = s.engine.check_worker(&s.team, &agent, &token).unwrap();
+    assert_eq!(state, AgentState::Starting);
+    assert_eq!(row(&s, &w).state, AgentState::Starting);
+    call_a_tool(&s, &w);
+    assert_eq!(row(&s, &w).state, AgentState::Active);
+    assert!(s.engine.check_worker(&s.team, &agent, "wrong").is_err());
+}
+
+#[test]
+fn a_worker_that_ends_without_a_call_is_dead_and_the_lead_is_told_why() {
+    let s = setup();
+    let w = spawn(&s).unwrap();
+    exit_clean(&s, &w);
+    let r = row(&s, &w);
+    assert_eq!(r.state, AgentState::Dead);
+    let reason = r.stop_reason.unwrap();
+    assert!(reason.starts_with(ENDED_WITHOUT_A_CALL), "{reason}");
+    assert!(reason.contains("codex exec exited 0"), "{reason}");
+    // A worker that did call a tool and then exited 0 finished normally.
+    let w2 = spawn(&s).unwrap();
+    call_a_tool(&s, &w2);
+    exit_clean(&s, &w2);
+    assert_eq!(row(&s, &w2).state, AgentState::Stopped);
+}
+
+#[test]
+fn spawning_stops_after_two_workers_in_a_row_end_without_a_call() {
+    let s = setup();
+    for _ in 0..SILENT_EXITS_BEFORE_REFUSAL {
+        let w = spawn(&s).unwrap();
+        exit_clean(&s, &w);
+    }
+    let refused = spawn(&s).err().unwrap();
+    assert!(
+        matches!(refused, EngineError::Conflict { .. }),
+        "{refused:?}"
+    );
+    let text = refused.to_string();
+    assert!(text.contains(ENDED_WITHOUT_A_CALL), "{text}");
+    assert!(text.contains("check-config"), "{text}");
+}
+
+#[test]
+fn one_silent_exit_between_working_workers_does_not_stop_spawning() {
+    let s = setup();
+    let silent = spawn(&s).unwrap();
+    exit_clean(&s, &silent);
+    let worked = spawn(&s).unwrap();
+    call_a_tool(&s, &worked);
+    exit_clean(&s, &worked);
+    let silent_again = spawn(&s).unwrap();
+    exit_clean(&s, &silent_again);
+    // The last two ended workers are one silent and one that worked: go on.
+    spawn(&s).unwrap();
+}

@@ -377,43 +377,73 @@ impl Engine {
         })
     }
 
-    /// Authenticates a worker from its credentials and marks it active: the call of a team
-    /// tool. Refuses wrong secrets, other teams' agents, stopped agents and finalized teams.
-    /// One query, plus one write on a worker's first call (or its first after idling): this
-    /// runs on every call a worker makes.
+    /// Authenticates a worker from its credentials for the call of a team tool: marks it
+    /// active (if it was starting or idle) and records its first call. Refuses wrong
+    /// secrets, other teams' agents, stopped agents and finalized teams. One query, plus one
+    /// write on a worker's first call (or its first after idling): this runs on every call
+    /// a worker makes.
     pub fn worker_caller(
         &self,
         team_id: &TeamId,
         agent_id: &AgentId,
         token: &str,
     ) -> Result<Caller> {
-        let (caller, state) = self.check_worker(team_id, agent_id, token)?;
-        if matches!(state, AgentState::Starting | AgentState::Idle) {
-            self.store().write(|tx| -> Result<_> {
-                if store::teams::activate_agent(tx, agent_id.as_str(), now_ms())? {
-                    events::record(
-                        tx,
-                        &Trace::team(team_id).agent(agent_id),
-                        "agent.active",
-                        json!({ "from": state }),
-                    )?;
-                }
-                Ok(())
-            })?;
+        let (caller, live) = self.check_worker(team_id, agent_id, token)?;
+        if needs_activation(&live) || !live.called {
+            self.activate(team_id, agent_id, &live, true)?;
         }
         Ok(caller)
     }
 
-    /// Authenticates a worker from its credentials without counting it as a call: a worker's
-    /// server checks its credentials when it starts, and the worker stays `starting` until
-    /// its Codex calls a team tool (a worker that ends still `starting` never did; see
-    /// [`Engine::worker_exited`]). Returns the caller and the agent's state.
+    /// Authenticates a worker whose server is starting: marks it active, and is not a call
+    /// (a worker that ends without ever calling a tool is told apart by that; see
+    /// [`Engine::worker_exited`]). A wrong secret fails here, at start-up, with a clear
+    /// message rather than on the first call.
+    pub fn worker_server_started(
+        &self,
+        team_id: &TeamId,
+        agent_id: &AgentId,
+        token: &str,
+    ) -> Result<Caller> {
+        let (caller, live) = self.check_worker(team_id, agent_id, token)?;
+        if needs_activation(&live) {
+            self.activate(team_id, agent_id, &live, false)?;
+        }
+        Ok(caller)
+    }
+
+    fn activate(
+        &self,
+        team_id: &TeamId,
+        agent_id: &AgentId,
+        live: &store::teams::Liveness,
+        call: bool,
+    ) -> Result<()> {
+        let now = now_ms();
+        self.store().write(|tx| -> Result<_> {
+            if store::teams::activate_agent(tx, agent_id.as_str(), now)? {
+                events::record(
+                    tx,
+                    &Trace::team(team_id).agent(agent_id),
+                    "agent.active",
+                    json!({ "from": live.state }),
+                )?;
+            }
+            if call {
+                store::teams::record_first_call(tx, agent_id.as_str(), now)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Checks a worker's credentials and that it may act; changes nothing. Returns the
+    /// caller and what the store holds of the agent.
     pub fn check_worker(
         &self,
         team_id: &TeamId,
         agent_id: &AgentId,
         token: &str,
-    ) -> Result<(Caller, AgentState)> {
+    ) -> Result<(Caller, store::teams::Liveness)> {
         let live = self
             .store()
             .read(|c| store::teams::liveness(c, team_id.as_str(), agent_id.as_str()))
@@ -440,7 +470,7 @@ impl Engine {
             role,
         };
         refuse_dead(&caller, &live)?;
-        Ok((caller, live.state))
+        Ok((caller, live))
     }
 
     /// Refuses calls from stopped or dead agents and into finalized teams.
@@ -795,6 +825,10 @@ fn silent_exits(conn: &store::Connection, team: &TeamId) -> Result<usize> {
                     .is_some_and(|r| r.starts_with(crate::workers::ENDED_WITHOUT_A_CALL))
         })
         .count())
+}
+
+fn needs_activation(live: &store::teams::Liveness) -> bool {
+    matches!(live.state, AgentState::Starting | AgentState::Idle)
 }
 
 pub(crate) fn refuse_dead(caller: &Caller, live: &store::teams::Liveness) -> Result<()> {

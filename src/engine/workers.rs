@@ -65,10 +65,10 @@ impl Engine {
 
     /// A worker's process ended. Unless the engine had already stopped it, it becomes
     /// `state` (`stopped` after a clean exit, `dead` otherwise): claims are released and the
-    /// lead is told. A worker that ends still `starting` never called a team tool (its Codex
-    /// had no codex-teams tools, or answered its brief in prose): it is `dead` with
-    /// [`ENDED_WITHOUT_A_CALL`] in its reason whatever its exit, and `team_spawn` stops
-    /// replacing such workers (see [`Engine::silent_exits`]).
+    /// lead is told. A worker that never called a team tool (its Codex had no codex-teams
+    /// tools, or answered its brief in prose) is `dead` with [`ENDED_WITHOUT_A_CALL`] in its
+    /// reason whatever its exit, and `team_spawn` stops replacing such workers after
+    /// [`SILENT_EXITS_BEFORE_REFUSAL`] in a row.
     pub fn worker_exited(
         &self,
         team: &TeamId,
@@ -76,11 +76,11 @@ impl Engine {
         state: AgentState,
         reason: &str,
     ) -> Result<bool> {
-        let starting = self
+        let never_called = self
             .store()
             .read(|c| store::teams::agent(c, agent.as_str()))
-            .is_ok_and(|row| row.state == AgentState::Starting);
-        let (state, reason) = if starting {
+            .is_ok_and(|row| row.first_call_at.is_none());
+        let (state, reason) = if never_called {
             (
                 AgentState::Dead,
                 format!(

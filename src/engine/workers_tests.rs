@@ -64,17 +64,41 @@ fn call_a_tool(s: &Setup, w: &Spawned) {
 }
 
 #[test]
-fn a_servers_credential_check_is_not_a_call_but_a_tool_call_is() {
+fn a_servers_start_makes_a_worker_active_but_only_a_tool_call_counts_as_a_call() {
     let s = setup();
     let w = spawn(&s).unwrap();
     let token = w.env.as_ref().unwrap()[ENV_AGENT_TOKEN].clone();
     let agent = AgentId::from_db(w.agent_id.clone());
-    let (_, state) = s.engine.check_worker(&s.team, &agent, &token).unwrap();
-    assert_eq!(state, AgentState::Starting);
     assert_eq!(row(&s, &w).state, AgentState::Starting);
+    s.engine
+        .worker_server_started(&s.team, &agent, &token)
+        .unwrap();
+    let r = row(&s, &w);
+    assert_eq!(r.state, AgentState::Active);
+    assert_eq!(r.first_call_at, None);
     call_a_tool(&s, &w);
-    assert_eq!(row(&s, &w).state, AgentState::Active);
+    assert!(row(&s, &w).first_call_at.is_some());
     assert!(s.engine.check_worker(&s.team, &agent, "wrong").is_err());
+    assert!(
+        s.engine
+            .worker_server_started(&s.team, &agent, "wrong")
+            .is_err()
+    );
+}
+
+#[test]
+fn a_worker_whose_server_started_but_that_never_called_is_still_silent() {
+    let s = setup();
+    let w = spawn(&s).unwrap();
+    let token = w.env.as_ref().unwrap()[ENV_AGENT_TOKEN].clone();
+    let agent = AgentId::from_db(w.agent_id.clone());
+    s.engine
+        .worker_server_started(&s.team, &agent, &token)
+        .unwrap();
+    exit_clean(&s, &w);
+    let r = row(&s, &w);
+    assert_eq!(r.state, AgentState::Dead);
+    assert!(r.stop_reason.unwrap().starts_with(ENDED_WITHOUT_A_CALL));
 }
 
 #[test]

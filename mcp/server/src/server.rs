@@ -34,9 +34,9 @@ pub struct TeamServer {
 }
 
 impl TeamServer {
-    /// Builds a server. A worker identity is checked against the store now, so a wrong
-    /// secret fails at start-up with a clear message rather than on the first call (the
-    /// check is not a call: the worker stays `starting` until its Codex calls a tool).
+    /// Builds a server. A worker identity is checked against the store now (and the worker
+    /// marked active), so a wrong secret fails at start-up with a clear message rather than
+    /// on the first call.
     pub fn new(
         engine: Arc<Engine>,
         identity: Identity,
@@ -48,7 +48,7 @@ impl TeamServer {
             token,
         } = &identity
         {
-            engine.check_worker(team_id, agent_id, token)?;
+            engine.worker_server_started(team_id, agent_id, token)?;
         }
         // Only a worker whose process the engine signals (runner `codex-exec`) has its
         // answers held while it is being stopped; the runner of an agent never changes.

@@ -35,6 +35,8 @@ pub struct AgentRow {
     pub last_activity_at: i64,
     pub created_at: i64,
     pub current_task: Option<String>,
+    /// When the agent first called a team tool (its server's start-up check is not a call).
+    pub first_call_at: Option<i64>,
 }
 
 impl AgentRow {
@@ -66,7 +68,7 @@ fn team_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TeamRow> {
 const AGENT_COLS: &str = "a.agent_id, a.team_id, a.role, a.runner, a.state, a.token_hash, a.model, \
      a.pid, a.stop_reason, a.tokens_input, a.tokens_cached, a.tokens_output, a.last_activity_at, \
      a.created_at, (SELECT t.task_id FROM tasks t WHERE t.owner = a.agent_id AND t.status = 'claimed' \
-     ORDER BY t.seq LIMIT 1)";
+     ORDER BY t.seq LIMIT 1), a.first_call_at";
 
 fn agent_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AgentRow> {
     Ok(AgentRow {
@@ -85,6 +87,7 @@ fn agent_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AgentRow> {
         last_activity_at: row.get(12)?,
         created_at: row.get(13)?,
         current_task: row.get(14)?,
+        first_call_at: row.get(15)?,
     })
 }
 
@@ -166,12 +169,14 @@ pub struct Liveness {
     pub stop_reason: Option<String>,
     pub token_hash: Option<String>,
     pub team_state: Option<TeamState>,
+    /// Whether the agent has called a team tool yet.
+    pub called: bool,
 }
 
 pub fn liveness(conn: &Connection, team_id: &str, agent_id: &str) -> Result<Liveness> {
     conn.prepare_cached(
         "SELECT a.team_id, a.role, a.state, a.stop_reason, a.token_hash,
-                (SELECT t.state FROM teams t WHERE t.team_id = ?1)
+                (SELECT t.state FROM teams t WHERE t.team_id = ?1), a.first_call_at IS NOT NULL
          FROM agents a WHERE a.agent_id = ?2",
     )?
     .query_row(params![team_id, agent_id], |r| {
@@ -182,6 +187,7 @@ pub fn liveness(conn: &Connection, team_id: &str, agent_id: &str) -> Result<Live
             stop_reason: r.get(3)?,
             token_hash: r.get(4)?,
             team_state: r.get(5)?,
+            called: r.get(6)?,
         })
     })
     .optional()?
@@ -268,7 +274,17 @@ pub fn end_agent(
     Ok(n == 1)
 }
 
-/// Marks an agent active (first call after start) and returns whether it changed.
+/// Records an agent's first team-tool call; returns whether this was it.
+pub fn record_first_call(tx: &Transaction<'_>, agent_id: &str, now: i64) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE agents SET first_call_at = ?2 WHERE agent_id = ?1 AND first_call_at IS NULL",
+        params![agent_id, now],
+    )?;
+    Ok(n == 1)
+}
+
+/// Marks an agent active (its server started, or its first call after idling) and returns
+/// whether it changed.
 pub fn activate_agent(tx: &Transaction<'_>, agent_id: &str, now: i64) -> Result<bool> {
     let n = tx.execute(
         "UPDATE agents SET state = 'active', last_activity_at = ?2
@@ -368,7 +384,8 @@ pub fn team_tokens(conn: &Connection, team_id: &str) -> Result<i64> {
 pub fn revive_agent(tx: &Transaction<'_>, a: &NewAgent<'_>) -> Result<()> {
     let n = tx.execute(
         "UPDATE agents SET state = 'starting', token_hash = ?2, brief = ?3, model = ?4, pid = NULL,
-                           stop_reason = NULL, stopped_at = NULL, last_activity_at = ?5
+                           stop_reason = NULL, stopped_at = NULL, last_activity_at = ?5,
+                           first_call_at = NULL
          WHERE agent_id = ?1 AND state IN ('stopped', 'dead')",
         params![a.agent_id, a.token_hash, a.brief, a.model, a.now],
     )?;

@@ -342,23 +342,8 @@ fn a_worker_whose_team_server_starts_slowly_still_gets_the_team_tools() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let wrapper = dir.path().join("codex-teams");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\n\
-             if [ \"$1\" = serve-mcp ] && [ -n \"$CODEX_TEAMS_AGENT_ID\" ]; then sleep 6; fi\n\
-             exec '{EXE}' \"$@\"\n"
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
     let mut o = options(&codex, plan(ONE_TASK));
-    o.bin = Some(wrapper);
+    o.bin = Some(worker_server_wrapper(dir.path(), "sleep 6"));
     let r = run("slow worker server", o);
     assert_clean_finish(&r);
     assert_all_done(&r);
@@ -376,6 +361,27 @@ fn a_worker_whose_team_server_starts_slowly_still_gets_the_team_tools() {
     );
 }
 
+/// A `codex-teams` in `dir` that runs `before` (shell) when it is about to serve a worker's
+/// MCP server, then the real binary.
+fn worker_server_wrapper(dir: &Path, before: &str) -> PathBuf {
+    let wrapper = dir.join("codex-teams");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n\
+             if [ \"$1\" = serve-mcp ] && [ -n \"$CODEX_TEAMS_AGENT_ID\" ]; then {before}; fi\n\
+             exec '{EXE}' \"$@\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    wrapper
+}
+
 /// A worker whose team server cannot start: its Codex (the server is `required`) ends
 /// without calling a team tool. The worker is dead with that reason, and after two such
 /// workers in a row the lead's `team_spawn` is refused instead of replacing them forever
@@ -386,23 +392,11 @@ fn workers_that_end_without_a_tool_call_are_not_replaced_forever() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let wrapper = dir.path().join("codex-teams");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\n\
-             if [ \"$1\" = serve-mcp ] && [ -n \"$CODEX_TEAMS_AGENT_ID\" ]; then echo 'broken on purpose' >&2; exit 1; fi\n\
-             exec '{EXE}' \"$@\"\n"
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
     let mut o = options(&codex, plan(ONE_TASK));
-    o.bin = Some(wrapper);
+    o.bin = Some(worker_server_wrapper(
+        dir.path(),
+        "echo 'broken on purpose' >&2; exit 1",
+    ));
     o.timeout = Duration::from_secs(120);
     let r = run("broken worker server", o);
     assert!(

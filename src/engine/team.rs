@@ -388,11 +388,7 @@ impl Engine {
         agent_id: &AgentId,
         token: &str,
     ) -> Result<Caller> {
-        let (caller, live) = self.check_worker(team_id, agent_id, token)?;
-        if needs_activation(&live) || !live.called {
-            self.activate(team_id, agent_id, &live, true)?;
-        }
-        Ok(caller)
+        self.admit_worker(team_id, agent_id, token, true)
     }
 
     /// Authenticates a worker whose server is starting: marks it active, and is not a call
@@ -405,20 +401,23 @@ impl Engine {
         agent_id: &AgentId,
         token: &str,
     ) -> Result<Caller> {
-        let (caller, live) = self.check_worker(team_id, agent_id, token)?;
-        if needs_activation(&live) {
-            self.activate(team_id, agent_id, &live, false)?;
-        }
-        Ok(caller)
+        self.admit_worker(team_id, agent_id, token, false)
     }
 
-    fn activate(
+    /// Checks a worker's credentials, marks it active if it was starting or idle, and for a
+    /// tool `call` records its first one; writes only when one of those changes.
+    fn admit_worker(
         &self,
         team_id: &TeamId,
         agent_id: &AgentId,
-        live: &store::teams::Liveness,
+        token: &str,
         call: bool,
-    ) -> Result<()> {
+    ) -> Result<Caller> {
+        let (caller, live) = self.check_worker(team_id, agent_id, token)?;
+        let activate = matches!(live.state, AgentState::Starting | AgentState::Idle);
+        if !activate && (live.called || !call) {
+            return Ok(caller);
+        }
         let now = now_ms();
         self.store().write(|tx| -> Result<_> {
             if store::teams::activate_agent(tx, agent_id.as_str(), now)? {
@@ -433,7 +432,8 @@ impl Engine {
                 store::teams::record_first_call(tx, agent_id.as_str(), now)?;
             }
             Ok(())
-        })
+        })?;
+        Ok(caller)
     }
 
     /// Checks a worker's credentials and that it may act; changes nothing. Returns the
@@ -825,10 +825,6 @@ fn silent_exits(conn: &store::Connection, team: &TeamId) -> Result<usize> {
                     .is_some_and(|r| r.starts_with(crate::workers::ENDED_WITHOUT_A_CALL))
         })
         .count())
-}
-
-fn needs_activation(live: &store::teams::Liveness) -> bool {
-    matches!(live.state, AgentState::Starting | AgentState::Idle)
 }
 
 pub(crate) fn refuse_dead(caller: &Caller, live: &store::teams::Liveness) -> Result<()> {

@@ -34,16 +34,25 @@ echo "== Codex CLI: $("$CODEX_TEAMS_CODEX" --version) ($CODEX_TEAMS_CODEX)"
 # The GitHub workflows are valid (actionlint, installed into .cache/ when missing).
 scripts/lint-workflows.sh
 
+# `refuse MESSAGE LIST GREP_ARGS...`: when `grep GREP_ARGS` finds lines in LIST (a crate's
+# dependencies, one a line), fails the run with MESSAGE and those lines.
+refuse() {
+  local message="$1" list="$2" found
+  shift 2
+  if found=$(grep "$@" <<<"$list"); then
+    echo "$message" >&2
+    echo "$found" >&2
+    exit 1
+  fi
+}
+
 # The store crate (mcp/store) sits below everything: it must not depend on the engine
 # (codex-teams-engine), the MCP server (codex-teams-server, rmcp) or the CLI (the codex-teams
 # package, clap).
 echo "== the store crate depends on nothing above it"
 store_deps="$(cargo tree --locked -p codex-teams-store -e normal --prefix none)"
-if above=$(grep -E '^(codex-teams(-engine|-server)? |rmcp|clap)' <<<"$store_deps"); then
-  echo "mcp/store (codex-teams-store) depends on the engine, rmcp or clap; the store must stay below them:" >&2
-  echo "$above" >&2
-  exit 1
-fi
+refuse "mcp/store (codex-teams-store) depends on the engine, rmcp or clap; the store must stay below them:" \
+  "$store_deps" -E '^(codex-teams(-engine|-server)? |rmcp|clap)'
 
 # The engine (src/engine, the crate codex-teams-engine) is the domain: it reaches the store
 # crate and src/platform, never the MCP server (codex-teams-server, rmcp), the CLI (clap) or
@@ -54,18 +63,12 @@ fi
 # clap with it (0.2.5 has no feature to leave it out); nothing else may bring clap.
 echo "== the engine crate depends on nothing above it"
 engine_deps="$(cargo tree --locked -p codex-teams-engine -e normal --prefix none)"
-if above=$(grep -E '^(codex-teams(-server)? |rmcp)' <<<"$engine_deps"); then
-  echo "src/engine (codex-teams-engine) depends on the MCP server, the CLI or rmcp; the engine must stay below them:" >&2
-  echo "$above" >&2
-  exit 1
-fi
+refuse "src/engine (codex-teams-engine) depends on the MCP server, the CLI or rmcp; the engine must stay below them:" \
+  "$engine_deps" -E '^(codex-teams(-server)? |rmcp)'
 if grep -q '^clap ' <<<"$engine_deps"; then
   clap_users="$(cargo tree --locked -p codex-teams-engine -e normal -i clap --depth 1 --prefix none | tail -n +2)"
-  if above=$(grep -v '^secretscan ' <<<"$clap_users"); then
-    echo "src/engine (codex-teams-engine) reaches clap through more than secretscan; the engine must stay below the CLI:" >&2
-    echo "$above" >&2
-    exit 1
-  fi
+  refuse "src/engine (codex-teams-engine) reaches clap through more than secretscan; the engine must stay below the CLI:" \
+    "$clap_users" -v '^secretscan '
 fi
 
 echo "== cargo fmt --check"

@@ -831,13 +831,7 @@ impl Engine {
         if !due {
             return Ok(loaded.view(now));
         }
-        let (view, resolved) = self.store().write(|tx| -> Result<_> {
-            let mut loaded = Loaded::read(tx, &caller.team_id, id)?;
-            let resolved = loaded.settle(tx, caller, now)?;
-            Ok((loaded.view(now), resolved))
-        })?;
-        self.after_resolution(&caller.team_id, resolved)?;
-        Ok(view)
+        self.settle_after(caller, id, now, |_, _| Ok(()))
     }
 
     /// The lead settles an open decision with `choice`: `lead_override` in `consensus` and
@@ -851,14 +845,30 @@ impl Engine {
         caller.require_lead("team_merge")?;
         self.check_live(caller)?;
         let now = now_ms();
-        let (view, resolved) = self.store().write(|tx| {
-            let mut loaded = Loaded::read(tx, &caller.team_id, id)?;
+        self.settle_after(caller, id, now, |tx, loaded| {
             if !loaded.is_open() {
-                return Err(closed(&loaded, now, "already", "it cannot be overridden"));
+                return Err(closed(loaded, now, "already", "it cannot be overridden"));
             }
             let choice = loaded.candidate("choice", choice)?;
             store::arbitration::set_override(tx, id.as_str(), &choice)?;
             loaded.row.override_choice = Some(choice);
+            Ok(())
+        })
+    }
+
+    /// In one write: reads decision `id`, lets `change` act on it (or refuse), and settles
+    /// it when its rule is now met; returns its view. A resolution then runs the early stop
+    /// ([`Self::after_resolution`]).
+    fn settle_after(
+        &self,
+        caller: &Caller,
+        id: &DecisionId,
+        now: i64,
+        mut change: impl FnMut(&crate::store::Transaction<'_>, &mut Loaded) -> Result<()>,
+    ) -> Result<DecisionView> {
+        let (view, resolved) = self.store().write(|tx| -> Result<_> {
+            let mut loaded = Loaded::read(tx, &caller.team_id, id)?;
+            change(tx, &mut loaded)?;
             let resolved = loaded.settle(tx, caller, now)?;
             Ok((loaded.view(now), resolved))
         })?;

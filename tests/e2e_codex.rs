@@ -543,8 +543,8 @@ fn two_workers_exchange_a_message_and_an_artifact_by_reference_with_trace_ids() 
     let got = |kind: &str, id: &str| {
         r.records.events.iter().any(|e| {
             e.kind == kind
-                && e.message_id.as_deref() == Some(id)
-                && e.agent_id.as_deref() == Some(implementer.as_str())
+                && e.refs.message_id.as_deref() == Some(id)
+                && e.refs.agent_id.as_deref() == Some(implementer.as_str())
         })
     };
     let message_id = sent
@@ -591,16 +591,16 @@ fn two_workers_exchange_a_message_and_an_artifact_by_reference_with_trace_ids() 
     );
     assert!(r.records.events.iter().any(|e| (e.kind == "message.sent"
         || e.kind == "message.broadcast")
-        && e.message_id.as_deref() == Some(message_id.as_str())
+        && e.refs.message_id.as_deref() == Some(message_id.as_str())
         && e.team_id == team
-        && e.agent_id.as_deref() == Some(tester.as_str())));
+        && e.refs.agent_id.as_deref() == Some(tester.as_str())));
     assert!(
         r.records
             .events
             .iter()
             .any(|e| e.kind == "artifact.published"
-                && e.artifact_id.as_deref() == Some(art_id.as_str())
-                && e.agent_id.as_deref() == Some(implementer.as_str()))
+                && e.refs.artifact_id.as_deref() == Some(art_id.as_str())
+                && e.refs.agent_id.as_deref() == Some(implementer.as_str()))
     );
 }
 
@@ -702,17 +702,19 @@ fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
         .records
         .events
         .iter()
-        .filter(|e| e.kind == "task.released" && e.agent_id.as_deref() == Some(victim.as_str()))
+        .filter(|e| {
+            e.kind == "task.released" && e.refs.agent_id.as_deref() == Some(victim.as_str())
+        })
         .collect();
     assert_eq!(released.len(), 1, "{}", show(&r));
-    let task = released[0].task_id.clone().unwrap();
+    let task = released[0].refs.task_id.clone().unwrap();
     let finished_by = r
         .records
         .events
         .iter()
-        .filter(|e| e.kind == "task.updated" && e.task_id.as_deref() == Some(task.as_str()))
+        .filter(|e| e.kind == "task.updated" && e.refs.task_id.as_deref() == Some(task.as_str()))
         .filter(|e| e.data["to"] == "done")
-        .find_map(|e| e.agent_id.clone());
+        .find_map(|e| e.refs.agent_id.clone());
     assert!(
         finished_by.as_deref().is_some_and(|a| a != victim),
         "the released task was finished by another worker: {finished_by:?}"

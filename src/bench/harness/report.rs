@@ -483,7 +483,7 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
             "agent.stopped" | "agent.dead" => live -= 1,
             "tokens.used" => {
                 let n = |k: &str| e.data.get(k).and_then(Value::as_u64).unwrap_or(0);
-                let split = if e.agent_id.as_deref() == Some(lead_id.as_str()) {
+                let split = if e.refs.agent_id.as_deref() == Some(lead_id.as_str()) {
                     &mut facts.lead_split
                 } else {
                     &mut facts.worker_split
@@ -491,8 +491,8 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
                 split.add(n("input"), n("output"));
             }
             "message.sent" | "message.broadcast" => facts.records.messages.push(MessageRecord {
-                message_id: e.message_id.clone(),
-                from: data_str("from").or_else(|| e.agent_id.clone()),
+                message_id: e.refs.message_id.clone(),
+                from: data_str("from").or_else(|| e.refs.agent_id.clone()),
                 to: data_str("to"),
                 recipients: e
                     .data
@@ -502,9 +502,9 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
                 bytes: e.data.get("bytes").and_then(Value::as_i64).unwrap_or(0),
             }),
             "artifact.published" => facts.records.artifacts.push(ArtifactRecord {
-                artifact_id: e.artifact_id.clone(),
+                artifact_id: e.refs.artifact_id.clone(),
                 reference: data_str("ref").unwrap_or_default(),
-                agent_id: e.agent_id.clone(),
+                agent_id: e.refs.agent_id.clone(),
                 bytes: e.data.get("bytes").and_then(Value::as_i64).unwrap_or(0),
             }),
             k if k.starts_with("guardrail.") || k.starts_with("budget.") => {

@@ -53,10 +53,10 @@ fn run(label: &str, options: RealOptions) -> RealReport {
     eprintln!(
         "{label}: {:.1} s, {} workers (max {} live), tasks {}/{}, {} requests, {} tokens{}",
         started.elapsed().as_secs_f64(),
-        report.workers_spawned,
-        report.max_live,
-        report.tasks.done,
-        report.tasks_total,
+        report.team.workers_spawned,
+        report.team.max_live,
+        report.team.tasks.done,
+        report.team.tasks_total,
         report.tokens.total.requests,
         report.tokens.total.total,
         report
@@ -71,6 +71,7 @@ fn run(label: &str, options: RealOptions) -> RealReport {
 /// Describes a report for assertion messages.
 fn show(r: &RealReport) -> String {
     let agents: Vec<String> = r
+        .records
         .agents
         .iter()
         .map(|a| {
@@ -86,18 +87,18 @@ fn show(r: &RealReport) -> String {
     format!(
         "team {:?} {:?}; lead exit {:?} signal {:?} timed out {}; tools {:?}; final {:?}; \
          workers {} max live {}; tasks {:?} of {}; agents {agents:#?}; stops {:?}; leftover {:?}",
-        r.team_id,
-        r.team_state,
+        r.team.team_id,
+        r.team.team_state,
         r.lead.exit_code,
         r.lead.signal,
         r.lead.timed_out,
         r.lead.tools(),
         r.lead.final_message,
-        r.workers_spawned,
-        r.max_live,
-        r.tasks,
-        r.tasks_total,
-        r.stop_events,
+        r.team.workers_spawned,
+        r.team.max_live,
+        r.team.tasks,
+        r.team.tasks_total,
+        r.records.stop_events,
         r.leftover
     )
 }
@@ -106,16 +107,16 @@ fn show(r: &RealReport) -> String {
 fn assert_clean_finish(r: &RealReport) {
     assert_eq!(r.lead.exit_code, Some(0), "{}", show(r));
     assert!(!r.lead.timed_out, "{}", show(r));
-    assert_eq!(r.teams_started, 1, "{}", show(r));
-    assert_eq!(r.team_state, Some(TeamState::Finalized), "{}", show(r));
+    assert_eq!(r.team.teams_started, 1, "{}", show(r));
+    assert_eq!(r.team.team_state, Some(TeamState::Finalized), "{}", show(r));
     assert_eq!(r.lead.tools().last(), Some(&"team_finalize"), "{}", show(r));
-    assert!(r.max_live <= 6, "{}", show(r));
+    assert!(r.team.max_live <= 6, "{}", show(r));
     assert!(r.leftover.is_empty(), "{}", show(r));
 }
 
 fn assert_all_done(r: &RealReport) {
-    assert!(r.tasks_total > 0, "{}", show(r));
-    assert_eq!(r.tasks.done, r.tasks_total, "{}", show(r));
+    assert!(r.team.tasks_total > 0, "{}", show(r));
+    assert_eq!(r.team.tasks.done, r.team.tasks_total, "{}", show(r));
 }
 
 /// How far `metered` may be from the mock model's own count of the same requests.
@@ -149,7 +150,7 @@ fn mock_count(
 /// requests it made (the mock tokenizes every request body; workers are told apart by the
 /// agent id in their brief), and so was the team.
 fn assert_metered_like_the_mock(r: &RealReport) {
-    for a in &r.agents {
+    for a in &r.records.agents {
         let counted: u64 = mock_count(r, a).iter().sum();
         assert!(counted > 0, "the mock saw no request of {}", a.agent_id);
         assert_close(&format!("{} ({})", a.agent_id, a.role), a.tokens, counted);
@@ -253,8 +254,8 @@ fn prompt_without_the_phrase_starts_no_team_and_gets_no_hook_context() {
     let r = run("no phrase", o);
     assert_eq!(r.lead.exit_code, Some(0), "{}", show(&r));
     assert!(r.lead.tool_calls.is_empty(), "{}", show(&r));
-    assert_eq!(r.teams_started, 0, "{}", show(&r));
-    assert_eq!(r.workers_spawned, 0);
+    assert_eq!(r.team.teams_started, 0, "{}", show(&r));
+    assert_eq!(r.team.workers_spawned, 0);
     let lead = r.requests_of("lead");
     assert_eq!(lead.len(), 1, "one answer, no tool call");
     assert!(lead[0].calls.is_empty());
@@ -269,16 +270,21 @@ fn prompt_without_the_phrase_starts_no_team_and_gets_no_hook_context() {
 fn assert_team_size(r: &RealReport, min: u32, max: u32) {
     assert_clean_finish(r);
     assert_all_done(r);
-    assert_eq!(r.profile.as_deref(), Some("default"));
+    assert_eq!(r.team.profile.as_deref(), Some("default"));
     assert!(
-        (min..=max).contains(&r.workers_spawned),
+        (min..=max).contains(&r.team.workers_spawned),
         "expected {min}-{max} workers: {}",
         show(r)
     );
-    assert!(r.max_live >= 1 && r.max_live <= max, "{}", show(r));
+    assert!(
+        r.team.max_live >= 1 && r.team.max_live <= max,
+        "{}",
+        show(r)
+    );
     // Every worker ended as planned: stopped (by the engine or on its own), none dead.
     assert!(
-        r.agents
+        r.records
+            .agents
             .iter()
             .filter(|a| a.role != "lead")
             .all(|a| a.state == AgentState::Stopped),
@@ -286,7 +292,7 @@ fn assert_team_size(r: &RealReport, min: u32, max: u32) {
         show(r)
     );
     // Every worker really ran: the mock answered requests for each of them.
-    for a in r.agents.iter().filter(|a| a.role != "lead") {
+    for a in r.records.agents.iter().filter(|a| a.role != "lead") {
         assert!(
             r.requests
                 .iter()
@@ -328,7 +334,7 @@ fn high_parallel_task_ends_with_five_or_six_workers_never_more_than_six_live() {
     };
     let r = run("high", scenario(&codex, "high"));
     assert_team_size(&r, 5, 6);
-    assert!(r.max_live >= 5, "{}", show(&r));
+    assert!(r.team.max_live >= 5, "{}", show(&r));
 }
 
 /// On a loaded machine a worker's `codex-teams serve-mcp` can take seconds to answer
@@ -347,7 +353,7 @@ fn a_worker_whose_team_server_starts_slowly_still_gets_the_team_tools() {
     let r = run("slow worker server", o);
     assert_clean_finish(&r);
     assert_all_done(&r);
-    assert_eq!(r.workers_spawned, 1, "no replacement: {}", show(&r));
+    assert_eq!(r.team.workers_spawned, 1, "no replacement: {}", show(&r));
     assert!(
         r.requests_of("plain").is_empty(),
         "a request went out without the team's tools: {}",
@@ -400,11 +406,16 @@ fn workers_that_end_without_a_tool_call_are_not_replaced_forever() {
     o.timeout = Duration::from_secs(120);
     let r = run("broken worker server", o);
     assert!(
-        (1..=2).contains(&r.workers_spawned),
+        (1..=2).contains(&r.team.workers_spawned),
         "spawning went on: {}",
         show(&r)
     );
-    let workers: Vec<_> = r.agents.iter().filter(|a| a.role != "lead").collect();
+    let workers: Vec<_> = r
+        .records
+        .agents
+        .iter()
+        .filter(|a| a.role != "lead")
+        .collect();
     assert!(!workers.is_empty(), "{}", show(&r));
     for w in workers {
         assert_eq!(w.state, AgentState::Dead, "{}", show(&r));
@@ -437,16 +448,20 @@ fn fast_and_deep_profiles_shape_the_same_task_differently() {
         assert_clean_finish(r);
         assert_all_done(r);
     }
-    assert_eq!(fast.profile.as_deref(), Some("fast"));
-    assert_eq!(deep.profile.as_deref(), Some("deep"));
+    assert_eq!(fast.team.profile.as_deref(), Some("fast"));
+    assert_eq!(deep.team.profile.as_deref(), Some("deep"));
     // docs/profiles.md: fast high-parallel bounds 3-4 (max_threads 4), deep 5-6.
     assert!(
-        (3..=4).contains(&fast.workers_spawned) && fast.max_live <= 4,
+        (3..=4).contains(&fast.team.workers_spawned) && fast.team.max_live <= 4,
         "{}",
         show(&fast)
     );
-    assert!((5..=6).contains(&deep.workers_spawned), "{}", show(&deep));
-    assert!(deep.workers_spawned > fast.workers_spawned);
+    assert!(
+        (5..=6).contains(&deep.team.workers_spawned),
+        "{}",
+        show(&deep)
+    );
+    assert!(deep.team.workers_spawned > fast.team.workers_spawned);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -476,7 +491,7 @@ fn workers_run_the_model_the_lead_was_started_with() {
         models.iter().all(|m| *m == Some("mock-lead")),
         "every worker request carries the lead's model, not the config default mock-model: {models:?}"
     );
-    for a in r.agents.iter().filter(|a| a.role != "lead") {
+    for a in r.records.agents.iter().filter(|a| a.role != "lead") {
         assert_eq!(a.model.as_deref(), Some("mock-lead"), "{}", show(&r));
     }
     let spawned = r.events_of("agent.spawned");
@@ -524,9 +539,10 @@ fn two_workers_exchange_a_message_and_an_artifact_by_reference_with_trace_ids() 
     let r = run("exchange", o);
     assert_clean_finish(&r);
     assert_all_done(&r);
-    let team = r.team_id.clone().unwrap();
+    let team = r.team.team_id.clone().unwrap();
     let agent_of = |role: &str| {
-        r.agents
+        r.records
+            .agents
             .iter()
             .find(|a| a.role == role)
             .map(|a| a.agent_id.clone())
@@ -538,10 +554,11 @@ fn two_workers_exchange_a_message_and_an_artifact_by_reference_with_trace_ids() 
 
     // The artifact: published by the implementer, read by reference by the tester.
     let parse = r
+        .records
         .artifacts
         .iter()
         .find(|a| a.reference == "art:parse@1")
-        .unwrap_or_else(|| panic!("{:?}", r.artifacts));
+        .unwrap_or_else(|| panic!("{:?}", r.records.artifacts));
     assert_eq!(parse.agent_id.as_deref(), Some(implementer.as_str()));
     let reads: Vec<_> = r
         .requests
@@ -555,25 +572,27 @@ fn two_workers_exchange_a_message_and_an_artifact_by_reference_with_trace_ids() 
         "{reads:?}"
     );
     let check = r
+        .records
         .artifacts
         .iter()
         .find(|a| a.reference == "art:check@1")
-        .unwrap_or_else(|| panic!("{:?}", r.artifacts));
+        .unwrap_or_else(|| panic!("{:?}", r.records.artifacts));
     assert_eq!(check.agent_id.as_deref(), Some(tester.as_str()));
 
     // The message: the tester addressed the worker of `parse`; it had finished that task,
     // so the mock sent it to the team (a broadcast). The implementer pulled it.
     let sent: Vec<_> = r
+        .records
         .messages
         .iter()
         .filter(|m| m.from.as_deref() == Some(tester.as_str()))
         .filter(|m| m.to.is_none() || m.to.as_deref() == Some(implementer.as_str()))
         .collect();
     let got = |kind: &str, id: &str| {
-        r.events.iter().any(|e| {
+        r.records.events.iter().any(|e| {
             e.kind == kind
-                && e.message_id.as_deref() == Some(id)
-                && e.agent_id.as_deref() == Some(implementer.as_str())
+                && e.refs.message_id.as_deref() == Some(id)
+                && e.refs.agent_id.as_deref() == Some(implementer.as_str())
         })
     };
     let message_id = sent
@@ -583,7 +602,7 @@ fn two_workers_exchange_a_message_and_an_artifact_by_reference_with_trace_ids() 
         .unwrap_or_else(|| {
             panic!(
                 "no tester message was delivered to the implementer: {:?}",
-                r.messages
+                r.records.messages
             )
         });
     assert!(
@@ -596,11 +615,15 @@ fn two_workers_exchange_a_message_and_an_artifact_by_reference_with_trace_ids() 
 
     // Trace ids in the event log and in the team's structured log file.
     let in_log = |key: &str, id: &str, agent: &str| {
-        r.team_log
+        r.records
+            .team_log
             .iter()
             .any(|l| l["team_id"] == team.as_str() && l[key] == id && l["agent_id"] == agent)
     };
-    assert!(!r.team_log.is_empty(), "the team log file has lines");
+    assert!(
+        !r.records.team_log.is_empty(),
+        "the team log file has lines"
+    );
     assert!(
         in_log("message_id", &message_id, &tester),
         "message {message_id} sent, in the team log"
@@ -614,15 +637,19 @@ fn two_workers_exchange_a_message_and_an_artifact_by_reference_with_trace_ids() 
         in_log("artifact_id", &art_id, &implementer),
         "artifact {art_id} in the team log"
     );
-    assert!(r.events.iter().any(
-        |e| (e.kind == "message.sent" || e.kind == "message.broadcast")
-            && e.message_id.as_deref() == Some(message_id.as_str())
-            && e.team_id == team
-            && e.agent_id.as_deref() == Some(tester.as_str())
-    ));
-    assert!(r.events.iter().any(|e| e.kind == "artifact.published"
-        && e.artifact_id.as_deref() == Some(art_id.as_str())
-        && e.agent_id.as_deref() == Some(implementer.as_str())));
+    assert!(r.records.events.iter().any(|e| (e.kind == "message.sent"
+        || e.kind == "message.broadcast")
+        && e.refs.message_id.as_deref() == Some(message_id.as_str())
+        && e.team_id == team
+        && e.refs.agent_id.as_deref() == Some(tester.as_str())));
+    assert!(
+        r.records
+            .events
+            .iter()
+            .any(|e| e.kind == "artifact.published"
+                && e.refs.artifact_id.as_deref() == Some(art_id.as_str())
+                && e.refs.agent_id.as_deref() == Some(implementer.as_str()))
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -705,6 +732,7 @@ fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
     assert_clean_finish(&r);
     assert_all_done(&r);
     let dead = r
+        .records
         .agents
         .iter()
         .find(|a| a.agent_id == victim)
@@ -719,18 +747,22 @@ fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
     );
     // Its claim went back to the board, and another worker finished that task.
     let released: Vec<_> = r
+        .records
         .events
         .iter()
-        .filter(|e| e.kind == "task.released" && e.agent_id.as_deref() == Some(victim.as_str()))
+        .filter(|e| {
+            e.kind == "task.released" && e.refs.agent_id.as_deref() == Some(victim.as_str())
+        })
         .collect();
     assert_eq!(released.len(), 1, "{}", show(&r));
-    let task = released[0].task_id.clone().unwrap();
+    let task = released[0].refs.task_id.clone().unwrap();
     let finished_by = r
+        .records
         .events
         .iter()
-        .filter(|e| e.kind == "task.updated" && e.task_id.as_deref() == Some(task.as_str()))
+        .filter(|e| e.kind == "task.updated" && e.refs.task_id.as_deref() == Some(task.as_str()))
         .filter(|e| e.data["to"] == "done")
-        .find_map(|e| e.agent_id.clone());
+        .find_map(|e| e.refs.agent_id.clone());
     assert!(
         finished_by.as_deref().is_some_and(|a| a != victim),
         "the released task was finished by another worker: {finished_by:?}"
@@ -784,7 +816,7 @@ fn a_worker_killed_mid_task_returns_its_task_and_the_team_still_finishes() {
             ))
             .collect::<Vec<_>>()
     );
-    for a in r.agents.iter().filter(|a| a.agent_id != victim) {
+    for a in r.records.agents.iter().filter(|a| a.agent_id != victim) {
         assert_close(&a.agent_id, a.tokens, mock_count(&r, a).iter().sum());
     }
 }
@@ -847,8 +879,13 @@ fn a_budget_too_small_stops_the_workers_and_tells_the_lead() {
     o.user_profiles = vec![("tiny".into(), TINY_PROFILE.into())];
     let r = run("tiny budget", o);
     assert_eq!(r.lead.exit_code, Some(0), "{}", show(&r));
-    assert_eq!(r.profile.as_deref(), Some("tiny"));
-    assert_eq!(r.team_state, Some(TeamState::Finalized), "{}", show(&r));
+    assert_eq!(r.team.profile.as_deref(), Some("tiny"));
+    assert_eq!(
+        r.team.team_state,
+        Some(TeamState::Finalized),
+        "{}",
+        show(&r)
+    );
     assert!(r.leftover.is_empty(), "{}", show(&r));
     // The team's metered requests (lead included) put it over its budget ...
     assert!(
@@ -862,7 +899,7 @@ fn a_budget_too_small_stops_the_workers_and_tells_the_lead() {
     assert!(
         !r.events_of("budget.team_exceeded").is_empty(),
         "{:?}",
-        r.stop_events
+        r.records.stop_events
     );
     // ... which stopped every worker still running, the one busy on the slow task included
     // (the quick one may have finished its task and exited first).
@@ -870,34 +907,43 @@ fn a_budget_too_small_stops_the_workers_and_tells_the_lead() {
     assert!(!stopped.is_empty(), "{}", show(&r));
     assert!(stopped.iter().all(|a| a.state == AgentState::Stopped));
     assert!(
-        r.agents.iter().filter(|a| a.role != "lead").all(|a| a
-            .stop_reason
-            .as_deref()
-            .is_some_and(|why| why.contains("budget") || why.contains("worker finished"))),
+        r.records
+            .agents
+            .iter()
+            .filter(|a| a.role != "lead")
+            .all(|a| a
+                .stop_reason
+                .as_deref()
+                .is_some_and(|why| why.contains("budget") || why.contains("worker finished"))),
         "{}",
         show(&r)
     );
     assert!(
-        r.events.iter().any(|e| e.kind == "task.released"
+        r.records.events.iter().any(|e| e.kind == "task.released"
             && e.data["reason"]
                 .as_str()
                 .is_some_and(|s| s.contains("budget"))),
         "the slow task's claim was released by the budget stop"
     );
-    assert_eq!(r.tasks.done, 1, "{}", show(&r));
-    assert_eq!(r.tasks.cancelled, 1, "{}", show(&r));
+    assert_eq!(r.team.tasks.done, 1, "{}", show(&r));
+    assert_eq!(r.team.tasks.cancelled, 1, "{}", show(&r));
     // The lead was told: each budget stop sent it a message from `system` (in the same
     // transaction, so it is the next event), which woke its wait; the wait showed no worker
     // left and none to spawn.
     let lead = r
+        .records
         .agents
         .iter()
         .find(|a| a.role == "lead")
         .map(|a| a.agent_id.clone())
         .unwrap();
-    for (i, e) in r.events.iter().enumerate() {
+    for (i, e) in r.records.events.iter().enumerate() {
         if e.kind == "budget.team_exceeded" {
-            let next = r.events.get(i + 1).unwrap_or_else(|| panic!("{e:?}"));
+            let next = r
+                .records
+                .events
+                .get(i + 1)
+                .unwrap_or_else(|| panic!("{e:?}"));
             assert_eq!(next.kind, "message.sent", "{next:?}");
             assert_eq!(next.data["from"], "system", "{next:?}");
             assert_eq!(next.data["to"], lead.as_str(), "{next:?}");
@@ -971,7 +1017,12 @@ fn no_team_process_is_alive_after_team_finalize() {
     assert_eq!(r.lead.exit_code, Some(0), "{}", show(&r));
     assert!(r.leftover.is_empty(), "{}", show(&r));
     for (agent, _) in &holders {
-        let a = r.agents.iter().find(|a| &a.agent_id == agent).unwrap();
+        let a = r
+            .records
+            .agents
+            .iter()
+            .find(|a| &a.agent_id == agent)
+            .unwrap();
         assert_eq!(a.state, AgentState::Stopped, "{}", show(&r));
         assert_eq!(
             a.stop_reason.as_deref(),
@@ -1016,12 +1067,17 @@ fn lead_dies_and_takes_the_team_along(signal: i32) {
     assert_eq!(r.lead.signal, Some(signal), "{}", show(&r));
     assert!(r.leftover.is_empty(), "{}", show(&r));
     assert_eq!(
-        r.team_state,
+        r.team.team_state,
         Some(TeamState::Active),
         "the store keeps the team for a resume"
     );
     for (agent, _) in &holders {
-        let a = r.agents.iter().find(|a| &a.agent_id == agent).unwrap();
+        let a = r
+            .records
+            .agents
+            .iter()
+            .find(|a| &a.agent_id == agent)
+            .unwrap();
         assert_eq!(a.state, AgentState::Stopped, "{}", show(&r));
         assert_eq!(
             a.stop_reason.as_deref(),

@@ -47,9 +47,9 @@ fn run(codex: &Path, plan_yaml: &str, profile: &str, edit: impl FnOnce(&mut Real
     let dir = report.dir.clone().unwrap();
     eprintln!(
         "{profile}: {} workers, tasks {}/{}, kept in {}",
-        report.workers_spawned,
-        report.tasks.done,
-        report.tasks_total,
+        report.team.workers_spawned,
+        report.team.tasks.done,
+        report.team.tasks_total,
         dir.display()
     );
     Kept { report, dir }
@@ -70,6 +70,7 @@ fn bodies(k: &Kept) -> Vec<Body> {
             "lead" => "lead".to_string(),
             "worker" => k
                 .report
+                .records
                 .agents
                 .iter()
                 .find(|a| Some(&a.agent_id) == r.agent_id.as_ref())
@@ -152,7 +153,7 @@ fn deep_profile_workers_lose_exactly_what_they_cannot_use() {
         return;
     };
     let k = run(&codex, TWO_ROLES, "deep", |_| {});
-    assert_eq!(k.report.tasks.done, 2, "{:?}", k.report.agents);
+    assert_eq!(k.report.team.tasks.done, 2, "{:?}", k.report.records.agents);
     let all = bodies(&k);
     for role in ["implementer", "researcher"] {
         for goal_tool in ["get_goal", "create_goal", "update_goal"] {
@@ -199,7 +200,7 @@ fn default_profile_workers_keep_codexs_instructions_and_sandbox_rules_and_start_
         "default",
         |_| {},
     );
-    assert_eq!(k.report.tasks.done, 1, "{:?}", k.report.agents);
+    assert_eq!(k.report.team.tasks.done, 1, "{:?}", k.report.records.agents);
     let all = bodies(&k);
     for goal_tool in ["get_goal", "create_goal", "update_goal"] {
         removed_for(&all, "implementer", goal_tool, |b| has_tool(b, goal_tool));
@@ -263,7 +264,7 @@ fn fast_profile_workers_run_the_compact_instructions_and_honour_agents_md() {
         "fast",
         |o| o.workspace = Some(work.clone()),
     );
-    assert_eq!(k.report.tasks.done, 1, "{:?}", k.report.agents);
+    assert_eq!(k.report.team.tasks.done, 1, "{:?}", k.report.records.agents);
     let all = bodies(&k);
     removed_for(&all, "implementer", "Codex's base instructions", |b| {
         b.text.contains(CODEX_BASE)
@@ -310,6 +311,7 @@ fn workers_launch_from_the_leads_codex_when_nothing_names_one() {
     );
     let r = &k.report;
     let stops: Vec<_> = r
+        .records
         .agents
         .iter()
         .filter_map(|a| a.stop_reason.clone())
@@ -318,8 +320,8 @@ fn workers_launch_from_the_leads_codex_when_nothing_names_one() {
         !stops.iter().any(|s| s.contains("launch failed")),
         "{stops:?}"
     );
-    assert!(r.workers_spawned >= 1, "{stops:?}");
-    assert_eq!(r.tasks.done, 1, "{stops:?}");
+    assert!(r.team.workers_spawned >= 1, "{stops:?}");
+    assert_eq!(r.team.tasks.done, 1, "{stops:?}");
     assert!(!r.requests_of("worker").is_empty());
     // The worker's Codex is the lead's: the same binary, found as our MCP server's parent.
     let log: String = walk(&k.dir.join("teams"))
@@ -363,7 +365,7 @@ fn a_workers_secret_is_not_in_its_shell_and_its_brief_arrives_on_stdin() {
         return;
     };
     let k = run(&codex, PEEK, "default", |_| {});
-    assert_eq!(k.report.tasks.done, 1, "{:?}", k.report.agents);
+    assert_eq!(k.report.team.tasks.done, 1, "{:?}", k.report.records.agents);
     let env = std::fs::read_to_string(k.dir.join("work").join("peek-env.txt"))
         .expect("the worker's env dump");
     assert!(
@@ -380,6 +382,7 @@ fn a_workers_secret_is_not_in_its_shell_and_its_brief_arrives_on_stdin() {
     let worker = of(&all, "implementer");
     let agent = k
         .report
+        .records
         .agents
         .iter()
         .find(|a| a.role != "lead")

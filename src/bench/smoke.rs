@@ -110,21 +110,24 @@ pub fn check_real(r: &RealReport, bounds: Option<Bounds>) -> Vec<String> {
             r.lead.exit_code, r.lead.signal
         ));
     }
-    if r.teams_started != 1 {
+    if r.team.teams_started != 1 {
         // Never 1 here, so the plural is always right.
-        problems.push(format!("{} teams started, expected 1", r.teams_started));
+        problems.push(format!(
+            "{} teams started, expected 1",
+            r.team.teams_started
+        ));
     }
-    if r.team_state != Some(TeamState::Finalized) {
+    if r.team.team_state != Some(TeamState::Finalized) {
         problems.push(format!(
             "the team is {}, expected finalized",
-            r.team_state.map_or("missing", TeamState::as_str)
+            r.team.team_state.map_or("missing", TeamState::as_str)
         ));
     }
     problems.extend(check_team(&TeamFacts {
-        workers: r.workers_spawned,
-        max_live: r.max_live,
-        tasks_done: r.tasks.done,
-        tasks_total: r.tasks_total,
+        workers: r.team.workers_spawned,
+        max_live: r.team.max_live,
+        tasks_done: r.team.tasks.done,
+        tasks_total: r.team.tasks_total,
         bounds,
     }));
     if r.tokens.metering_gap() > METERING_TOLERANCE {

@@ -168,14 +168,21 @@ pub struct SmokeArgs {
     pub db: DbArg,
 }
 
+/// How `install` and `uninstall` show their plan.
 #[derive(Debug, Args)]
-pub struct InstallArgs {
+pub struct PlanArgs {
     /// Print a unified diff of every file that would change, and write nothing
     #[arg(long)]
     pub dry_run: bool,
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
     /// The Codex home to install into (default: $CODEX_HOME, else ~/.codex)
     #[arg(long, value_name = "DIR")]
     pub codex_home: Option<PathBuf>,
@@ -190,12 +197,8 @@ pub struct InstallArgs {
 
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
-    /// Print a unified diff of every file that would change, and write nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Print the result as JSON
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub plan: PlanArgs,
     /// The Codex home to uninstall from (default: $CODEX_HOME, else ~/.codex)
     #[arg(long, value_name = "DIR")]
     pub codex_home: Option<PathBuf>,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use crate::cli::InstallArgs;
+use crate::cli::{InstallArgs, PlanArgs};
 use crate::engine::runner::codex_exec::RECORDED_CODEX_FILE;
 use crate::integration::changes::{self, Changes};
 use crate::integration::{self, SERVER_NAME, TOOL_NAMESPACE};
@@ -19,15 +19,15 @@ pub fn run(args: &InstallArgs) -> Result<()> {
     let codex = args.codex.as_deref().map(check_codex).transpose()?;
     let plan = changes::plan_install(&home, &bin).map_err(nothing_written)?;
     let recorded = match &codex {
-        Some(codex) => Some(record_codex(codex, args.dry_run)?),
+        Some(codex) => Some(record_codex(codex, args.plan.dry_run)?),
         None => None,
     };
-    if !args.dry_run {
+    if !args.plan.dry_run {
         plan.apply()?;
     }
-    print(&plan, args.dry_run, args.json)?;
+    print(&plan, &args.plan)?;
     if let (Some(codex), Some(file)) = (codex, recorded)
-        && !args.json
+        && !args.plan.json
     {
         println!(
             "  codex   {} recorded in {} (workers and check-config use it when Codex is not on PATH)",
@@ -76,7 +76,8 @@ pub(crate) fn nothing_written(e: integration::Error) -> anyhow::Error {
 }
 
 /// Prints a plan (install or uninstall) as text or JSON; with `dry_run`, its diff too.
-pub(crate) fn print(plan: &Changes, dry_run: bool, json: bool) -> Result<()> {
+pub(crate) fn print(plan: &Changes, how: &PlanArgs) -> Result<()> {
+    let &PlanArgs { dry_run, json } = how;
     if json {
         println!("{}", serde_json::to_string_pretty(&to_json(plan, dry_run))?);
         return Ok(());

@@ -14,24 +14,21 @@ pub fn run(args: &ReplayArgs, paths: &Paths) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        let ids = ShortIds::new(report.timeline.iter().flat_map(|e| {
-            [
-                e.agent_id.as_deref(),
-                e.task_id.as_deref(),
-                e.message_id.as_deref(),
-                e.artifact_id.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-        }));
+        let ids = ShortIds::new(
+            report
+                .timeline
+                .iter()
+                .flat_map(|e| e.refs.ids().into_iter().flatten()),
+        );
         let short = |id: &str| ids.short(id);
         for e in &report.timeline {
-            let who = e.agent_id.as_deref().map(short).unwrap_or_default();
+            let who = e.refs.agent_id.as_deref().map(short).unwrap_or_default();
             let what = e
+                .refs
                 .task_id
                 .as_deref()
-                .or(e.message_id.as_deref())
-                .or(e.artifact_id.as_deref())
+                .or(e.refs.message_id.as_deref())
+                .or(e.refs.artifact_id.as_deref())
                 .map(short)
                 .unwrap_or_default();
             println!(

@@ -168,7 +168,11 @@ fn run_real(args: &SmokeArgs, name: &str, profile: &str, paths: &Paths) -> Resul
     if let Some(signal) = interrupted() {
         return stopped_by(signal, &dir, args.keep);
     }
-    let bounds = report.fanout.as_ref().map(|f| smoke::bounds_for(f, class));
+    let bounds = report
+        .team
+        .fanout
+        .as_ref()
+        .map(|f| smoke::bounds_for(f, class));
     let problems = smoke::check_real(&report, bounds);
     if args.json {
         let out = RealSmoke {
@@ -334,17 +338,26 @@ fn print_real(
         "smoke {name} --real (runner: codex-exec; {} against the scripted mock model)",
         r.codex_version.as_deref().unwrap_or("Codex CLI")
     );
-    println!("  team      {}", r.team_id.as_deref().unwrap_or("(none)"));
-    println!("  profile   {}", r.profile.as_deref().unwrap_or("(none)"));
+    println!(
+        "  team      {}",
+        r.team.team_id.as_deref().unwrap_or("(none)")
+    );
+    println!(
+        "  profile   {}",
+        r.team.profile.as_deref().unwrap_or("(none)")
+    );
     let expected = bounds
         .map(|(a, b)| format!("{a}-{b}"))
         .unwrap_or_else(|| "?".into());
     println!(
         "  workers   {} spawned (expected {expected}), at most {} live at once (cap {HARD_CAP})",
-        count(i64::from(r.workers_spawned), "worker"),
-        r.max_live
+        count(i64::from(r.team.workers_spawned), "worker"),
+        r.team.max_live
     );
-    println!("  tasks     {} of {} done", r.tasks.done, r.tasks_total);
+    println!(
+        "  tasks     {} of {} done",
+        r.team.tasks.done, r.team.tasks_total
+    );
     let t = &r.tokens;
     println!(
         "  tokens    {} (lead {} in {} requests, workers {} in {} requests)",
@@ -361,10 +374,10 @@ fn print_real(
     );
     println!(
         "  bus       {} message(s), {} artifact(s)",
-        r.messages.len(),
-        r.artifacts.len()
+        r.records.messages.len(),
+        r.records.artifacts.len()
     );
-    for a in r.agents.iter().filter(|a| a.role != "lead") {
+    for a in r.records.agents.iter().filter(|a| a.role != "lead") {
         println!(
             "  stop      {} {}: {}",
             a.agent_id,
@@ -391,7 +404,7 @@ fn print_real(
     for p in problems {
         println!("  problem   {p}");
     }
-    if let Some(team) = &r.team_id {
+    if let Some(team) = &r.team.team_id {
         println!(
             "  next      codex-teams --db {} replay {team}",
             shell_word(&saved.display().to_string())

@@ -10,8 +10,8 @@ use crate::integration::{self, changes};
 pub fn run(args: &UninstallArgs) -> Result<()> {
     let home = integration::resolve_codex_home(args.codex_home.as_deref())?;
     let plan = changes::plan_uninstall(&home).map_err(super::install::nothing_written)?;
-    if !args.dry_run {
+    if !args.plan.dry_run {
         plan.apply()?;
     }
-    super::install::print(&plan, args.dry_run, args.json)
+    super::install::print(&plan, &args.plan)
 }

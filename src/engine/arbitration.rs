@@ -176,8 +176,7 @@ pub fn evaluate(input: &DecisionInput, now: i64) -> Option<Resolution> {
             return expired.then(|| {
                 fall_back(
                     input,
-                    "on_no_quorum",
-                    input.on_no_quorum,
+                    Rule::NoQuorum,
                     Outcome::Timeout,
                     format!("the deadline passed before the lead chose (votes: {shown})"),
                 )
@@ -209,8 +208,7 @@ pub fn evaluate(input: &DecisionInput, now: i64) -> Option<Resolution> {
     if eligible == 0 {
         return Some(fall_back(
             input,
-            "on_no_quorum",
-            input.on_no_quorum,
+            Rule::NoQuorum,
             Outcome::NoQuorum,
             "no eligible voters: the team had no live workers when the decision opened".into(),
         ));
@@ -221,8 +219,7 @@ pub fn evaluate(input: &DecisionInput, now: i64) -> Option<Resolution> {
             if tally.iter().filter(|(_, n)| *n > 0).count() > 1 {
                 return Some(fall_back(
                     input,
-                    "on_consensus_failure",
-                    input.on_consensus_failure,
+                    Rule::ConsensusFailure,
                     Outcome::Split,
                     format!("consensus failed: the votes differ ({shown})"),
                 ));
@@ -238,8 +235,7 @@ pub fn evaluate(input: &DecisionInput, now: i64) -> Option<Resolution> {
             if all_in {
                 return Some(fall_back(
                     input,
-                    "on_no_quorum",
-                    input.on_no_quorum,
+                    Rule::NoQuorum,
                     Outcome::NoQuorum,
                     format!(
                         "{absent} of {eligible} eligible voters stopped without voting; consensus needs all of them"
@@ -249,8 +245,7 @@ pub fn evaluate(input: &DecisionInput, now: i64) -> Option<Resolution> {
             expired.then(|| {
                 fall_back(
                     input,
-                    "on_no_quorum",
-                    input.on_no_quorum,
+                    Rule::NoQuorum,
                     Outcome::Timeout,
                     format!("the deadline passed with {cast} of {eligible} votes in ({shown})"),
                 )
@@ -273,8 +268,7 @@ pub fn evaluate(input: &DecisionInput, now: i64) -> Option<Resolution> {
             if cast < need {
                 return Some(fall_back(
                     input,
-                    "on_no_quorum",
-                    input.on_no_quorum,
+                    Rule::NoQuorum,
                     Outcome::NoQuorum,
                     format!(
                         "{when} with {cast} of {eligible} votes; quorum {} needs {need}",
@@ -288,8 +282,7 @@ pub fn evaluate(input: &DecisionInput, now: i64) -> Option<Resolution> {
             if leaders.len() > 1 {
                 return Some(fall_back(
                     input,
-                    "on_tie",
-                    input.on_tie,
+                    Rule::Tie,
                     Outcome::Tie,
                     format!(
                         "{when}: tie between {} with {top} votes each ({shown})",
@@ -299,8 +292,7 @@ pub fn evaluate(input: &DecisionInput, now: i64) -> Option<Resolution> {
             }
             Some(fall_back(
                 input,
-                "on_tie",
-                input.on_tie,
+                Rule::Tie,
                 Outcome::Split,
                 format!("{when}: no candidate has more than half of the {cast} votes ({shown})"),
             ))
@@ -358,15 +350,38 @@ fn resolved(outcome: Outcome, winner: Option<String>, reason: String) -> Resolut
     }
 }
 
+/// The profile's fallback rules, each a field of [`DecisionInput`].
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    NoQuorum,
+    Tie,
+    ConsensusFailure,
+}
+
+impl Rule {
+    /// The profile key, as reasons name it.
+    fn name(self) -> &'static str {
+        match self {
+            Rule::NoQuorum => "on_no_quorum",
+            Rule::Tie => "on_tie",
+            Rule::ConsensusFailure => "on_consensus_failure",
+        }
+    }
+
+    /// What the decision's profile set for this rule.
+    fn of(self, input: &DecisionInput) -> Fallback {
+        match self {
+            Rule::NoQuorum => input.on_no_quorum,
+            Rule::Tie => input.on_tie,
+            Rule::ConsensusFailure => input.on_consensus_failure,
+        }
+    }
+}
+
 /// Applies a profile fallback: `lead` picks the lead's vote (or, without one, the first
 /// candidate), `fail` ends the decision without a winner.
-fn fall_back(
-    input: &DecisionInput,
-    rule: &str,
-    fallback: Fallback,
-    outcome: Outcome,
-    why: String,
-) -> Resolution {
+fn fall_back(input: &DecisionInput, rule: Rule, outcome: Outcome, why: String) -> Resolution {
+    let (fallback, rule) = (rule.of(input), rule.name());
     match fallback {
         Fallback::Lead => {
             let (winner, by) = match &input.lead_choice {
@@ -831,13 +846,7 @@ impl Engine {
         if !due {
             return Ok(loaded.view(now));
         }
-        let (view, resolved) = self.store().write(|tx| -> Result<_> {
-            let mut loaded = Loaded::read(tx, &caller.team_id, id)?;
-            let resolved = loaded.settle(tx, caller, now)?;
-            Ok((loaded.view(now), resolved))
-        })?;
-        self.after_resolution(&caller.team_id, resolved)?;
-        Ok(view)
+        self.settle_after(caller, id, now, |_, _| Ok(()))
     }
 
     /// The lead settles an open decision with `choice`: `lead_override` in `consensus` and
@@ -851,14 +860,30 @@ impl Engine {
         caller.require_lead("team_merge")?;
         self.check_live(caller)?;
         let now = now_ms();
-        let (view, resolved) = self.store().write(|tx| {
-            let mut loaded = Loaded::read(tx, &caller.team_id, id)?;
+        self.settle_after(caller, id, now, |tx, loaded| {
             if !loaded.is_open() {
-                return Err(closed(&loaded, now, "already", "it cannot be overridden"));
+                return Err(closed(loaded, now, "already", "it cannot be overridden"));
             }
             let choice = loaded.candidate("choice", choice)?;
             store::arbitration::set_override(tx, id.as_str(), &choice)?;
             loaded.row.override_choice = Some(choice);
+            Ok(())
+        })
+    }
+
+    /// In one write: reads decision `id`, lets `change` act on it (or refuse), and settles
+    /// it when its rule is now met; returns its view. A resolution then runs the early stop
+    /// ([`Self::after_resolution`]).
+    fn settle_after(
+        &self,
+        caller: &Caller,
+        id: &DecisionId,
+        now: i64,
+        mut change: impl FnMut(&crate::store::Transaction<'_>, &mut Loaded) -> Result<()>,
+    ) -> Result<DecisionView> {
+        let (view, resolved) = self.store().write(|tx| -> Result<_> {
+            let mut loaded = Loaded::read(tx, &caller.team_id, id)?;
+            change(tx, &mut loaded)?;
             let resolved = loaded.settle(tx, caller, now)?;
             Ok((loaded.view(now), resolved))
         })?;

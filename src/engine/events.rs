@@ -57,7 +57,7 @@ impl<'a> Trace<'a> {
 }
 
 /// One stored event (the store's row type).
-pub use codex_teams_store::events::Event;
+pub use codex_teams_store::events::{Event, EventRefs};
 
 /// The tracing target of event log lines. Their data is redacted here, before it is stored
 /// and logged, so the log layers need not scan it again.

@@ -22,7 +22,7 @@ use serde_json::Value;
 use crate::Engine;
 use crate::arbitration::{DecisionInput, evaluate};
 use crate::error::Result;
-use crate::events::Event;
+use crate::events::{Event, EventRefs};
 use crate::fanout::{self, PlanInput, Recommendation};
 use crate::ids::TeamId;
 use crate::store::{self, StoredTaskStatus, TaskStatus};
@@ -40,14 +40,8 @@ pub struct TimelineEntry {
     /// Milliseconds since the team started.
     pub at_ms: i64,
     pub kind: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub artifact_id: Option<String>,
+    #[serde(flatten)]
+    pub refs: EventRefs,
     pub data: Value,
 }
 
@@ -177,7 +171,7 @@ impl Engine {
                     }
                 }
                 "task.created" => {
-                    if let Some(t) = &e.task_id {
+                    if let Some(t) = &e.refs.task_id {
                         let deps = e
                             .data
                             .get("deps")
@@ -207,13 +201,13 @@ impl Engine {
                             detail: problem,
                         });
                     }
-                    if let Some(t) = e.task_id.as_ref().and_then(|t| board.get_mut(t)) {
+                    if let Some(t) = e.refs.task_id.as_ref().and_then(|t| board.get_mut(t)) {
                         t.status = StoredTaskStatus::Claimed;
-                        t.owner = e.agent_id.clone();
+                        t.owner = e.refs.agent_id.clone();
                     }
                 }
                 "task.updated" => {
-                    if let Some(t) = e.task_id.as_ref().and_then(|t| board.get_mut(t)) {
+                    if let Some(t) = e.refs.task_id.as_ref().and_then(|t| board.get_mut(t)) {
                         let to = e.data.get("to").and_then(Value::as_str).unwrap_or("");
                         t.status = match TaskStatus::parse(to) {
                             Ok(
@@ -240,7 +234,7 @@ impl Engine {
                     }
                 }
                 "task.released" | "task.lease_expired" => {
-                    if let Some(t) = e.task_id.as_ref().and_then(|t| board.get_mut(t)) {
+                    if let Some(t) = e.refs.task_id.as_ref().and_then(|t| board.get_mut(t)) {
                         t.status = StoredTaskStatus::Open;
                         t.owner = None;
                     }
@@ -256,10 +250,7 @@ impl Engine {
                 seq: e.seq,
                 at_ms: e.ts - start,
                 kind: e.kind.clone(),
-                agent_id: e.agent_id.clone(),
-                task_id: e.task_id.clone(),
-                message_id: e.message_id.clone(),
-                artifact_id: e.artifact_id.clone(),
+                refs: e.refs.clone(),
                 data: e.data.clone(),
             })
             .collect();
@@ -292,7 +283,7 @@ fn replay_tokens(
         tokens.cached += n("cached");
         tokens.output += n("output");
         let entry = per_agent
-            .entry(e.agent_id.as_deref().unwrap_or(""))
+            .entry(e.refs.agent_id.as_deref().unwrap_or(""))
             .or_default();
         entry.0 += n("input");
         entry.1 += n("output");
@@ -327,14 +318,14 @@ fn replay_tokens(
 
 /// Why a recorded claim could not have been legal, if it could not.
 fn claim_problem(board: &BTreeMap<String, BoardTask>, e: &Event) -> Option<String> {
-    let id = e.task_id.as_ref()?;
+    let id = e.refs.task_id.as_ref()?;
     let Some(task) = board.get(id) else {
         return Some(format!("claim of {id}, which was never created"));
     };
-    if task.status == StoredTaskStatus::Claimed && task.owner != e.agent_id {
+    if task.status == StoredTaskStatus::Claimed && task.owner != e.refs.agent_id {
         return Some(format!(
             "claimed by {} while {} held it",
-            e.agent_id.clone().unwrap_or_default(),
+            e.refs.agent_id.clone().unwrap_or_default(),
             task.owner.clone().unwrap_or_default()
         ));
     }

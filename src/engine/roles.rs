@@ -29,6 +29,19 @@ pub const WORKER_ROLES: &[Role] = &[
     Role::Researcher,
 ];
 
+/// The tools of the workers that make something (planners, researchers, implementers,
+/// testers), in the order their brief names them; `task_list` last, as only planners and
+/// researchers look over the board.
+static MAKER_TOOLS: [&str; 7] = [
+    "task_claim",
+    "task_update",
+    "artifact_publish",
+    "artifact_read",
+    "team_send",
+    "team_pull_inbox",
+    "task_list",
+];
+
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -122,23 +135,9 @@ impl Role {
                 "team_send",
                 "team_pull_inbox",
             ],
-            Role::Planner | Role::Researcher => &[
-                "task_claim",
-                "task_update",
-                "artifact_publish",
-                "artifact_read",
-                "team_send",
-                "team_pull_inbox",
-                "task_list",
-            ],
-            Role::Implementer | Role::Tester => &[
-                "task_claim",
-                "task_update",
-                "artifact_publish",
-                "artifact_read",
-                "team_send",
-                "team_pull_inbox",
-            ],
+            Role::Planner | Role::Researcher => &MAKER_TOOLS,
+            // The same without `task_list`: they work the tasks they claim.
+            Role::Implementer | Role::Tester => &MAKER_TOOLS[..MAKER_TOOLS.len() - 1],
         }
     }
 

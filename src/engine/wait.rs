@@ -112,8 +112,8 @@ fn text(data: &Value, key: &str) -> Option<String> {
 fn news_of(e: Event) -> News {
     let mut n = News {
         kind: e.kind.clone(),
-        task_id: e.task_id,
-        agent_id: e.agent_id,
+        task_id: e.refs.task_id,
+        agent_id: e.refs.agent_id,
         decision_id: None,
         artifact: None,
         note: None,

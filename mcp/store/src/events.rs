@@ -13,6 +13,16 @@ pub struct Event {
     pub seq: i64,
     pub ts: i64,
     pub team_id: String,
+    #[serde(flatten)]
+    pub refs: EventRefs,
+    pub kind: String,
+    pub data: Value,
+}
+
+/// What an event is about besides its team; in JSON, the ids it has, flat beside the
+/// event's other fields.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, schemars::JsonSchema)]
+pub struct EventRefs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -21,8 +31,18 @@ pub struct Event {
     pub message_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub artifact_id: Option<String>,
-    pub kind: String,
-    pub data: Value,
+}
+
+impl EventRefs {
+    /// The four ids in column order (agent, task, message, artifact).
+    pub fn ids(&self) -> [Option<&str>; 4] {
+        [
+            self.agent_id.as_deref(),
+            self.task_id.as_deref(),
+            self.message_id.as_deref(),
+            self.artifact_id.as_deref(),
+        ]
+    }
 }
 
 /// The trace ids a new event row carries (the engine's `Trace` as plain text).
@@ -115,13 +135,14 @@ impl RawEvent {
     /// The chain value this event should carry after an event whose chain is `prev`.
     pub fn expected_chain(&self, prev: &str) -> String {
         let e = &self.event;
-        let ids = [
-            e.agent_id.as_deref(),
-            e.task_id.as_deref(),
-            e.message_id.as_deref(),
-            e.artifact_id.as_deref(),
-        ];
-        chain_hash(prev, e.ts, &e.team_id, ids, &e.kind, &self.data_text)
+        chain_hash(
+            prev,
+            e.ts,
+            &e.team_id,
+            e.refs.ids(),
+            &e.kind,
+            &self.data_text,
+        )
     }
 }
 
@@ -148,10 +169,12 @@ fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
         seq: row.get(0)?,
         ts: row.get(1)?,
         team_id: row.get(2)?,
-        agent_id: row.get(3)?,
-        task_id: row.get(4)?,
-        message_id: row.get(5)?,
-        artifact_id: row.get(6)?,
+        refs: EventRefs {
+            agent_id: row.get(3)?,
+            task_id: row.get(4)?,
+            message_id: row.get(5)?,
+            artifact_id: row.get(6)?,
+        },
         kind: row.get(7)?,
         // Stored data is always JSON written by `insert`; keep anything else as text.
         data: serde_json::from_str(&data).unwrap_or(Value::String(data)),

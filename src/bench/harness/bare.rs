@@ -68,7 +68,7 @@ pub fn bare_worker_requests(
             bail!(
                 "profile {}: no worker request reached the mock model (workers spawned: {})",
                 p.name,
-                report.workers_spawned
+                report.team.workers_spawned
             );
         };
         out.push(BareRequest {

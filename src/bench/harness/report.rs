@@ -39,41 +39,23 @@ pub struct RealReport {
     pub prompt: String,
     /// The lead's `-m`, if any (else the config default, `mock-model`).
     pub lead_model: Option<String>,
-    /// Teams the run started (0 when the lead never called `team_start`).
-    pub teams_started: usize,
-    pub team_id: Option<String>,
-    pub team_state: Option<TeamState>,
-    pub profile: Option<String>,
-    /// The team profile's fan-out bounds per size class.
-    pub fanout: Option<Fanout>,
-    /// Workers started over the run (spawns and resumes).
-    pub workers_spawned: u32,
-    /// Most workers live at one moment, replayed from the event log in order.
-    pub max_live: u32,
-    pub tasks_total: i64,
-    pub tasks: TaskCounts,
+    /// What the store says about the team (flattened: its fields are the report's).
+    #[serde(flatten)]
+    pub team: TeamSummary,
     pub tokens: TokenReport,
     /// From starting the lead until it exited.
     pub wall_ms: u64,
     /// How long after the lead exited the last process of the run was gone.
     pub settle_ms: u64,
-    pub messages: Vec<MessageRecord>,
-    pub artifacts: Vec<ArtifactRecord>,
-    pub agents: Vec<AgentRecord>,
-    /// Guardrail and budget stops (`kind: reason`), in order.
-    pub stop_events: Vec<String>,
+    /// What the team's event log and log file recorded (flattened like `team`).
+    #[serde(flatten)]
+    pub records: TeamRecords,
     /// Processes of the team (workers and what they started, any `codex-teams serve-mcp`)
     /// still alive when the settle period ran out; they were then killed.
     pub leftover: Vec<Leftover>,
     pub lead: LeadRecord,
     pub hook: HookRecord,
     pub requests: Vec<RequestRecord>,
-    /// The team's event log (not printed; for tests and tools).
-    #[serde(skip_serializing)]
-    pub events: Vec<Event>,
-    /// Lines of `$CODEX_TEAMS_HOME/logs/<team_id>.jsonl` (not printed).
-    #[serde(skip_serializing)]
-    pub team_log: Vec<Value>,
     /// The run's directory, when it was kept.
     pub dir: Option<PathBuf>,
 }
@@ -81,7 +63,8 @@ pub struct RealReport {
 impl RealReport {
     /// Workers (not the lead) whose stop reason contains `needle`.
     pub fn workers_stopped_for(&self, needle: &str) -> Vec<&AgentRecord> {
-        self.agents
+        self.records
+            .agents
             .iter()
             .filter(|a| a.role != "lead")
             .filter(|a| a.stop_reason.as_deref().is_some_and(|r| r.contains(needle)))
@@ -90,7 +73,11 @@ impl RealReport {
 
     /// Events of one kind.
     pub fn events_of(&self, kind: &str) -> Vec<&Event> {
-        self.events.iter().filter(|e| e.kind == kind).collect()
+        self.records
+            .events
+            .iter()
+            .filter(|e| e.kind == kind)
+            .collect()
     }
 
     /// Requests the mock answered for one role (`lead`, `worker`, `plain`).
@@ -390,29 +377,51 @@ pub(crate) fn check_hook(bodies: &Path, requests: &[RequestRecord]) -> HookRecor
     hook
 }
 
-/// What the store says about the run's team.
-#[derive(Debug, Default)]
-pub(crate) struct TeamFacts {
+/// What the store says about the run's team: the counts a report prints as they are.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct TeamSummary {
+    /// Teams the run started (0 when the lead never called `team_start`).
     pub teams_started: usize,
     pub team_id: Option<String>,
     pub team_state: Option<TeamState>,
     pub profile: Option<String>,
+    /// The team profile's fan-out bounds per size class.
     pub fanout: Option<Fanout>,
+    /// Workers started over the run (spawns and resumes).
     pub workers_spawned: u32,
+    /// Most workers live at one moment, replayed from the event log in order.
     pub max_live: u32,
     pub tasks_total: i64,
     pub tasks: TaskCounts,
+}
+
+/// What the run's team recorded: messages, artifacts, agents and stops from its event log,
+/// and the log itself.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct TeamRecords {
+    pub messages: Vec<MessageRecord>,
+    pub artifacts: Vec<ArtifactRecord>,
+    pub agents: Vec<AgentRecord>,
+    /// Guardrail and budget stops (`kind: reason`), in order.
+    pub stop_events: Vec<String>,
+    /// The team's event log (not printed; for tests and tools).
+    #[serde(skip_serializing)]
+    pub events: Vec<Event>,
+    /// Lines of `$CODEX_TEAMS_HOME/logs/<team_id>.jsonl` (not printed).
+    #[serde(skip_serializing)]
+    pub team_log: Vec<Value>,
+}
+
+/// What the store says about the run's team.
+#[derive(Debug, Default)]
+pub(crate) struct TeamFacts {
+    pub summary: TeamSummary,
+    pub records: TeamRecords,
     /// Tokens (input + output) the engine charged to the team.
     pub engine_metered: i64,
     /// What the engine charged to the lead and to the workers, request by request.
     pub lead_split: TokenSplit,
     pub worker_split: TokenSplit,
-    pub messages: Vec<MessageRecord>,
-    pub artifacts: Vec<ArtifactRecord>,
-    pub agents: Vec<AgentRecord>,
-    pub stop_events: Vec<String>,
-    pub events: Vec<Event>,
-    pub team_log: Vec<Value>,
 }
 
 /// Reads the run's team (the first one started) from the store at `db`.
@@ -423,10 +432,8 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
     let engine =
         Engine::open(db, home).with_context(|| format!("opening the database {}", db.display()))?;
     let teams = engine.teams(true)?;
-    let mut facts = TeamFacts {
-        teams_started: teams.len(),
-        ..Default::default()
-    };
+    let mut facts = TeamFacts::default();
+    facts.summary.teams_started = teams.len();
     let Some(team) = teams.into_iter().min_by_key(|t| t.created_at) else {
         return Ok(facts);
     };
@@ -444,14 +451,14 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
         snapshot.counts,
         snapshot.events,
     );
-    facts.fanout = engine.team_profile(&id).ok().map(|p| p.fanout.clone());
-    facts.tasks_total = tasks.len() as i64;
-    facts.tasks = counts;
+    facts.summary.fanout = engine.team_profile(&id).ok().map(|p| p.fanout.clone());
+    facts.summary.tasks_total = tasks.len() as i64;
+    facts.summary.tasks = counts;
     facts.engine_metered = agents
         .iter()
         .map(|a| a.tokens_input + a.tokens_output)
         .sum();
-    facts.agents = agents
+    facts.records.agents = agents
         .iter()
         .map(|a| AgentRecord {
             agent_id: a.agent_id.clone(),
@@ -469,23 +476,23 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
         let data_str = |k: &str| e.data.get(k).and_then(Value::as_str).map(String::from);
         match e.kind.as_str() {
             "agent.spawned" | "agent.resumed" => {
-                facts.workers_spawned += 1;
+                facts.summary.workers_spawned += 1;
                 live += 1;
-                facts.max_live = facts.max_live.max(live.max(0) as u32);
+                facts.summary.max_live = facts.summary.max_live.max(live.max(0) as u32);
             }
             "agent.stopped" | "agent.dead" => live -= 1,
             "tokens.used" => {
                 let n = |k: &str| e.data.get(k).and_then(Value::as_u64).unwrap_or(0);
-                let split = if e.agent_id.as_deref() == Some(lead_id.as_str()) {
+                let split = if e.refs.agent_id.as_deref() == Some(lead_id.as_str()) {
                     &mut facts.lead_split
                 } else {
                     &mut facts.worker_split
                 };
                 split.add(n("input"), n("output"));
             }
-            "message.sent" | "message.broadcast" => facts.messages.push(MessageRecord {
-                message_id: e.message_id.clone(),
-                from: data_str("from").or_else(|| e.agent_id.clone()),
+            "message.sent" | "message.broadcast" => facts.records.messages.push(MessageRecord {
+                message_id: e.refs.message_id.clone(),
+                from: data_str("from").or_else(|| e.refs.agent_id.clone()),
                 to: data_str("to"),
                 recipients: e
                     .data
@@ -494,30 +501,31 @@ pub(crate) fn read_team(db: &Path, home: &Path) -> Result<TeamFacts> {
                     .unwrap_or(0),
                 bytes: e.data.get("bytes").and_then(Value::as_i64).unwrap_or(0),
             }),
-            "artifact.published" => facts.artifacts.push(ArtifactRecord {
-                artifact_id: e.artifact_id.clone(),
+            "artifact.published" => facts.records.artifacts.push(ArtifactRecord {
+                artifact_id: e.refs.artifact_id.clone(),
                 reference: data_str("ref").unwrap_or_default(),
-                agent_id: e.agent_id.clone(),
+                agent_id: e.refs.agent_id.clone(),
                 bytes: e.data.get("bytes").and_then(Value::as_i64).unwrap_or(0),
             }),
             k if k.starts_with("guardrail.") || k.starts_with("budget.") => {
                 facts
+                    .records
                     .stop_events
                     .push(format!("{k}: {}", data_str("reason").unwrap_or_default()));
             }
             _ => {}
         }
     }
-    facts.events = events;
+    facts.records.events = events;
     let log = home.join("logs").join(format!("{}.jsonl", team.team_id));
-    facts.team_log = std::fs::read_to_string(&log)
+    facts.records.team_log = std::fs::read_to_string(&log)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    facts.team_id = Some(team.team_id);
-    facts.team_state = Some(team.state);
-    facts.profile = Some(team.profile);
+    facts.summary.team_id = Some(team.team_id);
+    facts.summary.team_state = Some(team.state);
+    facts.summary.profile = Some(team.profile);
     Ok(facts)
 }
 

@@ -141,11 +141,11 @@ pub fn run_real(
     };
     run.lead_requests = (cfg.backend == Backend::CodexMock).then_some(lead_requests.len() as u64);
     run.wall_ms = report.wall_ms;
-    run.messages = report.messages.len() as u64;
-    run.artifacts = report.artifacts.len() as u64;
+    run.messages = report.records.messages.len() as u64;
+    run.artifacts = report.records.artifacts.len() as u64;
     if arm.is_team() {
-        run.agents = report.workers_spawned;
-        run.max_live = report.max_live;
+        run.agents = report.team.workers_spawned;
+        run.max_live = report.team.max_live;
         // The planner's first recommendation once the board exists.
         let first = report
             .events_of("fanout.recommended")
@@ -197,7 +197,7 @@ pub fn run_real(
             .filter(|t| **t == "team_pull_inbox")
             .count() as u64,
     );
-    run.tasks_done = Some(report.tasks.done.max(0) as u64);
+    run.tasks_done = Some(report.team.tasks.done.max(0) as u64);
     run.pace_secs = cfg.pace;
     Ok(run)
 }

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::TaskId;
 use crate::engine::{artifacts, board};
@@ -43,56 +43,56 @@ pub struct PublishedDone {
     pub unread: Option<i64>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "artifact_publish",
-    description: "Store content as a versioned artifact; returns its ref.",
-    audience: Audience::All,
-    threading: Threading::Blocking,
-    input: input::<Args>,
-    output: output::<PublishedDone>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, PublishedDone>(
+    "artifact_publish",
+    "Store content as a versioned artifact; returns its ref.",
+    Audience::All,
+    Threading::Blocking,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let e = ctx.engine();
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    let task = a
-        .task_id
-        .as_deref()
-        .map(|t| TaskId::parse("task_id", t))
-        .transpose()?;
-    let published = e.artifact_publish(&caller, &a.name, &a.content, a.parent.as_deref())?;
-    let Some(task) = task else {
-        return to_value(published);
-    };
-    // The task's result in the same call: the task done with this artifact, and the
-    // caller's next task claimed, so a worker needs no more calls between one task and
-    // the next.
-    let done = e
-        .task_update(
-            &caller,
-            &task,
-            crate::engine::store::TaskStatus::Done.as_str(),
-            None,
-            None,
-            Some(&published.reference),
-        )
-        .map_err(|err| {
-            EngineError::Config(format!(
-                "published {} but task {task} was not marked done: {err}",
-                published.reference
-            ))
-        })?;
-    // The task is done whatever happens next: a claim that fails (the board done stopped
-    // this worker, say) is reported as no next task, with the reason.
-    let next = e
-        .task_claim(&caller, None)
-        .unwrap_or_else(|err| board::Claimed::nothing(err.to_string()));
-    let unread = e.unread_count(&caller.agent_id)?;
-    to_value(PublishedDone {
-        published,
-        done: Some(done),
-        next: Some(next),
-        unread: Some(unread),
-    })
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let e = ctx.engine();
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        let task = self
+            .task_id
+            .as_deref()
+            .map(|t| TaskId::parse("task_id", t))
+            .transpose()?;
+        let published =
+            e.artifact_publish(&caller, &self.name, &self.content, self.parent.as_deref())?;
+        let Some(task) = task else {
+            return to_value(published);
+        };
+        // The task's result in the same call: the task done with this artifact, and the
+        // caller's next task claimed, so a worker needs no more calls between one task and
+        // the next.
+        let done = e
+            .task_update(
+                &caller,
+                &task,
+                crate::engine::store::TaskStatus::Done.as_str(),
+                None,
+                None,
+                Some(&published.reference),
+            )
+            .map_err(|err| {
+                EngineError::Config(format!(
+                    "published {} but task {task} was not marked done: {err}",
+                    published.reference
+                ))
+            })?;
+        // The task is done whatever happens next: a claim that fails (the board done stopped
+        // this worker, say) is reported as no next task, with the reason.
+        let next = e
+            .task_claim(&caller, None)
+            .unwrap_or_else(|err| board::Claimed::nothing(err.to_string()));
+        let unread = e.unread_count(&caller.agent_id)?;
+        to_value(PublishedDone {
+            published,
+            done: Some(done),
+            next: Some(next),
+            unread: Some(unread),
+        })
+    }
 }

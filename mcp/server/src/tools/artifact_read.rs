@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::artifacts::ArtifactContent;
 use crate::engine::error::Result;
 use crate::session::Ctx;
@@ -19,17 +19,16 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "artifact_read",
-    description: "Read an artifact by ref (checksum verified).",
-    audience: Audience::All,
-    threading: Threading::Inline,
-    input: input::<Args>,
-    output: output::<ArtifactContent>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, ArtifactContent>(
+    "artifact_read",
+    "Read an artifact by ref (checksum verified).",
+    Audience::All,
+    Threading::Inline,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    to_value(ctx.engine().artifact_read(&caller, &a.reference)?)
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        to_value(ctx.engine().artifact_read(&caller, &self.reference)?)
+    }
 }

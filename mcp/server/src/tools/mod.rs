@@ -1,7 +1,7 @@
 //! The tool catalogue. Every tool is one module here declaring all of it: its `Args` (the
 //! input schema, generated from the Rust type), its `SPEC` (name, one-line description, who
-//! may call it, where it runs, its output type and its handler) and `call`, the handler,
-//! which turns the arguments into one engine call. [`TOOLS`] lists the specs; the server
+//! may call it, where it runs, its output type; [`ToolSpec::new`]) and its handler, `Args`'
+//! [`Call`], which turns the arguments into one engine call. [`TOOLS`] lists the specs; the server
 //! (the `server` module) dispatches on it and nothing else. Descriptions are kept short on
 //! purpose: every agent sends them with every model request; the long guidance lives in
 //! the agent-teams skill, which only the lead loads.
@@ -51,7 +51,13 @@ pub enum Threading {
     Blocking,
 }
 
-/// One tool, declared in its own module as `SPEC`.
+/// A tool's handler, implemented by its module's `Args`: runs the call with the parsed
+/// arguments.
+pub trait Call: DeserializeOwned + JsonSchema {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value>;
+}
+
+/// One tool, declared in its own module as `SPEC` (made by [`ToolSpec::new`]).
 pub struct ToolSpec {
     pub name: &'static str,
     pub description: &'static str,
@@ -61,9 +67,34 @@ pub struct ToolSpec {
     pub input: fn() -> Value,
     /// The output schema: `output::<T>` of the type the handler returns.
     pub output: fn() -> Value,
-    /// The handler: parses the arguments (`|ctx, args| call(ctx, parse(args)?)`) and runs
-    /// the call.
+    /// The handler: parses the arguments and runs the call (`handle::<Args>`).
     pub call: fn(&Ctx<'_>, Value) -> Result<Value>,
+}
+
+impl ToolSpec {
+    /// The tool whose arguments are `A` and whose handler returns an `O`: the schemas come
+    /// from the two types, the handler is `A`'s [`Call`].
+    pub const fn new<A: Call, O: JsonSchema>(
+        name: &'static str,
+        description: &'static str,
+        audience: Audience,
+        threading: Threading,
+    ) -> Self {
+        ToolSpec {
+            name,
+            description,
+            audience,
+            threading,
+            input: input::<A>,
+            output: output::<O>,
+            call: handle::<A>,
+        }
+    }
+}
+
+/// Parses a call's arguments as `A` and runs it.
+fn handle<A: Call>(ctx: &Ctx<'_>, args: Value) -> Result<Value> {
+    parse::<A>(args)?.call(ctx)
 }
 
 /// Every tool, in the order `tools/list` shows them.

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::board::Claimed;
 use crate::engine::error::Result;
 use crate::engine::ids::TaskId;
@@ -20,22 +20,21 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "task_claim",
-    description: "Claim a ready task; exactly one claimant wins.",
-    audience: Audience::All,
-    threading: Threading::Inline,
-    input: input::<Args>,
-    output: output::<Claimed>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, Claimed>(
+    "task_claim",
+    "Claim a ready task; exactly one claimant wins.",
+    Audience::All,
+    Threading::Inline,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    let id = a
-        .task_id
-        .as_deref()
-        .map(|t| TaskId::parse("task_id", t))
-        .transpose()?;
-    to_value(ctx.engine().task_claim(&caller, id.as_ref())?)
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        let id = self
+            .task_id
+            .as_deref()
+            .map(|t| TaskId::parse("task_id", t))
+            .transpose()?;
+        to_value(ctx.engine().task_claim(&caller, id.as_ref())?)
+    }
 }

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::board::NewTask;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::team::TasksCreated;
@@ -39,45 +39,44 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "task_create",
-    description: "Add tasks to the board, with dependencies.",
-    audience: Audience::Lead,
-    threading: Threading::Inline,
-    input: input::<Args>,
-    output: output::<TasksCreated>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, TasksCreated>(
+    "task_create",
+    "Add tasks to the board, with dependencies.",
+    Audience::Lead,
+    Threading::Inline,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    // One task (`title` and its fields) or a batch (`tasks`), never both.
-    let batch = match (a.title, a.tasks.is_empty()) {
-        (Some(title), true) => vec![NewTask {
-            title,
-            detail: a.detail,
-            deps: a.deps,
-            size: a.size,
-            role: a.role,
-            priority: a.priority,
-            key: None,
-        }],
-        (None, false) => a.tasks,
-        (Some(_), false) => {
-            return Err(EngineError::invalid(
-                "tasks",
-                "give either `title` (one task) or `tasks` (a batch), not both",
-            ));
-        }
-        (None, true) => {
-            return Err(EngineError::invalid(
-                "title",
-                "missing; give `title` (one task) or `tasks` (a batch)",
-            ));
-        }
-    };
-    to_value(
-        ctx.engine()
-            .create_board(&caller, &batch, a.spawn, ctx.meta)?,
-    )
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        // One task (`title` and its fields) or a batch (`tasks`), never both.
+        let batch = match (self.title, self.tasks.is_empty()) {
+            (Some(title), true) => vec![NewTask {
+                title,
+                detail: self.detail,
+                deps: self.deps,
+                size: self.size,
+                role: self.role,
+                priority: self.priority,
+                key: None,
+            }],
+            (None, false) => self.tasks,
+            (Some(_), false) => {
+                return Err(EngineError::invalid(
+                    "tasks",
+                    "give either `title` (one task) or `tasks` (a batch), not both",
+                ));
+            }
+            (None, true) => {
+                return Err(EngineError::invalid(
+                    "title",
+                    "missing; give `title` (one task) or `tasks` (a batch)",
+                ));
+            }
+        };
+        to_value(
+            ctx.engine()
+                .create_board(&caller, &batch, self.spawn, ctx.meta)?,
+        )
+    }
 }

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::board::TaskPage;
 use crate::engine::error::Result;
 use crate::session::Ctx;
@@ -25,20 +25,21 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "task_list",
-    description: "List board tasks, paged.",
-    audience: Audience::All,
-    threading: Threading::Inline,
-    input: input::<Args>,
-    output: output::<TaskPage>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, TaskPage>(
+    "task_list",
+    "List board tasks, paged.",
+    Audience::All,
+    Threading::Inline,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    to_value(
-        ctx.engine()
-            .task_list(&caller, a.status.as_deref(), a.cursor.as_deref(), a.limit)?,
-    )
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        to_value(ctx.engine().task_list(
+            &caller,
+            self.status.as_deref(),
+            self.cursor.as_deref(),
+            self.limit,
+        )?)
+    }
 }

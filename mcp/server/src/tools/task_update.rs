@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::board::Updated;
 use crate::engine::error::Result;
 use crate::engine::ids::TaskId;
@@ -28,25 +28,24 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "task_update",
-    description: "Set a task's status; attach a result artifact.",
-    audience: Audience::All,
-    threading: Threading::Inline,
-    input: input::<Args>,
-    output: output::<Updated>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, Updated>(
+    "task_update",
+    "Set a task's status; attach a result artifact.",
+    Audience::All,
+    Threading::Inline,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    let id = TaskId::parse("task_id", &a.task_id)?;
-    to_value(ctx.engine().task_update(
-        &caller,
-        &id,
-        &a.status,
-        a.version,
-        a.note.as_deref(),
-        a.artifact.as_deref(),
-    )?)
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        let id = TaskId::parse("task_id", &self.task_id)?;
+        to_value(ctx.engine().task_update(
+            &caller,
+            &id,
+            &self.status,
+            self.version,
+            self.note.as_deref(),
+            self.artifact.as_deref(),
+        )?)
+    }
 }

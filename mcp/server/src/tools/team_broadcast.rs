@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::bus::Sent;
 use crate::engine::error::Result;
 use crate::session::Ctx;
@@ -19,20 +19,20 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "team_broadcast",
-    description: "Message every teammate.",
-    audience: Audience::All,
-    threading: Threading::Inline,
-    input: input::<Args>,
-    output: output::<Sent>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, Sent>(
+    "team_broadcast",
+    "Message every teammate.",
+    Audience::All,
+    Threading::Inline,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    to_value(
-        ctx.engine()
-            .team_broadcast(&caller, &a.body, a.idempotency_key.as_deref())?,
-    )
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        to_value(ctx.engine().team_broadcast(
+            &caller,
+            &self.body,
+            self.idempotency_key.as_deref(),
+        )?)
+    }
 }

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::error::Result;
 use crate::engine::team::RunSummary;
 use crate::session::Ctx;
@@ -18,19 +18,20 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "team_finalize",
-    description: "Close the team: stop workers, store the run summary.",
-    audience: Audience::Lead,
-    threading: Threading::Blocking,
-    input: input::<Args>,
-    output: output::<RunSummary>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, RunSummary>(
+    "team_finalize",
+    "Close the team: stop workers, store the run summary.",
+    Audience::Lead,
+    Threading::Blocking,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    let summary = ctx.engine().team_finalize(&caller, a.summary.as_deref())?;
-    ctx.lead_left(&caller.team_id);
-    to_value(summary)
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        let summary = ctx
+            .engine()
+            .team_finalize(&caller, self.summary.as_deref())?;
+        ctx.lead_left(&caller.team_id);
+        to_value(summary)
+    }
 }

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::arbitration::{DecisionView, Merge};
 use crate::engine::error::Result;
 use crate::session::Ctx;
@@ -27,26 +27,25 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "team_merge",
-    description: "Decide among candidate refs; poll by decision_id; override with choice.",
-    audience: Audience::Lead,
-    threading: Threading::Blocking,
-    input: input::<Args>,
-    output: output::<DecisionView>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, DecisionView>(
+    "team_merge",
+    "Decide among candidate refs; poll by decision_id; override with choice.",
+    Audience::Lead,
+    Threading::Blocking,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    to_value(ctx.engine().decision_merge(
-        &caller,
-        &Merge {
-            candidates: &a.candidates,
-            mode: a.mode.as_deref(),
-            question: a.question.as_deref(),
-            decision_id: a.decision_id.as_deref(),
-            choice: a.choice.as_deref(),
-        },
-    )?)
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        to_value(ctx.engine().decision_merge(
+            &caller,
+            &Merge {
+                candidates: &self.candidates,
+                mode: self.mode.as_deref(),
+                question: self.question.as_deref(),
+                decision_id: self.decision_id.as_deref(),
+                choice: self.choice.as_deref(),
+            },
+        )?)
+    }
 }

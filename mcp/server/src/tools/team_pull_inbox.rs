@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::bus::Inbox;
 use crate::engine::error::Result;
 use crate::engine::wait::Pull;
@@ -28,38 +28,37 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "team_pull_inbox",
-    description: "Get new messages; ack the ids you handled or they come back.",
-    audience: Audience::All,
-    threading: Threading::Inline,
-    input: input::<Args>,
-    output: output::<Inbox>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, Inbox>(
+    "team_pull_inbox",
+    "Get new messages; ack the ids you handled or they come back.",
+    Audience::All,
+    Threading::Inline,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    let news_after = match caller.is_lead() {
-        true => Some(ctx.news_after(&caller.team_id)),
-        false => None,
-    };
-    let inbox = ctx.engine().pull(
-        &caller,
-        &Pull {
-            ack: &a.ack,
-            max: a.max,
-            wait_ms: a.wait_ms,
-            news_after,
-            cancelled: ctx.cancelled,
-            wait_all: a.wait_all,
-        },
-    )?;
-    // A cancelled call's result is never delivered: keep its news for the next.
-    if let Some(cursor) = inbox.cursor
-        && !(ctx.cancelled)()
-    {
-        ctx.news_seen(&caller.team_id, cursor);
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        let news_after = match caller.is_lead() {
+            true => Some(ctx.news_after(&caller.team_id)),
+            false => None,
+        };
+        let inbox = ctx.engine().pull(
+            &caller,
+            &Pull {
+                ack: &self.ack,
+                max: self.max,
+                wait_ms: self.wait_ms,
+                news_after,
+                cancelled: ctx.cancelled,
+                wait_all: self.wait_all,
+            },
+        )?;
+        // A cancelled call's result is never delivered: keep its news for the next.
+        if let Some(cursor) = inbox.cursor
+            && !(ctx.cancelled)()
+        {
+            ctx.news_seen(&caller.team_id, cursor);
+        }
+        to_value(inbox)
     }
-    to_value(inbox)
 }

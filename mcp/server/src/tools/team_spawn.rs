@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::error::Result;
 use crate::engine::ids::AgentId;
 use crate::engine::team::{SpawnRequest, Spawned};
@@ -34,33 +34,32 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "team_spawn",
-    description: "Add a worker with a role and a short brief.",
-    audience: Audience::Lead,
-    threading: Threading::Blocking,
-    input: input::<Args>,
-    output: output::<Spawned>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, Spawned>(
+    "team_spawn",
+    "Add a worker with a role and a short brief.",
+    Audience::Lead,
+    Threading::Blocking,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    let resume = a
-        .resume
-        .as_deref()
-        .map(|r| AgentId::parse("resume", r))
-        .transpose()?;
-    to_value(ctx.engine().team_spawn(
-        &caller,
-        &SpawnRequest {
-            role: &a.role,
-            brief: a.brief.as_deref(),
-            runner: a.runner.as_deref(),
-            justification: a.justification.as_deref(),
-            model: a.model.as_deref(),
-            meta: ctx.meta,
-            resume: resume.as_ref(),
-        },
-    )?)
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        let resume = self
+            .resume
+            .as_deref()
+            .map(|r| AgentId::parse("resume", r))
+            .transpose()?;
+        to_value(ctx.engine().team_spawn(
+            &caller,
+            &SpawnRequest {
+                role: &self.role,
+                brief: self.brief.as_deref(),
+                runner: self.runner.as_deref(),
+                justification: self.justification.as_deref(),
+                model: self.model.as_deref(),
+                meta: ctx.meta,
+                resume: resume.as_ref(),
+            },
+        )?)
+    }
 }

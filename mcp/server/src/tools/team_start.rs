@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::board::NewTask;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::ids::TeamId;
@@ -33,23 +33,22 @@ pub struct Args {
     pub spawn: bool,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "team_start",
-    description: "Start a team for a goal (you become lead), or resume one by team_id.",
-    audience: Audience::Lead,
-    threading: Threading::Blocking,
-    input: input::<Args>,
-    output: output::<TeamStarted>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, TeamStarted>(
+    "team_start",
+    "Start a team for a goal (you become lead), or resume one by team_id.",
+    Audience::Lead,
+    Threading::Blocking,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let out = start(ctx, a);
-    if out.is_ok() {
-        // The team exists now: the session's requests so far are its lead's.
-        ctx.meter_session();
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let out = start(ctx, self);
+        if out.is_ok() {
+            // The team exists now: the session's requests so far are its lead's.
+            ctx.meter_session();
+        }
+        out
     }
-    out
 }
 
 fn start(ctx: &Ctx<'_>, a: Args) -> Result<Value> {

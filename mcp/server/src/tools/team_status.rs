@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::error::Result;
 use crate::engine::team::TeamStatus;
 use crate::session::Ctx;
@@ -16,17 +16,16 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "team_status",
-    description: "Team agents, task counts, your unread count, tokens used.",
-    audience: Audience::All,
-    threading: Threading::Inline,
-    input: input::<Args>,
-    output: output::<TeamStatus>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, TeamStatus>(
+    "team_status",
+    "Team agents, task counts, your unread count, tokens used.",
+    Audience::All,
+    Threading::Inline,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    to_value(ctx.engine().team_status(&caller)?)
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        to_value(ctx.engine().team_status(&caller)?)
+    }
 }

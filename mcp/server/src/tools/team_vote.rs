@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Audience, Threading, ToolSpec, input, output, parse, to_value};
+use super::{Audience, Call, Threading, ToolSpec, to_value};
 use crate::engine::arbitration::DecisionView;
 use crate::engine::error::Result;
 use crate::engine::ids::DecisionId;
@@ -20,21 +20,20 @@ pub struct Args {
     pub team_id: Option<String>,
 }
 
-pub const SPEC: ToolSpec = ToolSpec {
-    name: "team_vote",
-    description: "Vote on a decision: a candidate ref and a one-line rationale.",
-    audience: Audience::All,
-    threading: Threading::Blocking,
-    input: input::<Args>,
-    output: output::<DecisionView>,
-    call: |ctx, args| call(ctx, parse(args)?),
-};
+pub const SPEC: ToolSpec = ToolSpec::new::<Args, DecisionView>(
+    "team_vote",
+    "Vote on a decision: a candidate ref and a one-line rationale.",
+    Audience::All,
+    Threading::Blocking,
+);
 
-pub fn call(ctx: &Ctx<'_>, a: Args) -> Result<Value> {
-    let caller = ctx.caller(a.team_id.as_deref())?;
-    let id = DecisionId::parse("decision_id", &a.decision_id)?;
-    to_value(
-        ctx.engine()
-            .decision_vote(&caller, &id, &a.choice, &a.rationale)?,
-    )
+impl Call for Args {
+    fn call(self, ctx: &Ctx<'_>) -> Result<Value> {
+        let caller = ctx.caller(self.team_id.as_deref())?;
+        let id = DecisionId::parse("decision_id", &self.decision_id)?;
+        to_value(
+            ctx.engine()
+                .decision_vote(&caller, &id, &self.choice, &self.rationale)?,
+        )
+    }
 }

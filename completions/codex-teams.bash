@@ -310,12 +310,16 @@ _codex__teams() {
             return 0
             ;;
         codex__teams__subcmd__serve__subcmd__mcp)
-            opts="-h --db --help"
+            opts="-h --http --allow-remote --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --http)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -34,7 +34,7 @@ pub enum Command {
     Install(InstallArgs),
     /// Remove what `install` added, restoring the files it changed
     Uninstall(UninstallArgs),
-    /// Serve the MCP tools over stdio (Codex starts this; one per Codex process)
+    /// Serve the MCP tools over stdio (Codex starts this; one per Codex process), or over HTTP with --http
     ServeMcp(ServeArgs),
     /// Show teams, agents and tasks
     Status(StatusArgs),
@@ -106,6 +106,15 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// Serve MCP over streamable HTTP at ADDR (IP:PORT; port 0 picks a free one and the URL
+    /// is printed as stdout's first line) instead of stdio: one team server for agents on
+    /// other hosts, each request authenticated by an agent's bearer token (docs/remote.md)
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+    /// With --http: allow an address other hosts can reach (plain HTTP: put a TLS reverse
+    /// proxy in front)
+    #[arg(long, requires = "http")]
+    pub allow_remote: bool,
     #[command(flatten)]
     pub db: DbArg,
 }

@@ -9,12 +9,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::home::TempHome;
+use common::http::HttpServer;
 use common::rpc::ok;
 use common::{LEAD_ONLY_TOOLS, WORKER_TOOLS, exe, str_of, text};
 use rmcp::ServiceExt;
@@ -23,71 +24,6 @@ use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
-
-/// A `serve-mcp --http 127.0.0.1:0` process; SIGTERM and a wait on drop.
-struct HttpServer {
-    child: Option<Child>,
-    url: String,
-}
-
-impl HttpServer {
-    fn start(home: &TempHome) -> HttpServer {
-        let mut child = Command::new(exe())
-            .args(["serve-mcp", "--http", "127.0.0.1:0", "--db"])
-            .arg(&home.db)
-            .envs(home.env())
-            .current_dir(&home.workspace)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start serve-mcp --http");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut first = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut first)
-            .expect("read the URL line");
-        let url = first.trim().to_string();
-        assert!(
-            url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
-            "stdout's first line is the URL: {first:?}"
-        );
-        HttpServer {
-            child: Some(child),
-            url,
-        }
-    }
-
-    fn addr(&self) -> String {
-        self.url
-            .trim_start_matches("http://")
-            .trim_end_matches("/mcp")
-            .to_string()
-    }
-
-    /// SIGTERM, then the exit status and everything it wrote on stderr.
-    fn stop(mut self) -> (std::process::ExitStatus, String) {
-        let mut child = self.child.take().expect("running");
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe {
-            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let mut stderr = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            e.read_to_string(&mut stderr).expect("read stderr");
-        }
-        (child.wait().expect("wait"), stderr)
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// One raw HTTP/1.1 POST of an `initialize` request to `/mcp`: the status code and body.
 fn raw_post(addr: &str, authorization: Option<&str>) -> (u16, String) {
@@ -252,6 +188,7 @@ fn missing_wrong_revoked_and_finalized_tokens_are_refused_and_change_nothing() {
     }
     let server = HttpServer::start(&home);
     let addr = server.addr();
+    let url = server.url.clone();
     let before = snapshot(&home);
     let bearer = |t: &str| format!("Bearer {t}");
     for (what, header, want) in [
@@ -326,6 +263,10 @@ fn missing_wrong_revoked_and_finalized_tokens_are_refused_and_change_nothing() {
     }
     assert!(!stderr.contains(&done.lead_secret), "{stderr}");
     assert!(stderr.contains("refused an MCP request"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("serving MCP over HTTP at {url}")),
+        "the URL on stderr too: {stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

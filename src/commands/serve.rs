@@ -131,6 +131,10 @@ fn run_http(addr: std::net::SocketAddr, allow_remote: bool, paths: &Paths) -> Re
                 .and_then(|()| out.flush())
                 .context("writing the URL to stdout")?;
         }
+        // For the person who started it (stderr's log filter shows warnings only).
+        eprintln!(
+            "codex-teams: serving MCP over HTTP at {url}; every request needs an agent's bearer token; Ctrl-C stops"
+        );
         tracing::info!(%url, allow_remote, "serving MCP over streamable HTTP");
         let stop = http::CancellationToken::new();
         let server = tokio::spawn(http::serve(

@@ -156,8 +156,14 @@ impl Gate {
                 req.extensions_mut().insert(Admitted(server));
             }
             Err((status, code, message)) => {
-                // The reason names the agent or team, never the token.
-                tracing::warn!(%peer, status = status.as_u16(), reason = %message, "refused an MCP request");
+                // The reason names the agent or team, never the token. An unknown token is
+                // a warning (a misconfiguration, or someone guessing); an ended agent's is
+                // routine (its Codex closing its session after the stop).
+                if status == StatusCode::FORBIDDEN {
+                    tracing::info!(%peer, status = status.as_u16(), reason = %message, "refused an MCP request");
+                } else {
+                    tracing::warn!(%peer, status = status.as_u16(), reason = %message, "refused an MCP request");
+                }
                 return refusal(status, code, message);
             }
         }

@@ -96,6 +96,7 @@ full\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l engine-only -d 'Only the engine benchmark (latency and throughput), no team runs'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l no-engine -d 'Skip the engine benchmark in the team report'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l http -d 'With --engine-only: also time the calls over MCP streamable HTTP on loopback (serve-mcp --http)'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l json -d 'Print JSON instead of a table'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l profile -d 'Profile to run under (default: $CODEX_TEAMS_PROFILE, else `default`)' -r

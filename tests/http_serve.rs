@@ -426,3 +426,19 @@ fn a_non_loopback_address_needs_allow_remote() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_engine_benchmark_times_calls_over_http() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let latency = codex_teams::bench::engine_http::latency(exe(), dir.path(), 20, 5)
+        .expect("the HTTP latency run");
+    for tool in ["team_status", "team_send"] {
+        let l = latency
+            .get(tool)
+            .unwrap_or_else(|| panic!("no {tool} figure"));
+        assert!(
+            l.p50 > 0.0 && l.p50 <= l.p99 && l.p99 <= l.max,
+            "{tool}: {l:?}"
+        );
+    }
+}

@@ -299,6 +299,9 @@ pub struct BenchArgs {
     /// Skip the engine benchmark in the team report
     #[arg(long, conflicts_with = "engine_only")]
     pub no_engine: bool,
+    /// With --engine-only: also time the calls over MCP streamable HTTP on loopback (serve-mcp --http)
+    #[arg(long, requires = "engine_only")]
+    pub http: bool,
     /// Break the candidate on purpose (drop-subtask) to prove the gate can fail
     #[arg(long, hide = true, value_parser = ["drop-subtask"])]
     pub sabotage: Option<String>,

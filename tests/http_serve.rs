@@ -433,12 +433,10 @@ fn the_engine_benchmark_times_calls_over_http() {
     let latency = codex_teams::bench::engine_http::latency(exe(), dir.path(), 20, 5)
         .expect("the HTTP latency run");
     for tool in ["team_status", "team_send"] {
-        let l = latency
+        let samples = latency
             .get(tool)
-            .unwrap_or_else(|| panic!("no {tool} figure"));
-        assert!(
-            l.p50 > 0.0 && l.p50 <= l.p99 && l.p99 <= l.max,
-            "{tool}: {l:?}"
-        );
+            .unwrap_or_else(|| panic!("no {tool} samples"));
+        assert_eq!(samples.len(), 20, "{tool}");
+        assert!(samples.iter().all(|d| !d.is_zero()), "{tool}: {samples:?}");
     }
 }

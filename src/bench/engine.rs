@@ -116,8 +116,12 @@ pub fn run(cfg: &EngineConfig) -> Result<Report> {
         ratio: round3(many / one.max(1.0)),
     });
     if cfg.http {
-        report.http_latency_ms =
-            super::engine_http::latency(&exe, dir.path(), cfg.calls, report.warmup)?;
+        let samples = super::engine_http::latency(&exe, dir.path(), cfg.calls, report.warmup)?;
+        for (tool, mut samples) in samples {
+            report
+                .http_latency_ms
+                .insert(tool, summarize(&mut samples)?);
+        }
     }
     for n in boards()? {
         report.scaling.push(scale(&exe, dir.path(), n, cfg.calls)?);
@@ -501,7 +505,7 @@ fn text(v: &Value, field: &str) -> Result<String> {
 }
 
 /// Nearest-rank percentiles and the mean, in milliseconds.
-pub(crate) fn summarize(samples: &mut [Duration]) -> Result<Latency> {
+fn summarize(samples: &mut [Duration]) -> Result<Latency> {
     if samples.is_empty() {
         bail!("no samples");
     }

@@ -19,7 +19,6 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
 
-use super::engine::{Latency, summarize};
 use crate::engine::store::HOME_ENV;
 use crate::mcp::client::StdioClient;
 
@@ -42,13 +41,14 @@ impl Drop for Served {
 }
 
 /// `team_status` and `team_send` over HTTP: `calls` timed calls each after `warmup` rounds,
-/// on a fresh database in `dir` (the servers' home).
+/// on a fresh database in `dir` (the servers' home). The samples, per tool; the engine
+/// benchmark summarizes them as it does its own.
 pub fn latency(
     exe: &Path,
     dir: &Path,
     calls: u32,
     warmup: u32,
-) -> Result<BTreeMap<&'static str, Latency>> {
+) -> Result<BTreeMap<&'static str, Vec<Duration>>> {
     let db = dir.join("http.db");
     let mut env = BTreeMap::new();
     env.insert(HOME_ENV.to_string(), dir.display().to_string());
@@ -117,7 +117,7 @@ pub fn latency(
             call(&client, "team_status", json!({})).await?;
             status.push(t.elapsed());
         }
-        out.insert("team_status", summarize(&mut status)?);
+        out.insert("team_status", status);
         let mut send = Vec::with_capacity(calls as usize);
         for i in 0..calls {
             let args = json!({ "to": receiver, "body": format!("latency {i}") });
@@ -125,7 +125,7 @@ pub fn latency(
             call(&client, "team_send", args).await?;
             send.push(t.elapsed());
         }
-        out.insert("team_send", summarize(&mut send)?);
+        out.insert("team_send", send);
         let _ = client.cancel().await;
         Ok::<_, anyhow::Error>(out)
     });

@@ -397,6 +397,19 @@ async fn a_worker_claims_publishes_and_finishes_over_http_and_its_lead_sees_it()
     assert!(status.success(), "{stderr}");
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn any_loopback_address_serves_with_its_own_host_header() {
+    let home = TempHome::new();
+    let a = team(&home, 1, false);
+    // 127.0.0.2 is loopback on Linux (the whole 127/8); its Host header is that address.
+    let server = HttpServer::start_at(&home, "127.0.0.2:0");
+    let (status, body) = raw_post(&server.addr(), Some(&format!("Bearer {}", a.workers[0])));
+    assert_eq!(status, 200, "{body}");
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{stderr}");
+}
+
 #[test]
 fn a_non_loopback_address_needs_allow_remote() {
     let home = TempHome::new();

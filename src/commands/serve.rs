@@ -3,14 +3,16 @@
 //! that started this server exited) or the process is asked to stop, every worker this
 //! server launched is stopped first: no team process outlives its lead. A watchdog also
 //! notices when the parent process is gone without closing stdin first.
+//!
+//! With `--http ADDR` it is instead one long-lived team server over MCP streamable HTTP
+//! (mcp/server/src/http.rs, docs/remote.md), until SIGINT or SIGTERM.
 
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 use rmcp::ServiceExt;
 use tokio::signal::unix::{SignalKind, signal};
-
-use clap::Parser;
 
 use crate::cli::ServeArgs;
 use crate::commands::Paths;

@@ -13,8 +13,13 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn start(home: &TempHome) -> HttpServer {
+        HttpServer::start_at(home, "127.0.0.1:0")
+    }
+
+    /// `serve-mcp --http ADDR` (a loopback address).
+    pub fn start_at(home: &TempHome, addr: &str) -> HttpServer {
         let mut child = Command::new(super::exe())
-            .args(["serve-mcp", "--http", "127.0.0.1:0", "--db"])
+            .args(["serve-mcp", "--http", addr, "--db"])
             .arg(&home.db)
             .envs(home.env())
             .current_dir(&home.workspace)
@@ -29,8 +34,9 @@ impl HttpServer {
             .read_line(&mut first)
             .expect("read the URL line");
         let url = first.trim().to_string();
+        let ip = addr.rsplit_once(':').map_or(addr, |(ip, _)| ip);
         assert!(
-            url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
+            url.starts_with(&format!("http://{ip}:")) && url.ends_with("/mcp"),
             "stdout's first line is the URL: {first:?}"
         );
         HttpServer {

@@ -84,6 +84,15 @@ pub async fn serve(
         // The `Host` check guards a loopback server against DNS rebinding; a server meant
         // for other hosts is reached by names we cannot know. Tokens still gate every call.
         config = config.disable_allowed_hosts();
+    } else if let Ok(bound) = listener.local_addr() {
+        // rmcp's default names 127.0.0.1, ::1 and localhost; a server bound to another
+        // loopback address (127.0.0.2) is reached by that address.
+        config = config.with_allowed_hosts([
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+            "::1".to_string(),
+            bound.ip().to_string(),
+        ]);
     }
     let mcp: Mcp = StreamableHttpService::new(
         || Ok(HttpFace),

@@ -201,26 +201,25 @@ impl Gate {
             tracing::error!(error = %err, "admitting an MCP request failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal", err)
         };
-        let key = token_hash(token);
-        if let Some(server) = self.servers.lock().ok().and_then(|s| s.get(&key).cloned()) {
-            // Known token: still its agent's? (It may have ended, or its team finalized.)
-            return match self
-                .engine
-                .bearer(token)
-                .map_err(|e| internal(e.to_string()))?
-            {
-                Bearer::Worker { .. } | Bearer::Lead { .. } => Ok(server),
-                Bearer::Unknown => Err(unauthorized("this bearer token belongs to no agent")),
-                Bearer::Refused(why) => Err((StatusCode::FORBIDDEN, "forbidden", why)),
-            };
-        }
-        let made = match self
+        // Every request: is the token (still) a live agent's? It may have ended, or its
+        // team been finalized, since its last request.
+        let bearer = self
             .engine
             .bearer(token)
-            .map_err(|e| internal(e.to_string()))?
-        {
+            .map_err(|e| internal(e.to_string()))?;
+        let key = token_hash(token);
+        match &bearer {
             Bearer::Unknown => return Err(unauthorized("this bearer token belongs to no agent")),
-            Bearer::Refused(why) => return Err((StatusCode::FORBIDDEN, "forbidden", why)),
+            Bearer::Refused(why) => {
+                return Err((StatusCode::FORBIDDEN, "forbidden", why.clone()));
+            }
+            Bearer::Worker { .. } | Bearer::Lead { .. } => {}
+        }
+        if let Some(server) = self.servers.lock().ok().and_then(|s| s.get(&key).cloned()) {
+            return Ok(server);
+        }
+        // The token's first request: a server acting for its agent.
+        let made = match bearer {
             Bearer::Worker { team_id, agent_id } => TeamServer::new(
                 self.engine.clone(),
                 Identity::Worker {
@@ -232,6 +231,9 @@ impl Gate {
             ),
             Bearer::Lead { team_id } => {
                 TeamServer::lead_of(self.engine.clone(), team_id, self.workspace.clone())
+            }
+            Bearer::Unknown | Bearer::Refused(_) => {
+                return Err(internal("a refused token was admitted".to_string()));
             }
         };
         let server = made.map_err(|e| internal(e.to_string()))?;

@@ -80,7 +80,7 @@ _codex__teams() {
             return 0
             ;;
         codex__teams__subcmd__bench)
-            opts="-h --runner --baseline --candidate --arms --eval-dir --tasks --profile --repeat --out --codex --timeout --pace --engine-only --no-engine --sabotage --calls --processes --messages --synchronous --json --db --help"
+            opts="-h --runner --baseline --candidate --arms --eval-dir --tasks --profile --repeat --out --codex --timeout --pace --engine-only --no-engine --http --sabotage --calls --processes --messages --synchronous --json --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -310,12 +310,16 @@ _codex__teams() {
             return 0
             ;;
         codex__teams__subcmd__serve__subcmd__mcp)
-            opts="-h --db --help"
+            opts="-h --http --allow-remote --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --http)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

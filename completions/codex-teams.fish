@@ -30,7 +30,7 @@ complete -c codex-teams -n "__fish_codex_teams_needs_command" -s V -l version -d
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "init" -d 'Create the codex-teams home and database, and print where they are'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "install" -d 'Register codex-teams with Codex: MCP server entry, agent-teams skill, prompt hook'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "uninstall" -d 'Remove what `install` added, restoring the files it changed'
-complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "serve-mcp" -d 'Serve the MCP tools over stdio (Codex starts this; one per Codex process)'
+complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "serve-mcp" -d 'Serve the MCP tools over stdio (Codex starts this; one per Codex process), or over HTTP with --http'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "status" -d 'Show teams, agents and tasks'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "bench" -d 'Benchmark the adaptive team against a fixed fan-out of 6 on the eval set, plus engine latency and throughput'
 complete -c codex-teams -n "__fish_codex_teams_needs_command" -f -a "smoke" -d 'Run a fixed scenario end to end (simulated workers, or the real Codex CLI with --real) and check the team size'
@@ -52,7 +52,9 @@ complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -l co
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -l dry-run -d 'Print a unified diff of every file that would change, and write nothing'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -l json -d 'Print the result as JSON'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand uninstall" -s h -l help -d 'Print help'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand serve-mcp" -l http -d 'Serve MCP over streamable HTTP at ADDR (IP:PORT; port 0 picks a free one and the URL is printed as stdout\'s first line) instead of stdio: one team server for agents on other hosts, each request authenticated by an agent\'s bearer token (docs/remote.md)' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand serve-mcp" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand serve-mcp" -l allow-remote -d 'With --http: allow an address other hosts can reach (plain HTTP: put a TLS reverse proxy in front)'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand serve-mcp" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l interval -d 'Seconds between redraws with --watch' -r
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand status" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
@@ -94,6 +96,7 @@ full\t''"
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l db -d 'Database file (default: $CODEX_TEAMS_DB, else $CODEX_TEAMS_HOME/teams.db)' -r -F
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l engine-only -d 'Only the engine benchmark (latency and throughput), no team runs'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l no-engine -d 'Skip the engine benchmark in the team report'
+complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l http -d 'With --engine-only: also time the calls over MCP streamable HTTP on loopback (serve-mcp --http)'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -l json -d 'Print JSON instead of a table'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand bench" -s h -l help -d 'Print help'
 complete -c codex-teams -n "__fish_codex_teams_using_subcommand smoke" -l profile -d 'Profile to run under (default: $CODEX_TEAMS_PROFILE, else `default`)' -r

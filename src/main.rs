@@ -80,7 +80,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Install(args) => commands::install::run(args),
         Command::Uninstall(args) => commands::uninstall::run(args),
         Command::Hook(args) => commands::hook::run(args),
-        Command::ServeMcp(_) => commands::serve::run(&paths),
+        Command::ServeMcp(args) => commands::serve::run(args, &paths),
         Command::Status(args) => commands::status::run(args, &paths),
         Command::Bench(args) => commands::bench::run(args, &paths),
         Command::Smoke(args) => commands::smoke::run(args, &paths),

@@ -37,6 +37,8 @@ pub struct EngineConfig {
     pub messages: u32,
     /// The store's `synchronous` setting (`--synchronous`: `normal` or `full`).
     pub synchronous: String,
+    /// Also measure the calls over MCP streamable HTTP (`--http`, [`super::engine_http`]).
+    pub http: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,6 +49,9 @@ pub struct Report {
     pub calls: u32,
     pub warmup: u32,
     pub latency_ms: BTreeMap<&'static str, Latency>,
+    /// `--http` only: the same calls over MCP streamable HTTP on loopback.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub http_latency_ms: BTreeMap<&'static str, Latency>,
     pub throughput: Throughput,
     pub targets: Targets,
     /// `--engine-only` only: reads and writes on boards of 10 to 10,000 tasks.
@@ -110,6 +115,14 @@ pub fn run(cfg: &EngineConfig) -> Result<Report> {
         many_processes: many,
         ratio: round3(many / one.max(1.0)),
     });
+    if cfg.http {
+        let samples = super::engine_http::latency(&exe, dir.path(), cfg.calls, report.warmup)?;
+        for (tool, mut samples) in samples {
+            report
+                .http_latency_ms
+                .insert(tool, summarize(&mut samples)?);
+        }
+    }
     for n in boards()? {
         report.scaling.push(scale(&exe, dir.path(), n, cfg.calls)?);
     }
@@ -182,6 +195,7 @@ pub fn measure(cfg: &EngineConfig, exe: &Path, dir: &Path) -> Result<Report> {
         calls: cfg.calls,
         warmup,
         latency_ms: latency,
+        http_latency_ms: BTreeMap::new(),
         throughput,
         targets: Targets {
             p50_ms: TARGET_P50_MS,
@@ -563,6 +577,33 @@ pub fn print_report(r: &Report) {
         ]);
     }
     println!("{table}");
+    if !r.http_latency_ms.is_empty() {
+        let mut http = Table::new();
+        http.load_style(UTF8_FULL_CONDENSED);
+        http.set_header([
+            "call (HTTP round trip, loopback)",
+            "p50 ms",
+            "p99 ms",
+            "p99.9 ms",
+            "mean ms",
+            "max ms",
+        ]);
+        for (name, l) in &r.http_latency_ms {
+            let stdio = r
+                .latency_ms
+                .get(name)
+                .map_or(String::new(), |s| format!(" (stdio p50 {:.3})", s.p50));
+            http.add_row([
+                format!("{name}{stdio}"),
+                format!("{:.3}", l.p50),
+                format!("{:.3}", l.p99),
+                format!("{:.3}", l.p999),
+                format!("{:.3}", l.mean),
+                format!("{:.3}", l.max),
+            ]);
+        }
+        println!("{http}");
+    }
     println!(
         "latency: {} sequential calls per tool after {} warm-up rounds (targets: p50 <= {TARGET_P50_MS} ms, p99 <= {TARGET_P99_MS} ms)",
         r.calls, r.warmup

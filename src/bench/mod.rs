@@ -17,6 +17,7 @@
 //! crate and the MCP client. Nothing here imports `commands` or `cli`.
 
 pub mod engine;
+pub mod engine_http;
 pub mod harness;
 pub mod mock;
 pub mod scenarios;

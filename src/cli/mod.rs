@@ -34,7 +34,7 @@ pub enum Command {
     Install(InstallArgs),
     /// Remove what `install` added, restoring the files it changed
     Uninstall(UninstallArgs),
-    /// Serve the MCP tools over stdio (Codex starts this; one per Codex process)
+    /// Serve the MCP tools over stdio (Codex starts this; one per Codex process), or over HTTP with --http
     ServeMcp(ServeArgs),
     /// Show teams, agents and tasks
     Status(StatusArgs),
@@ -106,6 +106,15 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// Serve MCP over streamable HTTP at ADDR (IP:PORT; port 0 picks a free one and the URL
+    /// is printed as stdout's first line) instead of stdio: one team server for agents on
+    /// other hosts, each request authenticated by an agent's bearer token (docs/remote.md)
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+    /// With --http: allow an address other hosts can reach (plain HTTP: put a TLS reverse
+    /// proxy in front)
+    #[arg(long, requires = "http")]
+    pub allow_remote: bool,
     #[command(flatten)]
     pub db: DbArg,
 }
@@ -293,6 +302,9 @@ pub struct BenchArgs {
     /// Skip the engine benchmark in the team report
     #[arg(long, conflicts_with = "engine_only")]
     pub no_engine: bool,
+    /// With --engine-only: also time the calls over MCP streamable HTTP on loopback (serve-mcp --http)
+    #[arg(long, requires = "engine_only")]
+    pub http: bool,
     /// Break the candidate on purpose (drop-subtask) to prove the gate can fail
     #[arg(long, hide = true, value_parser = ["drop-subtask"])]
     pub sabotage: Option<String>,

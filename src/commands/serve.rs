@@ -3,6 +3,9 @@
 //! that started this server exited) or the process is asked to stop, every worker this
 //! server launched is stopped first: no team process outlives its lead. A watchdog also
 //! notices when the parent process is gone without closing stdin first.
+//!
+//! With `--http ADDR` it is instead one long-lived team server over MCP streamable HTTP
+//! (mcp/server/src/http.rs, docs/remote.md), until SIGINT or SIGTERM.
 
 use std::io::IsTerminal;
 
@@ -10,9 +13,10 @@ use anyhow::{Context, Result};
 use rmcp::ServiceExt;
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::cli::ServeArgs;
 use crate::commands::Paths;
 use crate::engine::runner::codex_exec;
-use crate::mcp::{Identity, TeamServer, framing};
+use crate::mcp::{Identity, TeamServer, framing, http};
 
 /// Said on stderr when a person starts the server in a terminal, where it would otherwise
 /// wait silently for JSON-RPC on stdin.
@@ -21,7 +25,15 @@ Codex starts it for you.\n\
 To use it: run `codex-teams install` once, then start `codex` and ask for `use agents team: <goal>`.\n\
 To check the setup: `codex-teams check-config`. Press Ctrl-D or Ctrl-C to quit.";
 
-pub fn run(paths: &Paths) -> Result<()> {
+/// `serve-mcp`: the team server over stdio, or over HTTP with `--http`.
+pub fn run(args: &ServeArgs, paths: &Paths) -> Result<()> {
+    match args.http {
+        Some(addr) => run_http(addr, args.allow_remote, paths),
+        None => run_stdio(paths),
+    }
+}
+
+fn run_stdio(paths: &Paths) -> Result<()> {
     // Before any thread starts: one allocator arena keeps a long-lived server's freed
     // memory in one place, where the housekeeping ticker can return it.
     crate::platform::memory::single_arena();
@@ -71,6 +83,66 @@ pub fn run(paths: &Paths) -> Result<()> {
     codex_exec::shutdown_all(&engine, "the lead's Codex session ended");
     session.session_ended();
     // Long-polls may still be sleeping on blocking threads; do not wait for them.
+    runtime.shutdown_background();
+    outcome
+}
+
+/// `serve-mcp --http ADDR`: one team server for agents anywhere that reach ADDR, each
+/// request authenticated by its bearer token (docs/remote.md). It runs until SIGINT or
+/// SIGTERM, then stops the workers it launched, as a stdio lead does when its session ends.
+fn run_http(addr: std::net::SocketAddr, allow_remote: bool, paths: &Paths) -> Result<()> {
+    http::check_bind(&addr, allow_remote).map_err(anyhow::Error::msg)?;
+    crate::platform::memory::single_arena();
+    let engine = paths.open()?;
+    let workspace = std::env::current_dir().ok();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let served = engine.clone();
+    let outcome = runtime.block_on(async move {
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("--http {addr}: cannot listen there"))?;
+        let bound = listener
+            .local_addr()
+            .with_context(|| format!("--http {addr}: the bound address"))?;
+        let url = format!("http://{bound}{}", http::PATH);
+        // For scripts and tests: the URL (with the port 0 chose) is stdout's first line.
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{url}")
+                .and_then(|()| out.flush())
+                .context("writing the URL to stdout")?;
+        }
+        // For the person who started it (stderr's log filter shows warnings only).
+        eprintln!(
+            "codex-teams: serving MCP over HTTP at {url}; every request needs an agent's bearer token; Ctrl-C stops"
+        );
+        tracing::info!(%url, allow_remote, "serving MCP over streamable HTTP");
+        let stop = http::CancellationToken::new();
+        let server = tokio::spawn(http::serve(
+            served,
+            listener,
+            allow_remote,
+            workspace,
+            stop.clone(),
+        ));
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        }
+        stop.cancel();
+        if let Err(err) = server.await {
+            tracing::warn!(error = %err, "the HTTP server task failed");
+        }
+        Ok::<_, anyhow::Error>(())
+    });
+    codex_exec::shutdown_all(&engine, "the team server over HTTP stopped");
     runtime.shutdown_background();
     outcome
 }

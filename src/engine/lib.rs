@@ -26,6 +26,7 @@ pub use codex_teams_platform as platform;
 
 pub mod arbitration;
 pub mod artifacts;
+pub mod bearer;
 pub mod board;
 pub mod budget;
 pub mod bus;

@@ -3,6 +3,7 @@
 //!
 //! - [`codex`]: the real Codex CLI the real-Codex tests run, or a skip (a failure in CI).
 //! - [`home`]: a codex-teams home in a temporary directory, and `serve-mcp` processes on it.
+//! - [`http`]: `serve-mcp --http` processes on a home.
 //! - [`rpc`]: tool calls over a [`codex_teams::mcp::client::StdioClient`] that must succeed
 //!   or must fail.
 
@@ -10,6 +11,7 @@
 
 pub mod codex;
 pub mod home;
+pub mod http;
 pub mod rpc;
 
 use std::path::Path;

@@ -7,6 +7,7 @@ use codex_teams_platform as platform;
 
 pub mod client;
 pub mod framing;
+pub mod http;
 pub mod server;
 pub mod session;
 pub mod tools;

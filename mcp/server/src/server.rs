@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::engine::Engine;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::ids::TeamId;
 use crate::engine::runner::rollout;
 use crate::session::{Ctx, Identity, Session};
 use crate::tools::{self, Audience, Threading};
@@ -74,6 +75,14 @@ impl TeamServer {
             start_ticker(Arc::downgrade(&inner));
         }
         Ok(TeamServer { inner })
+    }
+
+    /// The server of a lead that shows its team's lead credential over HTTP: it leads that
+    /// team, and its news starts now.
+    pub fn lead_of(engine: Arc<Engine>, team: TeamId, workspace: Option<PathBuf>) -> Result<Self> {
+        let server = TeamServer::new(engine, Identity::Lead(Mutex::new(Vec::new())), workspace)?;
+        server.inner.lead_started(team)?;
+        Ok(server)
     }
 
     /// The calling session has ended (its Codex process exited): charge the requests it
@@ -214,11 +223,16 @@ fn runs_inline(name: &str, args: &Value) -> bool {
     !waits && !spawns && tools::spec(name).is_some_and(|t| t.threading == Threading::Inline)
 }
 
+/// What `initialize` answers, over stdio and over HTTP.
+pub(crate) fn server_info() -> ServerConfig {
+    ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(
+        Implementation::new("codex-teams", env!("CARGO_PKG_VERSION")),
+    )
+}
+
 impl ServerHandler for TeamServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(
-            Implementation::new("codex-teams", env!("CARGO_PKG_VERSION")),
-        )
+        server_info()
     }
 
     async fn list_tools(

@@ -108,18 +108,7 @@ impl<'a> Ctx<'a> {
     /// A lead server started or resumed team `id`: it now leads it, and its news starts
     /// now (a resumed lead's not at the team's first event). Nothing for a worker.
     pub fn lead_started(&self, id: TeamId) -> Result<()> {
-        if let Identity::Lead(teams) = &self.inner.identity {
-            let cursor = self.inner.engine.news_cursor(&id)?;
-            if let Ok(mut cursors) = self.inner.news_cursors.lock() {
-                cursors.entry(id.clone()).or_insert(cursor);
-            }
-            if let Ok(mut teams) = teams.lock()
-                && !teams.contains(&id)
-            {
-                teams.push(id);
-            }
-        }
-        Ok(())
+        self.inner.lead_started(id)
     }
 
     /// Charges the calling session's requests so far again (the server charges them once
@@ -156,6 +145,22 @@ impl<'a> Ctx<'a> {
 }
 
 impl Session {
+    /// See [`Ctx::lead_started`].
+    pub(crate) fn lead_started(&self, id: TeamId) -> Result<()> {
+        if let Identity::Lead(teams) = &self.identity {
+            let cursor = self.engine.news_cursor(&id)?;
+            if let Ok(mut cursors) = self.news_cursors.lock() {
+                cursors.entry(id.clone()).or_insert(cursor);
+            }
+            if let Ok(mut teams) = teams.lock()
+                && !teams.contains(&id)
+            {
+                teams.push(id);
+            }
+        }
+        Ok(())
+    }
+
     /// Resolves the caller for a request that may name a team.
     pub(crate) fn caller(&self, team_arg: Option<&str>) -> Result<Caller> {
         match &self.identity {

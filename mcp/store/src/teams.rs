@@ -194,6 +194,35 @@ pub fn liveness(conn: &Connection, team_id: &str, agent_id: &str) -> Result<Live
     .ok_or_else(|| StoreError::not_found("agent", agent_id))
 }
 
+/// The agent whose secret hashes to `token_hash` (a worker's token or a lead's credential),
+/// with what a bearer-token check needs: its team, role and state and the team's state.
+pub struct Bearer {
+    pub agent_id: String,
+    pub team_id: String,
+    pub role: String,
+    pub state: AgentState,
+    pub team_state: TeamState,
+}
+
+pub fn agent_by_token_hash(conn: &Connection, token_hash: &str) -> Result<Option<Bearer>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT a.agent_id, a.team_id, a.role, a.state, t.state
+             FROM agents a JOIN teams t ON t.team_id = a.team_id
+             WHERE a.token_hash = ?1",
+        )?
+        .query_row([token_hash], |r| {
+            Ok(Bearer {
+                agent_id: r.get(0)?,
+                team_id: r.get(1)?,
+                role: r.get(2)?,
+                state: r.get(3)?,
+                team_state: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
 /// The team an agent belongs to, if the agent exists.
 pub fn team_of_agent(conn: &Connection, agent_id: &str) -> Result<Option<String>> {
     Ok(conn

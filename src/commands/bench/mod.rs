@@ -25,5 +25,6 @@ pub fn engine_config(args: &BenchArgs) -> EngineConfig {
         processes: args.processes,
         messages: args.messages,
         synchronous: args.synchronous.clone(),
+        http: args.http,
     }
 }

@@ -14,20 +14,28 @@
 //! - Supervision: as for `codex-exec` (the JSONL stream arrives on ssh's stdout), except
 //!   metering: the worker's rollout files are on the other host, so it is charged from the
 //!   stream's `turn.completed` usage.
-//! - Stop: ssh's stdin is held open for the worker's life. Stopping the worker, or the
+//! - Stop: a stopped worker has [`TURN_GRACE`] to end its turn (its usage arrives with
+//!   `turn.completed`), then its ssh is ended. ssh's stdin is held open for the worker's
+//!   life. Ending the ssh, or the
 //!   death of the process that started it, ends the local ssh; the remote wrapper sees its
 //!   stdin close and ends the remote Codex's process group (SIGTERM, then SIGKILL), then
 //!   every process still carrying the worker's launch id (read from `/proc`, on Linux).
 
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use crate::error::{EngineError, Result};
 use crate::ids::AgentId;
 use crate::policy::{WorkerCodex, WorkerSsh};
 use crate::runner::codex_exec::{self, Process, SERVER_NAME};
-use crate::runner::{ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID, LaunchRequest, Launched, Runner};
+use crate::runner::{
+    ENV_AGENT_ID, ENV_AGENT_TOKEN, ENV_TEAM_ID, LaunchRequest, Launched, Runner, procs,
+};
 
 pub struct Ssh;
+
+/// How long a stopped remote worker has to end its turn before its ssh is ended.
+pub const TURN_GRACE: Duration = Duration::from_secs(10);
 
 /// What the local `ssh` runs: its arguments, ending with the host and the remote script.
 pub fn ssh_args(ssh: &WorkerSsh, script: &str) -> Vec<String> {
@@ -75,10 +83,13 @@ pub fn remote_script(
     launch: &str,
     args: &[String],
 ) -> String {
-    let marker = quote(&format!("{}={launch}", codex_exec::ENV_LAUNCH_ID));
+    // Not the local ssh's launch id: a remote sweep must never match a local process (the
+    // same machine, when the "remote" host is this one).
+    let remote_launch = format!("{launch}.remote");
+    let marker = quote(&format!("{}={remote_launch}", codex_exec::ENV_LAUNCH_ID));
     let mut env = vec![
         format!("{ENV_AGENT_TOKEN}=\"$t\""),
-        format!("{}={}", codex_exec::ENV_LAUNCH_ID, quote(launch)),
+        format!("{}={}", codex_exec::ENV_LAUNCH_ID, quote(&remote_launch)),
         format!("{ENV_TEAM_ID}={}", quote(request.team_id.as_str())),
         format!("{ENV_AGENT_ID}={}", quote(request.agent_id.as_str())),
     ];
@@ -193,9 +204,25 @@ impl Runner for Ssh {
         self.start(request)
     }
 
+    /// Gives the worker [`TURN_GRACE`] to end its turn on its own (it is marked stopped, so
+    /// its next team call is refused), so that the turn's usage reaches the stream and is
+    /// charged; then ends it. In the background: the call that stopped it may be the
+    /// worker's own, which it waits for before it can end its turn.
     fn stop(&self, agent: &AgentId, pid: Option<u32>) -> Result<()> {
-        codex_exec::stop_started(agent, pid);
-        Ok(())
+        let agent = agent.clone();
+        std::thread::Builder::new()
+            .name(format!("stop-{agent}"))
+            .spawn(move || {
+                if let Some(pid) = pid {
+                    let deadline = Instant::now() + TURN_GRACE;
+                    while procs::group_running(pid) && Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                }
+                codex_exec::stop_started(&agent, pid);
+            })
+            .map(|_| ())
+            .map_err(|e| EngineError::Config(format!("starting the stop thread: {e}")))
     }
 }
 
@@ -306,5 +333,46 @@ mod tests {
         drop(stdin);
         assert_eq!(status.code(), Some(3));
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "ctt_tok|two\nlines");
+    }
+
+    /// When the local ssh is gone (the wrapper's stdin closes), the remote Codex and
+    /// whatever carries its launch id are ended, and the wrapper exits.
+    #[test]
+    fn the_wrapper_ends_the_remote_codex_when_its_stdin_closes() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("codex");
+        std::fs::write(&fake, "#!/bin/sh\nsleep 60 &\nexec sleep 60\n").unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let r = request("ctt_tok");
+        let mut ssh = host();
+        ssh.codex = fake.display().to_string();
+        ssh.codex_home = None;
+        let launch = codex_exec::new_launch_id();
+        let script = remote_script(&r, &ssh, &launch, &[]);
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&stdin_payload("ctt_tok", "brief")).unwrap();
+        let marker = [format!("{}={launch}.remote", codex_exec::ENV_LAUNCH_ID)];
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while procs::find(&marker, &[]).len() < 2 {
+            assert!(Instant::now() < deadline, "the fake Codex did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        drop(stdin);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the wrapper did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(procs::find(&marker, &[]), Vec::new());
     }
 }

@@ -24,7 +24,7 @@ use codex_teams::engine::runner::procs;
 use common::home::TempHome;
 use common::http::HttpServer;
 use common::rpc::ok;
-use common::{str_of, text};
+use common::str_of;
 use serde_json::json;
 
 const SSHD: &str = "/usr/sbin/sshd";
@@ -120,17 +120,7 @@ impl Drop for Sshd {
 /// gives its URL on the command line).
 fn remote_codex_home(dir: &Path, mock_port: u16) {
     std::fs::create_dir_all(dir).expect("codex home");
-    let config = format!(
-        "model = \"mock-model\"\n\
-         model_provider = \"mock\"\n\
-         \n\
-         [model_providers.mock]\n\
-         name = \"mock\"\n\
-         base_url = \"http://127.0.0.1:{mock_port}/v1\"\n\
-         wire_api = \"responses\"\n\
-         env_key = \"{MOCK_KEY}\"\n\
-         supports_websockets = false\n"
-    );
+    let config = codex_teams::bench::harness::mock_provider_toml(mock_port);
     std::fs::write(dir.join("config.toml"), config).expect("config.toml");
 }
 
@@ -234,23 +224,12 @@ fn a_real_codex_worker_on_an_ssh_host_claims_publishes_and_finishes() {
     // The lead (over stdio, as the local lead's Codex would) spawns the remote worker; its
     // server launches and supervises the ssh.
     let mut lead = home.lead();
-    let started = ok(
+    let (started, task, spawned) = common::rpc::one_task_team(
         &mut lead,
-        "team_start",
         json!({"goal": "fix the pager on another host", "profile": "remote"}),
+        "ssh",
     );
     let team_id = str_of(&started, "team_id");
-    let created = ok(
-        &mut lead,
-        "task_create",
-        json!({"title": "Fix the off-by-one in the pager", "size": "s"}),
-    );
-    let task = text(&created["tasks"][0]["task_id"]);
-    let spawned = ok(
-        &mut lead,
-        "team_spawn",
-        json!({"role": "implementer", "runner": "ssh", "justification": "remote worker"}),
-    );
     let agent_id = str_of(&spawned, "agent_id");
     assert!(
         spawned.get("env").is_none_or(|e| e.is_null()),
@@ -302,22 +281,7 @@ fn a_real_codex_worker_on_an_ssh_host_claims_publishes_and_finishes() {
     assert_eq!(agent_state(&conn), "stopped", "{worker_log}");
 
     // The task is done, by this worker, with its result published, and metered.
-    let status: String = conn
-        .query_row(
-            "SELECT status FROM tasks WHERE task_id = ?1",
-            [&task],
-            |r| r.get(0),
-        )
-        .expect("task row");
-    assert_eq!(status, "done", "task {task}: {worker_log}");
-    let published: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM artifacts WHERE team_id = ?1 AND author = ?2",
-            [&team_id, &agent_id],
-            |r| r.get(0),
-        )
-        .expect("artifacts");
-    assert!(published >= 1, "the worker published its result");
+    common::home::assert_done_and_published(&conn, &task, &team_id, &agent_id, &worker_log);
     // Charged from the stream's turn.completed once the worker's turn has ended.
     let deadline = Instant::now() + Duration::from_secs(30);
     let charged = loop {
@@ -343,14 +307,7 @@ fn a_real_codex_worker_on_an_ssh_host_claims_publishes_and_finishes() {
         "team_finalize",
         json!({"summary": "pager fixed"}),
     );
-    let team_state: String = conn
-        .query_row(
-            "SELECT state FROM teams WHERE team_id = ?1",
-            [&team_id],
-            |r| r.get(0),
-        )
-        .expect("team");
-    assert_eq!(team_state, "finalized");
+    common::home::assert_finalized(&conn, &team_id);
     assert!(lead.close().expect("close the lead").success());
 
     // Nothing is left on either side: no remote Codex (or anything it started) under the

@@ -843,24 +843,11 @@ mod tests {
 
     #[test]
     fn the_brief_and_the_token_never_reach_the_command_line() {
-        let mut env = std::collections::BTreeMap::new();
-        env.insert(ENV_AGENT_TOKEN.to_string(), "ctt_secretsecret".to_string());
-        let request = LaunchRequest {
-            team_id: TeamId::generate(),
-            agent_id: AgentId::generate(),
-            role: Role::Implementer,
-            brief: "BRIEF: claim task_123 and publish art:x@1".into(),
-            env,
-            workspace: None,
-            model: Some("m".into()),
-            inherited_flags: Vec::new(),
-            sandbox: "workspace-write".into(),
-            codex: WorkerCodex::default(),
-            resume_thread: None,
-            db: PathBuf::from("/h/teams.db"),
-            home: PathBuf::from("/h"),
-            ssh: None,
-        };
+        let request = LaunchRequest::for_test(
+            "ctt_secretsecret",
+            "BRIEF: claim task_123 and publish art:x@1",
+            Some("m"),
+        );
         let args = exec_args(&request, Path::new("/w"), None);
         let line = args.join(" ");
         assert_eq!(args.last().map(String::as_str), Some("-"), "{line}");

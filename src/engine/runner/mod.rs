@@ -73,6 +73,31 @@ pub struct LaunchRequest {
     pub ssh: Option<WorkerSsh>,
 }
 
+impl LaunchRequest {
+    /// A new implementer's request with `token` and `brief`, for runners' unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_test(token: &str, brief: &str, model: Option<&str>) -> LaunchRequest {
+        let mut env = BTreeMap::new();
+        env.insert(ENV_AGENT_TOKEN.to_string(), token.to_string());
+        LaunchRequest {
+            team_id: TeamId::generate(),
+            agent_id: AgentId::generate(),
+            role: Role::Implementer,
+            brief: brief.into(),
+            env,
+            workspace: None,
+            model: model.map(str::to_string),
+            inherited_flags: Vec::new(),
+            sandbox: "workspace-write".into(),
+            codex: WorkerCodex::default(),
+            resume_thread: None,
+            db: PathBuf::from("/h/teams.db"),
+            home: PathBuf::from("/h"),
+            ssh: None,
+        }
+    }
+}
+
 /// What a runner reports after launching.
 #[derive(Debug, Clone, Default)]
 pub struct Launched {

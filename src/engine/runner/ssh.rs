@@ -229,29 +229,34 @@ impl Runner for Ssh {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::TeamId;
-    use crate::roles::Role;
     use std::path::PathBuf;
 
+    /// The wrapper for an executable `codex` script with `body`, run by a local `sh`
+    /// standing in for the remote shell, its stdin piped.
+    fn run_wrapper(
+        dir: &std::path::Path,
+        body: &str,
+        launch: &str,
+    ) -> (std::process::Child, std::process::ChildStdin) {
+        let fake = dir.join("codex");
+        std::fs::write(&fake, format!("#!/bin/sh\n{body}")).unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let mut ssh = host();
+        ssh.codex = fake.display().to_string();
+        ssh.codex_home = None;
+        let script = remote_script(&request("ctt_tok"), &ssh, launch, &[]);
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        (child, stdin)
+    }
+
     fn request(token: &str) -> LaunchRequest {
-        let mut env = std::collections::BTreeMap::new();
-        env.insert(ENV_AGENT_TOKEN.to_string(), token.to_string());
-        LaunchRequest {
-            team_id: TeamId::generate(),
-            agent_id: AgentId::generate(),
-            role: Role::Implementer,
-            brief: "BRIEF it's".into(),
-            env,
-            workspace: None,
-            model: None,
-            inherited_flags: Vec::new(),
-            sandbox: "workspace-write".into(),
-            codex: WorkerCodex::default(),
-            resume_thread: None,
-            db: PathBuf::from("/h/teams.db"),
-            home: PathBuf::from("/h"),
-            ssh: None,
-        }
+        LaunchRequest::for_test(token, "BRIEF it's", None)
     }
 
     fn host() -> WorkerSsh {
@@ -304,28 +309,11 @@ mod tests {
         use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let fake = dir.path().join("codex");
-        std::fs::write(
-            &fake,
-            format!(
-                "#!/bin/sh\nprintf '%s|' \"$CODEX_TEAMS_AGENT_TOKEN\" > '{0}'\ncat >> '{0}'\nexit 3\n",
-                out.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
-        let r = request("ctt_tok");
-        let mut ssh = host();
-        ssh.codex = fake.display().to_string();
-        ssh.codex_home = None;
-        let script = remote_script(&r, &ssh, "L2", &["x".into()]);
-        let mut child = std::process::Command::new("sh")
-            .args(["-c", &script])
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
+        let body = format!(
+            "printf '%s|' \"$CODEX_TEAMS_AGENT_TOKEN\" > '{0}'\ncat >> '{0}'\nexit 3\n",
+            out.display()
+        );
+        let (mut child, mut stdin) = run_wrapper(dir.path(), &body, "L2");
         stdin
             .write_all(&stdin_payload("ctt_tok", "two\nlines"))
             .unwrap();
@@ -341,22 +329,9 @@ mod tests {
     fn the_wrapper_ends_the_remote_codex_when_its_stdin_closes() {
         use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
-        let fake = dir.path().join("codex");
-        std::fs::write(&fake, "#!/bin/sh\nsleep 60 &\nexec sleep 60\n").unwrap();
-        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
-        let r = request("ctt_tok");
-        let mut ssh = host();
-        ssh.codex = fake.display().to_string();
-        ssh.codex_home = None;
         let launch = codex_exec::new_launch_id();
-        let script = remote_script(&r, &ssh, &launch, &[]);
-        let mut child = std::process::Command::new("sh")
-            .args(["-c", &script])
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
+        let (mut child, mut stdin) =
+            run_wrapper(dir.path(), "sleep 60 &\nexec sleep 60\n", &launch);
         stdin.write_all(&stdin_payload("ctt_tok", "brief")).unwrap();
         let marker = [format!("{}={launch}.remote", codex_exec::ENV_LAUNCH_ID)];
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -366,10 +341,7 @@ mod tests {
         }
         drop(stdin);
         let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
+        while child.try_wait().unwrap().is_none() {
             assert!(Instant::now() < deadline, "the wrapper did not exit");
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -159,67 +159,113 @@ fn command_lines_with(needle: &str) -> Vec<String> {
         .collect()
 }
 
+/// Everything of one run: the team's home and server, the "remote host" (sshd, its HOME
+/// and CODEX_HOME), the mock model and the `remote` profile pointing at them.
+struct Rig {
+    home: TempHome,
+    sshd: Sshd,
+    server: HttpServer,
+    remote_codex: PathBuf,
+    _mock: MockServer,
+}
+
+impl Rig {
+    /// None when Codex or OpenSSH is missing (skipped locally; a failure in CI).
+    fn start(plan: &str) -> Option<Rig> {
+        let codex = common::codex::require()?;
+        if !require_openssh() {
+            return None;
+        }
+        let home = TempHome::new();
+        let ssh_dir = home.path().join("ssh");
+        std::fs::create_dir_all(&ssh_dir).expect("ssh dir");
+        // The remote host's own HOME, CODEX_HOME and working directory.
+        let remote = home.path().join("remote");
+        let remote_codex = remote.join(".codex");
+        let remote_ws = remote.join("ws");
+        std::fs::create_dir_all(&remote_ws).expect("remote ws");
+        let sshd = Sshd::start(
+            &ssh_dir,
+            &[
+                ("HOME", remote.display().to_string()),
+                (MOCK_KEY, "mock".to_string()),
+            ],
+        );
+        let host_key = std::fs::read_to_string(ssh_dir.join("host_key.pub")).expect("host key");
+        let known_hosts = ssh_dir.join("known_hosts");
+        std::fs::write(
+            &known_hosts,
+            format!("[127.0.0.1]:{} {host_key}", sshd.port),
+        )
+        .expect("known_hosts");
+        let server = HttpServer::start(&home);
+        let mock = MockServer::start(
+            0,
+            MockConfig {
+                script: Script::parse(plan, "ssh e2e plan").expect("plan"),
+                log: Some(home.path().join("mock-requests.jsonl")),
+                capture_dir: None,
+            },
+        )
+        .expect("mock model");
+        remote_codex_home(&remote_codex, mock.addr().port());
+        remote_profile(
+            &home,
+            &format!(
+                "  ssh:\n    host: 127.0.0.1\n    port: {port}\n    identity_file: {key}\n    known_hosts: {known}\n    \
+                 url: {url}\n    codex: {codex}\n    codex_home: {codex_home}\n    workdir: {ws}\n",
+                port = sshd.port,
+                key = ssh_dir.join("user_key").display(),
+                known = known_hosts.display(),
+                url = server.url,
+                codex = native_codex(&codex).display(),
+                codex_home = remote_codex.display(),
+                ws = remote_ws.display(),
+            ),
+        );
+        Some(Rig {
+            home,
+            sshd,
+            server,
+            remote_codex,
+            _mock: mock,
+        })
+    }
+}
+
+/// Waits (up to 15 s) until no process carries `agent`'s identity in its environment or
+/// names it on its command line, on either side.
+fn assert_nothing_left(agent: &str) {
+    let marker = [format!("CODEX_TEAMS_AGENT_ID={agent}")];
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let left = procs::find(&marker, &[]);
+        let named = command_lines_with(agent);
+        if left.is_empty() && named.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "left running: {left:?} {named:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn a_real_codex_worker_on_an_ssh_host_claims_publishes_and_finishes() {
-    let Some(codex) = common::codex::require() else {
+    let Some(rig) = Rig::start(
+        "goal: fix the pager\ntasks:\n  - {key: fix, title: Fix the off-by-one in the pager, size: s}\n",
+    ) else {
         return;
     };
-    if !require_openssh() {
-        return;
-    }
-    let home = TempHome::new();
-    let ssh_dir = home.path().join("ssh");
-    std::fs::create_dir_all(&ssh_dir).expect("ssh dir");
-    // The remote host's own HOME, CODEX_HOME and working directory.
-    let remote = home.path().join("remote");
-    let remote_codex = remote.join(".codex");
-    let remote_ws = remote.join("ws");
-    std::fs::create_dir_all(&remote_ws).expect("remote ws");
-    let sshd = Sshd::start(
-        &ssh_dir,
-        &[
-            ("HOME", remote.display().to_string()),
-            (MOCK_KEY, "mock".to_string()),
-        ],
-    );
-    let host_key = std::fs::read_to_string(ssh_dir.join("host_key.pub")).expect("host key");
-    let known_hosts = ssh_dir.join("known_hosts");
-    std::fs::write(
-        &known_hosts,
-        format!("[127.0.0.1]:{} {host_key}", sshd.port),
-    )
-    .expect("known_hosts");
-
-    let server = HttpServer::start(&home);
-    let plan = Script::parse(
-        "goal: fix the pager\ntasks:\n  - {key: fix, title: Fix the off-by-one in the pager, size: s}\n",
-        "ssh e2e plan",
-    )
-    .expect("plan");
-    let mock = MockServer::start(
-        0,
-        MockConfig {
-            script: plan,
-            log: Some(home.path().join("mock-requests.jsonl")),
-            capture_dir: None,
-        },
-    )
-    .expect("mock model");
-    remote_codex_home(&remote_codex, mock.addr().port());
-    remote_profile(
-        &home,
-        &format!(
-            "  ssh:\n    host: 127.0.0.1\n    port: {port}\n    identity_file: {key}\n    known_hosts: {known}\n    \
-             url: {url}\n    codex: {codex}\n    codex_home: {codex_home}\n    workdir: {ws}\n",
-            port = sshd.port,
-            key = ssh_dir.join("user_key").display(),
-            known = known_hosts.display(),
-            url = server.url,
-            codex = native_codex(&codex).display(),
-            codex_home = remote_codex.display(),
-            ws = remote_ws.display(),
-        ),
-    );
+    let Rig {
+        home,
+        sshd,
+        server,
+        remote_codex,
+        _mock,
+    } = rig;
 
     // The lead (over stdio, as the local lead's Codex would) spawns the remote worker; its
     // server launches and supervises the ssh.
@@ -312,19 +358,7 @@ fn a_real_codex_worker_on_an_ssh_host_claims_publishes_and_finishes() {
 
     // Nothing is left on either side: no remote Codex (or anything it started) under the
     // worker's identity, no ssh or remote wrapper naming it.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left = procs::find(std::slice::from_ref(&marker), &[]);
-        let named = command_lines_with(&agent_id);
-        if left.is_empty() && named.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "left running: {left:?} {named:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    assert_nothing_left(&agent_id);
     // It went through sshd with the user key, and ran with the remote host's CODEX_HOME
     // (its rollout files are there, out of the team server's reach).
     let sshd_log = std::fs::read_to_string(&sshd.log).unwrap_or_default();
@@ -337,4 +371,50 @@ fn a_real_codex_worker_on_an_ssh_host_claims_publishes_and_finishes() {
     assert!(status.success(), "{stderr}");
     assert!(!sshd_log.contains("ctt_"), "a token in sshd's log");
     drop(sshd);
+}
+
+/// The lead's session ends while the remote worker is in the middle of a shell command (a
+/// process group of Codex's own): its ssh is ended here, and on the remote side the wrapper
+/// ends the remote Codex and that command.
+#[test]
+fn a_remote_worker_is_ended_on_both_sides_when_the_lead_session_ends() {
+    let Some(rig) = Rig::start(
+        "goal: fix the pager\ntasks:\n  - {key: fix, title: Fix the off-by-one in the pager, size: s, run: \"sleep 37\"}\n",
+    ) else {
+        return;
+    };
+    let mut lead = rig.home.lead();
+    let (_, _, spawned) = common::rpc::one_task_team(
+        &mut lead,
+        json!({"goal": "fix the pager on another host", "profile": "remote"}),
+        "ssh",
+    );
+    let agent_id = str_of(&spawned, "agent_id");
+    let marker = [format!("CODEX_TEAMS_AGENT_ID={agent_id}")];
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !procs::find(&marker, &[])
+        .iter()
+        .any(|p| p.cmd.contains("sleep 37"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the remote worker never ran its command: {}",
+            std::fs::read_to_string(
+                rig.home
+                    .home
+                    .join("logs")
+                    .join(format!("{agent_id}.stderr"))
+            )
+            .unwrap_or_default()
+        );
+        assert!(
+            command_lines_with("ctt_").is_empty(),
+            "a token on a command line"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(lead.close().expect("close the lead").success());
+    assert_nothing_left(&agent_id);
+    let (status, stderr) = rig.server.stop();
+    assert!(status.success(), "{stderr}");
 }

@@ -31,6 +31,14 @@ if [ -z "${CODEX_TEAMS_CODEX:-}" ]; then
 fi
 echo "== Codex CLI: $("$CODEX_TEAMS_CODEX" --version) ($CODEX_TEAMS_CODEX)"
 
+# tests/e2e_ssh.rs runs a real sshd on a loopback port as the remote host of an ssh worker.
+if [ ! -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== installing openssh-server (for tests/e2e_ssh.rs)"
+  apt-get install -y --no-install-recommends openssh-server >/dev/null \
+    || { apt-get update >/dev/null && apt-get install -y --no-install-recommends openssh-server >/dev/null; } \
+    || echo "openssh-server could not be installed: tests/e2e_ssh.rs fails under CI=true" >&2
+fi
+
 # The GitHub workflows are valid (actionlint, installed into .cache/ when missing).
 scripts/lint-workflows.sh
 

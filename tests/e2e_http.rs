@@ -18,7 +18,6 @@ use codex_teams::bench::mock::{MockConfig, MockServer, Script};
 use codex_teams::engine::roles::Role;
 use common::home::TempHome;
 use common::http::HttpServer;
-use common::rpc::ok;
 use common::{str_of, text};
 use serde_json::json;
 
@@ -26,21 +25,13 @@ use serde_json::json;
 fn codex_home(dir: &Path, mock_port: u16, url: &str) {
     std::fs::create_dir_all(dir).expect("codex home");
     let config = format!(
-        "model = \"mock-model\"\n\
-         model_provider = \"mock\"\n\
-         \n\
-         [model_providers.mock]\n\
-         name = \"mock\"\n\
-         base_url = \"http://127.0.0.1:{mock_port}/v1\"\n\
-         wire_api = \"responses\"\n\
-         env_key = \"{MOCK_KEY}\"\n\
-         supports_websockets = false\n\
-         \n\
+        "{}\n\
          [mcp_servers.codex-teams]\n\
          url = \"{url}\"\n\
          bearer_token_env_var = \"CODEX_TEAMS_AGENT_TOKEN\"\n\
          default_tools_approval_mode = \"approve\"\n\
-         required = true\n"
+         required = true\n",
+        codex_teams::bench::harness::mock_provider_toml(mock_port)
     );
     std::fs::write(dir.join("config.toml"), config).expect("config.toml");
 }
@@ -53,21 +44,10 @@ fn a_real_codex_worker_claims_publishes_and_finishes_through_the_http_team_serve
     let home = TempHome::new();
     // The team, set up by a lead over stdio (as the local lead's Codex would).
     let mut lead = home.lead();
-    let started = ok(
+    let (started, task, spawned) = common::rpc::one_task_team(
         &mut lead,
-        "team_start",
         json!({"goal": "fix the pager over http"}),
-    );
-    let created = ok(
-        &mut lead,
-        "task_create",
-        json!({"title": "Fix the off-by-one in the pager", "size": "s"}),
-    );
-    let task = text(&created["tasks"][0]["task_id"]);
-    let spawned = ok(
-        &mut lead,
-        "team_spawn",
-        json!({"role": "implementer", "runner": "external", "justification": "remote worker"}),
+        "external",
     );
     assert!(lead.close().expect("close the lead").success());
     let team_id = str_of(&started, "team_id");
@@ -169,23 +149,7 @@ fn a_real_codex_worker_claims_publishes_and_finishes_through_the_http_team_serve
 
     // The task is done by this worker, with its result published.
     let conn = rusqlite::Connection::open(&home.db).expect("open db");
-    let (status, owner): (String, Option<String>) = conn
-        .query_row(
-            "SELECT status, owner FROM tasks WHERE task_id = ?1",
-            [&task],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .expect("task row");
-    assert_eq!(status, "done", "task {task}: {stdout}");
-    let _ = owner;
-    let published: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM artifacts WHERE team_id = ?1 AND author = ?2",
-            [&team_id, &agent_id],
-            |r| r.get(0),
-        )
-        .expect("artifacts");
-    assert!(published >= 1, "the worker published its result");
+    common::home::assert_done_and_published(&conn, &task, &team_id, &agent_id, &stdout);
 
     // The lead, over HTTP with its credential, finalizes; the worker's token then stops.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -213,14 +177,7 @@ fn a_real_codex_worker_claims_publishes_and_finishes_through_the_http_team_serve
         assert_ne!(done.is_error, Some(true), "{done:?}");
         let _ = lead.cancel().await;
     });
-    let team_state: String = conn
-        .query_row(
-            "SELECT state FROM teams WHERE team_id = ?1",
-            [&team_id],
-            |r| r.get(0),
-        )
-        .expect("team");
-    assert_eq!(team_state, "finalized");
+    common::home::assert_finalized(&conn, &team_id);
     let (status, stderr) = server.stop();
     assert!(status.success(), "{stderr}");
     if std::env::var_os("CODEX_TEAMS_E2E_SHOW_LOG").is_some() {

@@ -203,6 +203,45 @@ pub struct Worker {
     /// What each worker's Codex loads; absent: Codex's defaults (the naive baseline).
     #[serde(default)]
     pub codex: WorkerCodex,
+    /// Where `runner: ssh` starts workers; absent: that runner is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<WorkerSsh>,
+}
+
+/// The host the `ssh` runner starts workers on, and how their Codex reaches the team
+/// server (docs/remote.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSsh {
+    /// The host name or address given to `ssh`.
+    pub host: String,
+    /// The team server's endpoint as the remote host reaches it (`http(s)://.../mcp`).
+    pub url: String,
+    /// `ssh -p`; absent: ssh's own default (its config, else 22).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `ssh -l`; absent: ssh's own default.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// `ssh -i` (with `IdentitiesOnly=yes`); absent: ssh's agent and default keys.
+    #[serde(default)]
+    pub identity_file: Option<PathBuf>,
+    /// `UserKnownHostsFile`; absent: ssh's own. Host keys are always checked strictly.
+    #[serde(default)]
+    pub known_hosts: Option<PathBuf>,
+    /// The Codex executable on the remote host.
+    #[serde(default = "remote_codex")]
+    pub codex: String,
+    /// `CODEX_HOME` of the remote Codex; absent: the remote user's default.
+    #[serde(default)]
+    pub codex_home: Option<String>,
+    /// The remote worker's working directory (`codex exec -C`); absent: the remote home.
+    #[serde(default)]
+    pub workdir: Option<String>,
+}
+
+fn remote_codex() -> String {
+    "codex".into()
 }
 
 /// Which base instructions a worker's Codex runs with.
@@ -444,11 +483,68 @@ impl Profile {
                 );
             }
         }
+        if let Some(ssh) = &self.worker.ssh
+            && let Err((field, message)) = ssh.check()
+        {
+            return fail(&format!("worker.ssh.{field}"), message);
+        }
         if self.worker.model.trim().is_empty() {
             return fail(
                 "worker.model",
                 "empty; use `inherit` or a model name".to_string(),
             );
+        }
+        Ok(())
+    }
+}
+
+impl WorkerSsh {
+    /// What serde cannot check: the field at fault and why.
+    fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+        // A value starting with `-` would be read by ssh as an option.
+        let word = |field: &'static str, v: &str| {
+            if v.is_empty() || v.starts_with('-') || v.chars().any(char::is_whitespace) {
+                Err((
+                    field,
+                    format!("`{v}` must be one word, not empty and not starting with `-`"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        word("host", &self.host)?;
+        if let Some(user) = &self.user {
+            word("user", user)?;
+        }
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://"))
+            || self.url.chars().any(|c| c.is_whitespace() || c == '"')
+        {
+            return Err((
+                "url",
+                format!(
+                    "`{}` is not an http:// or https:// URL (the team server's endpoint, ending in /mcp)",
+                    self.url
+                ),
+            ));
+        }
+        if self.codex.trim().is_empty() {
+            return Err((
+                "codex",
+                "empty; the Codex executable on the remote host".into(),
+            ));
+        }
+        for (field, path) in [
+            ("identity_file", &self.identity_file),
+            ("known_hosts", &self.known_hosts),
+        ] {
+            if let Some(p) = path
+                && !p.is_absolute()
+            {
+                return Err((field, format!("`{}` must be an absolute path", p.display())));
+            }
+        }
+        if self.port == Some(0) {
+            return Err(("port", "0 is not a port; 1 to 65535".into()));
         }
         Ok(())
     }
@@ -746,6 +842,49 @@ mod tests {
                 .map(|e| e.to_string())
                 .unwrap_or_default();
             let line = yaml.lines().position(|l| l.contains(to.trim())).unwrap() + 1;
+            assert!(err.contains(&format!("p.team.yaml:{line}:")), "{to}: {err}");
+            assert!(err.contains(want), "{to}: {err}");
+        }
+    }
+
+    #[test]
+    fn worker_ssh_is_parsed_and_its_errors_name_file_line_and_field() {
+        let ssh = "  ssh:\n    host: build-box\n    url: https://teams.example/mcp\n    port: 2222\n    known_hosts: /k/known\n";
+        let with = |ssh: &str| {
+            let yaml = BUILTIN[0].1;
+            let cut = yaml.find("  # What each worker's Codex loads").unwrap();
+            format!("{}{ssh}{}", &yaml[..cut], &yaml[cut..])
+        };
+        let p = Profile::parse("p.team.yaml", &with(ssh)).unwrap();
+        let got = p.worker.ssh.unwrap();
+        assert_eq!((got.host.as_str(), got.port), ("build-box", Some(2222)));
+        assert_eq!(got.codex, "codex");
+        assert_eq!(Profile::builtin("default").unwrap().worker.ssh, None);
+        for (from, to, want) in [
+            (
+                "host: build-box",
+                "host: -oProxyCommand=x",
+                "`worker.ssh.host`",
+            ),
+            (
+                "url: https://teams.example/mcp",
+                "url: teams.example",
+                "`worker.ssh.url`",
+            ),
+            (
+                "known_hosts: /k/known",
+                "known_hosts: k",
+                "`worker.ssh.known_hosts`",
+            ),
+            ("port: 2222", "port: 0", "`worker.ssh.port`"),
+            ("port: 2222", "prot: 2222", "`worker.ssh.prot`"),
+        ] {
+            let yaml = with(&ssh.replace(from, to));
+            let err = Profile::parse("p.team.yaml", &yaml)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            let line = yaml.lines().position(|l| l.contains(to)).unwrap() + 1;
             assert!(err.contains(&format!("p.team.yaml:{line}:")), "{to}: {err}");
             assert!(err.contains(want), "{to}: {err}");
         }

@@ -514,6 +514,15 @@ impl Engine {
         let role = Role::parse_worker("role", request.role)?;
         let runner = runner::by_name(request.runner.unwrap_or("codex-exec"))?;
         let profile = self.team_profile(&caller.team_id)?;
+        if runner.name() == "ssh" && profile.worker.ssh.is_none() {
+            return Err(EngineError::invalid(
+                "runner",
+                format!(
+                    "`ssh` needs `worker.ssh` (host and team server url) in the team's profile `{}`; see docs/remote.md",
+                    profile.name
+                ),
+            ));
+        }
         let justification = request
             .justification
             .map(str::trim)
@@ -617,7 +626,7 @@ impl Engine {
         // brief: no claim round trip (a whole model request) before it can work. Its claims
         // are released like any other if it fails to start or dies.
         let mut full_brief = full_brief;
-        if resumed.is_none() && runner.name() == "codex-exec" {
+        if resumed.is_none() && matches!(runner.name(), "codex-exec" | "ssh") {
             let worker = Caller {
                 team_id: caller.team_id.clone(),
                 agent_id: agent_id.clone(),
@@ -638,7 +647,11 @@ impl Engine {
             runner::ENV_DB.to_string(),
             self.store().path().display().to_string(),
         );
-        let workspace = self.worker_workspace(&caller.team_id, &agent_id, &profile)?;
+        // A remote worker works in its host's `worker.ssh.workdir`, not in a local checkout.
+        let workspace = match runner.name() {
+            "ssh" => None,
+            _ => self.worker_workspace(&caller.team_id, &agent_id, &profile)?,
+        };
         let request = LaunchRequest {
             team_id: caller.team_id.clone(),
             agent_id: agent_id.clone(),
@@ -653,6 +666,7 @@ impl Engine {
             resume_thread: resumed.and_then(|r| r.thread_id),
             db: self.store().path().to_path_buf(),
             home: self.home().to_path_buf(),
+            ssh: profile.worker.ssh.clone(),
         };
         match runner.launch(&request) {
             Ok(launched) => {

@@ -132,6 +132,41 @@ impl TempHome {
     }
 }
 
+/// Asserts that `task` is done and that `agent` of `team` published at least one artifact
+/// (`context` is shown when it is not).
+pub fn assert_done_and_published(
+    conn: &rusqlite::Connection,
+    task: &str,
+    team: &str,
+    agent: &str,
+    context: &str,
+) {
+    let status: String = conn
+        .query_row("SELECT status FROM tasks WHERE task_id = ?1", [task], |r| {
+            r.get(0)
+        })
+        .expect("task row");
+    assert_eq!(status, "done", "task {task}: {context}");
+    let published: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM artifacts WHERE team_id = ?1 AND author = ?2",
+            [team, agent],
+            |r| r.get(0),
+        )
+        .expect("artifacts");
+    assert!(published >= 1, "the worker published its result: {context}");
+}
+
+/// Asserts that `team` is finalized.
+pub fn assert_finalized(conn: &rusqlite::Connection, team: &str) {
+    let state: String = conn
+        .query_row("SELECT state FROM teams WHERE team_id = ?1", [team], |r| {
+            r.get(0)
+        })
+        .expect("team row");
+    assert_eq!(state, "finalized", "team {team}");
+}
+
 /// The environment `team_spawn` returned for an external worker (`spawned["env"]`).
 pub fn spawn_env(spawned: &Value) -> BTreeMap<String, String> {
     let Some(env) = spawned["env"].as_object() else {

@@ -36,6 +36,22 @@ pub use report::RealReport;
 
 /// The API key the mock provider's `env_key` names; any value works.
 pub const MOCK_KEY: &str = "MOCK_KEY";
+
+/// The `config.toml` lines that make the mock model on `port` a Codex home's model (the
+/// key it wants is `$MOCK_KEY`, any value).
+pub fn mock_provider_toml(port: u16) -> String {
+    format!(
+        "model = \"mock-model\"\n\
+         model_provider = \"mock\"\n\
+         \n\
+         [model_providers.mock]\n\
+         name = \"mock\"\n\
+         base_url = \"http://127.0.0.1:{port}/v1\"\n\
+         wire_api = \"responses\"\n\
+         env_key = \"{MOCK_KEY}\"\n\
+         supports_websockets = false\n"
+    )
+}
 /// Lead wait per round when the plan does not say: the longest there is, since anything
 /// that needs the lead (a result, a message, a dead worker, the board done) ends it early.
 pub const DEFAULT_LEAD_WAIT_MS: u64 = crate::engine::policy::LEAD_WAIT_CEILING_MS as u64;
@@ -285,16 +301,8 @@ impl RealTeam {
     /// The provider part of config.toml; install adds the rest.
     fn write_config(&self, port: u16) -> Result<()> {
         let config = format!(
-            "# A codex-teams real-team run: every model request goes to the local mock.\n\
-             model = \"mock-model\"\n\
-             model_provider = \"mock\"\n\
-             \n\
-             [model_providers.mock]\n\
-             name = \"mock\"\n\
-             base_url = \"http://127.0.0.1:{port}/v1\"\n\
-             wire_api = \"responses\"\n\
-             env_key = \"{MOCK_KEY}\"\n\
-             supports_websockets = false\n"
+            "# A codex-teams real-team run: every model request goes to the local mock.\n{}",
+            mock_provider_toml(port)
         );
         let path = self.codex_home.join(integration::CONFIG_FILE);
         std::fs::write(&path, config).with_context(|| format!("writing {}", path.display()))

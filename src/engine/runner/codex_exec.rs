@@ -205,6 +205,28 @@ pub fn exec_args(
     workspace: &Path,
     instructions_file: Option<&Path>,
 ) -> Vec<String> {
+    let pass: Vec<String> = PASS_THROUGH.iter().map(|v| format!("\"{v}\"")).collect();
+    let server = [format!(
+        "mcp_servers.{SERVER_NAME}.env_vars=[{}]",
+        pass.join(",")
+    )];
+    codex_args(
+        request,
+        &workspace.display().to_string(),
+        instructions_file,
+        &server,
+    )
+}
+
+/// The `codex exec` argument list shared by every runner that starts a Codex worker:
+/// `server` is what says how its Codex reaches the `codex-teams` MCP server (each a `-c`
+/// value), `workdir` its working directory.
+pub fn codex_args(
+    request: &LaunchRequest,
+    workdir: &str,
+    instructions_file: Option<&Path>,
+    server: &[String],
+) -> Vec<String> {
     let mut args: Vec<String> = vec!["exec".into()];
     if let Some(thread) = &request.resume_thread {
         args.push("resume".into());
@@ -213,16 +235,16 @@ pub fn exec_args(
     args.extend(["--json".into(), "--skip-git-repo-check".into()]);
     if request.resume_thread.is_none() {
         args.extend(["-s".into(), request.sandbox.clone()]);
-        args.extend(["-C".into(), workspace.display().to_string()]);
+        args.extend(["-C".into(), workdir.to_string()]);
     }
     args.extend(lean_flags(&request.codex, request.role, instructions_file));
     if let Some(model) = &request.model {
         args.extend(["-m".into(), model.clone()]);
     }
-    let pass: Vec<String> = PASS_THROUGH.iter().map(|v| format!("\"{v}\"")).collect();
+    for value in server {
+        args.extend(["-c".into(), value.clone()]);
+    }
     args.extend([
-        "-c".into(),
-        format!("mcp_servers.{SERVER_NAME}.env_vars=[{}]", pass.join(",")),
         "-c".into(),
         format!("mcp_servers.{SERVER_NAME}.default_tools_approval_mode=\"approve\""),
         // Codex starts a server that is not required in the background and sends the first
@@ -382,7 +404,7 @@ static STARTED: LazyLock<Mutex<HashMap<String, Started>>> =
 /// became of the worker.
 static LAUNCHED: LazyLock<Mutex<Vec<(TeamId, String)>>> = LazyLock::new(|| Mutex::new(Vec::new()));
 
-fn spawn_on_launcher(command: Command) -> Result<Child> {
+fn spawn_on_launcher(command: Command, label: &str) -> Result<Child> {
     let (reply, answer) = mpsc::channel();
     let sender = LAUNCHER
         .lock()
@@ -394,7 +416,123 @@ fn spawn_on_launcher(command: Command) -> Result<Child> {
     answer
         .recv()
         .map_err(|_| EngineError::Config("the launcher thread did not answer".into()))?
-        .map_err(|e| EngineError::Config(format!("starting codex exec failed: {e}")))
+        .map_err(|e| EngineError::Config(format!("starting {label} failed: {e}")))
+}
+
+/// A worker process ready to start, as a runner built it: the program and its arguments
+/// (`command`), what it reads on stdin, and how it is metered.
+pub struct Process {
+    pub command: Command,
+    /// Written to its stdin at once.
+    pub input: Vec<u8>,
+    /// Keep its stdin open until it exits (the `ssh` runner's remote wrapper ends the
+    /// remote Codex when its stdin closes); else closed after `input`.
+    pub hold_stdin: bool,
+    /// The Codex home its rollout files are written to; None: metered from the JSONL
+    /// stream's `turn.completed` usage.
+    pub codex_home: Option<PathBuf>,
+}
+
+/// A new launch id ([`ENV_LAUNCH_ID`]).
+pub fn new_launch_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Starts `process` for the worker of `request` in a process group of its own, with
+/// `launch` as its launch id, records it as started by this process, and starts the
+/// supervisor thread that reads its JSONL stream. `label` names the program in errors.
+pub fn start_supervised(
+    request: &LaunchRequest,
+    launch: String,
+    process: Process,
+    label: &str,
+) -> Result<Launched> {
+    let Process {
+        mut command,
+        input,
+        hold_stdin,
+        codex_home,
+    } = process;
+    let logs = request.home.join("logs");
+    crate::private::create_dir_all(&logs).map_err(|e| EngineError::io(&logs, e))?;
+    let stderr_path = logs.join(format!("{}.stderr", request.agent_id));
+    let stderr =
+        crate::private::create(&stderr_path).map_err(|e| EngineError::io(&stderr_path, e))?;
+    command
+        .env(ENV_LAUNCH_ID, &launch)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(stderr))
+        .process_group(0);
+    // SAFETY: set_parent_death_signal is made for pre_exec (async-signal-safe calls
+    // only, no allocation).
+    unsafe {
+        command.pre_exec(|| crate::platform::set_parent_death_signal(libc::SIGTERM));
+    }
+    let mut child = spawn_on_launcher(command, label)?;
+    let pid = child.id();
+    // The input, then EOF unless held (a brief is a few KB: the pipe takes it without
+    // blocking).
+    let mut held = None;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        if let Err(e) = stdin.write_all(&input).and_then(|()| stdin.flush()) {
+            stop_group(pid);
+            return Err(EngineError::Config(format!(
+                "giving the worker its brief on stdin failed: {e}"
+            )));
+        }
+        if hold_stdin {
+            held = Some(stdin);
+        }
+    }
+    if let Ok(mut launched) = LAUNCHED.lock() {
+        launched.push((request.team_id.clone(), launch.clone()));
+    }
+    if let Ok(mut started) = STARTED.lock() {
+        started.insert(
+            request.agent_id.to_string(),
+            Started {
+                team: request.team_id.clone(),
+                pid,
+                launch: launch.clone(),
+            },
+        );
+    }
+    let stdout = child.stdout.take();
+    let (db, home) = (request.db.clone(), request.home.clone());
+    let worker = Worker {
+        team: request.team_id.clone(),
+        agent: request.agent_id.clone(),
+        codex_home,
+        thread: None,
+    };
+    std::thread::Builder::new()
+        .name(format!("supervise-{}", request.agent_id))
+        .spawn(move || {
+            supervise(child, stdout, &db, &home, worker, &launch);
+            drop(held);
+        })
+        .map_err(|e| EngineError::Config(format!("starting the supervisor thread: {e}")))?;
+    Ok(Launched {
+        pid: Some(pid),
+        env: None,
+    })
+}
+
+/// Stops a worker started by [`start_supervised`]: its process group, then whatever
+/// carries its launch id.
+pub fn stop_started(agent: &AgentId, pid: Option<u32>) {
+    if let Some(pid) = pid {
+        stop_group(pid);
+    }
+    let ours = STARTED
+        .lock()
+        .ok()
+        .and_then(|mut started| started.remove(agent.as_str()));
+    if let Some(started) = ours {
+        end_leftovers(&started.launch, started.pid);
+    }
 }
 
 impl CodexExec {
@@ -411,58 +549,12 @@ impl CodexExec {
             Instructions::Codex => None,
         };
         let args = exec_args(request, &workspace, instructions.as_deref());
-        let logs = request.home.join("logs");
-        crate::private::create_dir_all(&logs).map_err(|e| EngineError::io(&logs, e))?;
-        let stderr_path = logs.join(format!("{}.stderr", request.agent_id));
-        let stderr =
-            crate::private::create(&stderr_path).map_err(|e| EngineError::io(&stderr_path, e))?;
-        let launch = uuid::Uuid::new_v4().simple().to_string();
         let mut command = Command::new(&codex);
         command
             .args(&args)
             .current_dir(&workspace)
             .envs(&request.env)
-            .env("CODEX_TEAMS_HOME", &request.home)
-            .env(ENV_LAUNCH_ID, &launch)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(stderr))
-            .process_group(0);
-        // SAFETY: set_parent_death_signal is made for pre_exec (async-signal-safe calls
-        // only, no allocation).
-        unsafe {
-            command.pre_exec(|| crate::platform::set_parent_death_signal(libc::SIGTERM));
-        }
-        let mut child = spawn_on_launcher(command)?;
-        let pid = child.id();
-        // The prompt, then EOF (a brief is a few KB: the pipe takes it without blocking).
-        if let Some(mut stdin) = child.stdin.take() {
-            use std::io::Write;
-            if let Err(e) = stdin.write_all(prompt(request).as_bytes()) {
-                stop_group(pid);
-                return Err(EngineError::Config(format!(
-                    "giving the worker its brief on stdin failed: {e}"
-                )));
-            }
-        }
-        if let Ok(mut launched) = LAUNCHED.lock() {
-            launched.push((request.team_id.clone(), launch.clone()));
-        }
-        if let Ok(mut started) = STARTED.lock() {
-            started.insert(
-                request.agent_id.to_string(),
-                Started {
-                    team: request.team_id.clone(),
-                    pid,
-                    launch: launch.clone(),
-                },
-            );
-        }
-        tracing::info!(team_id = %request.team_id, agent_id = %request.agent_id, pid, codex = %codex.display(), codex_source = source.describe(), "worker started");
-        let stdout = child.stdout.take();
-        let team = request.team_id.clone();
-        let agent = request.agent_id.clone();
-        let (db, home) = (request.db.clone(), request.home.clone());
+            .env("CODEX_TEAMS_HOME", &request.home);
         // The Codex home the worker runs with, where its rollout file will be.
         let codex_home = rollout::codex_home_from(
             request
@@ -472,20 +564,15 @@ impl CodexExec {
                 .or_else(|| std::env::var("CODEX_HOME").ok())
                 .as_deref(),
         );
-        let worker = Worker {
-            team,
-            agent,
+        let process = Process {
+            command,
+            input: prompt(request).into_bytes(),
+            hold_stdin: false,
             codex_home,
-            thread: None,
         };
-        std::thread::Builder::new()
-            .name(format!("supervise-{}", request.agent_id))
-            .spawn(move || supervise(child, stdout, &db, &home, worker, &launch))
-            .map_err(|e| EngineError::Config(format!("starting the supervisor thread: {e}")))?;
-        Ok(Launched {
-            pid: Some(pid),
-            env: None,
-        })
+        let launched = start_supervised(request, new_launch_id(), process, "codex exec")?;
+        tracing::info!(team_id = %request.team_id, agent_id = %request.agent_id, pid = launched.pid, codex = %codex.display(), codex_source = source.describe(), "worker started");
+        Ok(launched)
     }
 }
 
@@ -504,16 +591,7 @@ impl Runner for CodexExec {
     }
 
     fn stop(&self, agent: &AgentId, pid: Option<u32>) -> Result<()> {
-        if let Some(pid) = pid {
-            stop_group(pid);
-        }
-        let ours = STARTED
-            .lock()
-            .ok()
-            .and_then(|mut started| started.remove(agent.as_str()));
-        if let Some(started) = ours {
-            end_leftovers(&started.launch, started.pid);
-        }
+        stop_started(agent, pid);
         Ok(())
     }
 }
@@ -765,23 +843,11 @@ mod tests {
 
     #[test]
     fn the_brief_and_the_token_never_reach_the_command_line() {
-        let mut env = std::collections::BTreeMap::new();
-        env.insert(ENV_AGENT_TOKEN.to_string(), "ctt_secretsecret".to_string());
-        let request = LaunchRequest {
-            team_id: TeamId::generate(),
-            agent_id: AgentId::generate(),
-            role: Role::Implementer,
-            brief: "BRIEF: claim task_123 and publish art:x@1".into(),
-            env,
-            workspace: None,
-            model: Some("m".into()),
-            inherited_flags: Vec::new(),
-            sandbox: "workspace-write".into(),
-            codex: WorkerCodex::default(),
-            resume_thread: None,
-            db: PathBuf::from("/h/teams.db"),
-            home: PathBuf::from("/h"),
-        };
+        let request = LaunchRequest::for_test(
+            "ctt_secretsecret",
+            "BRIEF: claim task_123 and publish art:x@1",
+            Some("m"),
+        );
         let args = exec_args(&request, Path::new("/w"), None);
         let line = args.join(" ");
         assert_eq!(args.last().map(String::as_str), Some("-"), "{line}");

@@ -6,6 +6,8 @@
 //!   another terminal) act as the agent.
 //! - `sim`: deterministic simulated workers, stepped by `engine::scripted_team`.
 //! - `codex-exec`: a real `codex exec --json` process per worker (the default).
+//! - `ssh`: a real `codex exec --json` on another host through `ssh`, reaching the team
+//!   server (`serve-mcp --http`) by URL.
 
 pub mod codex_exec;
 pub mod external;
@@ -13,6 +15,7 @@ pub mod model;
 pub mod procs;
 pub mod rollout;
 pub mod sim;
+pub mod ssh;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -21,7 +24,7 @@ use serde::Serialize;
 
 use crate::error::{EngineError, Result};
 use crate::ids::{AgentId, TeamId};
-use crate::policy::WorkerCodex;
+use crate::policy::{WorkerCodex, WorkerSsh};
 use crate::roles::Role;
 
 /// Token usage in one report. `input` includes `cached`; `output` includes reasoning.
@@ -66,6 +69,33 @@ pub struct LaunchRequest {
     /// The engine's database and home, for a runner that supervises its process.
     pub db: PathBuf,
     pub home: PathBuf,
+    /// Where the `ssh` runner starts the worker (the profile's `worker.ssh`).
+    pub ssh: Option<WorkerSsh>,
+}
+
+impl LaunchRequest {
+    /// A new implementer's request with `token` and `brief`, for runners' unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_test(token: &str, brief: &str, model: Option<&str>) -> LaunchRequest {
+        let mut env = BTreeMap::new();
+        env.insert(ENV_AGENT_TOKEN.to_string(), token.to_string());
+        LaunchRequest {
+            team_id: TeamId::generate(),
+            agent_id: AgentId::generate(),
+            role: Role::Implementer,
+            brief: brief.into(),
+            env,
+            workspace: None,
+            model: model.map(str::to_string),
+            inherited_flags: Vec::new(),
+            sandbox: "workspace-write".into(),
+            codex: WorkerCodex::default(),
+            resume_thread: None,
+            db: PathBuf::from("/h/teams.db"),
+            home: PathBuf::from("/h"),
+            ssh: None,
+        }
+    }
 }
 
 /// What a runner reports after launching.
@@ -95,9 +125,10 @@ pub fn by_name(name: &str) -> Result<Box<dyn Runner>> {
         "external" => Ok(Box::new(external::External)),
         "sim" => Ok(Box::new(sim::Sim)),
         "codex-exec" => Ok(Box::new(codex_exec::CodexExec)),
+        "ssh" => Ok(Box::new(ssh::Ssh)),
         other => Err(EngineError::invalid(
             "runner",
-            format!("`{other}` is not a runner; valid: codex-exec, external, sim"),
+            format!("`{other}` is not a runner; valid: codex-exec, external, sim, ssh"),
         )),
     }
 }

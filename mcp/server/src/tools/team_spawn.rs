@@ -18,7 +18,7 @@ pub struct Args {
     /// Task ids and artifact refs, not transcripts
     #[serde(default)]
     pub brief: Option<String>,
-    /// codex-exec (default)|external|sim
+    /// codex-exec (default)|external|sim|ssh
     #[serde(default)]
     pub runner: Option<String>,
     /// Why beyond the plan

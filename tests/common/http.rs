@@ -55,10 +55,7 @@ impl HttpServer {
     /// SIGTERM, then the exit status and everything it wrote on stderr.
     pub fn stop(mut self) -> (std::process::ExitStatus, String) {
         let mut child = self.child.take().expect("running");
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe {
-            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
-        }
+        codex_teams::platform::signal(child.id(), libc::SIGTERM);
         let mut stderr = String::new();
         if let Some(mut e) = child.stderr.take() {
             e.read_to_string(&mut stderr).expect("read stderr");

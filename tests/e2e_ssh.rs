@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use codex_teams::bench::harness::MOCK_KEY;
+use codex_teams::bench::harness::{MOCK_KEY, RealOptions, RealTeam};
 use codex_teams::bench::mock::{MockConfig, MockServer, Script};
 use codex_teams::engine::runner::codex_exec::native_codex;
 use codex_teams::engine::runner::procs;
+use codex_teams::engine::store::TeamState;
 use common::home::TempHome;
 use common::http::HttpServer;
 use common::rpc::ok;
@@ -170,8 +171,9 @@ struct Rig {
 }
 
 impl Rig {
-    /// None when Codex or OpenSSH is missing (skipped locally; a failure in CI).
-    fn start(plan: &str) -> Option<Rig> {
+    /// None when Codex or OpenSSH is missing (skipped locally; a failure in CI). `worker`:
+    /// more `worker:` keys of the `remote` profile (YAML lines indented by two).
+    fn start(plan: &str, worker: &str) -> Option<Rig> {
         let codex = common::codex::require()?;
         if !require_openssh() {
             return None;
@@ -212,7 +214,7 @@ impl Rig {
         remote_profile(
             &home,
             &format!(
-                "  ssh:\n    host: 127.0.0.1\n    port: {port}\n    identity_file: {key}\n    known_hosts: {known}\n    \
+                "{worker}  ssh:\n    host: 127.0.0.1\n    port: {port}\n    identity_file: {key}\n    known_hosts: {known}\n    \
                  url: {url}\n    codex: {codex}\n    codex_home: {codex_home}\n    workdir: {ws}\n",
                 port = sshd.port,
                 key = ssh_dir.join("user_key").display(),
@@ -256,6 +258,7 @@ fn assert_nothing_left(agent: &str) {
 fn a_real_codex_worker_on_an_ssh_host_claims_publishes_and_finishes() {
     let Some(rig) = Rig::start(
         "goal: fix the pager\ntasks:\n  - {key: fix, title: Fix the off-by-one in the pager, size: s}\n",
+        "",
     ) else {
         return;
     };
@@ -380,6 +383,7 @@ fn a_real_codex_worker_on_an_ssh_host_claims_publishes_and_finishes() {
 fn a_remote_worker_is_ended_on_both_sides_when_the_lead_session_ends() {
     let Some(rig) = Rig::start(
         "goal: fix the pager\ntasks:\n  - {key: fix, title: Fix the off-by-one in the pager, size: s, run: \"sleep 37\"}\n",
+        "",
     ) else {
         return;
     };
@@ -415,6 +419,64 @@ fn a_remote_worker_is_ended_on_both_sides_when_the_lead_session_ends() {
     }
     assert!(lead.close().expect("close the lead").success());
     assert_nothing_left(&agent_id);
+    let (status, stderr) = rig.server.stop();
+    assert!(status.success(), "{stderr}");
+}
+
+/// Issue 14 end to end: the REAL Codex CLI as lead (the mock model's scripted lead) with a
+/// profile whose `worker.runner` is `ssh`, so its plain `team_spawn {role}` starts the worker
+/// on the ssh host; the team server by URL (`serve-mcp --http`) shares the lead's database.
+/// The worker claims, publishes and finishes; the lead finalizes; nothing is left on either
+/// side and the token is on no command line.
+#[test]
+fn a_real_codex_lead_sends_its_worker_to_the_ssh_host_by_profile() {
+    const PLAN: &str = "goal: fix the pager\ntasks:\n  - {key: fix, title: Fix the off-by-one in the pager, size: s}\n";
+    let Some(rig) = Rig::start(PLAN, "  runner: ssh\n") else {
+        return;
+    };
+    let codex = common::codex::require().expect("checked by Rig::start");
+    let mut options = RealOptions::new(Script::parse(PLAN, "ssh e2e plan").expect("plan"));
+    options.codex = Some(codex);
+    options.bin = Some(PathBuf::from(env!("CARGO_BIN_EXE_codex-teams")));
+    options.timeout = Duration::from_secs(240);
+    options.profile = Some("remote".into());
+    options.teams_home = Some(rig.home.home.clone());
+    let mut team = RealTeam::start(options).expect("start the lead's Codex");
+    while team.lead_running() {
+        let leaked = command_lines_with("ctt_");
+        assert!(leaked.is_empty(), "a token on a command line: {leaked:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let report = team.finish().expect("the run's report");
+    let tools = report.lead.tools();
+    assert_eq!(report.lead.exit_code, Some(0), "{tools:?}");
+    assert_eq!(tools.last(), Some(&"team_finalize"), "{tools:?}");
+    assert!(report.leftover.is_empty(), "{:?}", report.leftover);
+    assert_eq!(report.team.team_state, Some(TeamState::Finalized));
+    assert_eq!((report.team.tasks.done, report.team.tasks_total), (1, 1));
+
+    let conn = rusqlite::Connection::open(&rig.home.db).expect("open db");
+    let workers: Vec<[String; 4]> = conn
+        .prepare(
+            "SELECT a.agent_id, a.runner, a.state, t.task_id FROM agents a, tasks t \
+             WHERE a.role != 'lead' AND t.team_id = a.team_id",
+        )
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]))?
+                .collect()
+        })
+        .expect("the team's workers");
+    let [[agent_id, runner, state, task]] = workers.as_slice() else {
+        panic!("one worker, one task: {workers:?}");
+    };
+    assert_eq!((runner.as_str(), state.as_str()), ("ssh", "stopped"));
+    let team_id = report.team.team_id.clone().unwrap_or_default();
+    common::home::assert_done_and_published(&conn, task, &team_id, agent_id, &format!("{tools:?}"));
+    assert_nothing_left(agent_id);
+    let sshd_log = std::fs::read_to_string(&rig.sshd.log).unwrap_or_default();
+    assert!(sshd_log.contains("Accepted publickey"), "{sshd_log}");
+    assert!(!sshd_log.contains("ctt_"), "a token in sshd's log");
+    assert!(rig.remote_codex.join("sessions").is_dir());
     let (status, stderr) = rig.server.stop();
     assert!(status.success(), "{stderr}");
 }

@@ -203,9 +203,19 @@ pub struct Worker {
     /// What each worker's Codex loads; absent: Codex's defaults (the naive baseline).
     #[serde(default)]
     pub codex: WorkerCodex,
+    /// The runner `team_spawn` uses when the call names none (one of [`RUNNERS`]).
+    #[serde(default = "default_runner")]
+    pub runner: String,
     /// Where `runner: ssh` starts workers; absent: that runner is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssh: Option<WorkerSsh>,
+}
+
+/// The runners this build knows (`runner::by_name`).
+pub const RUNNERS: &[&str] = &["codex-exec", "external", "sim", "ssh"];
+
+fn default_runner() -> String {
+    "codex-exec".into()
 }
 
 /// The host the `ssh` runner starts workers on, and how their Codex reaches the team
@@ -482,6 +492,23 @@ impl Profile {
                     ),
                 );
             }
+        }
+        if !RUNNERS.contains(&self.worker.runner.as_str()) {
+            return fail(
+                "worker.runner",
+                format!(
+                    "`{}` is not a runner; valid: {}",
+                    self.worker.runner,
+                    RUNNERS.join(", ")
+                ),
+            );
+        }
+        if self.worker.runner == "ssh" && self.worker.ssh.is_none() {
+            return fail(
+                "worker.runner",
+                "`ssh` needs a `worker.ssh` section (host and team server url); see docs/remote.md"
+                    .to_string(),
+            );
         }
         if let Some(ssh) = &self.worker.ssh
             && let Err((field, message)) = ssh.check()
@@ -887,6 +914,42 @@ mod tests {
             let line = yaml.lines().position(|l| l.contains(to)).unwrap() + 1;
             assert!(err.contains(&format!("p.team.yaml:{line}:")), "{to}: {err}");
             assert!(err.contains(want), "{to}: {err}");
+        }
+    }
+
+    #[test]
+    fn worker_runner_defaults_to_codex_exec_and_its_errors_name_file_line_and_fields() {
+        let with = |runner: &str, ssh: &str| {
+            let yaml = BUILTIN[0].1;
+            let cut = yaml.find("  # What each worker's Codex loads").unwrap();
+            format!("{}{runner}{ssh}{}", &yaml[..cut], &yaml[cut..])
+        };
+        assert_eq!(
+            Profile::builtin("default").unwrap().worker.runner,
+            "codex-exec"
+        );
+        let ssh = "  ssh:\n    host: build-box\n    url: https://teams.example/mcp\n";
+        let p = Profile::parse("p.team.yaml", &with("  runner: ssh\n", ssh)).unwrap();
+        assert_eq!(p.worker.runner, "ssh");
+        for (runner, ssh, want) in [
+            (
+                "  runner: shh\n",
+                ssh,
+                "invalid `worker.runner`: `shh` is not a runner; valid: codex-exec, external, sim, ssh",
+            ),
+            ("  runner: ssh\n", "", "`worker.ssh`"),
+        ] {
+            let yaml = with(runner, ssh);
+            let err = Profile::parse("p.team.yaml", &yaml)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            let line = yaml.lines().position(|l| l == runner.trim_end()).unwrap() + 1;
+            assert!(err.contains(&format!("p.team.yaml:{line}:")), "{err}");
+            assert!(
+                err.contains("`worker.runner`") && err.contains(want),
+                "{err}"
+            );
         }
     }
 

@@ -512,8 +512,8 @@ impl Engine {
         caller.require_lead("team_spawn")?;
         self.check_live(caller)?;
         let role = Role::parse_worker("role", request.role)?;
-        let runner = runner::by_name(request.runner.unwrap_or("codex-exec"))?;
         let profile = self.team_profile(&caller.team_id)?;
+        let runner = runner::by_name(request.runner.unwrap_or(&profile.worker.runner))?;
         if runner.name() == "ssh" && profile.worker.ssh.is_none() {
             return Err(EngineError::invalid(
                 "runner",

@@ -148,3 +148,42 @@ fn one_silent_exit_between_working_workers_does_not_stop_spawning() {
     // The last two ended workers are one silent and one that worked: go on.
     spawn(&s).unwrap();
 }
+
+#[test]
+fn team_spawn_without_a_runner_uses_the_profiles_worker_runner() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = crate::policy::BUILTIN[0]
+        .1
+        .replacen("name: default", "name: by-hand", 1)
+        .replacen("worker:\n", "worker:\n  runner: external\n", 1);
+    std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+    std::fs::write(dir.path().join("profiles/by-hand.team.yaml"), yaml).unwrap();
+    let engine = Engine::open(&dir.path().join("teams.db"), dir.path()).unwrap();
+    let started = engine
+        .team_start("workers started by hand", Some("by-hand"), None, None)
+        .unwrap();
+    let team = TeamId::from_db(started.team_id);
+    let lead = engine.lead_caller(&team).unwrap();
+    let s = Setup {
+        _dir: dir,
+        engine,
+        team,
+    };
+    let spawned = |runner| {
+        s.engine.team_spawn(
+            &lead,
+            &SpawnRequest {
+                role: "implementer",
+                runner,
+                justification: Some("test"),
+                ..Default::default()
+            },
+        )
+    };
+    let by_profile = spawned(None).unwrap();
+    assert_eq!(row(&s, &by_profile).runner, "external");
+    assert!(by_profile.env.is_some(), "the external runner's env");
+    // A call that names a runner still gets it.
+    let named = spawned(Some("sim")).unwrap();
+    assert_eq!(row(&s, &named).runner, "sim");
+}

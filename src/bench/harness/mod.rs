@@ -110,6 +110,10 @@ pub struct RealOptions {
     /// After the run, copy its database here (with its WAL), so the team can still be
     /// replayed once the run's directory is gone.
     pub save_db: Option<PathBuf>,
+    /// Run on this codex-teams home (its `teams.db`) instead of a fresh one in the run's
+    /// directory, so another server of the same team (`serve-mcp --http` for remote
+    /// workers) can share the lead's database.
+    pub teams_home: Option<PathBuf>,
 }
 
 impl RealOptions {
@@ -136,6 +140,7 @@ impl RealOptions {
             install: true,
             lead_sandbox: None,
             save_db: None,
+            teams_home: None,
         }
     }
 
@@ -220,7 +225,10 @@ impl RealTeam {
         let dir = Scratch::kept("real", options.keep)?;
         let root = dir.path().to_path_buf();
         let codex_home = root.join("codex-home");
-        let teams_home = root.join("teams");
+        let teams_home = options
+            .teams_home
+            .clone()
+            .unwrap_or_else(|| root.join("teams"));
         let db = teams_home.join("teams.db");
         let prepared = options.workspace.is_some();
         let workspace = options

@@ -128,7 +128,10 @@ pub fn by_name(name: &str) -> Result<Box<dyn Runner>> {
         "ssh" => Ok(Box::new(ssh::Ssh)),
         other => Err(EngineError::invalid(
             "runner",
-            format!("`{other}` is not a runner; valid: codex-exec, external, sim, ssh"),
+            format!(
+                "`{other}` is not a runner; valid: {}",
+                crate::policy::RUNNERS.join(", ")
+            ),
         )),
     }
 }

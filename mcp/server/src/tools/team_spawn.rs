@@ -18,7 +18,7 @@ pub struct Args {
     /// Task ids and artifact refs, not transcripts
     #[serde(default)]
     pub brief: Option<String>,
-    /// codex-exec (default)|external|sim|ssh
+    /// codex-exec|external|sim|ssh; default: profile worker.runner
     #[serde(default)]
     pub runner: Option<String>,
     /// Why beyond the plan

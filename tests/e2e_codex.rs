@@ -1016,20 +1016,20 @@ fn no_team_process_is_alive_after_team_finalize() {
     let r = team.finish().unwrap();
     assert_eq!(r.lead.exit_code, Some(0), "{}", show(&r));
     assert!(r.leftover.is_empty(), "{}", show(&r));
-    for (agent, _) in &holders {
+    assert_stopped_with(&r, &holders, "team finalized");
+}
+
+/// Every agent of `holders` ended `stopped` with `reason`.
+fn assert_stopped_with(r: &RealReport, holders: &[(String, u32)], reason: &str) {
+    for (agent, _) in holders {
         let a = r
             .records
             .agents
             .iter()
             .find(|a| &a.agent_id == agent)
             .unwrap();
-        assert_eq!(a.state, AgentState::Stopped, "{}", show(&r));
-        assert_eq!(
-            a.stop_reason.as_deref(),
-            Some("team finalized"),
-            "{}",
-            show(&r)
-        );
+        assert_eq!(a.state, AgentState::Stopped, "{}", show(r));
+        assert_eq!(a.stop_reason.as_deref(), Some(reason), "{}", show(r));
     }
 }
 
@@ -1071,21 +1071,7 @@ fn lead_dies_and_takes_the_team_along(signal: i32) {
         Some(TeamState::Active),
         "the store keeps the team for a resume"
     );
-    for (agent, _) in &holders {
-        let a = r
-            .records
-            .agents
-            .iter()
-            .find(|a| &a.agent_id == agent)
-            .unwrap();
-        assert_eq!(a.state, AgentState::Stopped, "{}", show(&r));
-        assert_eq!(
-            a.stop_reason.as_deref(),
-            Some("the lead's Codex session ended"),
-            "{}",
-            show(&r)
-        );
-    }
+    assert_stopped_with(&r, &holders, "the lead's Codex session ended");
 }
 
 #[test]

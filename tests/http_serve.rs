@@ -410,28 +410,29 @@ fn any_loopback_address_serves_with_its_own_host_header() {
     assert!(status.success(), "{stderr}");
 }
 
-#[test]
-fn a_non_loopback_address_needs_allow_remote() {
-    let home = TempHome::new();
-    let out = Command::new(exe())
-        .args(["serve-mcp", "--http", "0.0.0.0:0", "--db"])
+/// `serve-mcp ARGS --db <home's db>` run to its end, stdin closed.
+fn serve_mcp(home: &TempHome, args: &[&str]) -> std::process::Output {
+    Command::new(exe())
+        .arg("serve-mcp")
+        .args(args)
+        .arg("--db")
         .arg(&home.db)
         .envs(home.env())
         .stdin(Stdio::null())
         .output()
-        .expect("run");
+        .expect("run")
+}
+
+#[test]
+fn a_non_loopback_address_needs_allow_remote() {
+    let home = TempHome::new();
+    let out = serve_mcp(&home, &["--http", "0.0.0.0:0"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--allow-remote"), "{stderr}");
     assert!(out.stdout.is_empty(), "nothing served: {:?}", out.stdout);
     // --allow-remote without --http is a usage error.
-    let out = Command::new(exe())
-        .args(["serve-mcp", "--allow-remote", "--db"])
-        .arg(&home.db)
-        .envs(home.env())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run");
+    let out = serve_mcp(&home, &["--allow-remote"]);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("--http"),
